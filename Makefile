@@ -1,0 +1,61 @@
+# Moke — the two commands:  `make run`  and  `make test`.
+# Both are idempotent: each step is skipped when what it produces is already up to date.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+STAMP  := $(VENV)/.stamp
+
+.PHONY: run test install install-test web testjs chromium lint pytest bench clean
+
+## make run: install everything (Python + web client) and serve on http://127.0.0.1:8080
+run: install web
+	$(VENV)/bin/moke serve
+
+## make test: install test dependencies (and Chromium from Debian when root), lint, type-check, run the suite
+test: install-test web testjs chromium lint pytest
+
+install: $(STAMP)-run
+$(STAMP)-run: pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -c requirements.lock -e .
+	touch $@
+
+install-test: $(STAMP)-test
+$(STAMP)-test: pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -c requirements.lock -e '.[test]'
+	touch $@ $(STAMP)-run
+
+web: web/node_modules/.stamp
+	cd web && npm run build --silent
+web/node_modules/.stamp: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+testjs: tests/js/node_modules/.stamp
+tests/js/node_modules/.stamp: tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "note: /usr/bin/chromium is missing and we are not root; browser tests will be skipped"; fi; \
+	fi
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+pytest:
+	$(PY) -m pytest -q -ra $(PYTEST_ARGS)
+
+bench: install-test testjs
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) web/node_modules web/dist tests/js/node_modules

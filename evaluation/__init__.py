@@ -1,0 +1,1 @@
+"""Lesson observation and evaluation: rubrics, timestamped notes, scores, aggregation, reports."""

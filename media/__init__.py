@@ -1,0 +1,1 @@
+"""WebRTC media plane (aiortc): publishing, forwarding relay, program feed, recording."""

@@ -1,0 +1,1 @@
+"""Moke server: wiring, configuration, HTTP, authentication, storage and the message bus."""

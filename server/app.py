@@ -1,0 +1,76 @@
+"""Builds the aiohttp application: context, middlewares, Socket.IO, every package's plugin, static web."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from importlib.metadata import PackageNotFoundError, version
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+import collab.plugin
+import evaluation.plugin
+import media.plugin
+import rooms.plugin
+from server import health
+from server.api import ApiRoutes
+from server.auth import routes as auth_routes
+from server.auth.tokens import TokenService
+from server.bus import create_bus
+from server.config import Settings
+from server.context import CTX, AppContext
+from server.db import Database
+from server.http import HTTP_METRICS, HttpMetrics, request_middleware
+from server.openapi import build_openapi
+from server.realtime import create_sio, install_auth
+from server.static import install_static
+
+log = logging.getLogger(__name__)
+
+PLUGINS = (rooms.plugin.setup, collab.plugin.setup, media.plugin.setup, evaluation.plugin.setup)
+
+
+def moke_version() -> str:
+    try:
+        return version("moke")
+    except PackageNotFoundError:
+        return "0.0.0+source"
+
+
+def build_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[request_middleware], client_max_size=settings.max_request_bytes)
+    registry = CollectorRegistry()
+    sio = create_sio(settings)
+    sio.attach(app)
+    ctx = AppContext(
+        settings=settings,
+        db=Database(settings.effective_database_url),
+        bus=create_bus(settings.redis_url, settings.redis_prefix),
+        tokens=TokenService(settings.secret_key, settings.token_ttl_seconds),
+        metrics=registry,
+        sio=sio,
+    )
+    app[CTX] = ctx
+    app[HTTP_METRICS] = HttpMetrics(registry)
+    install_auth(sio, ctx.tokens)
+
+    async def core_services(app: web.Application) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await ctx.db.start()
+        await ctx.bus.start()
+        log.info("core services up db=%s bus=%s", ctx.db.url.split(":", 1)[0], type(ctx.bus).__name__)
+        yield
+        await ctx.bus.stop()
+        await ctx.db.stop()
+
+    app.cleanup_ctx.append(core_services)
+
+    tables: list[ApiRoutes] = [health.routes, auth_routes.routes]
+    for setup in PLUGINS:
+        tables.extend(setup(app, ctx))
+    for table in tables:
+        table.install(app)
+    app[health.OPENAPI] = build_openapi(tables, version=moke_version())
+    install_static(app, settings.web_dir)
+    return app

@@ -1,0 +1,1 @@
+"""Accounts, password hashing and signed bearer tokens."""

@@ -1,0 +1,135 @@
+"""REST: register, log in, join a room as a guest with an invite code, who am I."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from rooms.invites import redeem
+from server.api import ApiRoutes, json_response, read_json
+from server.auth.passwords import hash_password, verify_password
+from server.auth.tokens import Principal
+from server.context import ctx_of
+from server.db import now
+from server.errors import Conflict, Unauthorized
+from server.http import principal_of
+from server.models import User
+
+routes = ApiRoutes("auth")
+
+USERNAME = r"^[A-Za-z0-9_.@-]{3,64}$"
+
+
+class RegisterIn(BaseModel):
+    username: str = Field(pattern=USERNAME, description="3–64 letters, digits, _ . @ -")
+    password: str = Field(min_length=8, max_length=256)
+    display_name: str = Field(min_length=1, max_length=64)
+    school: str = Field(default="", max_length=128)
+
+
+class LoginIn(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+
+
+class GuestIn(BaseModel):
+    code: str = Field(min_length=4, max_length=32, description="invite code (邀请码)")
+    display_name: str = Field(min_length=1, max_length=64)
+    school: str = Field(default="", max_length=128)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str | None
+    display_name: str
+    school: str
+    is_admin: bool
+    is_guest: bool
+
+
+class TokenOut(BaseModel):
+    token: str
+    expires_in: int
+    user: UserOut
+    room_id: str | None = None
+    role: str | None = None
+
+
+def user_out(u: User) -> UserOut:
+    return UserOut(
+        id=u.id, username=u.username, display_name=u.display_name, school=u.school,
+        is_admin=u.is_admin, is_guest=u.is_guest,
+    )  # fmt: skip
+
+
+def principal_for(user: User, room_scope: str | None = None) -> Principal:
+    return Principal(user.id, user.display_name, user.is_admin, user.is_guest, room_scope)
+
+
+@routes.route("POST", "/api/auth/register", summary="Create an account", body=RegisterIn, response=TokenOut,
+              status=201, auth=False)  # fmt: skip
+async def register(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    body = await read_json(request, RegisterIn)
+    user = User(
+        username=body.username, display_name=body.display_name, school=body.school,
+        password_hash=hash_password(body.password), created_at=now(),
+    )  # fmt: skip
+    try:
+        async with ctx.db.transaction() as session:
+            session.add(user)
+    except IntegrityError:
+        raise Conflict("that username is taken", code="username_taken") from None
+    token = ctx.tokens.issue(principal_for(user))
+    return json_response(TokenOut(token=token, expires_in=ctx.tokens.ttl, user=user_out(user)), status=201)
+
+
+@routes.route("POST", "/api/auth/login", summary="Log in with username and password", body=LoginIn,
+              response=TokenOut, auth=False)  # fmt: skip
+async def login(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    body = await read_json(request, LoginIn)
+    async with ctx.db.session() as session:
+        user = (
+            await session.execute(select(User).where(User.username == body.username))
+        ).scalar_one_or_none()
+    # verify_password runs the hash even for an unknown user: same answer, same time.
+    if not verify_password(user.password_hash if user else None, body.password) or user is None:
+        raise Unauthorized("wrong username or password", code="bad_credentials")
+    token = ctx.tokens.issue(principal_for(user))
+    return json_response(TokenOut(token=token, expires_in=ctx.tokens.ttl, user=user_out(user)))
+
+
+@routes.route("POST", "/api/auth/guest", summary="Join one room as a guest with an invite code",
+              body=GuestIn, response=TokenOut, auth=False)  # fmt: skip
+async def guest(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    body = await read_json(request, GuestIn)
+    async with ctx.db.transaction() as session:
+        user = User(display_name=body.display_name, school=body.school, is_guest=True, created_at=now())
+        session.add(user)
+        await session.flush()
+        joined = await redeem(session, body.code, user.id)
+    token = ctx.tokens.issue(principal_for(user, room_scope=joined.room_id))
+    return json_response(
+        TokenOut(
+            token=token,
+            expires_in=ctx.tokens.ttl,
+            user=user_out(user),
+            room_id=joined.room_id,
+            role=joined.role.value,
+        )  # fmt: skip
+    )
+
+
+@routes.route("GET", "/api/auth/me", summary="The account behind the token", response=UserOut)
+async def me(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    p = principal_of(request)
+    async with ctx.db.session() as session:
+        user = await session.get(User, p.user_id)
+    if user is None:
+        raise Unauthorized("account no longer exists", code="token_invalid")
+    return json_response(user_out(user))

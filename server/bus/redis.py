@@ -1,0 +1,111 @@
+"""Redis pub/sub bus (redis.asyncio): one publishing client, one listening connection with reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from server.bus.base import Bus
+
+log = logging.getLogger(__name__)
+
+BACKOFF_START = 0.1
+BACKOFF_MAX = 5.0
+
+
+class RedisBus(Bus):
+    def __init__(self, url: str, *, prefix: str = "moke") -> None:
+        super().__init__()
+        self.url = url
+        self.prefix = f"{prefix}:bus:"
+        self.redis: aioredis.Redis = aioredis.from_url(url)
+        self._pubsub: aioredis.client.PubSub | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+        self._sub_waiters: dict[str, asyncio.Event] = {}
+        self._reconnect_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.redis.ping()  # fail fast at start-up when Redis is unreachable
+        self._task = asyncio.get_running_loop().create_task(self._listen_loop(), name="redis-bus-listener")
+        await asyncio.wait_for(self._connected.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._reconnect_task is not None:
+            self._reconnect_task.cancel()
+        await self.redis.aclose()
+
+    async def publish(self, channel: str, data: bytes) -> None:
+        await self.redis.publish(self.prefix + channel, data)
+
+    async def _listen(self, channel: str) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+                # Confirmed subscription before returning: a caller that subscribes and then
+                # reads state from the database must not miss a message published in between.
+                await self._pubsub.subscribe(self.prefix + channel)
+                await self._await_subscribed(self.prefix + channel)
+
+    async def _unlisten(self, channel: str) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+                await self._pubsub.unsubscribe(self.prefix + channel)
+
+    async def _await_subscribed(self, full: str) -> None:
+        waiter = self._sub_waiters.setdefault(full, asyncio.Event())
+        try:
+            await asyncio.wait_for(waiter.wait(), timeout=5)
+        finally:
+            self._sub_waiters.pop(full, None)
+
+    async def _listen_loop(self) -> None:
+        backoff = BACKOFF_START
+        first = True
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.ping()
+                channels = [self.prefix + c for c in self._subs]
+                # a dummy subscription keeps the connection in pub/sub mode with no channels yet
+                await pubsub.subscribe(self.prefix + "__node__:" + self.node_id, *channels)
+                self._pubsub = pubsub
+                self._connected.set()
+                if not first:
+                    log.info("redis bus reconnected url=%s channels=%d", self.url, len(channels))
+                    self._reconnect_task = asyncio.get_running_loop().create_task(self._notify_reconnect())
+                first = False
+                backoff = BACKOFF_START
+                while True:
+                    msg = await pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
+                    if msg is None:
+                        continue
+                    kind = msg["type"]
+                    chan = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
+                    if kind == "subscribe":
+                        ev = self._sub_waiters.get(chan)
+                        if ev is not None:
+                            ev.set()
+                    elif kind == "message" and chan.startswith(self.prefix):
+                        self._dispatch(chan[len(self.prefix) :], msg["data"])
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                raise
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                self._pubsub = None
+                log.warning("redis bus connection lost url=%s (%s); retry in %.1fs", self.url, exc, backoff)
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)

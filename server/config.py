@@ -1,0 +1,203 @@
+"""One typed settings object, built once at start-up from CLI flags and ``MOKE_*`` variables.
+
+Every field below is both a ``moke serve --flag`` and a ``MOKE_FLAG`` environment variable;
+a flag wins over the variable, the variable over the default. Bad values fail fast with one
+line naming the variable. No other module reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from server.errors import ConfigError
+
+SUPPORTED_DB_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+def _opt(default: Any, help: str, *, secret: bool = False) -> Any:
+    return field(default=default, metadata={"help": help, "secret": secret})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server can be told. Sections are name prefixes: ``collab_``, ``rooms_``, ``media_``."""
+
+    host: str = _opt("127.0.0.1", "address to listen on")
+    port: int = _opt(8080, "TCP port to listen on (0 picks a free one and prints it)")
+    data_dir: Path = _opt(
+        Path("var"), "directory for the SQLite file, the secret key, recordings and uploads"
+    )
+    database_url: str = _opt(
+        "", "SQLAlchemy URL: sqlite+aiosqlite:///var/moke.db (default) or postgresql+asyncpg://…"
+    )
+    redis_url: str = _opt("", "Redis URL for multi-process fan-out and shared state; empty = in-process")
+    redis_prefix: str = _opt(
+        "moke", "prefix for every Redis key and channel (several deployments on one Redis)"
+    )
+    secret_key: str = _opt(
+        "", "key that signs tokens; generated and kept in DATA_DIR/secret_key when empty", secret=True
+    )
+    public_url: str = _opt("", "external base URL used in invite links (default http://HOST:PORT)")
+    token_ttl_seconds: int = _opt(12 * 3600, "lifetime of issued bearer tokens")
+    max_request_bytes: int = _opt(
+        1024 * 1024, "largest accepted HTTP request body (uploads have their own limit)"
+    )
+    log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
+    log_json: bool = _opt(False, "write logs as one JSON object per line")
+    web_dir: Path = _opt(Path("web/dist"), "built browser client to serve at /")
+    shutdown_timeout: float = _opt(10.0, "seconds to wait for connections and writes on SIGTERM")
+    # collab: lesson-plan documents
+    collab_max_message_bytes: int = _opt(2 * 1024 * 1024, "largest y-websocket message accepted")
+    collab_max_doc_bytes: int = _opt(16 * 1024 * 1024, "largest encoded document state accepted")
+    collab_rate_messages: int = _opt(200, "y-websocket messages per second allowed per connection")
+    collab_unload_after: float = _opt(30.0, "seconds a document with no clients stays in memory")
+    collab_compact_after: int = _opt(500, "stored updates per document before the log is compacted")
+    # rooms: people, chat, floor
+    rooms_default_seats: int = _opt(9, "interactive seats per room unless the room says otherwise")
+    rooms_chat_max_chars: int = _opt(2000, "longest chat message")
+    rooms_chat_rate: int = _opt(5, "chat messages per user per 5 seconds")
+    rooms_presence_ttl: float = _opt(15.0, "seconds after which a silent client leaves presence")
+    rooms_voice_max_bytes: int = _opt(2 * 1024 * 1024, "largest voice note upload")
+    rooms_voice_max_seconds: float = _opt(120.0, "longest voice note")
+    rooms_invite_attempts: int = _opt(10, "invite-code guesses per client address per minute")
+    # media: WebRTC
+    media_ice_servers: str = _opt(
+        "", "comma-separated STUN/TURN URLs (turn:user:pass@host:port); none by default"
+    )
+    media_fallback_delay: float = _opt(
+        3.0, "seconds before the program cuts to the fallback venue on signal loss"
+    )
+    media_keyframe_interval: float = _opt(0.3, "minimum seconds between keyframe requests to one publisher")
+
+    # ---- derived values -------------------------------------------------------------------------
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'moke.db'}"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def env_name(name: str) -> str:
+    return "MOKE_" + name.upper()
+
+
+def flag_name(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _convert(name: str, kind: Any, raw: str, source: str) -> Any:
+    try:
+        if kind in (bool, "bool"):
+            low = raw.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if kind in (int, "int"):
+            return int(raw)
+        if kind in (float, "float"):
+            return float(raw)
+        if kind in (Path, "Path"):
+            return Path(raw)
+        return raw
+    except ValueError:
+        raise ConfigError(f"{source}: {raw!r} is not a valid {getattr(kind, '__name__', kind)}") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one ``--flag`` per settings field, documented with its variable and default."""
+    for f in dataclasses.fields(Settings):
+        default = "(generated)" if f.metadata.get("secret") else repr(f.default)
+        parser.add_argument(
+            flag_name(f.name),
+            dest=f.name,
+            default=None,
+            metavar=f.name.upper(),
+            help=f"{f.metadata['help']} [env {env_name(f.name)}; default {default}]",
+        )
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    cli: Mapping[str, Any] | None = None,
+    *,
+    ensure_secret: bool = True,
+) -> Settings:
+    """Build and validate settings; raise :class:`ConfigError` with a one-line message on bad input."""
+    environ = os.environ if environ is None else environ
+    cli = cli or {}
+    values: dict[str, Any] = {}
+    known = {env_name(f.name) for f in dataclasses.fields(Settings)}
+    for key in environ:
+        if key.startswith("MOKE_") and key not in known:
+            raise ConfigError(f"{key}: unknown setting (see `moke serve --help`)")
+    for f in dataclasses.fields(Settings):
+        if cli.get(f.name) is not None:
+            values[f.name] = _convert(f.name, f.type, str(cli[f.name]), flag_name(f.name))
+        elif env_name(f.name) in environ:
+            values[f.name] = _convert(f.name, f.type, environ[env_name(f.name)], env_name(f.name))
+    settings = Settings(**values)
+    _validate(settings)
+    if ensure_secret and not settings.secret_key:
+        settings = settings.with_overrides(secret_key=_load_or_create_secret(settings.data_dir))
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    if s.database_url:
+        scheme = s.database_url.split("://", 1)[0] if "://" in s.database_url else ""
+        if scheme not in SUPPORTED_DB_SCHEMES:
+            raise ConfigError(
+                f"MOKE_DATABASE_URL: unsupported scheme {scheme or s.database_url!r}; "
+                "use sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user@host/db"
+            )
+    if s.redis_url and not s.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"MOKE_REDIS_URL: {s.redis_url!r} is not a redis:// or rediss:// URL")
+    if not 0 <= s.port <= 65535:
+        raise ConfigError(f"MOKE_PORT: {s.port} is outside 0..65535")
+    if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"MOKE_LOG_LEVEL: {s.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
+    positive: Sequence[str] = (
+        "token_ttl_seconds",
+        "max_request_bytes",
+        "collab_max_message_bytes",
+        "collab_max_doc_bytes",
+        "collab_rate_messages",
+        "rooms_default_seats",
+        "rooms_chat_max_chars",
+        "rooms_chat_rate",
+        "rooms_voice_max_bytes",
+    )
+    for name in positive:
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"{env_name(name)}: must be greater than 0")
+
+
+def _load_or_create_secret(data_dir: Path) -> str:
+    path = data_dir / "secret_key"
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+    except FileExistsError:
+        return path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"MOKE_DATA_DIR: cannot keep the secret key in {path}: {exc.strerror}") from None

@@ -1,0 +1,31 @@
+"""What every package is handed at start-up: settings, storage, bus, tokens, metrics, Socket.IO."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import socketio
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from server.auth.tokens import TokenService
+from server.bus import Bus
+from server.config import Settings
+from server.db import Database
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    bus: Bus
+    tokens: TokenService
+    metrics: CollectorRegistry
+    sio: socketio.AsyncServer
+
+
+CTX: web.AppKey[AppContext] = web.AppKey("moke_ctx", AppContext)
+
+
+def ctx_of(request: web.Request) -> AppContext:
+    return request.app[CTX]

@@ -1,0 +1,153 @@
+"""Relational storage: one async engine per process, SQLite (embedded default) or PostgreSQL.
+
+Migrations (Alembic, in ``server/migrations``) run at start-up under a lock, so several
+processes starting at once on one database do not race each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+log = logging.getLogger(__name__)
+
+MIGRATION_LOCK_KEY = 0x6D6F6B65  # "moke": PostgreSQL advisory lock id for migrations
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every package's models."""
+
+
+def now() -> float:
+    """Timestamps are stored as UNIX seconds (float) so SQLite and PostgreSQL behave the same."""
+    return time.time()
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+class Database:
+    """Owns the engine and the session factory; ``start()`` migrates, ``stop()`` disposes."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self._echo = echo
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("Database.start() has not run")
+        return self._engine
+
+    async def start(self, *, migrate: bool = True) -> None:
+        if is_sqlite(self.url):
+            path = self.url.split(":///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_async_engine(self.url, echo=self._echo, connect_args={"timeout": 30})
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_async_engine(
+                self.url, echo=self._echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+            )
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        if migrate:
+            await self.migrate()
+
+    async def migrate(self) -> None:
+        started = time.monotonic()
+        if is_sqlite(self.url):
+            path = self.url.split(":///", 1)[-1]
+            lock = None
+            if path and path != ":memory:":
+                lock = await asyncio.to_thread(_acquire_file_lock, Path(path + ".migrate.lock"))
+            try:
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(_upgrade)
+            finally:
+                if lock is not None:
+                    lock.close()
+        else:
+            async with self.engine.begin() as conn:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                await conn.run_sync(_upgrade)
+        log.info(
+            "database migrated url=%s in %.0f ms", _safe_url(self.url), (time.monotonic() - started) * 1000
+        )
+
+    def session(self) -> AsyncSession:
+        if self._sessions is None:
+            raise RuntimeError("Database.start() has not run")
+        return self._sessions()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on error."""
+        async with self.session() as session, session.begin():
+            yield session
+
+    async def stop(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+    async def __aenter__(self) -> Database:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets readers run beside the single writer; FULL syncs each commit so an
+    # acknowledged write survives a crash of the process or the machine.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", "server:migrations")
+    return cfg
+
+
+def _upgrade(conn: Connection) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def _acquire_file_lock(path: Path) -> Any:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+")
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    return fh
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

@@ -1,0 +1,104 @@
+"""HTTP middlewares: request ids, JSON errors everywhere, metrics; plus the auth helpers handlers use."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from server.auth.tokens import Principal
+from server.context import ctx_of
+from server.errors import MokeError, Unauthorized, error_body
+from server.logs import request_id
+
+log = logging.getLogger(__name__)
+
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+                 429: "rate_limited"}  # fmt: skip
+
+
+class HttpMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "moke_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
+        )
+        self.latency = Histogram(
+            "moke_http_request_seconds", "HTTP request latency", ["route"], registry=registry
+        )
+
+
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("moke_principal", Principal)
+HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("moke_http_metrics", HttpMetrics)
+
+
+@web.middleware
+async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    rid = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+    token = request_id.set(rid)
+    started = time.perf_counter()
+    status = 500
+    try:
+        try:
+            response = await handler(request)
+            status = response.status
+        except MokeError as exc:
+            status = exc.status
+            if status >= 500:
+                log.error("request failed %s %s: %s", request.method, request.path, exc.message)
+            response = web.json_response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+        except web.HTTPException as exc:
+            status = exc.status
+            if status < 400 or exc.content_type == "application/json":
+                raise
+            code = _STATUS_CODES.get(status, "http_error")
+            message = exc.reason if exc.status != 413 else "request body too large"
+            response = web.json_response(error_body(code, message), status=status, headers=_keep_headers(exc))
+        except Exception:
+            log.exception("unhandled error %s %s", request.method, request.path)
+            response = web.json_response(error_body("internal", "internal server error"), status=500)
+        response.headers["X-Request-Id"] = rid
+        return response
+    finally:
+        metrics = request.app.get(HTTP_METRICS)
+        if metrics is not None:
+            route = (
+                request.match_info.route.resource.canonical
+                if request.match_info.route.resource
+                else "unmatched"
+            )
+            metrics.requests.labels(request.method, route, str(status)).inc()
+            metrics.latency.labels(route).observe(time.perf_counter() - started)
+        request_id.reset(token)
+
+
+def _keep_headers(exc: web.HTTPException) -> dict[str, str]:
+    return {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.query.get("token")
+
+
+def principal_of(request: web.Request) -> Principal:
+    """The authenticated caller, or 401. Cached on the request."""
+    cached = request.get(PRINCIPAL)
+    if cached is not None:
+        return cached
+    principal = ctx_of(request).tokens.verify(bearer_token(request))
+    request[PRINCIPAL] = principal
+    return principal
+
+
+def require_admin(request: web.Request) -> Principal:
+    p = principal_of(request)
+    if not p.is_admin:
+        raise Unauthorized("administrator token required", code="admin_required")
+    return p
