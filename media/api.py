@@ -1,0 +1,44 @@
+"""What the main-venue controller (``rooms``) may ask of the media plane (``media``).
+
+``media`` implements :class:`ProgramMedia` and stores it under ``PROGRAM_MEDIA`` on the app.
+The controller decides *which* venue is main (epochs, conflicts, agenda, fallback policy, audit);
+the media plane makes the program feed follow it on the wire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiohttp import web
+
+# (room_id, venue_id, live) — called when a venue's publisher starts, stops or drops.
+VenueLiveListener = Callable[[str, str, bool], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CutResult:
+    """How a cut went on the wire: ``switched`` False means no keyframe arrived in time (old source kept)."""
+
+    switched: bool
+    seconds: float  # from the request to the first forwarded frame of the new source
+
+
+class ProgramMedia(Protocol):
+    def venue_is_live(self, room_id: str, venue_id: str) -> bool:
+        """True while a publisher is sending media for ``venue_id``."""
+        ...
+
+    async def cut(self, room_id: str, venue_id: str | None, *, epoch: int) -> CutResult:
+        """Make ``venue_id`` the program source at its next keyframe (``None`` = the slate).
+
+        Requests a keyframe at once; returns when the switch happened on the wire or timed out."""
+        ...
+
+    def add_venue_listener(self, listener: VenueLiveListener) -> None:
+        """Be told when venues go live or drop (the controller's fallback timer starts from this)."""
+        ...
+
+
+PROGRAM_MEDIA: web.AppKey[ProgramMedia] = web.AppKey("moke_program_media", ProgramMedia)
