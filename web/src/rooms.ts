@@ -37,7 +37,7 @@ export interface AgendaSegment {
   notes: string;
 }
 
-export const ROOM_KINDS = ['prep', 'trial', 'showcase', 'meeting'];
+export const ROOM_KINDS = ['prep', 'trial', 'showcase', 'live'];
 export const ROLES = ['host', 'moderator', 'presenter', 'editor', 'expert', 'observer'];
 
 /** The caller's role, whichever field the server uses for it. */

@@ -11,6 +11,8 @@ export interface Person {
   venue_id?: string | null;
   mic?: boolean;
   camera?: boolean;
+  hand?: boolean;
+  seat?: boolean;
 }
 
 export interface ChatMessage {
@@ -21,8 +23,9 @@ export interface ChatMessage {
   text?: string;
   created_at?: number;
   client_id?: string;
+  kind?: string;
   voice_id?: string | null;
-  duration?: number | null;
+  voice_duration?: number | null;
   deleted?: boolean;
 }
 
@@ -79,6 +82,13 @@ export class LiveRoom {
   async join(): Promise<JoinState> {
     const res = await call<{ state: JoinState }>('room:join', { room_id: this.roomId });
     this.state = res.state;
+    // the chat tail arrives as {messages, more}
+    const chat = this.state.chat as unknown;
+    this.state.chat = Array.isArray(chat) ? chat : ((chat as { messages?: ChatMessage[] })?.messages ?? []);
+    this.state.online ??= [];
+    this.state.members ??= [];
+    this.state.venues ??= [];
+    this.state.agenda ??= [];
     const mine = (d: { room_id?: string }): boolean => !d.room_id || d.room_id === this.roomId;
     this.offs.push(
       on<{ room_id: string; online: Person[] }>('presence', (d) => {

@@ -39,7 +39,7 @@ export function loginForm(): HTMLElement {
 }
 
 export function registerForm(): HTMLElement {
-  const username = h('input', { name: 'username', autocomplete: 'username', required: true, minlength: 3, pattern: '[A-Za-z0-9_.@-]{3,64}' });
+  const username = h('input', { name: 'username', autocomplete: 'username', required: true, minlength: 3, pattern: '[A-Za-z0-9_.@\\-]{3,64}' });
   const name = h('input', { name: 'display_name', required: true, maxlength: 64 });
   const school = h('input', { name: 'school', maxlength: 128 });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', required: true, minlength: 8 });

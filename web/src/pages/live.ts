@@ -1,7 +1,7 @@
 /** Live page: the program (or a chosen venue's feed) with the main-venue label, presence, chat with
  * history and voice notes, raise hand; seat holders get mic/camera and the discussion grid; presenters
  * can publish their venue's camera. Lazy-loaded. */
-import { api, errorText, fetchBlob } from '../api';
+import { api, errorText } from '../api';
 import { h } from '../dom';
 import { formatTime, roleName, t } from '../i18n';
 import { attach, publish, type Publishing, watch, type Watching } from '../media';
@@ -9,7 +9,7 @@ import { call } from '../realtime';
 import { navigate } from '../router';
 import { type ChatMessage, LiveRoom, type Person, personName, userIdOf } from '../roomstate';
 import { listOf, venueLabel } from '../rooms';
-import { getSession } from '../session';
+import { getSession, token } from '../session';
 import { busy, errorBox, loading, toast, uid } from '../ui';
 
 /** A <video> with a click-to-unmute prompt: autoplay starts muted, sound needs a user gesture. */
@@ -108,7 +108,8 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   const chatStatus = h('p', { class: 'status' });
   const msgEl = (m: ChatMessage): HTMLElement => {
     const mine = m.user_id === me.id;
-    const audio = m.voice_id ? voicePlayer(m.voice_id) : null;
+    if (m.deleted) return h('li', { class: 'msg muted', 'data-message-id': m.id }, t('chat.deleted'));
+    const audio = m.voice_id ? voicePlayer(m.voice_id, m.voice_duration) : null;
     return h('li', { class: `msg${mine ? ' mine' : ''}`, 'data-message-id': m.id },
       h('span', { class: 'author' }, m.author_name ?? m.display_name ?? ''),
       h('span', { class: 'muted time' }, formatTime(m.created_at)),
@@ -160,7 +161,6 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
     void busy(null, async () => {
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
       const chunks: Blob[] = [];
-      const started = Date.now();
       recorder = new MediaRecorder(stream);
       recorder.ondataavailable = (e) => e.data.size && chunks.push(e.data);
       recorder.onstop = () => {
@@ -170,9 +170,9 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
         rec.textContent = t('voice.record');
         rec.setAttribute('aria-pressed', 'false');
         const blob = new Blob(chunks, { type });
-        const seconds = Math.round((Date.now() - started) / 100) / 10;
+        const clientId = uid();
         void busy(rec, async () => {
-          await api('POST', `/api/rooms/${roomId}/voice?duration=${seconds}`, blob);
+          await api('POST', `/api/rooms/${roomId}/voice?client_id=${clientId}`, blob);
           toast(t('voice.sent'));
         }, chatStatus);
       };
@@ -267,7 +267,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   let venuePub: Publishing | null = null;
   let venueStream: MediaStream | null = null;
   const venueSel = h('select', { 'aria-label': t('live.my_venue'), id: 'venue-select' },
-    st.venues.map((v) => h('option', { value: v.id, selected: v.presenter_id === me.id || v.id === st.me.venue_id }, venueLabel(v))));
+    st.venues.map((v) => h('option', { value: v.id, selected: v.presenter_id === me.id }, venueLabel(v))));
   const preview = h('video', { autoplay: true, playsinline: true, muted: true, class: 'self-view', 'data-testid': 'venue-self' });
   const pubStatus = h('p', { class: 'status', 'data-testid': 'publish-status' });
   const pubBtn = h('button', { type: 'button', class: 'primary', id: 'publish-venue' }, t('live.publish'));
@@ -340,15 +340,10 @@ async function call_retry<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A voice note: fetched with the token on demand, then played by a normal <audio>. */
-function voicePlayer(voiceId: string): HTMLElement {
-  const audio = h('audio', { controls: true, preload: 'none', 'data-voice-id': voiceId });
-  const load = h('button', { type: 'button', class: 'small' }, `▶ ${t('voice.play')}`);
-  load.onclick = () => void busy(load, async () => {
-    const blob = await fetchBlob(`/api/voice/${voiceId}`);
-    audio.src = URL.createObjectURL(blob);
-    load.replaceWith(audio);
-    await audio.play().catch(() => undefined);
-  });
-  return h('div', { class: 'voice' }, load);
+/** A voice note: a normal <audio> (the endpoint takes the token as ?token=), loaded when played. */
+function voicePlayer(voiceId: string, seconds: number | null | undefined): HTMLElement {
+  const src = `/api/voice/${encodeURIComponent(voiceId)}?token=${encodeURIComponent(token())}`;
+  return h('div', { class: 'voice' },
+    h('audio', { controls: true, preload: 'none', src, 'data-voice-id': voiceId, 'aria-label': t('voice.play') }),
+    seconds ? h('span', { class: 'muted' }, ` ${seconds.toFixed(1)}″`) : null);
 }

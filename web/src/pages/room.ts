@@ -4,6 +4,7 @@ import { api } from '../api';
 import { h } from '../dom';
 import { formatTime, roleName, t } from '../i18n';
 import { type AgendaSegment, canEdit, canManage, getRoom, listOf, ROLES, type Room, roleOf, type Venue } from '../rooms';
+import { serverHas } from '../capabilities';
 import { getSession } from '../session';
 import { busy, field, toast, withLoading } from '../ui';
 
@@ -36,7 +37,8 @@ interface Member {
 }
 
 export function inviteLink(inv: Invite): string {
-  return inv.url ?? inv.link ?? `${location.origin}/join/${inv.code}`;
+  // the page origin is what this browser (and so the people it shares with) can reach
+  return `${location.origin}/join/${inv.code}`;
 }
 
 function invitesSection(room: Room): HTMLElement {
@@ -246,7 +248,12 @@ function docsSection(room: Room, role: string | null): HTMLElement {
 
 export function roomPage(root: HTMLElement, params: Record<string, string>): void {
   const id = params.roomId;
-  void withLoading(root, () => getRoom(id), (room) => {
+  let hasDocs = false;
+  void withLoading(root, async () => {
+    const [room, docs] = await Promise.all([getRoom(id), serverHas('/api/rooms/{room_id}/docs')]);
+    hasDocs = docs;
+    return room;
+  }, (room) => {
     const role = roleOf(room);
     const manage = canManage(role);
     let venues: Venue[] = [];
@@ -258,12 +265,12 @@ export function roomPage(root: HTMLElement, params: Record<string, string>): voi
         role && h('span', { class: 'tag muted', 'data-testid': 'my-role' }, roleName(role)),
         room.starts_at ? h('span', { class: 'when' }, formatTime(room.starts_at)) : null),
       h('nav', { class: 'actions', 'aria-label': t('room.go') },
-        h('a', { href: `/rooms/${id}/prep`, 'data-link': true, class: 'button primary', id: 'go-prep' }, t('room.go_prep')),
+        hasDocs && h('a', { href: `/rooms/${id}/prep`, 'data-link': true, class: 'button primary', id: 'go-prep' }, t('room.go_prep')),
         h('a', { href: `/rooms/${id}/live`, 'data-link': true, class: 'button primary', id: 'go-live' }, t('room.go_live')),
         manage && h('a', { href: `/rooms/${id}/console`, 'data-link': true, class: 'button', id: 'go-console' }, t('room.go_console'))),
       room.subject || room.grade || room.description ? h('p', { class: 'muted' }, [room.subject, room.grade, room.description].filter(Boolean).join(' · ')) : null,
       h('div', { class: 'columns' },
-        docsSection(room, role),
+        hasDocs ? docsSection(room, role) : null,
         membersSection(room, role === 'host')),
       manage ? h('div', { class: 'columns' }, invitesSection(room), venuesSection(room, (v) => { venues = v; agenda?.refreshVenues(); })) : null,
       agenda?.el ?? null,
