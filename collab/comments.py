@@ -135,22 +135,26 @@ def set_resolved(doc: Doc, comment_id: str, resolved: bool, author_id: int, auth
 
 
 def resolve_anchor(probe: TextMap, anchor: dict[str, str] | None) -> dict[str, Any] | None:
-    """Where an anchor's range is now: text node path, character offsets and the current text."""
+    """Where an anchor's range is now: text node path, character offsets and the current text.
+
+    A position with assoc >= 0 sits before its character, one with assoc < 0 after it (so an end made
+    with y-prosemirror's default assoc 0 on the character after the range works too)."""
     if not anchor:
         return None
     try:
-        start_item, _ = decode_relative_position(unb64(anchor["start"]))
-        end_item, _ = decode_relative_position(unb64(anchor["end"]))
+        start_item, start_assoc = decode_relative_position(unb64(anchor["start"]))
+        end_item, end_assoc = decode_relative_position(unb64(anchor["end"]))
     except (KeyError, TypeError, ValueError):
         return None
     start, end = probe.locate(start_item), probe.locate(end_item)
     if start is None or end is None:
         return None  # the anchored characters were deleted
-    if start[0] == end[0] and start[1] <= end[1]:
-        return {"path": list(probe.paths[start[0]]), "start": start[1], "end": end[1] + 1,
-                "text": probe.strings[start[0]][start[1] : end[1] + 1]}  # fmt: skip
-    return {"path": list(probe.paths[start[0]]), "start": start[1], "end": len(probe.strings[start[0]]),
-            "text": probe.strings[start[0]][start[1] :]}  # fmt: skip
+    n, first = start[0], start[1] + (1 if start_assoc < 0 else 0)
+    text = probe.strings[n]
+    stop = end[1] + (1 if end_assoc < 0 else 0) if end[0] == n else len(text)
+    if stop < first:
+        return None
+    return {"path": list(probe.paths[n]), "start": first, "end": stop, "text": text[first:stop]}
 
 
 def list_threads(doc: Doc, *, locate: bool = True) -> list[Entry]:

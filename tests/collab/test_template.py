@@ -40,7 +40,10 @@ async def test_node_yjs_reads_the_template_and_its_edits_read_back() -> None:
         assert heading["content"] == [{"text": [{"insert": "课题"}]}]
         goals = fragment["content"][7]  # 教学目标's ordered list: bold mark as formatting attribute {}
         item_text = goals["content"][0]["content"][0]["content"][0]["text"]
-        assert (goals["type"], item_text) == ("orderedList", [{"insert": "知识与技能：", "attributes": {"bold": {}}}])
+        assert (goals["type"], item_text) == (
+            "orderedList",
+            [{"insert": "知识与技能：", "attributes": {"bold": {}}}],
+        )
         table = fragment["content"][14]
         assert [cell["type"] for cell in table["content"][0]["content"]] == ["tableHeader"] * 4
         # a Node client types into the 课题 heading, in italics
@@ -56,7 +59,10 @@ async def test_node_yjs_reads_the_template_and_its_edits_read_back() -> None:
 def test_tiptap_schema_accepts_the_template() -> None:
     """y-prosemirror + the web editor's TipTap schema show exactly our structure (skipped without web deps)."""
     node = require_node()
-    if not (WEB / "node_modules" / "@tiptap" / "core").exists() or not (WEB / "node_modules" / "y-prosemirror").exists():
+    if (
+        not (WEB / "node_modules" / "@tiptap" / "core").exists()
+        or not (WEB / "node_modules" / "y-prosemirror").exists()
+    ):
         pytest.skip("web/node_modules has no TipTap/y-prosemirror yet")
     update = base64.b64encode(initial_state("lesson_plan")).decode()
     proc = subprocess.run([node, str(ROOT / "tests" / "js" / "tiptap_schema.cjs"), str(WEB)], input=update,
@@ -79,4 +85,3 @@ def _normalize(node: Any) -> Any:
     if isinstance(node, list):
         return [_normalize(x) for x in node]
     return node
-
