@@ -75,6 +75,11 @@ class Settings:
         3.0, "seconds before the program cuts to the fallback venue on signal loss"
     )
     media_keyframe_interval: float = _opt(0.3, "minimum seconds between keyframe requests to one publisher")
+    media_rtp_timeout: float = _opt(5.0, "seconds without media before a publisher counts as gone")
+    media_ice_loopback: bool = _opt(
+        False, "gather only 127.0.0.1 ICE candidates (tests and single-machine demos; never in deployments)"
+    )
+    media_max_viewers: int = _opt(500, "most viewer connections one server process accepts")
 
     # ---- derived values -------------------------------------------------------------------------
     @property
