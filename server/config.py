@@ -75,6 +75,10 @@ class Settings:
         3.0, "seconds before the program cuts to the fallback venue on signal loss"
     )
     media_keyframe_interval: float = _opt(0.3, "minimum seconds between keyframe requests to one publisher")
+    # evaluation: notes, scores, reports
+    evaluation_note_max_chars: int = _opt(2000, "longest observation note")
+    evaluation_comment_max_chars: int = _opt(2000, "longest comment on a score or an evaluation")
+    evaluation_moment_seconds: float = _opt(60.0, "width of a bucket on the timeline of tagged moments")
 
     # ---- derived values -------------------------------------------------------------------------
     @property
@@ -180,6 +184,9 @@ def _validate(s: Settings) -> None:
         "rooms_chat_max_chars",
         "rooms_chat_rate",
         "rooms_voice_max_bytes",
+        "evaluation_note_max_chars",
+        "evaluation_comment_max_chars",
+        "evaluation_moment_seconds",
     )
     for name in positive:
         if getattr(s, name) <= 0:
