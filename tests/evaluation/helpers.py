@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -11,6 +12,9 @@ from typing import Any
 import socketio
 
 from rooms.permissions import Action, Role, allowed
+from server.auth.tokens import Principal
+from server.db import now
+from server.models import User
 from tests.support.api import Api, add_member, make_room
 from tests.support.server import RunningServer
 
@@ -62,21 +66,27 @@ class Lesson:
     guest_editor: Person
 
 
-async def person(api: Api, name: str, role: Role) -> Person:
-    reg = await api.register(display_name=name)
-    return Person(name, reg["token"], int(reg["user"]["id"]), role)
+async def person(server: RunningServer, name: str, role: Role) -> Person:
+    """A user inserted directly with a real signed token (registration's password hashing is slow)."""
+    async with server.ctx.db.transaction() as session:
+        user = User(username=f"u{uuid.uuid4().hex[:12]}", display_name=name, school="", created_at=now())
+        session.add(user)
+        await session.flush()
+        user_id = user.id
+    token = server.ctx.tokens.issue(Principal(user_id=user_id, name=name))
+    return Person(name, token, user_id, role)
 
 
 async def lesson(server: RunningServer, api: Api) -> Lesson:
-    host = await person(api, "王主持", Role.HOST)
+    host = await person(server, "王主持", Role.HOST)
     room_id = await make_room(server.ctx.db, host.user_id, kind="trial", title="《秋天的雨》试讲研讨")
     observers = [
-        await person(api, "李老师", Role.OBSERVER),
-        await person(api, "张老师", Role.OBSERVER),
-        await person(api, "陈专家", Role.EXPERT),
+        await person(server, "李老师", Role.OBSERVER),
+        await person(server, "张老师", Role.OBSERVER),
+        await person(server, "陈专家", Role.EXPERT),
     ]
-    lead = await person(api, "赵老师", Role.PRESENTER)
-    editor = await person(api, "孙老师", Role.EDITOR)
+    lead = await person(server, "赵老师", Role.PRESENTER)
+    editor = await person(server, "孙老师", Role.EDITOR)
     for p in [*observers, lead, editor]:
         await add_member(server.ctx.db, room_id, p.user_id, p.role)
     return Lesson(server, api, room_id, host, observers, lead, editor)
