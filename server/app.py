@@ -73,6 +73,12 @@ def build_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(core_services)
 
+    async def close_realtime(app: web.Application) -> None:
+        # Tell Socket.IO clients we are going away before the HTTP server stops accepting.
+        await sio.shutdown()
+
+    app.on_shutdown.append(close_realtime)
+
     tables: list[ApiRoutes] = [health.routes, auth_routes.routes]
     for setup in PLUGINS:
         tables.extend(setup(app, ctx))
