@@ -131,7 +131,9 @@ class VenueController:
         venues, agenda = await self.directory(room_id)
         live = set(await self.store.live(room_id))
         live.update(v for v in venues if self.media.venue_is_live(room_id, v))
-        return Facts(venues=venues, live=frozenset(live & venues), agenda=agenda)
+        live &= venues
+        unfit = {v: r for v in live if (r := self.media.unfit_reason(room_id, v)) is not None}
+        return Facts(venues=venues, live=frozenset(live), agenda=agenda, unfit=unfit)
 
     async def _announce(self, t: Transition) -> None:
         for listener in list(self.state_listeners):
@@ -142,6 +144,8 @@ class VenueController:
         if t.cut:
             handoff_id = await handoffs.record(self.db, t)
             await self._dispatch_cut(t.after.room_id, t.source, t.after.epoch, handoff_id)
+        if t.after.preview != t.before.preview:
+            await self._dispatch_cut(t.after.room_id, t.after.preview, t.after.epoch, None, "preview")
 
     async def _alert(self, room_id: str, kind: str, venue_id: str | None) -> None:
         message = ALERTS[kind].format(delay=self.fallback_delay)
@@ -177,8 +181,9 @@ class VenueController:
             "program cut room=%s venue=%s epoch=%d switched=%s in %.0f ms",
             room_id, venue, epoch, result.switched, result.seconds * 1000,
         )  # fmt: skip
-        if handoff_id is not None:
-            await handoffs.finish(self.db, handoff_id, result)
+        if handoff_id is None:
+            return  # a recovery or a publisher that came back: nobody is waiting for it
+        await handoffs.finish(self.db, handoff_id, result)
         if not result.switched and (await self.store.load(room_id)).epoch == epoch:
             await self._alert(room_id, "cut_timeout", venue)
 
@@ -206,6 +211,8 @@ class VenueController:
             return
         log.info("program recovered room=%s epoch=%d program=%s", room_id, state.epoch, state.program)
         await self._cut(room_id, state.program, state.epoch, None)
+        if state.preview is not None:
+            await self._cut(room_id, state.preview, state.epoch, None, "preview")
 
     async def _renew_leases(self) -> None:
         while True:
@@ -279,6 +286,12 @@ class _NoMedia:
         return False
 
     async def cut(self, room_id: str, venue_id: str | None, *, epoch: int) -> CutResult:
+        return CutResult(switched=False, seconds=0.0)
+
+    def unfit_reason(self, room_id: str, venue_id: str) -> str | None:
+        return None
+
+    async def preview(self, room_id: str, venue_id: str | None, *, epoch: int) -> CutResult:
         return CutResult(switched=False, seconds=0.0)
 
     def add_venue_listener(self, listener: object) -> None:

@@ -16,6 +16,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
+from collections.abc import Mapping
 from typing import Any
 
 from server.errors import Conflict, NotFound, ValidationError
@@ -58,6 +59,7 @@ class Facts:
     venues: frozenset[str]
     live: frozenset[str]
     agenda: tuple[str | None, ...] = ()  # venue id of each segment, in agenda order
+    unfit: Mapping[str, str] = field(default_factory=dict)  # live venues the program cannot carry: why
 
 
 @dataclass(frozen=True)

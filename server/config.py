@@ -75,6 +75,12 @@ class Settings:
         3.0, "seconds before the program cuts to the fallback venue on signal loss"
     )
     media_keyframe_interval: float = _opt(0.3, "minimum seconds between keyframe requests to one publisher")
+    media_program_codec: str = _opt(
+        "video/VP8", "video codec of every room's program feed (video/VP8 or video/H264)"
+    )
+    media_cut_timeout: float = _opt(
+        3.0, "seconds a program cut waits for the new venue's keyframe before keeping the old one"
+    )
 
     # ---- derived values -------------------------------------------------------------------------
     @property
