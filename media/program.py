@@ -201,7 +201,9 @@ class Switcher:
         ts = 0
         with contextlib.suppress(asyncio.CancelledError):
             while True:
-                packet = make_packet(self.slate.data, self.video_ts.rewrite(ts), Fraction(1, SLATE_TIME_BASE_HZ))
+                packet = make_packet(
+                    self.slate.data, self.video_ts.rewrite(ts), Fraction(1, SLATE_TIME_BASE_HZ)
+                )
                 self.output.video.push(packet, True)
                 ts += step
                 await asyncio.sleep(1 / self.slate.fps)

@@ -158,20 +158,26 @@ class VenueController:
 
     # ---- the program feed: owner, cuts, recovery ----------------------------------------------
     async def _dispatch_cut(
-        self, room_id: str, venue: str | None, epoch: int, handoff_id: int | None
+        self, room_id: str, venue: str | None, epoch: int, handoff_id: int | None, target: str = "program"
     ) -> None:
         owner = await self._owner(room_id)
         if owner == self.node:
-            self._spawn(self._cut(room_id, venue, epoch, handoff_id))
+            self._spawn(self._cut(room_id, venue, epoch, handoff_id, target))
             return
         msg = {"room_id": room_id, "venue_id": venue, "epoch": epoch, "handoff_id": handoff_id}
-        await self.bus.publish(f"venues:node:{owner}", json.dumps(msg).encode())
+        await self.bus.publish(f"venues:node:{owner}", json.dumps({**msg, "target": target}).encode())
 
     async def _on_forwarded_cut(self, _channel: str, data: bytes) -> None:
         msg = json.loads(data)
-        await self._cut(msg["room_id"], msg["venue_id"], int(msg["epoch"]), msg.get("handoff_id"))
+        target = msg.get("target", "program")
+        await self._cut(msg["room_id"], msg["venue_id"], int(msg["epoch"]), msg.get("handoff_id"), target)
 
-    async def _cut(self, room_id: str, venue: str | None, epoch: int, handoff_id: int | None) -> None:
+    async def _cut(
+        self, room_id: str, venue: str | None, epoch: int, handoff_id: int | None, target: str = "program"
+    ) -> None:
+        if target == "preview":
+            await self.media.preview(room_id, venue, epoch=epoch)
+            return
         try:
             result = await self.media.cut(room_id, venue, epoch=epoch)
         except MokeError as exc:

@@ -10,9 +10,7 @@ REST: ``GET /api/rooms/{room_id}/program``, ``GET /api/rooms/{room_id}/handoffs`
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import socketio
 from aiohttp import web
@@ -20,16 +18,14 @@ from pydantic import BaseModel, Field
 
 from rooms import handoffs
 from rooms.controller import VenueController
+from rooms.events import FloodGuard, Reply, on
 from rooms.membership import authorize
 from rooms.permissions import Action
 from rooms.program_state import Command, Kind, ProgramState
-from server.api import ApiRoutes, json_response, validate
+from server.api import ApiRoutes, json_response
 from server.context import AppContext, ctx_of
-from server.errors import MokeError, sio_error
 from server.http import principal_of
 from server.realtime import principal_of_sid
-
-log = logging.getLogger(__name__)
 
 CONTROLLER: web.AppKey[VenueController] = web.AppKey("moke_venue_controller", VenueController)
 
@@ -74,32 +70,20 @@ EVENTS: dict[str, tuple[Kind, type[_Base]]] = {
 
 
 def install_events(sio: socketio.AsyncServer, ctx: AppContext, app: web.Application) -> None:
+    guard = FloodGuard()
     for event, (kind, model) in EVENTS.items():
-        sio.on(event, _handler(sio, ctx, app, event, kind, model))
+        on(sio, guard, event, model)(_handler(sio, ctx, app, kind))
 
 
 def _handler(
-    sio: socketio.AsyncServer,
-    ctx: AppContext,
-    app: web.Application,
-    event: str,
-    kind: Kind,
-    model: type[_Base],
-) -> Callable[..., Awaitable[dict[str, Any]]]:
-    async def handle(sid: str, payload: Any = None) -> dict[str, Any]:
-        try:
-            body = validate(model, payload)
-            principal = await principal_of_sid(sio, sid)
-            await authorize(ctx.db, principal, body.room_id, Action.VENUE_CONTROL)
-            venue_id = getattr(body, "venue_id", None)
-            cmd = Command(kind, body.epoch, venue_id, actor=principal.user_id)
-            state = await app[CONTROLLER].command(body.room_id, cmd)
-            return {"ok": True, "state": state.public()}
-        except MokeError as exc:
-            return sio_error(exc, event)
-        except Exception:
-            log.exception("venue command failed event=%s sid=%s", event, sid)
-            return sio_error(MokeError("internal error", code="internal"), event)
+    sio: socketio.AsyncServer, ctx: AppContext, app: web.Application, kind: Kind
+) -> Callable[[str, _Base], Awaitable[Reply]]:
+    async def handle(sid: str, body: _Base) -> Reply:
+        principal = await principal_of_sid(sio, sid)
+        await authorize(ctx.db, principal, body.room_id, Action.VENUE_CONTROL)
+        cmd = Command(kind, body.epoch, getattr(body, "venue_id", None), actor=principal.user_id)
+        state = await app[CONTROLLER].command(body.room_id, cmd)
+        return {"state": state.public()}
 
     return handle
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from collections.abc import Mapping
 from typing import Any
 
 from server.errors import Conflict, NotFound, ValidationError
