@@ -219,6 +219,13 @@ class ProgramPlane:
         self.cut_timeout = cut_timeout
         self.programs: dict[str, Switcher] = {}
         self.previews: dict[str, Switcher] = {}
+        registry.add_listener(self._source_changed)
+
+    async def _source_changed(self, room_id: str, name: str, live: bool) -> None:
+        """A room whose venues publish gets its ``program`` and ``preview`` sources (watchable at once)."""
+        if live and name.startswith("venue:"):
+            self.switcher(room_id)
+            self.switcher(room_id, "preview")
 
     def switcher(self, room_id: str, name: str = "program") -> Switcher:
         table = self.programs if name == "program" else self.previews
