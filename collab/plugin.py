@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from collab import comment_routes, documents, version_routes
 from collab.api import LIVE_DOCS
+from collab.export import routes as export_routes
 from collab.manager import RoomManager
 from collab.server import MANAGER, collab_ws
 from collab.store import DocStore
@@ -27,4 +29,4 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
 
     app.cleanup_ctx.append(live_documents)
     app.router.add_get("/collab/{doc_id}", collab_ws, name="collab_ws")
-    return []
+    return [documents.routes, version_routes.routes, comment_routes.routes, export_routes.routes]
