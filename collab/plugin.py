@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
+from collab import comment_routes, documents, version_routes
+from collab.api import LIVE_DOCS
+from collab.export import routes as export_routes
+from collab.manager import RoomManager
+from collab.server import MANAGER, collab_ws
+from collab.store import DocStore
 from server.api import ApiRoutes
 from server.context import AppContext
 
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
-    return []
+    manager = RoomManager(ctx.settings, DocStore(ctx.db), ctx.bus)
+    app[MANAGER] = manager
+    app[LIVE_DOCS] = manager
+
+    async def live_documents(app: web.Application) -> AsyncIterator[None]:
+        await manager.start()
+        yield
+        await manager.stop()
+
+    app.cleanup_ctx.append(live_documents)
+    app.router.add_get("/collab/{doc_id}", collab_ws, name="collab_ws")
+    return [documents.routes, version_routes.routes, comment_routes.routes, export_routes.routes]

@@ -1,8 +1,8 @@
-"""Rooms, their members and invites."""
+"""Rooms, their members and invites, venues, agenda, chat messages and voice notes."""
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, now
@@ -49,3 +49,69 @@ class Invite(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[float] = mapped_column(Float, default=now)
     revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Venue(Base):
+    """A 会场: a classroom or hall whose presenter publishes a live feed."""
+
+    __tablename__ = "venues"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    school: Mapped[str] = mapped_column(String(128), default="")
+    presenter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgendaSegment(Base):
+    """One line of the run sheet: what happens, at which venue, when and for how long."""
+
+    __tablename__ = "agenda_segments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    venue_id: Mapped[str | None] = mapped_column(ForeignKey("venues.id", ondelete="SET NULL"), nullable=True)
+    planned_start: Mapped[float | None] = mapped_column(Float, nullable=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class ChatMessage(Base):
+    """A chat line or a voice note. ``client_id`` makes a retried send idempotent per author."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (UniqueConstraint("room_id", "user_id", "client_id", name="uq_chat_client"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    author_name: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8), default="text")  # "text" | "voice"
+    text: Mapped[str] = mapped_column(Text, default="")
+    voice_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+    deleted_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    deleted_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class VoiceNote(Base):
+    """An uploaded audio clip kept under ``data_dir/voice`` (the row points at the file)."""
+
+    __tablename__ = "voice_notes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    duration: Mapped[float] = mapped_column(Float)
+    filename: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float, default=now)

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
+from rooms import invite_routes, routes, venue_routes, voice_routes
+from rooms.floor import FLOOR, FloorService
+from rooms.guard import SHARED
+from rooms.presence import PresenceService
+from rooms.realtime import RoomEvents
+from rooms.shared import create_shared
+from rooms.voice_routes import CHAT_EVENTS
 from server.api import ApiRoutes
 from server.context import AppContext
 
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
-    return []
+    s = ctx.settings
+    shared = create_shared(s.redis_url, s.redis_prefix)
+    presence = PresenceService(ctx.sio, shared, ctx.bus.node_id, s.rooms_presence_ttl)
+    floor = FloorService(ctx.sio, ctx.db, shared, presence, s.rooms_default_seats)
+    events = RoomEvents(app, ctx.sio, ctx.db, s, shared, presence, floor)
+    events.install()
+    app[SHARED] = shared
+    app[FLOOR] = floor
+    app[CHAT_EVENTS] = events
+
+    async def services(app: web.Application) -> AsyncIterator[None]:
+        await presence.start()
+        yield
+        await presence.stop()
+        await shared.close()
+
+    app.cleanup_ctx.append(services)
+    return [routes.routes, invite_routes.routes, venue_routes.routes, voice_routes.routes]

@@ -13,6 +13,7 @@ import collab.plugin
 import evaluation.plugin
 import media.plugin
 import rooms.plugin
+import rooms.program_plugin
 from server import health
 from server.api import ApiRoutes
 from server.auth import routes as auth_routes
@@ -28,7 +29,13 @@ from server.static import install_static
 
 log = logging.getLogger(__name__)
 
-PLUGINS = (rooms.plugin.setup, collab.plugin.setup, media.plugin.setup, evaluation.plugin.setup)
+PLUGINS = (
+    rooms.plugin.setup,
+    collab.plugin.setup,
+    media.plugin.setup,
+    evaluation.plugin.setup,
+    rooms.program_plugin.setup,  # the main-venue controller: after media, which provides PROGRAM_MEDIA
+)
 
 
 def moke_version() -> str:
@@ -65,6 +72,12 @@ def build_app(settings: Settings) -> web.Application:
         await ctx.db.stop()
 
     app.cleanup_ctx.append(core_services)
+
+    async def close_realtime(app: web.Application) -> None:
+        # Tell Socket.IO clients we are going away before the HTTP server stops accepting.
+        await sio.shutdown()
+
+    app.on_shutdown.append(close_realtime)
 
     tables: list[ApiRoutes] = [health.routes, auth_routes.routes]
     for setup in PLUGINS:

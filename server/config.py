@@ -75,6 +75,17 @@ class Settings:
         3.0, "seconds before the program cuts to the fallback venue on signal loss"
     )
     media_keyframe_interval: float = _opt(0.3, "minimum seconds between keyframe requests to one publisher")
+    media_program_codec: str = _opt(
+        "video/VP8", "video codec of every room's program feed (video/VP8 or video/H264)"
+    )
+    media_cut_timeout: float = _opt(
+        3.0, "seconds a program cut waits for the new venue's keyframe before keeping the old one"
+    )
+    media_rtp_timeout: float = _opt(5.0, "seconds without media before a publisher counts as gone")
+    media_ice_loopback: bool = _opt(
+        False, "gather only 127.0.0.1 ICE candidates (tests and single-machine demos; never in deployments)"
+    )
+    media_max_viewers: int = _opt(500, "most viewer connections one server process accepts")
     # evaluation: notes, scores, reports
     evaluation_note_max_chars: int = _opt(2000, "longest observation note")
     evaluation_comment_max_chars: int = _opt(2000, "longest comment on a score or an evaluation")

@@ -7,6 +7,7 @@ each connection holds the :class:`Principal` under ``"principal"``.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 import socketio
@@ -17,13 +18,31 @@ from server.errors import MokeError
 
 log = logging.getLogger(__name__)
 
+_ACK_REQUESTED: ContextVar[bool] = ContextVar("moke_sio_ack_requested", default=False)
+
+
+def expects_ack() -> bool:
+    """Inside an event handler: did the client ask for an ack? (Failures without one get an ``error`` event.)"""
+    return _ACK_REQUESTED.get()
+
+
+class MokeSocketServer(socketio.AsyncServer):
+    """``AsyncServer`` that tells handlers whether the client asked for an ack (see :func:`expects_ack`)."""
+
+    async def _handle_event_internal(  # type: ignore[no-untyped-def]
+        self, server, sid, eio_sid, data, namespace, id
+    ):
+        # Each event runs in its own task (async_handlers), so this value stays with this event.
+        _ACK_REQUESTED.set(id is not None)
+        return await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+
 
 def create_sio(settings: Settings) -> socketio.AsyncServer:
     manager: socketio.AsyncManager | None = None
     if settings.redis_url:
         # python-socketio's own Redis manager carries emits to rooms across processes.
         manager = socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
-    return socketio.AsyncServer(
+    return MokeSocketServer(
         async_mode="aiohttp",
         client_manager=manager,
         cors_allowed_origins="*",

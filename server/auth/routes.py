@@ -7,13 +7,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from rooms.guard import check_invite_attempts, invite_failed
 from rooms.invites import redeem
 from server.api import ApiRoutes, json_response, read_json
 from server.auth.passwords import hash_password, verify_password
 from server.auth.tokens import Principal
 from server.context import ctx_of
 from server.db import now
-from server.errors import Conflict, Unauthorized
+from server.errors import Conflict, NotFound, Unauthorized
 from server.http import principal_of
 from server.models import User
 
@@ -106,12 +107,17 @@ async def login(request: web.Request) -> web.Response:
               body=GuestIn, response=TokenOut, auth=False)  # fmt: skip
 async def guest(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
+    await check_invite_attempts(request)  # per-address limit on code guessing
     body = await read_json(request, GuestIn)
-    async with ctx.db.transaction() as session:
-        user = User(display_name=body.display_name, school=body.school, is_guest=True, created_at=now())
-        session.add(user)
-        await session.flush()
-        joined = await redeem(session, body.code, user.id)
+    try:
+        async with ctx.db.transaction() as session:
+            user = User(display_name=body.display_name, school=body.school, is_guest=True, created_at=now())
+            session.add(user)
+            await session.flush()
+            joined = await redeem(session, body.code, user.id)
+    except NotFound:
+        await invite_failed(request)
+        raise
     token = ctx.tokens.issue(principal_for(user, room_scope=joined.room_id))
     return json_response(
         TokenOut(

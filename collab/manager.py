@@ -1,0 +1,273 @@
+"""All live documents of this process: loading (one task per document), unloading, the bus, compaction.
+
+Implements :class:`collab.api.LiveDocuments`. Cross-process traffic rides ``ctx.bus`` on channel
+``collab:{doc_id}``: ``u`` + node id + update (already stored by its sender) and ``a`` + node id +
+awareness update. Nodes announce themselves on ``collab:nodes`` every few seconds; when a node falls
+silent its clients' awareness is removed everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from collab.room import DocRoom
+from collab.store import DocStore
+from server.bus import Bus, Subscription
+from server.config import Settings
+from server.errors import BadRequest, MokeError
+
+log = logging.getLogger(__name__)
+
+NODE_CHANNEL = "collab:nodes"
+HEARTBEAT_SECONDS = 2.0
+NODE_DEAD_AFTER = 7.0
+
+
+class _Loaded:
+    """What the manager keeps per document: the room, its bus subscription, its loading task."""
+
+    def __init__(self, room: DocRoom) -> None:
+        self.room = room
+        self.sub: Subscription | None = None
+        self.ready: asyncio.Task[None] | None = None
+        self.buffer: list[bytes] | None = []  # bus messages that arrive while loading
+        self.unload: asyncio.TimerHandle | None = None
+
+
+class RoomManager:
+    """Owns every :class:`DocRoom` of the process and the tasks around them (``start``/``stop``)."""
+
+    def __init__(self, settings: Settings, store: DocStore, bus: Bus) -> None:
+        self.settings = settings
+        self.store = store
+        self.bus = bus
+        self.node = bus.node_id
+        self._docs: dict[str, _Loaded] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._compacting: set[str] = set()
+        self._nodes_seen: dict[str, float] = {}
+        self._node_sub: Subscription | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._node_sub = await self.bus.subscribe(NODE_CHANNEL, self._on_node)
+        self.bus.on_reconnect(self._resync_all)
+        self._heartbeat = asyncio.get_running_loop().create_task(self._beat(), name="collab-heartbeat")
+
+    async def stop(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        for entry in list(self._docs.values()):
+            if entry.unload is not None:
+                entry.unload.cancel()
+            if entry.sub is not None:
+                await entry.sub.close()
+        self._docs.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._node_sub is not None:
+            await self._node_sub.close()
+
+    def _spawn(self, coro: asyncio.Future[None] | object, name: str) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro, name=name)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- rooms -----------------------------------------------------------------------------------
+    @property
+    def loaded(self) -> int:
+        return len(self._docs)
+
+    def room(self, doc_id: str) -> DocRoom | None:
+        entry = self._docs.get(doc_id)
+        return entry.room if entry is not None and entry.buffer is None else None
+
+    async def acquire(self, doc_id: str) -> DocRoom:
+        """The live room of ``doc_id``, loaded once however many callers ask at the same time."""
+        entry = self._docs.get(doc_id)
+        if entry is None:
+            room = DocRoom(
+                doc_id,
+                self.store,
+                max_doc_bytes=self.settings.collab_max_doc_bytes,
+                publish=lambda update: self._publish(doc_id, b"u", update),
+            )
+            entry = _Loaded(room)
+            self._docs[doc_id] = entry
+            entry.ready = asyncio.get_running_loop().create_task(
+                self._load(entry), name=f"collab-load:{doc_id}"
+            )
+        entry.room.holds += 1
+        if entry.unload is not None:
+            entry.unload.cancel()
+            entry.unload = None
+        try:
+            assert entry.ready is not None
+            await asyncio.shield(entry.ready)
+        except BaseException:
+            self.release(entry.room)
+            raise
+        return entry.room
+
+    def release(self, room: DocRoom) -> None:
+        room.holds -= 1
+        entry = self._docs.get(room.doc_id)
+        if entry is None or entry.room is not room or room.holds > 0:
+            return
+        if entry.ready is not None and entry.ready.done() and entry.ready.exception() is not None:
+            self._drop(entry)  # failed load: forget at once so the next caller retries
+            return
+        delay = self.settings.collab_unload_after
+        entry.unload = asyncio.get_running_loop().call_later(delay, self._maybe_unload, room.doc_id)
+
+    def _maybe_unload(self, doc_id: str) -> None:
+        entry = self._docs.get(doc_id)
+        if entry is None:
+            return
+        entry.unload = None
+        if not entry.room.idle:
+            entry.unload = asyncio.get_running_loop().call_later(1.0, self._maybe_unload, doc_id)
+            return
+        self._drop(entry)
+        log.debug("unloaded doc=%s", doc_id)
+
+    def _drop(self, entry: _Loaded) -> None:
+        if self._docs.get(entry.room.doc_id) is entry:
+            del self._docs[entry.room.doc_id]
+        if entry.sub is not None:
+            self._spawn(entry.sub.close(), f"collab-unsub:{entry.room.doc_id}")
+            entry.sub = None
+
+    async def _load(self, entry: _Loaded) -> None:
+        """Subscribe first, then read the store: an update stored in between arrives on the bus."""
+        room = entry.room
+        started = time.monotonic()
+        entry.sub = await self.bus.subscribe(
+            "collab:" + room.doc_id, lambda _ch, data: self._on_bus(entry, data)
+        )
+        stored = await self.store.load(room.doc_id)
+        room.apply_stored(stored.state, stored.stored_bytes, stored.pending_updates)
+        buffered, entry.buffer = entry.buffer or [], None
+        for data in buffered:
+            self._deliver(entry, data)
+        log.info(
+            "loaded doc=%s bytes=%d log_rows=%d in %.1f ms",
+            room.doc_id, stored.stored_bytes, stored.pending_updates, (time.monotonic() - started) * 1000,
+        )  # fmt: skip
+
+    # ---- bus -------------------------------------------------------------------------------------
+    async def _publish(self, doc_id: str, kind: bytes, payload: bytes) -> None:
+        try:
+            await self.bus.publish("collab:" + doc_id, kind + self.node.encode() + payload)
+        except Exception:
+            log.exception("collab bus publish failed doc=%s", doc_id)
+        entry = self._docs.get(doc_id)
+        if kind == b"u" and entry is not None and entry.room.log_rows >= self.settings.collab_compact_after:
+            self.schedule_compaction(doc_id)
+
+    async def publish_awareness(self, doc_id: str, update: bytes) -> None:
+        await self._publish(doc_id, b"a", update)
+
+    async def _on_bus(self, entry: _Loaded, data: bytes) -> None:
+        if entry.buffer is not None:
+            entry.buffer.append(data)
+        else:
+            self._deliver(entry, data)
+
+    def _deliver(self, entry: _Loaded, data: bytes) -> None:
+        kind, node, payload = data[:1], data[1 : 1 + len(self.node)].decode(), data[1 + len(self.node) :]
+        if node == self.node:
+            return
+        room = entry.room
+        try:
+            if kind == b"u":
+                room.apply_remote(payload)
+            elif kind == b"a":
+                if room.awareness.apply(payload, ("node", node)):
+                    room.broadcast_awareness(payload)
+        except ValueError:
+            log.warning("bad collab bus message doc=%s from node=%s", room.doc_id, node)
+
+    async def _beat(self) -> None:
+        while True:
+            await self.bus.publish(NODE_CHANNEL, self.node.encode())
+            now = time.monotonic()
+            for node, seen in list(self._nodes_seen.items()):
+                if now - seen > NODE_DEAD_AFTER:
+                    del self._nodes_seen[node]
+                    self._forget_node(node)
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    async def _on_node(self, _channel: str, data: bytes) -> None:
+        node = data.decode(errors="replace")
+        if node != self.node:
+            self._nodes_seen[node] = time.monotonic()
+
+    def _forget_node(self, node: str) -> None:
+        log.warning("collab node %s went silent; clearing its clients' awareness", node)
+        for entry in self._docs.values():
+            removal = entry.room.awareness.remove_owner(("node", node))
+            if removal is not None:
+                entry.room.broadcast_awareness(removal)
+
+    async def _resync_all(self) -> None:
+        """After a bus gap, re-read every loaded document and relay what this process missed."""
+        for entry in list(self._docs.values()):
+            if entry.buffer is not None:
+                continue
+            room = entry.room
+            stored = await self.store.load(room.doc_id)
+            before = room.doc.get_state()
+            room.doc.apply_update(stored.state)
+            missed = room.doc.get_update(before)
+            if len(missed) > 2:
+                room.relay(missed, None)
+            log.info("resynced doc=%s after bus reconnect", room.doc_id)
+
+    # ---- compaction ------------------------------------------------------------------------------
+    def schedule_compaction(self, doc_id: str) -> None:
+        if doc_id in self._compacting:
+            return
+        self._compacting.add(doc_id)
+        self._spawn(self._compact(doc_id), f"collab-compact:{doc_id}")
+
+    async def _compact(self, doc_id: str) -> None:
+        try:
+            folded = await self.store.compact(doc_id)
+            room = self.room(doc_id)
+            if room is not None:
+                room.log_rows = max(0, room.log_rows - folded)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("compaction failed doc=%s", doc_id)
+        finally:
+            self._compacting.discard(doc_id)
+
+    # ---- LiveDocuments ---------------------------------------------------------------------------
+    async def state(self, doc_id: str) -> bytes:
+        room = self.room(doc_id)
+        if room is None:
+            return (await self.store.load(doc_id)).state
+        async with room.lock:
+            return room.doc.get_update()
+
+    async def apply_update(self, doc_id: str, update: bytes, *, origin: str) -> None:
+        room = await self.acquire(doc_id)
+        try:
+            done = room.submit(update, None, wait=True)
+            assert done is not None
+            try:
+                await done
+            except MokeError as exc:
+                raise BadRequest(f"update rejected: {exc.message}", code=exc.code) from None
+            log.info("applied update doc=%s origin=%s bytes=%d", doc_id, origin, len(update))
+        finally:
+            self.release(room)

@@ -1,0 +1,164 @@
+"""The y-websocket endpoint ``GET /collab/{doc_id}`` (aiohttp WebSocketResponse).
+
+Access is decided before the upgrade (401 without a valid token, 404 unknown or deleted document,
+403 not a member / token for another room); roles without ``doc.edit`` get a read-only connection.
+Each connection has a message-size limit, a token-bucket rate limit, and is closed alone — with a
+close code and reason from ``server.errors.ws_close`` — when it sends something malformed.
+
+Fan-out writes pre-built frames straight to the peer's transport (see ``DocRoom``); a peer whose
+socket buffer grows past ``SLOW_PEER_BYTES`` is disconnected rather than slowing everyone down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from aiohttp import WSMsgType, web
+from sqlalchemy import select
+
+from collab.manager import RoomManager
+from collab.models import Document
+from collab.protocol import decode_frame
+from collab.room import DocRoom
+from rooms.membership import authorize
+from rooms.permissions import Action, allowed
+from server.auth.tokens import Principal
+from server.context import ctx_of
+from server.errors import BadRequest, MokeError, NotFound, RateLimited, TooLarge, Unavailable, ws_close
+from server.http import principal_of
+
+log = logging.getLogger(__name__)
+
+SLOW_PEER_BYTES = 8 * 1024 * 1024
+MANAGER: web.AppKey[RoomManager] = web.AppKey("moke_collab_manager", RoomManager)
+
+
+class TokenBucket:
+    """``rate`` messages per second with a burst of ``rate`` (one second's worth)."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = float(rate)
+        self.tokens = float(rate)
+        self.stamp = time.monotonic()
+
+    def take(self, n: int = 1) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < n:
+            return False
+        self.tokens -= n
+        return True
+
+
+class Connection:
+    """One client WebSocket as a room peer."""
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request, principal: Principal, *,
+                 doc_id: str, read_only: bool) -> None:  # fmt: skip
+        self.ws = ws
+        self.transport = request.transport
+        self.read_only = read_only
+        self.closed = False
+        self.label = f"user={principal.user_id}"
+        self.doc_id = doc_id
+        self._close_task: asyncio.Task[bool] | None = None
+
+    def send(self, frame: bytes) -> None:
+        if self.closed or self.transport is None or self.transport.is_closing():
+            return
+        if self.transport.get_write_buffer_size() > SLOW_PEER_BYTES:
+            self.fail(Unavailable("client too slow to keep up", code="too_slow"))
+            return
+        self.transport.write(frame)
+
+    def fail(self, exc: MokeError) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        code, reason = ws_close(exc)
+        log.warning(
+            "closing collab connection doc=%s %s code=%d: %s", self.doc_id, self.label, code, exc.message
+        )
+        self._close_task = asyncio.get_running_loop().create_task(self.ws.close(code=code, message=reason))
+
+    async def finish(self) -> None:
+        self.closed = True
+        if self._close_task is not None:
+            with contextlib.suppress(Exception):
+                await self._close_task
+
+
+async def _document_room(request: web.Request, doc_id: str) -> str:
+    async with ctx_of(request).db.session() as session:
+        row = (
+            await session.execute(select(Document.room_id, Document.deleted_at).where(Document.id == doc_id))
+        ).first()
+    if row is None or row.deleted_at is not None:
+        raise NotFound(f"document {doc_id} not found", code="doc_not_found")
+    return str(row.room_id)
+
+
+async def collab_ws(request: web.Request) -> web.StreamResponse:
+    ctx = ctx_of(request)
+    settings = ctx.settings
+    manager = request.app[MANAGER]
+    principal = principal_of(request)
+    doc_id = request.match_info["doc_id"]
+    room_id = await _document_room(request, doc_id)
+    role = await authorize(ctx.db, principal, room_id, Action.DOC_VIEW)
+    read_only = not allowed(role, Action.DOC_EDIT)
+    room = await manager.acquire(doc_id)
+    try:
+        # aiohttp's own limit sits above ours so that we, not it, close with a reason
+        ws = web.WebSocketResponse(
+            max_msg_size=settings.collab_max_message_bytes * 2 + 1024, compress=False, heartbeat=30
+        )
+        await ws.prepare(request)
+        conn = Connection(ws, request, principal, doc_id=doc_id, read_only=read_only)
+        log.info("collab connect doc=%s %s role=%s read_only=%s", doc_id, conn.label, role, read_only)
+        await _serve(manager, room, conn, settings.collab_max_message_bytes, settings.collab_rate_messages)
+        return ws
+    finally:
+        manager.release(room)
+
+
+async def _serve(manager: RoomManager, room: DocRoom, conn: Connection, max_bytes: int, rate: int) -> None:
+    bucket = TokenBucket(rate)
+    room.join(conn)
+    try:
+        async for msg in conn.ws:
+            if conn.closed:
+                break
+            if msg.type != WSMsgType.BINARY:
+                if msg.type == WSMsgType.TEXT:
+                    conn.fail(BadRequest("y-websocket messages are binary frames", code="malformed_message"))
+                continue
+            try:
+                if len(msg.data) > max_bytes:
+                    raise TooLarge(
+                        f"message of {len(msg.data)} bytes exceeds {max_bytes}", code="message_too_large"
+                    )
+                try:
+                    messages = decode_frame(msg.data)
+                except ValueError as exc:
+                    raise BadRequest(f"malformed message: {exc}", code="malformed_message") from None
+                if not bucket.take(len(messages)):
+                    raise RateLimited(f"more than {rate} messages per second", code="rate_limited")
+                for m in messages:
+                    awareness = await room.handle(conn, m)
+                    if awareness is not None:
+                        await manager.publish_awareness(room.doc_id, awareness)
+            except ValueError as exc:
+                conn.fail(BadRequest(f"malformed message: {exc}", code="malformed_message"))
+            except MokeError as exc:
+                conn.fail(exc)
+    finally:
+        removal = room.leave(conn)
+        if removal is not None:
+            await manager.publish_awareness(room.doc_id, removal)
+        await conn.finish()
+        log.info("collab disconnect doc=%s %s code=%s", room.doc_id, conn.label, conn.ws.close_code)

@@ -1,0 +1,95 @@
+"""An outgoing track that forwards encoded frames to one viewer's ``RTCRtpSender`` (no encoder).
+
+Usage, for any peer connection that should receive a source::
+
+    track = ForwardTrack(source.subscribe())          # "audio" or "video" from the source
+    sender = pc.addTrack(track)                       # before createAnswer/createOffer
+    pin_codec(transceiver_of(pc, sender), source.codec)  # setCodecPreferences to the source codec
+    track.bind(sender)                                # packer installed, viewer PLI -> source
+
+``recv`` yields ``av.Packet``; aiortc's sender then only packetizes (``Packer.pack``), keeping its
+own sequence numbers, timestamp origin, SSRC and NACK history per viewer. :meth:`switch` moves the
+track to another subscription (e.g. a program cut) without renegotiation.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import av
+from aiortc import MediaStreamTrack, RTCRtpSender, RTCRtpTransceiver
+from aiortc.mediastreams import MediaStreamError
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability
+
+from media import aiortc_hooks
+from media.source import EncodedFrame, Subscription, SubscriptionClosed
+
+log = logging.getLogger(__name__)
+
+
+class ForwardTrack(MediaStreamTrack):
+    """Yields the subscribed source's ``av.Packet``s to one sender; PLI/FIR go to the source."""
+
+    def __init__(self, subscription: Subscription) -> None:
+        super().__init__()
+        self.kind = subscription.source.kind
+        self.subscription = subscription
+        self.sent = 0
+        self.bytes_sent = 0
+        self.codec: str | None = None
+
+    def bind(self, sender: RTCRtpSender) -> None:
+        """Install the packer for the source's codec and route the viewer's PLI/FIR upstream."""
+        codec = self.subscription.source.codec
+        if codec is None:
+            raise ValueError("the source has no codec yet (no publisher)")
+        self.codec = codec
+        aiortc_hooks.install_packer(sender, codec)
+        aiortc_hooks.on_keyframe_request(sender, self._keyframe_request)
+
+    def _keyframe_request(self) -> None:
+        self.subscription.source.request_keyframe()
+
+    def switch(self, subscription: Subscription) -> None:
+        """Forward another subscription from now on (same kind and codec); closes the old one."""
+        if subscription.source.kind != self.kind:
+            raise ValueError("cannot switch between audio and video")
+        old, self.subscription = self.subscription, subscription
+        old.close()
+
+    async def recv(self) -> av.Packet:
+        if self.readyState != "live":
+            raise MediaStreamError
+        while True:
+            sub = self.subscription
+            try:
+                frame: EncodedFrame = await sub.get()
+            except SubscriptionClosed:
+                if sub is not self.subscription:  # switched while waiting
+                    continue
+                self.stop()
+                raise MediaStreamError from None
+            if sub.source.codec != self.codec:
+                continue  # a republish in another codec: this leg was negotiated for ours
+            self.sent += 1
+            self.bytes_sent += frame.packet.size
+            return frame.packet
+
+    def stop(self) -> None:
+        super().stop()
+        self.subscription.close()
+
+
+def pin_codec(transceiver: RTCRtpTransceiver, mime_type: str) -> None:
+    """Offer/answer only the source's codec on this leg (plus RTX for video retransmissions).
+
+    Without it a viewer could negotiate VP8 while the source carries H.264 bytes.
+    """
+    kind = transceiver.kind
+    caps = RTCRtpSender.getCapabilities(kind).codecs
+    chosen: list[RTCRtpCodecCapability] = [c for c in caps if c.mimeType.lower() == mime_type.lower()]
+    if not chosen:
+        raise ValueError(f"codec {mime_type} is not available for {kind}")
+    if kind == "video":
+        chosen += [c for c in caps if c.mimeType.lower() == "video/rtx"]
+    transceiver.setCodecPreferences(chosen)

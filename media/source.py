@@ -1,0 +1,240 @@
+"""A publisher's encoded frames as a subscribable source (no decoding anywhere).
+
+Building block for every forwarding path (venue feeds, seats, the program feed)::
+
+    source = EncodedSource("video", keyframe_interval=0.3, name="venue:v1")
+    source.attach("video/VP8", requester)     # upstream: codec + async keyframe requester (PLI)
+    source.push(packet, keyframe=True)         # upstream: one av.Packet per encoded frame
+    sub = source.subscribe()                   # downstream: a bounded queue of EncodedFrame
+    frame = await sub.get()                    # frame.packet (pts, time_base), frame.keyframe
+
+* **Keyframe requests** (:meth:`EncodedSource.request_keyframe`) are throttled and coalesced: at
+  most one per ``keyframe_interval`` reaches the publisher; a request inside the interval is sent
+  once when it ends. New video subscribers ask for one and receive nothing until a keyframe.
+* **Bounded queues**: when a subscriber falls ``maxsize`` frames behind, its queue is emptied, it
+  drops frames until the next keyframe and the source asks the publisher for one. Other
+  subscribers are not affected.
+* **Republishing**: ``attach`` of a new upstream keeps the same subscribers; timestamps are
+  rebased so they continue monotonically (viewers never see time go backwards).
+* Frames are shared, not copied: every subscriber receives the same ``av.Packet`` (read-only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+
+log = logging.getLogger(__name__)
+
+KeyframeRequester = Callable[[], Awaitable[object]]
+
+DEFAULT_QUEUE_FRAMES = 60
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedFrame:
+    """One encoded frame: ``packet`` has ``pts`` and ``time_base``; ``received_at`` is monotonic."""
+
+    packet: av.Packet
+    keyframe: bool
+    received_at: float
+
+
+class SubscriptionClosed(Exception):
+    """Raised by :meth:`Subscription.get` once the subscription (or its source) is closed."""
+
+
+class Subscription:
+    """One reader of a source: a bounded queue that recovers from overflow at the next keyframe."""
+
+    def __init__(self, source: EncodedSource, maxsize: int) -> None:
+        self.source = source
+        self.maxsize = maxsize
+        self.frames: deque[EncodedFrame] = deque()
+        self.waiting_keyframe = source.kind == "video"
+        self.closed = False
+        self.delivered = 0
+        self.dropped = 0
+        self._waiter: asyncio.Future[None] | None = None
+
+    def offer(self, frame: EncodedFrame) -> None:
+        """Called by the source for every frame (never blocks)."""
+        if self.closed:
+            return
+        if self.waiting_keyframe:
+            if not frame.keyframe:
+                self.dropped += 1
+                return
+            self.waiting_keyframe = False
+        if len(self.frames) >= self.maxsize:
+            self.dropped += len(self.frames) + 1
+            self.frames.clear()
+            if not frame.keyframe:
+                self.waiting_keyframe = True
+                self.source.request_keyframe()
+                return
+        self.frames.append(frame)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> EncodedFrame:
+        """The next frame; raises :class:`SubscriptionClosed` after :meth:`close`."""
+        while not self.frames:
+            if self.closed:
+                raise SubscriptionClosed
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        self.delivered += 1
+        return self.frames.popleft()
+
+    def close(self) -> None:
+        """Stop receiving; a pending :meth:`get` raises :class:`SubscriptionClosed`."""
+        if self.closed:
+            return
+        self.closed = True
+        self.frames.clear()
+        self.source._unsubscribe(self)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+class EncodedSource:
+    """Encoded frames of one kind (``"audio"`` or ``"video"``) fanned out to subscribers."""
+
+    def __init__(self, kind: str, *, keyframe_interval: float = 0.3, name: str = "") -> None:
+        if kind not in ("audio", "video"):
+            raise ValueError(f"kind must be audio or video, not {kind!r}")
+        self.kind = kind
+        self.name = name
+        self.keyframe_interval = keyframe_interval
+        self.codec: str | None = None  # MIME type of the current upstream, e.g. "video/VP8"
+        self.subscribers: set[Subscription] = set()
+        self.frames_in = 0
+        self.bytes_in = 0
+        self.keyframe_requests = 0  # requests actually sent upstream
+        self.last_frame_at: float | None = None
+        self._requester: KeyframeRequester | None = None
+        self._last_request = -1e9
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._pts_offset = 0
+        self._last_pts: int | None = None
+        self._rebase = False
+        self.closed = False
+
+    # ---- upstream ------------------------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        return self._requester is not None
+
+    def attach(self, codec: str, requester: KeyframeRequester | None) -> None:
+        """A publisher starts feeding this source (replacing any previous one)."""
+        self.codec = codec
+        self._requester = requester or _no_request
+        self._rebase = self._last_pts is not None
+        if self.kind == "video":  # a new encoder's stream only decodes from its first keyframe
+            for sub in self.subscribers:
+                sub.waiting_keyframe = True
+
+    def detach(self) -> None:
+        """The publisher went away; subscribers stay and wait for the next one."""
+        self._requester = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def push(self, packet: av.Packet, keyframe: bool) -> None:
+        """Fan one encoded frame out to every subscriber (pts rebased across republishing)."""
+        if self.closed:
+            return
+        assert packet.pts is not None
+        if self._rebase:
+            assert self._last_pts is not None
+            step = 960 if self.kind == "audio" else 3000
+            self._pts_offset = self._last_pts + step - packet.pts
+            self._rebase = False
+        if self._pts_offset:
+            packet.pts += self._pts_offset
+        self._last_pts = packet.pts
+        now = time.monotonic()
+        self.frames_in += 1
+        self.bytes_in += packet.size
+        self.last_frame_at = now
+        frame = EncodedFrame(packet, keyframe, now)
+        for sub in tuple(self.subscribers):
+            sub.offer(frame)
+
+    # ---- downstream ----------------------------------------------------------------------------
+    def subscribe(self, maxsize: int = DEFAULT_QUEUE_FRAMES) -> Subscription:
+        """A new reader; a video reader starts at the next keyframe, which is requested now."""
+        sub = Subscription(self, maxsize)
+        if self.closed:
+            sub.closed = True
+            return sub
+        self.subscribers.add(sub)
+        if self.kind == "video":
+            self.request_keyframe()
+        return sub
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        self.subscribers.discard(sub)
+
+    def request_keyframe(self) -> None:
+        """Ask the publisher for a keyframe: at most one per interval, extra requests coalesced."""
+        if self.kind != "video" or self._requester is None or self.closed:
+            return
+        loop = asyncio.get_running_loop()
+        wait = self._last_request + self.keyframe_interval - loop.time()
+        if wait <= 0:
+            self._send_request()
+        elif self._timer is None:
+            self._timer = loop.call_later(wait, self._send_request)
+
+    def _send_request(self) -> None:
+        self._timer = None
+        if self._requester is None or self.closed:
+            return
+        self._last_request = asyncio.get_running_loop().time()
+        self.keyframe_requests += 1
+        task = asyncio.ensure_future(self._requester())
+        self._tasks.add(task)
+        task.add_done_callback(self._request_done)
+
+    def _request_done(self, task: asyncio.Future[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("keyframe request for %s failed: %s", self.name, task.exception())
+
+    def close(self) -> None:
+        """End the source: every subscriber's pending ``get`` raises :class:`SubscriptionClosed`."""
+        self.closed = True
+        self.detach()
+        for task in self._tasks:
+            task.cancel()
+        for sub in tuple(self.subscribers):
+            sub.close()
+
+
+async def _no_request() -> None:
+    return None
+
+
+def make_packet(data: bytes, pts: int, time_base: Fraction) -> av.Packet:
+    """An ``av.Packet`` carrying one encoded frame."""
+    packet = av.Packet(data)
+    packet.pts = pts
+    packet.dts = pts
+    packet.time_base = time_base
+    return packet

@@ -1,0 +1,93 @@
+"""Floor control (发言管理): raised hands and a limited number of interactive seats per room.
+
+Seats and hands live in :class:`~rooms.shared.SharedState`; granting is one atomic check-and-add
+there (a Lua script on Redis), so the limit holds with concurrent grants on several processes.
+A user who leaves the room (last connection gone, or swept as a ghost) loses hand and seat.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from rooms.models import Room
+from rooms.notify import room_channel
+from rooms.presence import PresenceService
+from rooms.shared import SharedState
+from server.db import Database
+from server.errors import Conflict
+
+
+class FloorService:
+    """Hands and seats of every room; other packages ask :meth:`holds_seat` before seat media."""
+
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        db: Database,
+        shared: SharedState,
+        presence: PresenceService,
+        default_seats: int,
+    ) -> None:
+        self.sio = sio
+        self.db = db
+        self.shared = shared
+        self.presence = presence
+        self.default_seats = default_seats
+        presence.on_gone(self._on_gone)
+
+    async def limit(self, room_id: str) -> int:
+        async with self.db.session() as session:
+            room = await session.get(Room, room_id)
+        return (room.seats if room is not None and room.seats else None) or self.default_seats
+
+    async def holds_seat(self, room_id: str, user_id: int) -> bool:
+        return user_id in await self.shared.seats(room_id)
+
+    async def state(self, room_id: str) -> dict[str, Any]:
+        return {
+            "room_id": room_id,
+            "seats": await self.shared.seats(room_id),
+            "hands": await self.shared.hands(room_id),
+            "limit": await self.limit(room_id),
+        }
+
+    async def broadcast(self, room_id: str) -> dict[str, Any]:
+        state = await self.state(room_id)
+        await self.sio.emit("floor", state, room=room_channel(room_id))
+        self.presence.mark_dirty(room_id)
+        return state
+
+    async def raise_hand(self, room_id: str, user_id: int) -> dict[str, Any]:
+        if not await self.holds_seat(room_id, user_id):
+            await self.shared.hand_raise(room_id, user_id)
+        return await self.broadcast(room_id)
+
+    async def lower_hand(self, room_id: str, user_id: int) -> dict[str, Any]:
+        await self.shared.hand_lower(room_id, user_id)
+        return await self.broadcast(room_id)
+
+    async def grant(self, room_id: str, user_id: int) -> dict[str, Any]:
+        limit = await self.limit(room_id)
+        if not await self.shared.seat_grant(room_id, user_id, limit):
+            raise Conflict(f"all {limit} seats are taken", code="seats_full", details={"limit": limit})
+        return await self.broadcast(room_id)
+
+    async def revoke(self, room_id: str, user_id: int) -> dict[str, Any]:
+        if await self.shared.seat_revoke(room_id, user_id):
+            # Without a seat there is no floor: mute them in presence (clients also stop publishing).
+            await self.presence.update_user(room_id, user_id, mic=False, camera=False)
+        return await self.broadcast(room_id)
+
+    async def _on_gone(self, room_id: str, user_ids: set[int]) -> None:
+        changed = False
+        for uid in user_ids:
+            changed |= await self.shared.hand_lower(room_id, uid)
+            changed |= await self.shared.seat_revoke(room_id, uid)
+        if changed:
+            await self.broadcast(room_id)
+
+
+FLOOR: web.AppKey[FloorService] = web.AppKey("moke_rooms_floor", FloorService)

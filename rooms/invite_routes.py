@@ -1,0 +1,125 @@
+"""REST: invites (邀请地址 + 邀请码) — create, list with use counts, revoke, public preview, redeem."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from rooms.guard import check_invite_attempts, invite_failed
+from rooms.invites import create_invite, find_invite, redeem
+from rooms.membership import authorize
+from rooms.models import Invite, Room
+from rooms.permissions import Action, Role
+from rooms.schemas import InviteIn, InviteOut, InvitePreview, RedeemIn, RedeemOut
+from rooms.views import invite_out
+from server.api import ApiRoutes, json_response, read_json
+from server.context import ctx_of
+from server.db import now
+from server.errors import Forbidden, NotFound
+from server.http import principal_of
+
+routes = ApiRoutes("rooms")
+
+_INVALID = "invite code is not valid"
+
+
+@routes.route("GET", "/api/rooms/{room_id}/invites", summary="Invites of a room with their use counts",
+              response=InviteOut, response_list=True)  # fmt: skip
+async def list_invites(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    room_id = request.match_info["room_id"]
+    await authorize(ctx.db, principal_of(request), room_id, Action.INVITE_MANAGE)
+    async with ctx.db.session() as session:
+        rows = await session.scalars(
+            select(Invite).where(Invite.room_id == room_id).order_by(Invite.created_at.desc())
+        )
+        return json_response([invite_out(i, ctx.settings.base_url) for i in rows])
+
+
+@routes.route("POST", "/api/rooms/{room_id}/invites", summary="Create an invite: link + code, role, expiry, uses",
+              body=InviteIn, response=InviteOut, status=201)  # fmt: skip
+async def add_invite(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    room_id = request.match_info["room_id"]
+    p = principal_of(request)
+    role = await authorize(ctx.db, p, room_id, Action.INVITE_MANAGE)
+    body = await read_json(request, InviteIn)
+    if body.role in (Role.HOST, Role.MODERATOR) and role != Role.HOST:
+        raise Forbidden("only a host may invite hosts or moderators", code="forbidden")
+    expires_at = now() + body.expires_in if body.expires_in else None
+    for _ in range(5):  # a code collision is astronomically rare; retry with a fresh one
+        try:
+            async with ctx.db.transaction() as session:
+                invite = await create_invite(
+                    session, room_id=room_id, role=body.role, created_by=p.user_id,
+                    expires_at=expires_at, max_uses=body.max_uses,
+                )  # fmt: skip
+            break
+        except IntegrityError:
+            continue
+    else:  # pragma: no cover
+        raise RuntimeError("could not allocate an invite code")
+    return json_response(invite_out(invite, ctx.settings.base_url), status=201)
+
+
+@routes.route("DELETE", "/api/invites/{invite_id}", summary="Revoke an invite", response=InviteOut)
+async def revoke_invite(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    invite_id = request.match_info["invite_id"]
+    async with ctx.db.session() as session:
+        invite = await session.get(Invite, invite_id)
+    if invite is None:
+        raise NotFound("invite not found", code="invite_not_found")
+    await authorize(ctx.db, principal_of(request), invite.room_id, Action.INVITE_MANAGE)
+    async with ctx.db.transaction() as session:
+        row = await session.get(Invite, invite_id)
+        assert row is not None
+        if row.revoked_at is None:
+            row.revoked_at = now()
+    return json_response(invite_out(row, ctx.settings.base_url))
+
+
+@routes.route("GET", "/api/invites/{code}", summary="Public preview of an invite for the join page "
+              "(rate-limited per address)", response=InvitePreview, auth=False)  # fmt: skip
+async def preview_invite(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    await check_invite_attempts(request)
+    async with ctx.db.session() as session:
+        invite = await find_invite(session, request.match_info["code"][:32])
+        room = await session.get(Room, invite.room_id) if invite is not None else None
+    t = now()
+    usable = (
+        invite is not None
+        and room is not None
+        and room.archived_at is None
+        and invite.revoked_at is None
+        and (invite.expires_at is None or invite.expires_at > t)
+        and (invite.max_uses is None or invite.uses < invite.max_uses)
+    )
+    if not usable or invite is None or room is None:
+        await invite_failed(request)
+        raise NotFound(_INVALID, code="invite_invalid")
+    return json_response(
+        InvitePreview(
+            room_id=room.id, title=room.title, kind=room.kind, starts_at=room.starts_at, role=invite.role
+        )  # fmt: skip
+    )
+
+
+@routes.route("POST", "/api/invites/redeem", summary="Join a room with an invite code (registered users)",
+              body=RedeemIn, response=RedeemOut)  # fmt: skip
+async def redeem_invite(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    p = principal_of(request)
+    if p.is_guest:
+        raise Forbidden("guests join with POST /api/auth/guest", code="guest_forbidden")
+    await check_invite_attempts(request)
+    body = await read_json(request, RedeemIn)
+    try:
+        async with ctx.db.transaction() as session:
+            joined = await redeem(session, body.code, p.user_id)
+    except NotFound:
+        await invite_failed(request)
+        raise
+    return json_response(RedeemOut(room_id=joined.room_id, role=joined.role.value))

@@ -1,0 +1,226 @@
+"""Socket.IO events of a room: join/leave, presence, chat, hands and seats.
+
+Client→server: ``room:join``, ``room:leave``, ``presence:update``, ``chat:send``, ``chat:delete``,
+``hand:raise``, ``hand:lower``, ``seat:grant``, ``seat:revoke``. Server→client: ``presence``,
+``chat:message``, ``chat:deleted``, ``floor`` (plus ``room:updated``, ``member:updated``, ``venues``,
+``agenda`` after REST changes). Every handler checks the joined role against the permission table;
+moderator actions re-read the role from the database so a demotion takes effect at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+from aiohttp import web
+from pydantic import Field, StrictBool
+
+from rooms import chat
+from rooms.events import FloodGuard, Reply, install_unknown_event, joined_rooms, on, set_joined
+from rooms.events import joined_role as joined_role
+from rooms.floor import FloorService
+from rooms.membership import authorize
+from rooms.models import Room, Venue
+from rooms.notify import mod_channel, room_channel
+from rooms.permissions import Action, Role, allowed, require
+from rooms.presence import PresenceService
+from rooms.schemas import ID, Strict
+from rooms.shared import SharedState
+from rooms.state import room_state
+from server.config import Settings
+from server.db import Database
+from server.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
+from server.realtime import principal_of_sid
+
+log = logging.getLogger(__name__)
+
+__all__ = ["RoomEvents", "joined_role"]
+
+
+class RoomRef(Strict):
+    room_id: str = ID
+
+
+class PresenceIn(Strict):
+    room_id: str = ID
+    venue_id: str | None = Field(default=None, max_length=32)
+    mic: StrictBool | None = None
+    camera: StrictBool | None = None
+
+
+class ChatSendIn(Strict):
+    room_id: str = ID
+    client_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    text: str = Field(min_length=1, max_length=100_000)
+
+
+class ChatDeleteIn(Strict):
+    room_id: str = ID
+    message_id: int = Field(ge=1, strict=True)
+
+
+class HandIn(Strict):
+    room_id: str = ID
+    user_id: int | None = Field(
+        default=None, ge=1, strict=True, description="lower someone else's hand (moderators)"
+    )
+
+
+class SeatIn(Strict):
+    room_id: str = ID
+    user_id: int = Field(ge=1, strict=True)
+
+
+@dataclass
+class RoomEvents:
+    """Registers the handlers; holds what they share."""
+
+    app: web.Application
+    sio: socketio.AsyncServer
+    db: Database
+    settings: Settings
+    shared: SharedState
+    presence: PresenceService
+    floor: FloorService
+
+    def install(self) -> None:
+        guard = FloodGuard()
+        sio = self.sio
+
+        @on(sio, guard, "room:join", RoomRef)
+        async def join(sid: str, p: RoomRef) -> Reply:
+            principal = await principal_of_sid(sio, sid)
+            role = await authorize(self.db, principal, p.room_id, Action.ROOM_VIEW)
+            async with self.db.session() as session:
+                room = await session.get(Room, p.room_id)
+            if room is None:
+                raise NotFound(f"room {p.room_id} not found", code="room_not_found")
+            await set_joined(sio, sid, p.room_id, role)
+            await sio.enter_room(sid, room_channel(p.room_id))
+            if allowed(role, Action.SEAT_GRANT):
+                await sio.enter_room(sid, mod_channel(p.room_id))
+            entry = {"user_id": principal.user_id, "name": principal.name, "role": role.value,
+                     "venue_id": None, "mic": False, "camera": False, "at": time.time()}  # fmt: skip
+            await self.presence.put(p.room_id, sid, entry)
+            log.info("room join room=%s user=%s role=%s sid=%s", p.room_id, principal.user_id, role, sid)
+            state = await room_state(
+                self.app, self.db, self.presence, self.floor, self.settings.rooms_default_seats,
+                principal, room, role.value,
+            )  # fmt: skip
+            return {"state": state}
+
+        @on(sio, guard, "room:leave", RoomRef)
+        async def leave(sid: str, p: RoomRef) -> Reply:
+            await joined_role(sio, sid, p.room_id)
+            await self._leave(sid, p.room_id)
+            return {}
+
+        @on(sio, guard, "presence:update", PresenceIn)
+        async def presence_update(sid: str, p: PresenceIn) -> Reply:
+            principal = await principal_of_sid(sio, sid)
+            role = await joined_role(sio, sid, p.room_id)
+            if (p.mic or p.camera) and not await self._may_use_av(p.room_id, principal.user_id, role):
+                raise Forbidden("take a seat first (raise your hand)", code="no_seat")
+            if p.venue_id is not None:
+                async with self.db.session() as session:
+                    venue = await session.get(Venue, p.venue_id)
+                if venue is None or venue.room_id != p.room_id:
+                    raise NotFound(f"venue {p.venue_id} not found in this room", code="venue_not_found")
+            entry = await self.presence.get(p.room_id, sid)
+            if entry is None:
+                raise Conflict("not in presence; join again", code="not_joined")
+            entry.pop("node", None)
+            changes = p.model_dump(exclude_unset=True, exclude={"room_id"})
+            await self.presence.put(p.room_id, sid, {**entry, **changes})
+            return {}
+
+        @on(sio, guard, "chat:send", ChatSendIn)
+        async def chat_send(sid: str, p: ChatSendIn) -> Reply:
+            principal = await principal_of_sid(sio, sid)
+            require(await joined_role(sio, sid, p.room_id), Action.CHAT_SEND)
+            if len(p.text) > self.settings.rooms_chat_max_chars:
+                raise ValidationError(
+                    f"text: at most {self.settings.rooms_chat_max_chars} characters", code="too_long"
+                )
+            if not p.text.strip():
+                raise ValidationError("text: must not be blank")
+            again = await chat.existing(self.db, p.room_id, principal.user_id, p.client_id)
+            if again is not None:
+                return {"message": again.model_dump(), "duplicate": True}
+            await self.check_chat_rate(principal.user_id)
+            msg, new = await chat.store(
+                self.db, room_id=p.room_id, user_id=principal.user_id, author_name=principal.name,
+                client_id=p.client_id, text=p.text,
+            )  # fmt: skip
+            if new:
+                await sio.emit("chat:message", msg.model_dump(), room=room_channel(p.room_id))
+            return {"message": msg.model_dump(), "duplicate": not new}
+
+        @on(sio, guard, "chat:delete", ChatDeleteIn)
+        async def chat_delete(sid: str, p: ChatDeleteIn) -> Reply:
+            principal = await principal_of_sid(sio, sid)
+            await joined_role(sio, sid, p.room_id)
+            await authorize(self.db, principal, p.room_id, Action.CHAT_DELETE)
+            msg = await chat.soft_delete(self.db, p.room_id, p.message_id, principal.user_id)
+            body = {"room_id": p.room_id, "message_id": msg.id, "deleted_by": principal.user_id}
+            await sio.emit("chat:deleted", body, room=room_channel(p.room_id))
+            return {"message_id": msg.id}
+
+        @on(sio, guard, "hand:raise", RoomRef)
+        async def hand_raise(sid: str, p: RoomRef) -> Reply:
+            principal = await principal_of_sid(sio, sid)
+            require(await joined_role(sio, sid, p.room_id), Action.HAND_RAISE)
+            return {"floor": await self.floor.raise_hand(p.room_id, principal.user_id)}
+
+        @on(sio, guard, "hand:lower", HandIn)
+        async def hand_lower(sid: str, p: HandIn) -> Reply:
+            principal = await principal_of_sid(sio, sid)
+            await joined_role(sio, sid, p.room_id)
+            target = p.user_id or principal.user_id
+            if target != principal.user_id:
+                await authorize(self.db, principal, p.room_id, Action.SEAT_GRANT)
+            return {"floor": await self.floor.lower_hand(p.room_id, target)}
+
+        @on(sio, guard, "seat:grant", SeatIn)
+        async def seat_grant(sid: str, p: SeatIn) -> Reply:
+            principal = await principal_of_sid(sio, sid)
+            await joined_role(sio, sid, p.room_id)
+            await authorize(self.db, principal, p.room_id, Action.SEAT_GRANT)
+            if not await self.presence.is_online(p.room_id, p.user_id):
+                raise NotFound(f"user {p.user_id} is not in the room", code="not_online")
+            return {"floor": await self.floor.grant(p.room_id, p.user_id)}
+
+        @on(sio, guard, "seat:revoke", SeatIn)
+        async def seat_revoke(sid: str, p: SeatIn) -> Reply:
+            principal = await principal_of_sid(sio, sid)
+            await joined_role(sio, sid, p.room_id)
+            if p.user_id != principal.user_id:  # giving up one's own seat needs no permission
+                await authorize(self.db, principal, p.room_id, Action.SEAT_GRANT)
+            return {"floor": await self.floor.revoke(p.room_id, p.user_id)}
+
+        @sio.on("disconnect")
+        async def disconnect(sid: str, *args: Any) -> None:
+            guard.forget(sid)
+            for room_id in await joined_rooms(sio, sid):
+                await self._leave(sid, room_id)
+
+        install_unknown_event(sio, guard)
+
+    async def _leave(self, sid: str, room_id: str) -> None:
+        await self.presence.remove(room_id, sid)
+        await set_joined(self.sio, sid, room_id, None)
+        await self.sio.leave_room(sid, room_channel(room_id))
+        await self.sio.leave_room(sid, mod_channel(room_id))
+
+    async def _may_use_av(self, room_id: str, user_id: int, role: Role) -> bool:
+        if allowed(role, Action.SEAT_GRANT) or allowed(role, Action.MEDIA_PUBLISH_VENUE):
+            return True
+        return await self.floor.holds_seat(room_id, user_id)
+
+    async def check_chat_rate(self, user_id: int) -> None:
+        """Per user across processes: ``rooms_chat_rate`` messages (text or voice) per 5 seconds."""
+        if not await self.shared.hit(f"chat:{user_id}", self.settings.rooms_chat_rate, 5.0):
+            raise RateLimited("too many messages; wait a few seconds", code="chat_rate")

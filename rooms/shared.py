@@ -1,0 +1,261 @@
+"""State every process must agree on: rate-limit counters, presence, raised hands and seats.
+
+One small interface, two real implementations — :class:`MemoryShared` for one process and
+:class:`RedisShared` for several (``tests/rooms/test_shared.py`` runs one contract over both).
+
+Presence entries are keyed by connection (sid) and tagged with the node that holds the
+connection. Each node refreshes a heartbeat with a TTL; :meth:`SharedState.sweep` drops the
+entries of nodes whose heartbeat expired, so a killed process leaves no ghost members.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from abc import ABC, abstractmethod
+from typing import Any
+
+import redis.asyncio as aioredis
+
+Entry = dict[str, Any]
+
+
+class SharedState(ABC):
+    """Counters, presence, hands and seats shared by every process of one deployment."""
+
+    @abstractmethod
+    async def hit(self, key: str, limit: int, window: float) -> bool:
+        """Count one event under ``key``; False when ``limit`` was already reached in this window."""
+
+    @abstractmethod
+    async def count(self, key: str) -> int:
+        """Events counted under ``key`` in the current window (0 when none)."""
+
+    @abstractmethod
+    async def heartbeat(self, node_id: str, ttl: float) -> None:
+        """Mark ``node_id`` alive for ``ttl`` seconds."""
+
+    @abstractmethod
+    async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None: ...
+
+    @abstractmethod
+    async def presence_remove(self, room_id: str, sid: str) -> Entry | None:
+        """Remove one connection; returns its entry (None when it was not there)."""
+
+    @abstractmethod
+    async def presence(self, room_id: str) -> dict[str, Entry]:
+        """Every live connection in the room: sid -> entry (entry carries ``node``)."""
+
+    @abstractmethod
+    async def sweep(self) -> dict[str, list[Entry]]:
+        """Remove the entries of dead nodes; returns room_id -> removed entries."""
+
+    @abstractmethod
+    async def hand_raise(self, room_id: str, user_id: int) -> None: ...
+
+    @abstractmethod
+    async def hand_lower(self, room_id: str, user_id: int) -> bool: ...
+
+    @abstractmethod
+    async def hands(self, room_id: str) -> list[int]:
+        """Users with a raised hand, in the order they raised it."""
+
+    @abstractmethod
+    async def seat_grant(self, room_id: str, user_id: int, limit: int) -> bool:
+        """Atomically give ``user_id`` a seat unless ``limit`` seats are taken (True if held after)."""
+
+    @abstractmethod
+    async def seat_revoke(self, room_id: str, user_id: int) -> bool: ...
+
+    @abstractmethod
+    async def seats(self, room_id: str) -> list[int]: ...
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+class MemoryShared(SharedState):
+    """One process: plain dicts (no await between check and change, so each call is atomic)."""
+
+    def __init__(self) -> None:
+        self._counters: dict[str, tuple[float, int]] = {}
+        self._nodes: dict[str, float] = {}
+        self._presence: dict[str, dict[str, Entry]] = {}
+        self._hands: dict[str, dict[int, float]] = {}
+        self._seats: dict[str, dict[int, float]] = {}
+
+    async def hit(self, key: str, limit: int, window: float) -> bool:
+        t = time.monotonic()
+        start, n = self._counters.get(key, (t, 0))
+        if t - start >= window:
+            start, n = t, 0
+        if n >= limit:
+            self._counters[key] = (start, n)
+            return False
+        self._counters[key] = (start, n + 1)
+        if len(self._counters) > 100_000:
+            self._counters = {k: v for k, v in self._counters.items() if t - v[0] < 600}
+        return True
+
+    async def count(self, key: str) -> int:
+        return self._counters.get(key, (0.0, 0))[1]
+
+    async def heartbeat(self, node_id: str, ttl: float) -> None:
+        self._nodes[node_id] = time.monotonic() + ttl
+
+    async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None:
+        self._presence.setdefault(room_id, {})[sid] = {**entry, "node": node_id}
+
+    async def presence_remove(self, room_id: str, sid: str) -> Entry | None:
+        room = self._presence.get(room_id, {})
+        entry = room.pop(sid, None)
+        if not room:
+            self._presence.pop(room_id, None)
+        return entry
+
+    async def presence(self, room_id: str) -> dict[str, Entry]:
+        return dict(self._presence.get(room_id, {}))
+
+    async def sweep(self) -> dict[str, list[Entry]]:
+        t = time.monotonic()
+        removed: dict[str, list[Entry]] = {}
+        for room_id, entries in list(self._presence.items()):
+            for sid, entry in list(entries.items()):
+                if self._nodes.get(entry["node"], 0.0) < t:
+                    removed.setdefault(room_id, []).append(entries.pop(sid))
+            if not entries:
+                del self._presence[room_id]
+        return removed
+
+    async def hand_raise(self, room_id: str, user_id: int) -> None:
+        self._hands.setdefault(room_id, {}).setdefault(user_id, time.time())
+
+    async def hand_lower(self, room_id: str, user_id: int) -> bool:
+        return self._hands.get(room_id, {}).pop(user_id, None) is not None
+
+    async def hands(self, room_id: str) -> list[int]:
+        hands = self._hands.get(room_id, {})
+        return sorted(hands, key=lambda u: hands[u])
+
+    async def seat_grant(self, room_id: str, user_id: int, limit: int) -> bool:
+        seats = self._seats.setdefault(room_id, {})
+        if user_id in seats:
+            return True
+        if len(seats) >= limit:
+            return False
+        seats[user_id] = time.time()
+        self._hands.get(room_id, {}).pop(user_id, None)
+        return True
+
+    async def seat_revoke(self, room_id: str, user_id: int) -> bool:
+        return self._seats.get(room_id, {}).pop(user_id, None) is not None
+
+    async def seats(self, room_id: str) -> list[int]:
+        seats = self._seats.get(room_id, {})
+        return sorted(seats, key=lambda u: seats[u])
+
+
+# KEYS[1] counter; ARGV: limit, window ms. INCR first, so concurrent callers each get their own number.
+_HIT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if n > tonumber(ARGV[1]) then return 0 end
+return 1
+"""
+# KEYS: seats zset, hands zset; ARGV: user, limit, now. Check and add in one script: the seat
+# limit holds however many processes grant at once.
+_GRANT = """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+"""
+
+
+class RedisShared(SharedState):
+    """Several processes on one Redis. Keys live under ``{prefix}:rooms:``."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self.redis: aioredis.Redis = aioredis.from_url(url, decode_responses=True)
+        self.p = f"{prefix}:rooms:"
+        self._hit = self.redis.register_script(_HIT)
+        self._grant = self.redis.register_script(_GRANT)
+
+    async def hit(self, key: str, limit: int, window: float) -> bool:
+        ok = await self._hit(keys=[self.p + "rl:" + key], args=[limit, max(1, int(window * 1000))])
+        return bool(ok)
+
+    async def count(self, key: str) -> int:
+        raw = await self.redis.get(self.p + "rl:" + key)
+        return int(raw) if raw else 0
+
+    async def heartbeat(self, node_id: str, ttl: float) -> None:
+        await self.redis.set(self.p + "node:" + node_id, "1", px=max(1, int(ttl * 1000)))
+
+    async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.p + "presence:" + room_id, sid, json.dumps({**entry, "node": node_id}))
+        pipe.sadd(self.p + "presence_rooms", room_id)
+        await pipe.execute()
+
+    async def presence_remove(self, room_id: str, sid: str) -> Entry | None:
+        key = self.p + "presence:" + room_id
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hget(key, sid)
+        pipe.hdel(key, sid)
+        raw, deleted = await pipe.execute()
+        return json.loads(raw) if raw and deleted else None
+
+    async def presence(self, room_id: str) -> dict[str, Entry]:
+        raw: Any = await self.redis.hgetall(self.p + "presence:" + room_id)
+        return {str(sid): json.loads(v) for sid, v in raw.items()}
+
+    async def sweep(self) -> dict[str, list[Entry]]:
+        removed: dict[str, list[Entry]] = {}
+        alive: dict[str, bool] = {}
+        rooms: Any = await self.redis.smembers(self.p + "presence_rooms")
+        for room_id in rooms:
+            key = self.p + "presence:" + room_id
+            entries = await self.presence(room_id)
+            if not entries:
+                await self.redis.srem(self.p + "presence_rooms", room_id)
+                continue
+            for node in {e["node"] for e in entries.values()} - alive.keys():
+                alive[node] = bool(await self.redis.exists(self.p + "node:" + node))
+            for sid, entry in entries.items():
+                # HDEL's count makes exactly one sweeping process report each removal.
+                if not alive[entry["node"]] and await self.redis.hdel(key, sid):
+                    removed.setdefault(room_id, []).append(entry)
+        return removed
+
+    async def hand_raise(self, room_id: str, user_id: int) -> None:
+        await self.redis.zadd(self.p + "hands:" + room_id, {str(user_id): time.time()}, nx=True)
+
+    async def hand_lower(self, room_id: str, user_id: int) -> bool:
+        return bool(await self.redis.zrem(self.p + "hands:" + room_id, str(user_id)))
+
+    async def hands(self, room_id: str) -> list[int]:
+        users: Any = await self.redis.zrange(self.p + "hands:" + room_id, 0, -1)
+        return [int(u) for u in users]
+
+    async def seat_grant(self, room_id: str, user_id: int, limit: int) -> bool:
+        ok = await self._grant(
+            keys=[self.p + "seats:" + room_id, self.p + "hands:" + room_id],
+            args=[str(user_id), limit, time.time()],
+        )
+        return bool(ok)
+
+    async def seat_revoke(self, room_id: str, user_id: int) -> bool:
+        return bool(await self.redis.zrem(self.p + "seats:" + room_id, str(user_id)))
+
+    async def seats(self, room_id: str) -> list[int]:
+        users: Any = await self.redis.zrange(self.p + "seats:" + room_id, 0, -1)
+        return [int(u) for u in users]
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def create_shared(redis_url: str, prefix: str) -> SharedState:
+    return RedisShared(redis_url, prefix) if redis_url else MemoryShared()

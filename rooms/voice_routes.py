@@ -1,0 +1,104 @@
+"""REST: chat history paging, voice-note upload and playback."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from rooms import chat
+from rooms.membership import authorize
+from rooms.models import VoiceNote
+from rooms.notify import room_channel
+from rooms.permissions import Action
+from rooms.schemas import ChatPage, MessageOut
+from rooms.voice import check_clip, save_clip, voice_dir
+from server.api import ApiRoutes, json_response
+from server.context import ctx_of
+from server.db import now
+from server.errors import NotFound, TooLarge, ValidationError
+from server.http import principal_of
+
+if TYPE_CHECKING:
+    from rooms.realtime import RoomEvents
+
+routes = ApiRoutes("rooms")
+CHAT_EVENTS: web.AppKey[RoomEvents] = web.AppKey("moke_rooms_events")
+
+
+def _int(request: web.Request, name: str, default: int | None) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError(f"{name}: must be an integer") from None
+
+
+@routes.route("GET", "/api/rooms/{room_id}/chat", summary="Chat history, newest page first, oldest first "
+              "inside a page", response=ChatPage,
+              query={"before": "message id: return older messages", "limit": "page size (1–200, default 50)"})  # fmt: skip
+async def chat_history(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    room_id = request.match_info["room_id"]
+    await authorize(ctx.db, principal_of(request), room_id, Action.ROOM_VIEW)
+    limit = _int(request, "limit", chat.TAIL)
+    if limit is None or not 1 <= limit <= chat.PAGE_MAX:
+        raise ValidationError(f"limit: must be within 1..{chat.PAGE_MAX}")
+    messages, more = await chat.page(ctx.db, room_id, before=_int(request, "before", None), limit=limit)
+    return json_response(ChatPage(room_id=room_id, messages=messages, more=more))
+
+
+@routes.route("POST", "/api/rooms/{room_id}/voice", summary="Upload a voice note; it appears in chat",
+              response=MessageOut, status=201, request_content_type="audio/*",
+              query={"client_id": "client-generated id: a retried upload returns the same message"})  # fmt: skip
+async def upload_voice(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    s = ctx.settings
+    room_id = request.match_info["room_id"]
+    p = principal_of(request)
+    await authorize(ctx.db, p, room_id, Action.VOICE_SEND)
+    client_id = request.query.get("client_id", "")
+    if not 1 <= len(client_id) <= 64:
+        raise ValidationError("client_id: 1–64 characters required")
+    again = await chat.existing(ctx.db, room_id, p.user_id, client_id)
+    if again is not None:
+        return json_response(again)
+    if request.content_length is not None and request.content_length > s.rooms_voice_max_bytes:
+        raise TooLarge(f"voice notes are at most {s.rooms_voice_max_bytes} bytes")
+    data = await request.content.read(s.rooms_voice_max_bytes + 1)
+    ext, duration = await check_clip(
+        data, request.content_type, s.rooms_voice_max_bytes, s.rooms_voice_max_seconds
+    )
+    events = request.app[CHAT_EVENTS]
+    await events.check_chat_rate(p.user_id)
+    voice_id, filename = await save_clip(s.data_dir, data, ext)
+    async with ctx.db.transaction() as session:
+        session.add(VoiceNote(id=voice_id, room_id=room_id, user_id=p.user_id, content_type=request.content_type,
+                              size=len(data), duration=duration, filename=filename, created_at=now()))  # fmt: skip
+    msg, new = await chat.store(
+        ctx.db, room_id=room_id, user_id=p.user_id, author_name=p.name, client_id=client_id, kind="voice",
+        voice_id=voice_id, voice_duration=duration,
+    )  # fmt: skip
+    if new:
+        await ctx.sio.emit("chat:message", msg.model_dump(), room=room_channel(room_id))
+    return json_response(msg, status=201 if new else 200)
+
+
+@routes.route("GET", "/api/voice/{voice_id}", summary="Play a voice note (token may be ?token=)",
+              content_type="audio/*")  # fmt: skip
+async def get_voice(request: web.Request) -> web.StreamResponse:
+    ctx = ctx_of(request)
+    voice_id = request.match_info["voice_id"]
+    async with ctx.db.session() as session:
+        note = await session.get(VoiceNote, voice_id)
+    if note is None:
+        raise NotFound("voice note not found", code="voice_not_found")
+    await authorize(ctx.db, principal_of(request), note.room_id, Action.ROOM_VIEW)
+    path = voice_dir(ctx.settings.data_dir) / note.filename
+    if not path.exists():
+        raise NotFound("voice note file is missing", code="voice_not_found")
+    return web.FileResponse(
+        path, headers={"Content-Type": note.content_type, "Cache-Control": "private, max-age=86400"}
+    )

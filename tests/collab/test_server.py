@@ -1,0 +1,223 @@
+"""The WebSocket endpoint at protocol level (aiohttp client): access, read-only, limits, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import pycrdt
+import pytest
+
+from collab.api import LIVE_DOCS
+from collab.protocol import (
+    AwarenessEntry,
+    AwarenessMessage,
+    Message,
+    PermissionDenied,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    decode_frame,
+    encode_awareness_update,
+)
+from tests.collab.conftest import room_with_doc
+from tests.support.api import Api
+from tests.support.server import RunningServer, make_settings
+
+
+def text_update(text: str, base: bytes | None = None) -> bytes:
+    doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
+    if base:
+        doc.apply_update(base)
+    sv = doc.get_state()
+    t = doc.get("t", type=pycrdt.Text)
+    t += text
+    return doc.get_update(sv)
+
+
+def text_of(state: bytes) -> str:
+    doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
+    doc.apply_update(state)
+    return str(doc.get("t", type=pycrdt.Text))
+
+
+async def receive(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5) -> list[Message]:
+    msg = await ws.receive(timeout)
+    assert msg.type == aiohttp.WSMsgType.BINARY, msg
+    return decode_frame(msg.data)
+
+
+async def handshake(ws: aiohttp.ClientWebSocketResponse) -> list[Message]:
+    """Read until the server's step 1, answer with our step 1 and read its step 2."""
+    seen: list[Message] = []
+    while not any(isinstance(m, SyncStep1) for m in seen):
+        seen += await receive(ws)
+    await ws.send_bytes(bytes(SyncStep1(b"\x00")))
+    while not any(isinstance(m, SyncStep2) for m in seen):
+        seen += await receive(ws)
+    return seen
+
+
+async def closed_with(ws: aiohttp.ClientWebSocketResponse) -> tuple[int | None, str]:
+    while True:
+        msg = await ws.receive(5)
+        if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+            return ws.close_code, str(msg.extra or "")
+
+
+async def test_token_required_and_room_scoped(api: Api, server: RunningServer) -> None:
+    s = await room_with_doc(api, server.ctx.db)
+    other = await room_with_doc(api, server.ctx.db)
+    async with aiohttp.ClientSession() as http:
+        for query, status in [("", 401), ("?token=garbage", 401), (f"?token={other.host}", 403),
+                              (f"?token={s.host}", 101)]:  # fmt: skip
+            url = f"{server.ws_url}/collab/{s.doc_id}{query}"
+            if status == 101:
+                async with http.ws_connect(url) as ws:
+                    await handshake(ws)
+                continue
+            with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+                await http.ws_connect(url)
+            assert err.value.status == status
+        with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+            await http.ws_connect(f"{server.ws_url}/collab/nosuchdoc?token={s.host}")
+        assert err.value.status == 404
+        # the Authorization header works too
+        async with http.ws_connect(
+            f"{server.ws_url}/collab/{s.doc_id}", headers={"Authorization": f"Bearer {s.editor}"}
+        ) as ws:
+            await handshake(ws)
+
+
+async def test_observer_is_read_only(api: Api, server: RunningServer) -> None:
+    s = await room_with_doc(api, server.ctx.db)
+    url = f"{server.ws_url}/collab/{s.doc_id}?token="
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url + s.editor) as editor, http.ws_connect(url + s.observer) as observer:
+            await handshake(editor)
+            seen = await handshake(observer)
+            assert any(isinstance(m, PermissionDenied) for m in seen)
+            await observer.send_bytes(bytes(SyncUpdate(text_update("观课者的改动"))))
+            denied = await receive(observer)
+            assert isinstance(denied[0], PermissionDenied) and "read-only" in denied[0].reason
+            await editor.send_bytes(bytes(SyncUpdate(text_update("教学目标"))))
+            got = await receive(observer)  # the editor's edit reaches the observer, nothing else does
+            assert isinstance(got[0], SyncUpdate) and text_of(got[0].update) == "教学目标"
+    state = await server.app[LIVE_DOCS].state(s.doc_id)
+    assert text_of(state) == "教学目标"
+
+
+async def test_updates_are_stored_before_relay_and_grouped(api: Api, server: RunningServer) -> None:
+    s = await room_with_doc(api, server.ctx.db)
+    url = f"{server.ws_url}/collab/{s.doc_id}?token="
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url + s.host) as a, http.ws_connect(url + s.editor) as b:
+            await handshake(a)
+            await handshake(b)
+            base = b""
+            frames = []
+            for word in ["一", "二", "三", "四"]:
+                u = text_update(word, base or None)
+                base = pycrdt.merge_updates(base, u) if base else u
+                frames.append(bytes(SyncUpdate(u)))
+            await a.send_bytes(b"".join(frames))  # one frame, four messages
+            [msg] = await receive(b)  # relayed merged, as one message
+            assert isinstance(msg, SyncUpdate) and text_of(msg.update) == "一二三四"
+    store = server.app[LIVE_DOCS]
+    assert text_of(await store.state(s.doc_id)) == "一二三四"
+    from collab.server import MANAGER
+
+    manager = server.app[MANAGER]
+    assert await manager.store.log_length(s.doc_id) == 4
+
+
+async def test_awareness_relayed_and_cleared_on_leave(api: Api, server: RunningServer) -> None:
+    s = await room_with_doc(api, server.ctx.db)
+    url = f"{server.ws_url}/collab/{s.doc_id}?token="
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url + s.host) as a:
+            await handshake(a)
+            async with http.ws_connect(url + s.editor) as b:
+                await handshake(b)
+                await b.send_bytes(
+                    bytes(
+                        AwarenessMessage(
+                            encode_awareness_update([AwarenessEntry(77, 1, '{"user":{"name":"乙"}}')])
+                        )
+                    )
+                )
+                [aw] = await receive(a)
+                assert isinstance(aw, AwarenessMessage)
+            [gone] = await receive(a)
+            assert isinstance(gone, AwarenessMessage)
+            assert gone.update == encode_awareness_update([AwarenessEntry(77, 1, "null")])
+
+
+@pytest.mark.parametrize(
+    ("payload", "code", "reason"),
+    [
+        (b"\x00\x00\x05ab", 4400, "malformed_message"),
+        (b"\x09", 4400, "malformed_message"),
+        (bytes(SyncUpdate(b"\x01\x02\x03garbage")), 4400, "malformed_update"),
+        (
+            bytes(AwarenessMessage(encode_awareness_update([AwarenessEntry(1, 1, "{not json")]))),
+            4400,
+            "malformed",
+        ),
+        (b"\x03" * 5000, 1009, "message_too_large"),
+    ],
+)
+async def test_bad_input_closes_only_that_connection(
+    api: Api, server: RunningServer, payload: bytes, code: int, reason: str
+) -> None:
+    s = await room_with_doc(api, server.ctx.db)
+    url = f"{server.ws_url}/collab/{s.doc_id}?token="
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url + s.host) as good, http.ws_connect(url + s.editor) as bad:
+            await handshake(good)
+            await handshake(bad)
+            await good.send_bytes(bytes(SyncUpdate(text_update("完好"))))
+            await receive(bad)
+            await bad.send_bytes(payload)
+            got_code, got_reason = await closed_with(bad)
+            assert got_code == code and reason in got_reason
+            await good.send_bytes(bytes(SyncStep1(b"\x00")))
+            [step2] = await receive(good)
+            assert isinstance(step2, SyncStep2) and text_of(step2.update) == "完好"
+    assert text_of(await server.app[LIVE_DOCS].state(s.doc_id)) == "完好"
+
+
+@pytest.fixture
+def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return make_settings(
+        tmp_path / "var", collab_max_message_bytes=4096, collab_rate_messages=50, collab_max_doc_bytes=2000
+    )
+
+
+async def test_rate_limit_and_document_size(api: Api, server: RunningServer) -> None:
+    s = await room_with_doc(api, server.ctx.db)
+    url = f"{server.ws_url}/collab/{s.doc_id}?token="
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url + s.host) as ws:
+            await handshake(ws)
+            for _ in range(60):
+                await ws.send_bytes(b"\x03")
+            assert await closed_with(ws) == (4429, "rate_limited: more than 50 messages per second")
+        async with http.ws_connect(url + s.host) as ws:
+            await handshake(ws)
+            await ws.send_bytes(bytes(SyncUpdate(text_update("长" * 1000))))
+            code, reason = await closed_with(ws)
+            assert code == 1009 and "doc_too_large" in reason
+
+
+async def test_ten_simultaneous_openers_of_a_new_document(api: Api, server: RunningServer) -> None:
+    s = await room_with_doc(api, server.ctx.db)
+    url = f"{server.ws_url}/collab/{s.doc_id}?token={s.host}"
+    async with aiohttp.ClientSession() as http:
+
+        async def open_and_sync() -> None:
+            async with http.ws_connect(url) as ws:
+                await asyncio.wait_for(handshake(ws), 2)
+
+        await asyncio.gather(*(open_and_sync() for _ in range(10)))

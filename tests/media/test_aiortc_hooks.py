@@ -1,0 +1,102 @@
+"""Loud failures when an aiortc/aioice upgrade moves an internal that media/aiortc_hooks.py relies on."""
+
+from __future__ import annotations
+
+import fractions
+from unittest import mock
+
+import aioice.ice
+import aiortc
+import av
+import pytest
+from aiortc import MediaStreamTrack, RTCPeerConnection, rtcrtpsender
+from aiortc.codecs.h264 import H264Encoder
+from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+from media import aiortc_hooks
+from media.source import make_packet
+
+VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
+OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=96)
+
+
+class OnePacket(MediaStreamTrack):
+    kind = "video"
+
+    def __init__(self, packet: av.Packet) -> None:
+        super().__init__()
+        self.packet = packet
+
+    async def recv(self) -> av.Packet:  # type: ignore[override]
+        return self.packet
+
+
+def test_pinned_versions() -> None:
+    assert aiortc.__version__.startswith("1.16."), "re-check media/aiortc_hooks.py against this aiortc"
+
+
+async def test_sender_packs_forwarded_packets_without_creating_an_encoder() -> None:
+    pc = RTCPeerConnection()
+    packet = make_packet(b"\x10\x02\x00\x9d\x01\x2a" + b"x" * 3000, 9000, fractions.Fraction(1, 90000))
+    sender = pc.addTransceiver(OnePacket(packet), direction="sendonly").sender
+    packer = aiortc_hooks.install_packer(sender, "video/VP8")
+    assert aiortc_hooks.sender_encoder(sender) is packer
+    with mock.patch.object(rtcrtpsender, "get_encoder", side_effect=AssertionError("encoder created")):
+        encoded = await sender._next_encoded_frame(VP8)
+    assert encoded is not None
+    assert encoded.timestamp == 9000
+    assert len(encoded.payloads) == 3  # 3 kB split into MTU-sized VP8 payloads
+    with pytest.raises(RuntimeError):
+        packer.encode(av.VideoFrame(16, 16, "yuv420p"))
+    await pc.close()
+
+
+def test_packer_matches_aiortc_packetization() -> None:
+    data = b"\x10\x02\x00" + bytes(range(256)) * 10
+    packet = make_packet(data, 3000, fractions.Fraction(1, 90000))
+    ours = aiortc_hooks.Packer("video/VP8")
+    theirs = Vp8Encoder()
+    theirs.picture_id = ours.picture_id
+    assert ours.pack(packet) == theirs.pack(packet)
+    h264 = b"\x00\x00\x00\x01\x67\x42\x00\x1f\x00\x00\x00\x01\x65" + b"\x88" * 2000
+    hp = make_packet(h264, 3000, fractions.Fraction(1, 90000))
+    assert aiortc_hooks.Packer("video/H264").pack(hp) == H264Encoder().pack(hp)
+    opus = make_packet(b"\xfc\x01\x02", 960, fractions.Fraction(1, 48000))
+    assert aiortc_hooks.Packer("audio/opus").pack(opus) == ([b"\xfc\x01\x02"], 960)
+    with pytest.raises(ValueError):
+        aiortc_hooks.Packer("audio/PCMU")
+
+
+async def test_viewer_keyframe_request_reaches_our_callback() -> None:
+    pc = RTCPeerConnection()
+    sender = pc.addTransceiver("video", direction="sendonly").sender
+    calls: list[int] = []
+    aiortc_hooks.on_keyframe_request(sender, lambda: calls.append(1))
+    pli = aiortc.rtp.RtcpPsfbPacket(fmt=aiortc.rtp.RTCP_PSFB_PLI, ssrc=1, media_ssrc=sender._ssrc)
+    await sender._handle_rtcp_packet(pli)
+    assert calls == [1]
+    await pc.close()
+
+
+async def test_receiver_tap_replaces_the_decoder_queue_before_receive() -> None:
+    pc = RTCPeerConnection()
+    receiver = pc.addTransceiver("audio", direction="recvonly").receiver
+    got: list[tuple[str, bytes, int]] = []
+    aiortc_hooks.tap_receiver(receiver, lambda c, f: got.append((c.mimeType, f.data, f.timestamp)))
+    q = receiver._RTCRtpReceiver__decoder_queue  # type: ignore[attr-defined]
+    q.put((OPUS, JitterFrame(data=b"\xfc", timestamp=960)))
+    assert got == [("audio/opus", b"\xfc", 960)]
+    q.put(None)  # end of stream still reaches the decoder thread's queue
+    assert q.get_nowait() is None
+    assert aiortc_hooks.receive_counts(receiver) == (None, 0, 0)
+    assert callable(receiver._send_rtcp_pli)
+    await pc.close()
+
+
+def test_loopback_candidates_switch() -> None:
+    aiortc_hooks.use_loopback_candidates(True)
+    assert aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=True) == ["127.0.0.1"]
+    aiortc_hooks.use_loopback_candidates(False)
+    assert "127.0.0.1" not in aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False)

@@ -1,0 +1,106 @@
+"""Publisher → relay → viewers with real aiortc peers on loopback, using the building blocks directly."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from unittest import mock
+
+from aiortc import RTCSessionDescription
+from aiortc.codecs import vpx
+
+from media.peers import PublisherPeer, ViewerPeer
+from media.registry import SourceRegistry
+from tests.media.clients import CounterTrack, ToneTrack, Viewer, dominant_frequency, no_ice, publisher_offer
+
+
+async def publish(registry: SourceRegistry, name: str = "venue:v1", codec: str | None = None):  # type: ignore[no-untyped-def]
+    source = registry.ensure("r1", name)
+    camera = CounterTrack()
+    client = await publisher_offer(camera, ToneTrack(), codec=codec)
+    client.camera = camera  # type: ignore[attr-defined]
+    peer = PublisherPeer(source, no_ice(), None, user_id=1)
+    answer = await peer.answer(client.localDescription)
+    await client.setRemoteDescription(answer)
+    return source, client, peer
+
+
+async def watch(source, **kw):  # type: ignore[no-untyped-def]
+    viewer = Viewer(**kw)
+    peer = ViewerPeer(source, no_ice(), None, user_id=2)
+    offer = await viewer.offer()
+    answer = await peer.answer(RTCSessionDescription(**offer))
+    await viewer.accept({"sdp": answer.sdp, "type": answer.type})
+    return viewer, peer
+
+
+async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_viewers_decode_the_forwarded_pattern_and_tone_without_server_encoders() -> None:
+    registry = SourceRegistry(keyframe_interval=0.3)
+    encoders: list[object] = []
+    real_init = vpx.Vp8Encoder.__init__
+
+    def counting_init(self, *a, **kw):  # type: ignore[no-untyped-def]
+        encoders.append(self)
+        real_init(self, *a, **kw)
+
+    source, client, pub = await publish(registry)
+    await wait_for(lambda: source.video.live and source.audio.live)
+    with mock.patch.object(vpx.Vp8Encoder, "__init__", counting_init):
+        viewers = [await watch(source) for _ in range(3)]
+        await wait_for(lambda: all(len(v.counters) >= 60 for v, _ in viewers), timeout=20)
+    # the only VP8 encoder in this process is the publishing client's, created before the patch
+    assert encoders == []
+    for v, peer in viewers:
+        counts = [c for _, c in v.counters]
+        assert counts == sorted(counts), "frames arrive in order"
+        assert counts[-1] - counts[0] >= len(counts) - 1  # consecutive counters (gaps only if lost)
+        steady = v.counters[15:]  # after the start-up burst of the first keyframe
+        fps = (len(steady) - 1) / (steady[-1][0] - steady[0][0])
+        assert 24 <= fps <= 36, fps
+        for track in peer.tracks:
+            assert track.sent > 0
+    await wait_for(lambda: all(len(v.audio_frames) >= 50 for v, _ in viewers))
+    for v, _ in viewers:
+        assert 400 < dominant_frequency(v.audio_frames[10:50]) < 480
+    for v, peer in viewers:
+        await v.close()
+        await peer.close()
+    await pub.close()
+    await client.close()
+
+
+async def test_late_joiner_gets_a_keyframe_and_decodes_within_a_second() -> None:
+    registry = SourceRegistry(keyframe_interval=0.3)
+    source, client, pub = await publish(registry)
+    await wait_for(lambda: source.video.frames_in > 60)  # well past the publisher's first keyframe
+    requests_before = source.video.keyframe_requests
+    viewer, peer = await watch(source, audio=False)
+    await asyncio.wait_for(viewer.first_frame.wait(), 5)
+    assert viewer.connected_at is not None
+    assert viewer.counters[0][0] - viewer.connected_at < 1.0  # decoded within a second of connecting
+    assert source.video.keyframe_requests > requests_before
+    await viewer.close()
+    await peer.close()
+    await pub.close()
+    await client.close()
+
+
+async def test_h264_publisher_is_forwarded_as_h264() -> None:
+    registry = SourceRegistry()
+    source, client, pub = await publish(registry, codec="video/H264")
+    await wait_for(lambda: source.video.live)
+    assert source.video.codec == "video/H264"
+    viewer, peer = await watch(source, audio=False)
+    await wait_for(lambda: len(viewer.counters) >= 10)
+    assert "H264" in peer.pc.localDescription.sdp and "VP8" not in peer.pc.localDescription.sdp
+    await viewer.close()
+    await peer.close()
+    await pub.close()
+    await client.close()

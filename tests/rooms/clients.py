@@ -1,0 +1,104 @@
+"""Real python-socketio clients for the rooms tests, and helpers that set up rooms over REST."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import socketio
+
+from tests.support.api import Api
+
+
+class Client:
+    """One Socket.IO connection that records every event it receives and can wait for one."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.token = token
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: dict[str, list[Any]] = defaultdict(list)
+        self._changed = asyncio.Condition()
+
+        @self.sio.on("*")
+        async def _any(event: str, *args: Any) -> None:
+            async with self._changed:
+                self.events[event].append(args[0] if args else None)
+                self._changed.notify_all()
+
+    async def connect(self) -> Client:
+        await self.sio.connect(
+            self.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=10
+        )
+        return self
+
+    async def call(self, event: str, data: Any = None, timeout: float = 10) -> Any:
+        return await self.sio.call(event, data, timeout=timeout)
+
+    async def emit(self, event: str, data: Any = None) -> None:
+        await self.sio.emit(event, data)
+
+    async def wait_for(
+        self, event: str, pred: Callable[[Any], bool] = lambda _: True, timeout: float = 10
+    ) -> Any:
+        """The first ``event`` payload (already received or coming) for which ``pred`` holds."""
+
+        def found() -> Any:
+            for data in self.events[event]:
+                if pred(data):
+                    return data
+            return None
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: found() is not None), timeout)
+            return found()
+
+    async def join(self, room_id: str) -> dict[str, Any]:
+        reply = await self.call("room:join", {"room_id": room_id})
+        assert reply["ok"], reply
+        return dict(reply["state"])
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+async def create_room(api: Api, token: str, **extra: Any) -> dict[str, Any]:
+    body = {"title": "《秋天的雨》集体备课", "kind": "prep", **extra}
+    status, room = await api.call("POST", "/api/rooms", token=token, json=body)
+    assert status == 201, room
+    return dict(room)
+
+
+async def invite(api: Api, token: str, room_id: str, role: str = "observer", **extra: Any) -> dict[str, Any]:
+    status, inv = await api.call(
+        "POST", f"/api/rooms/{room_id}/invites", token=token, json={"role": role, **extra}
+    )
+    assert status == 201, inv
+    return dict(inv)
+
+
+async def guest(api: Api, code: str, name: str = "王老师", school: str = "三小") -> dict[str, Any]:
+    status, body = await api.call(
+        "POST", "/api/auth/guest", json={"code": code, "display_name": name, "school": school}
+    )
+    assert status == 200, body
+    return dict(body)
+
+
+async def member(api: Api, host_token: str, room_id: str, role: str) -> dict[str, Any]:
+    """Register a user and bring them into the room with ``role`` through an invite."""
+    user = await api.register()
+    inv = await invite(api, host_token, room_id, role=role)
+    status, body = await api.call(
+        "POST", "/api/invites/redeem", token=user["token"], json={"code": inv["code"]}
+    )
+    assert status == 200 and body["role"] == role, body
+    return user
+
+
+def cid() -> str:
+    return uuid.uuid4().hex

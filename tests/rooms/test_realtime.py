@@ -1,0 +1,65 @@
+"""Socket.IO: join with room state, presence, validation and unknown events, joined_role."""
+
+from __future__ import annotations
+
+import pytest
+
+from rooms.permissions import Role
+from rooms.realtime import joined_role
+from server.errors import Forbidden
+from tests.rooms.clients import Client, create_room, guest, invite
+from tests.support.api import Api
+from tests.support.server import RunningServer
+
+
+async def test_guest_joins_by_code_and_sees_state_and_presence(api: Api, server: RunningServer) -> None:
+    host = await api.register(display_name="李主持")
+    room = await create_room(api, host["token"])
+    rid = room["id"]
+    _, venue = await api.call("POST", f"/api/rooms/{rid}/venues", token=host["token"], json={"name": "一小"})
+    inv = await invite(api, host["token"], rid, role="observer", max_uses=5)
+    g = await guest(api, inv["code"].lower(), name="王老师")
+    assert g["room_id"] == rid and g["role"] == "observer"
+    h = await Client(server.url, host["token"]).connect()
+    o = await Client(server.url, g["token"]).connect()
+    try:
+        await h.join(rid)
+        state = await o.join(rid)
+        assert state["room"]["id"] == rid and state["me"]["role"] == "observer"
+        assert state["me"]["is_guest"] and [v["name"] for v in state["venues"]] == ["一小"]
+        assert {m["display_name"] for m in state["members"]} == {"李主持", "王老师"}
+        assert state["floor"] == {"room_id": rid, "seats": [], "hands": [], "limit": 9}
+        assert state["chat"] == {"messages": [], "more": False} and state["program"] is None
+        assert state["agenda"] == []
+        seen = await h.wait_for("presence", lambda d: len(d["online"]) == 2)
+        assert {u["name"] for u in seen["online"]} == {"李主持", "王老师"}
+        # presence updates: venue (camera needs a seat, see test_floor)
+        reply = await o.call("presence:update", {"room_id": rid, "venue_id": "nope"})
+        assert reply["ok"] is False and reply["error"]["code"] == "venue_not_found"
+        reply = await o.call("presence:update", {"room_id": rid, "venue_id": venue["id"]})
+        assert reply == {"ok": True}
+        await h.wait_for("presence", lambda d: any(u["venue_id"] == venue["id"] for u in d["online"]))
+        role = await joined_role(server.ctx.sio, h.sio.get_sid(), rid)
+        assert role == Role.HOST
+        with pytest.raises(Forbidden):
+            await joined_role(server.ctx.sio, h.sio.get_sid(), "elsewhere")
+        await o.close()
+        await h.wait_for("presence", lambda d: len(d["online"]) == 1)
+    finally:
+        await h.close()
+        await o.close()
+
+
+async def test_guest_token_opens_only_its_room(api: Api, server: RunningServer) -> None:
+    host = await api.register()
+    rid = (await create_room(api, host["token"]))["id"]
+    other = (await create_room(api, host["token"]))["id"]
+    g = await guest(api, (await invite(api, host["token"], rid))["code"])
+    c = await Client(server.url, g["token"]).connect()
+    try:
+        reply = await c.call("room:join", {"room_id": other})
+        assert reply["ok"] is False and reply["error"]["code"] == "wrong_room"
+        status, _err = await api.call("GET", f"/api/rooms/{other}", token=g["token"])
+        assert status == 403
+    finally:
+        await c.close()

@@ -1,0 +1,126 @@
+"""Rooms REST: create/read/update/archive/list, members and roles, venues and agenda."""
+
+from __future__ import annotations
+
+import time
+
+from tests.rooms.clients import create_room, member
+from tests.support.api import Api
+
+
+async def test_create_read_update_archive_and_list(api: Api) -> None:
+    host = await api.register()
+    t = time.time()
+    room = await create_room(api, host["token"], subject="语文", grade="三年级", starts_at=t + 3600,
+                             ends_at=t + 7200, seats=4)  # fmt: skip
+    assert room["my_role"] == "host" and room["seats"] == 4 and room["kind"] == "prep"
+    rid = room["id"]
+    status, got = await api.call("GET", f"/api/rooms/{rid}", token=host["token"])
+    assert status == 200 and got["title"] == "《秋天的雨》集体备课"
+    status, got = await api.call(
+        "PATCH", f"/api/rooms/{rid}", token=host["token"], json={"title": "第二稿研讨"}
+    )
+    assert status == 200 and got["title"] == "第二稿研讨" and got["subject"] == "语文"
+    other = await create_room(api, host["token"], title="无时间")
+    past = await create_room(api, host["token"], title="已结束", starts_at=t - 7200, ends_at=t - 3600)
+    status, mine = await api.call("GET", "/api/rooms?scope=mine", token=host["token"])
+    assert status == 200 and {r["id"] for r in mine} == {rid, other["id"], past["id"]}
+    status, upcoming = await api.call("GET", "/api/rooms?scope=upcoming", token=host["token"])
+    assert [r["id"] for r in upcoming if r["id"] in (rid, past["id"])] == [rid]
+    status, archived = await api.call("POST", f"/api/rooms/{rid}/archive", token=host["token"])
+    assert status == 200 and archived["archived_at"] is not None
+    status, mine = await api.call("GET", "/api/rooms", token=host["token"])
+    assert rid not in {r["id"] for r in mine}
+    status, mine = await api.call("GET", "/api/rooms?archived=1", token=host["token"])
+    assert rid in {r["id"] for r in mine}
+    status, body = await api.call("PATCH", f"/api/rooms/{rid}", token=host["token"], json={"title": "x"})
+    assert status == 409 and body["error"]["code"] == "room_archived"
+    # someone else's list does not show these rooms
+    stranger = await api.register()
+    status, theirs = await api.call("GET", "/api/rooms", token=stranger["token"])
+    assert status == 200 and theirs == []
+
+
+async def test_room_validation_errors(api: Api) -> None:
+    host = await api.register()
+    for body, field in [({"title": "", "kind": "prep"}, "title"), ({"title": "a", "kind": "party"}, "kind"),
+                        ({"title": "a", "kind": "prep", "seats": 0}, "seats"),
+                        ({"title": "a", "kind": "prep", "extra": 1}, "extra")]:  # fmt: skip
+        status, err = await api.call("POST", "/api/rooms", token=host["token"], json=body)
+        assert status == 422 and err["error"]["details"][0]["field"] == field, err
+    status, _ = await api.call("POST", "/api/rooms", token=host["token"],
+                                 json={"title": "a", "kind": "prep", "starts_at": 10, "ends_at": 5})  # fmt: skip
+    assert status == 422
+    status, err = await api.call("GET", "/api/rooms/nope", token=host["token"])
+    assert status == 404 and err["error"]["code"] == "room_not_found"
+    status, _ = await api.call("GET", "/api/rooms?scope=all", token=host["token"])
+    assert status == 422
+
+
+async def test_members_and_roles(api: Api) -> None:
+    host = await api.register()
+    rid = (await create_room(api, host["token"]))["id"]
+    editor = await member(api, host["token"], rid, "editor")
+    status, members = await api.call("GET", f"/api/rooms/{rid}/members", token=editor["token"])
+    assert status == 200 and {m["role"] for m in members} == {"host", "editor"}
+    uid = editor["user"]["id"]
+    status, err = await api.call("PATCH", f"/api/rooms/{rid}/members/{uid}", token=editor["token"],
+                                 json={"role": "host"})  # fmt: skip
+    assert status == 403 and err["error"]["code"] == "forbidden"
+    status, m = await api.call("PATCH", f"/api/rooms/{rid}/members/{uid}", token=host["token"],
+                               json={"role": "moderator"})  # fmt: skip
+    assert status == 200 and m["role"] == "moderator"
+    hid = host["user"]["id"]
+    status, err = await api.call("PATCH", f"/api/rooms/{rid}/members/{hid}", token=host["token"],
+                                 json={"role": "observer"})  # fmt: skip
+    assert status == 409 and err["error"]["code"] == "last_host"
+
+
+async def test_venues_and_agenda(api: Api) -> None:
+    host = await api.register()
+    rid = (await create_room(api, host["token"], kind="showcase"))["id"]
+    presenter = await member(api, host["token"], rid, "presenter")
+    status, centre = await api.call("POST", f"/api/rooms/{rid}/venues", token=host["token"],
+                                    json={"name": "教育中心", "school": "县教研室"})  # fmt: skip
+    assert status == 201 and centre["position"] == 0
+    status, s3 = await api.call("POST", f"/api/rooms/{rid}/venues", token=host["token"],
+                                json={"name": "三小", "school": "第三小学", "presenter_id": presenter["user"]["id"]})  # fmt: skip
+    assert status == 201 and s3["position"] == 1 and s3["presenter_id"] == presenter["user"]["id"]
+    status, _ = await api.call("POST", f"/api/rooms/{rid}/venues", token=host["token"],
+                                 json={"name": "x", "presenter_id": 999999})  # fmt: skip
+    assert status == 422
+    status, _ = await api.call(
+        "POST", f"/api/rooms/{rid}/venues", token=presenter["token"], json={"name": "x"}
+    )
+    assert status == 403
+    status, v = await api.call("PATCH", f"/api/venues/{s3['id']}", token=host["token"], json={"position": 0})
+    assert status == 200 and v["position"] == 0
+    segments = [
+        {"title": "开场", "venue_id": centre["id"], "duration_minutes": 10},
+        {"title": "第一课", "venue_id": s3["id"], "duration_minutes": 40, "notes": "《秋天的雨》"},
+        {"title": "点评", "venue_id": centre["id"], "duration_minutes": 20},
+    ]
+    status, agenda = await api.call(
+        "PUT", f"/api/rooms/{rid}/agenda", token=host["token"], json={"segments": segments}
+    )
+    assert status == 200 and [s["title"] for s in agenda["segments"]] == ["开场", "第一课", "点评"]
+    first_id = agenda["segments"][1]["id"]
+    # reorder keeping ids, drop one
+    keep = [{**segments[1], "id": first_id}, segments[0]]
+    status, agenda = await api.call(
+        "PUT", f"/api/rooms/{rid}/agenda", token=host["token"], json={"segments": keep}
+    )
+    assert status == 200 and agenda["segments"][0]["id"] == first_id and len(agenda["segments"]) == 2
+    status, _err = await api.call("PUT", f"/api/rooms/{rid}/agenda", token=host["token"],
+                                 json={"segments": [{"title": "x", "venue_id": "nope"}]})  # fmt: skip
+    assert status == 422
+    status, _err = await api.call(
+        "PUT", f"/api/rooms/{rid}/agenda", token=presenter["token"], json={"segments": []}
+    )
+    assert status == 403
+    status, _ = await api.call("DELETE", f"/api/venues/{s3['id']}", token=host["token"])
+    assert status == 204
+    status, agenda = await api.call("GET", f"/api/rooms/{rid}/agenda", token=presenter["token"])
+    assert agenda["segments"][0]["venue_id"] is None
+    status, venues = await api.call("GET", f"/api/rooms/{rid}/venues", token=presenter["token"])
+    assert [v["name"] for v in venues] == ["教育中心"]
