@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
+from media import metrics, signalling
 from media.registry import SOURCES, SourceRegistry
+from media.routes import routes
+from media.service import MEDIA, MediaService
 from server.api import ApiRoutes
 from server.context import AppContext
 
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
-    app[SOURCES] = SourceRegistry(keyframe_interval=ctx.settings.media_keyframe_interval)
-    return []
+    registry = SourceRegistry(keyframe_interval=ctx.settings.media_keyframe_interval)
+
+    async def notify(sid: str, event: str, payload: dict[str, object]) -> None:
+        await ctx.sio.emit(event, payload, to=sid)
+
+    service = MediaService(ctx.settings, registry, notify)
+    app[SOURCES] = registry
+    app[MEDIA] = service
+    signalling.install(app, ctx, service)
+    metrics.register(ctx.metrics, service)
+
+    async def media_service(app: web.Application) -> AsyncIterator[None]:
+        await service.start()
+        yield
+        await service.stop()
+
+    app.cleanup_ctx.append(media_service)
+    return [routes]

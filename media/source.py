@@ -144,6 +144,9 @@ class EncodedSource:
         self.codec = codec
         self._requester = requester or _no_request
         self._rebase = self._last_pts is not None
+        if self.kind == "video":  # a new encoder's stream only decodes from its first keyframe
+            for sub in self.subscribers:
+                sub.waiting_keyframe = True
 
     def detach(self) -> None:
         """The publisher went away; subscribers stay and wait for the next one."""

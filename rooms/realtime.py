@@ -59,17 +59,19 @@ class ChatSendIn(Strict):
 
 class ChatDeleteIn(Strict):
     room_id: str = ID
-    message_id: int = Field(ge=1)
+    message_id: int = Field(ge=1, strict=True)
 
 
 class HandIn(Strict):
     room_id: str = ID
-    user_id: int | None = Field(default=None, ge=1, description="lower someone else's hand (moderators)")
+    user_id: int | None = Field(
+        default=None, ge=1, strict=True, description="lower someone else's hand (moderators)"
+    )
 
 
 class SeatIn(Strict):
     room_id: str = ID
-    user_id: int = Field(ge=1)
+    user_id: int = Field(ge=1, strict=True)
 
 
 @dataclass

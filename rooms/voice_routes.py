@@ -43,8 +43,8 @@ async def chat_history(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     room_id = request.match_info["room_id"]
     await authorize(ctx.db, principal_of(request), room_id, Action.ROOM_VIEW)
-    limit = _int(request, "limit", chat.TAIL) or chat.TAIL
-    if not 1 <= limit <= chat.PAGE_MAX:
+    limit = _int(request, "limit", chat.TAIL)
+    if limit is None or not 1 <= limit <= chat.PAGE_MAX:
         raise ValidationError(f"limit: must be within 1..{chat.PAGE_MAX}")
     messages, more = await chat.page(ctx.db, room_id, before=_int(request, "before", None), limit=limit)
     return json_response(ChatPage(room_id=room_id, messages=messages, more=more))

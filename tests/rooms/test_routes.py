@@ -51,7 +51,7 @@ async def test_room_validation_errors(api: Api) -> None:
     status, _ = await api.call("POST", "/api/rooms", token=host["token"],
                                  json={"title": "a", "kind": "prep", "starts_at": 10, "ends_at": 5})  # fmt: skip
     assert status == 422
-    status, _ = await api.call("GET", "/api/rooms/nope", token=host["token"])
+    status, err = await api.call("GET", "/api/rooms/nope", token=host["token"])
     assert status == 404 and err["error"]["code"] == "room_not_found"
     status, _ = await api.call("GET", "/api/rooms?scope=all", token=host["token"])
     assert status == 422

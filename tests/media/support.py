@@ -1,0 +1,88 @@
+"""A room with people in roles, Socket.IO clients and aiortc peers signalled through the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+
+from rooms.permissions import Role
+from tests.media.clients import CounterTrack, ToneTrack, Viewer, publisher_offer
+from tests.support.api import Api, add_member, make_room
+from tests.support.server import RunningServer
+
+
+@dataclass
+class Person:
+    user_id: int
+    token: str
+    sio: socketio.AsyncClient
+    events: list[tuple[str, Any]] = field(default_factory=list)
+
+    async def call(self, event: str, data: Any) -> dict[str, Any]:
+        reply = await self.sio.call(event, data, timeout=20)
+        assert isinstance(reply, dict)
+        return reply
+
+
+async def person(server: RunningServer, api: Api, room_id: str | None, role: Role | None) -> Person:
+    reg = await api.register()
+    if room_id is not None and role is not None:
+        await add_member(server.ctx.db, room_id, reg["user"]["id"], role)
+    client = socketio.AsyncClient(reconnection=False)
+    p = Person(reg["user"]["id"], reg["token"], client)
+    for event in ("media:ended", "media:sources"):
+        client.on(event, lambda data, e=event: p.events.append((e, data)))
+    await client.connect(server.url, auth={"token": reg["token"]}, transports=["websocket"])
+    return p
+
+
+async def room_with_host(server: RunningServer, api: Api) -> tuple[str, Person]:
+    reg = await api.register()
+    room_id = await make_room(server.ctx.db, reg["user"]["id"], kind="trial")
+    client = socketio.AsyncClient(reconnection=False)
+    host = Person(reg["user"]["id"], reg["token"], client)
+    await client.connect(server.url, auth={"token": reg["token"]}, transports=["websocket"])
+    return room_id, host
+
+
+@dataclass
+class Publication:
+    pc: Any
+    camera: CounterTrack
+    reply: dict[str, Any]
+
+
+async def publish(who: Person, room_id: str, *, venue_id: str | None = None, seat: bool = False,
+                  codec: str | None = None) -> Publication:  # fmt: skip
+    camera = CounterTrack()
+    pc = await publisher_offer(camera, ToneTrack(), codec=codec)
+    target: dict[str, Any] = {"seat": True} if seat else {"venue_id": venue_id}
+    reply = await who.call("media:publish", {"room_id": room_id, **target, "sdp": pc.localDescription.sdp,
+                                              "type": "offer"})  # fmt: skip
+    assert reply["ok"], reply
+    from aiortc import RTCSessionDescription
+
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type=reply["type"]))
+    return Publication(pc, camera, reply)
+
+
+async def watch(
+    who: Person, room_id: str, source: str, *, audio: bool = True
+) -> tuple[Viewer, dict[str, Any]]:
+    viewer = Viewer(audio=audio)
+    reply = await who.call("media:watch", {"room_id": room_id, "source": source, **await viewer.offer()})
+    assert reply["ok"], reply
+    await viewer.accept(reply)
+    return viewer, reply
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)

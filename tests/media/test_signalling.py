@@ -1,0 +1,166 @@
+"""media:* events through the real server: permissions, watching, lifecycle, status and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from media.registry import SOURCES
+from rooms.permissions import Role
+from server.config import Settings
+from tests.media.support import person, publish, room_with_host, wait_for, watch
+from tests.support.api import Api
+from tests.support.server import RunningServer, make_settings, running_server
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "var", media_ice_loopback=True, media_rtp_timeout=1.5)
+
+
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[RunningServer]:
+    async with running_server(settings) as srv:
+        yield srv
+
+
+@pytest.fixture
+async def api(server: RunningServer) -> AsyncIterator[Api]:
+    async with aiohttp.ClientSession() as session:
+        yield Api(session, server.url)
+
+
+OFFER_STUB = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+
+
+async def test_only_permitted_roles_publish_and_bad_input_is_refused(server: RunningServer, api: Api) -> None:
+    room_id, host = await room_with_host(server, api)
+    observer = await person(server, api, room_id, Role.OBSERVER)
+    stranger = await person(server, api, None, None)
+    base = {"room_id": room_id, "sdp": OFFER_STUB, "type": "offer"}
+
+    reply = await observer.call("media:publish", {**base, "venue_id": "v1"})
+    assert reply["error"]["code"] == "forbidden" and reply["error"]["event"] == "media:publish"
+    reply = await observer.call("media:publish", {**base, "seat": True})
+    assert reply["error"]["code"] == "no_seat"  # a participant may publish a seat only once granted one
+    reply = await stranger.call("media:watch", {**base, "source": "venue:v1"})
+    assert reply["error"]["code"] == "not_member"
+    reply = await host.call("media:publish", {**base, "venue_id": "v1", "seat": True})
+    assert reply["error"]["code"] == "validation"
+    reply = await host.call("media:publish", {**base, "venue_id": "v1"})
+    assert reply["error"]["code"] == "invalid_sdp"  # no media sections
+    reply = await observer.call("media:watch", {**base, "source": "venue:nobody"})
+    assert reply["error"]["code"] == "source_not_found"
+    reply = await observer.call("media:watch", {**base, "source": "../etc"})
+    assert reply["error"]["code"] == "invalid_source"
+    reply = await observer.call("media:watch", {**base, "source": "preview"})
+    assert reply["error"]["code"] == "forbidden"  # the multiview is for moderators
+    reply = await observer.call("media:unwatch", {"subscription_id": "nope"})
+    assert reply["error"]["code"] == "subscription_not_found"
+    for p in (host, observer, stranger):
+        await p.sio.disconnect()
+
+
+async def test_watch_status_metrics_publisher_loss_and_republish(server: RunningServer, api: Api) -> None:
+    room_id, host = await room_with_host(server, api)
+    presenter = await person(server, api, room_id, Role.PRESENTER)
+    observers = [await person(server, api, room_id, Role.OBSERVER) for _ in range(2)]
+
+    pub = await publish(presenter, room_id, venue_id="v1")
+    assert pub.reply["source"] == "venue:v1" and pub.reply["publication_id"]
+    await wait_for(lambda: server.app[SOURCES].live_names(room_id) == ["venue:v1"])
+    assert (await observers[0].call("media:sources", {"room_id": room_id}))["sources"] == ["venue:v1"]
+
+    viewers = [(await watch(o, room_id, "venue:v1"))[0] for o in observers]
+    await wait_for(lambda: all(len(v.counters) >= 30 for v in viewers), timeout=15)
+
+    status, body = await api.call("GET", f"/api/rooms/{room_id}/media", token=host.token)
+    assert status == 200, body
+    assert body["publishers"] == 1 and body["viewers"] == 2
+    assert body["bytes_in"] > 0 and body["bytes_out"] > 0 and body["keyframe_requests"] >= 1
+    [src] = body["sources"]
+    assert (
+        src["source"] == "venue:v1"
+        and src["video_codec"] == "video/VP8"
+        and src["audio_codec"] == "audio/opus"
+    )
+    status, _ = await api.call("GET", f"/api/rooms/{room_id}/media", token=observers[0].token)
+    assert status == 403
+    status, text = await api.call("GET", "/metrics")
+    metrics = text.decode()
+    assert f'moke_media_viewers{{room="{room_id}"}} 2.0' in metrics
+    assert f'moke_media_publishers{{room="{room_id}"}} 1.0' in metrics
+    assert "moke_media_keyframe_requests_total" in metrics and "moke_media_packets_lost_total" in metrics
+
+    # the publisher's camera stops sending: RTP timeout ends the publication, viewers are told
+    for t in pub.pc.getTransceivers():
+        t.sender.replaceTrack(None)
+    await wait_for(lambda: all(("media:ended", {"room_id": room_id, "source": "venue:v1", "reason": "rtp timeout"})
+                               in o.events for o in observers), timeout=10)  # fmt: skip
+    await pub.pc.close()
+
+    # the presenter publishes again: the same viewer connections continue, no renegotiation
+    seen = [len(v.counters) for v in viewers]
+    pub2 = await publish(presenter, room_id, venue_id="v1")
+    await wait_for(
+        lambda: all(len(v.counters) >= n + 30 for v, n in zip(viewers, seen, strict=True)), timeout=15
+    )
+    for v in viewers:
+        assert v.counters[-1][1] < 200  # the new camera's counter, restarted from 0
+
+    # a publisher whose Socket.IO connection drops is detected too
+    await presenter.sio.disconnect()
+    await wait_for(lambda: all(sum(e == "media:ended" for e, _ in o.events) == 2 for o in observers))
+    await pub2.pc.close()
+    for v in viewers:
+        await v.close()
+    for o in observers:
+        await o.sio.disconnect()
+    await host.sio.disconnect()
+
+
+async def test_discussion_seat_holders_see_and_hear_each_other(server: RunningServer, api: Api) -> None:
+    room_id, host = await room_with_host(server, api)
+    mods = [await person(server, api, room_id, Role.MODERATOR) for _ in range(2)]
+    people = [host, *mods]
+    pubs = [await publish(p, room_id, seat=True) for p in people]
+    names = [f"seat:{p.user_id}" for p in people]
+    assert [pub.reply["source"] for pub in pubs] == names
+    viewers = []
+    for p in people:
+        for name in names:
+            if name != f"seat:{p.user_id}":
+                viewers.append((await watch(p, room_id, name))[0])
+    assert len(viewers) == 6
+    await wait_for(
+        lambda: all(len(v.counters) >= 15 and len(v.audio_frames) >= 20 for v in viewers), timeout=20
+    )
+    for v in viewers:
+        await v.close()
+    for pub in pubs:
+        await pub.pc.close()
+    for p in people:
+        await p.sio.disconnect()
+
+
+async def test_shutdown_closes_every_peer_connection(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "var", media_ice_loopback=True)
+    async with running_server(settings) as server, aiohttp.ClientSession() as session:
+        api = Api(session, server.url)
+        room_id, host = await room_with_host(server, api)
+        pub = await publish(host, room_id, venue_id="v1")
+        observer = await person(server, api, room_id, Role.OBSERVER)
+        viewer, _ = await watch(observer, room_id, "venue:v1")
+        await wait_for(lambda: len(viewer.counters) > 5)
+        from media.service import MEDIA
+
+        service = server.app[MEDIA]
+        pcs = [p.pc for p in [*service.publishers.values(), *service.viewers.values()]]
+        assert len(pcs) == 2
+    assert all(pc.connectionState == "closed" for pc in pcs)
+    assert not service.publishers and not service.viewers
+    await viewer.close()
+    await pub.pc.close()

@@ -1,0 +1,118 @@
+"""Chat: persisted before broadcast, idempotent retries across a forced reconnect, paging, limits, deletes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.rooms.clients import Client, cid, create_room, member
+from tests.support.api import Api
+from tests.support.server import RunningServer, make_settings, running_server
+
+
+async def test_chat_history_and_no_duplicates_after_reconnect(api: Api, server: RunningServer) -> None:
+    host = await api.register(display_name="李主持")
+    rid = (await create_room(api, host["token"]))["id"]
+    teacher = await member(api, host["token"], rid, "editor")
+    h = await Client(server.url, host["token"]).connect()
+    t = await Client(server.url, teacher["token"]).connect()
+    try:
+        await h.join(rid)
+        await t.join(rid)
+        first = cid()
+        reply = await t.call(
+            "chat:send", {"room_id": rid, "client_id": first, "text": "教学目标第二条可以再具体些"}
+        )
+        assert reply["ok"] and reply["duplicate"] is False
+        msg = reply["message"]
+        got = await h.wait_for("chat:message", lambda m: m["client_id"] == first)
+        assert got == msg and got["author_name"] == teacher["user"]["display_name"]
+        # the connection drops right after sending; the client reconnects and retries the same id
+        second = cid()
+        await t.emit("chat:send", {"room_id": rid, "client_id": second, "text": "板书设计同意"})
+        await t.sio.disconnect()
+        t = await Client(server.url, teacher["token"]).connect()
+        state = await t.join(rid)
+        retry = await t.call("chat:send", {"room_id": rid, "client_id": second, "text": "板书设计同意"})
+        assert retry["ok"]
+        again = await t.call(
+            "chat:send", {"room_id": rid, "client_id": first, "text": "教学目标第二条可以再具体些"}
+        )
+        assert again["ok"] and again["duplicate"] and again["message"] == msg
+        await h.wait_for("chat:message", lambda m: m["client_id"] == second)
+        status, page = await api.call("GET", f"/api/rooms/{rid}/chat", token=host["token"])
+        assert status == 200 and [m["client_id"] for m in page["messages"]] == [first, second]
+        assert [m["client_id"] for m in state["chat"]["messages"]][:1] == [first]
+        await asyncio.sleep(0.2)  # nothing else is in flight: each message reached the host once
+        assert [m["client_id"] for m in h.events["chat:message"]] == [first, second]
+    finally:
+        await h.close()
+        await t.close()
+
+
+async def test_paging_length_limit_and_soft_delete(api: Api, server: RunningServer) -> None:
+    host = await api.register()
+    rid = (await create_room(api, host["token"]))["id"]
+    observer = await member(api, host["token"], rid, "observer")
+    h = await Client(server.url, host["token"]).connect()
+    o = await Client(server.url, observer["token"]).connect()
+    try:
+        await h.join(rid)
+        await o.join(rid)
+        ids = []
+        for i in range(12):
+            r = await h.call("chat:send", {"room_id": rid, "client_id": f"m{i}", "text": f"第{i}条"})
+            assert r["ok"], r
+            ids.append(r["message"]["id"])
+        status, page = await api.call("GET", f"/api/rooms/{rid}/chat?limit=5", token=observer["token"])
+        assert [m["id"] for m in page["messages"]] == ids[-5:] and page["more"]
+        status, page = await api.call(
+            "GET", f"/api/rooms/{rid}/chat?limit=5&before={ids[-5]}", token=observer["token"]
+        )
+        assert [m["id"] for m in page["messages"]] == ids[-10:-5] and page["more"]
+        status, page = await api.call(
+            "GET", f"/api/rooms/{rid}/chat?limit=5&before={ids[2]}", token=observer["token"]
+        )
+        assert [m["id"] for m in page["messages"]] == ids[:2] and not page["more"]
+        status, _ = await api.call("GET", f"/api/rooms/{rid}/chat?limit=0", token=observer["token"])
+        assert status == 422
+        too_long = "字" * (server.ctx.settings.rooms_chat_max_chars + 1)
+        r = await o.call("chat:send", {"room_id": rid, "client_id": cid(), "text": too_long})
+        assert r["ok"] is False and r["error"]["code"] == "too_long"
+        r = await o.call("chat:delete", {"room_id": rid, "message_id": ids[0]})
+        assert r["ok"] is False and r["error"]["code"] == "forbidden"
+        r = await h.call("chat:delete", {"room_id": rid, "message_id": ids[0]})
+        assert r == {"ok": True, "message_id": ids[0]}
+        deleted = await o.wait_for("chat:deleted")
+        assert deleted["message_id"] == ids[0]
+        status, page = await api.call(
+            "GET", f"/api/rooms/{rid}/chat?limit=1&before={ids[1]}", token=observer["token"]
+        )
+        assert page["messages"][0]["deleted"] and page["messages"][0]["text"] == ""
+        r = await h.call("chat:delete", {"room_id": rid, "message_id": 10**9})
+        assert r["error"]["code"] == "message_not_found"
+    finally:
+        await h.close()
+        await o.close()
+
+
+async def test_chat_rate_limit_per_user(tmp_path: Path, api: Api) -> None:
+    settings = make_settings(tmp_path / "rl", rooms_chat_rate=3)
+    async with running_server(settings) as srv:
+        api.base = srv.url
+        host = await api.register()
+        rid = (await create_room(api, host["token"]))["id"]
+        a = await Client(srv.url, host["token"]).connect()
+        b = await Client(srv.url, host["token"]).connect()  # a second tab of the same user shares the budget
+        try:
+            await a.join(rid)
+            await b.join(rid)
+            replies = [
+                await c.call("chat:send", {"room_id": rid, "client_id": cid(), "text": "hi"})
+                for c in (a, b, a, b)
+            ]
+            assert [r["ok"] for r in replies] == [True, True, True, False]
+            assert replies[-1]["error"]["code"] == "chat_rate"
+        finally:
+            await a.close()
+            await b.close()

@@ -1,0 +1,88 @@
+"""Invites: link + code, role, expiry, max uses, revoke, preview, redeem, and the guessing limit."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from rooms.invites import CODE_ALPHABET
+from tests.rooms.clients import create_room, invite
+from tests.support.api import Api
+from tests.support.server import make_settings, running_server
+
+
+async def test_invite_lifecycle(api: Api) -> None:
+    host = await api.register()
+    room = await create_room(api, host["token"])
+    rid = room["id"]
+    inv = await invite(api, host["token"], rid, role="editor", max_uses=2, expires_in=3600)
+    assert set(inv["code"]) <= set(CODE_ALPHABET) and inv["link"].endswith("/join/" + inv["code"])
+    status, preview = await api.call("GET", f"/api/invites/{inv['code']}")
+    assert status == 200 and preview == {"room_id": rid, "title": room["title"], "kind": "prep",
+                                         "starts_at": None, "role": "editor"}  # fmt: skip
+    a, b, c = [await api.register() for _ in range(3)]
+    status, joined = await api.call(
+        "POST", "/api/invites/redeem", token=a["token"], json={"code": inv["code"]}
+    )
+    assert status == 200 and joined == {"room_id": rid, "role": "editor"}
+    # the last use is raced by two users: exactly one wins
+    results = await asyncio.gather(
+        api.call("POST", "/api/invites/redeem", token=b["token"], json={"code": inv["code"]}),
+        api.call("POST", "/api/invites/redeem", token=c["token"], json={"code": inv["code"]}),
+    )
+    assert sorted(s for s, _ in results) == [200, 404]
+    status, listed = await api.call("GET", f"/api/rooms/{rid}/invites", token=host["token"])
+    assert status == 200 and listed[0]["uses"] == 2
+    status, _ = await api.call("GET", f"/api/invites/{inv['code']}")
+    assert status == 404  # used up
+    inv2 = await invite(api, host["token"], rid)
+    status, revoked = await api.call("DELETE", f"/api/invites/{inv2['id']}", token=host["token"])
+    assert status == 200 and revoked["revoked_at"] is not None
+    status, err = await api.call("POST", "/api/auth/guest", json={"code": inv2["code"], "display_name": "x"})
+    assert status == 404 and err["error"]["code"] == "invite_invalid"
+    # an editor cannot manage invites; a moderator cannot mint host invites
+    status, _ = await api.call(
+        "POST", f"/api/rooms/{rid}/invites", token=a["token"], json={"role": "observer"}
+    )
+    assert status == 403
+    mod_inv = await invite(api, host["token"], rid, role="moderator")
+    mod = await api.register()
+    await api.call("POST", "/api/invites/redeem", token=mod["token"], json={"code": mod_inv["code"]})
+    status, _ = await api.call("POST", f"/api/rooms/{rid}/invites", token=mod["token"], json={"role": "host"})
+    assert status == 403
+    status, _ = await api.call(
+        "POST", f"/api/rooms/{rid}/invites", token=mod["token"], json={"role": "expert"}
+    )
+    assert status == 201
+
+
+async def test_guessing_codes_is_rate_limited_per_address(tmp_path: Path, api: Api) -> None:
+    async with running_server(make_settings(tmp_path / "g", rooms_invite_attempts=4)) as srv:
+        api.base = srv.url
+        host = await api.register()
+        rid = (await create_room(api, host["token"]))["id"]
+        good = await invite(api, host["token"], rid)
+        # successes do not count: a whole school behind one address can join
+        for _ in range(6):
+            status, _ = await api.call(
+                "POST", "/api/auth/guest", json={"code": good["code"], "display_name": "师"}
+            )
+            assert status == 200
+        statuses = []
+        for i in range(3):
+            statuses.append((await api.call("GET", f"/api/invites/ZZZZZZ{i}2"))[0])
+        statuses.append(
+            (await api.call("POST", "/api/auth/guest", json={"code": "ZZZZZZZZ", "display_name": "x"}))[0]
+        )
+        assert statuses == [404, 404, 404, 404]
+        status, err = await api.call(
+            "POST", "/api/auth/guest", json={"code": good["code"], "display_name": "师"}
+        )
+        assert status == 429 and err["error"]["code"] == "invite_rate"
+        status, _ = await api.call("GET", f"/api/invites/{good['code']}")
+        assert status == 429
+        user = await api.register()
+        status, _ = await api.call(
+            "POST", "/api/invites/redeem", token=user["token"], json={"code": good["code"]}
+        )
+        assert status == 429

@@ -1,0 +1,66 @@
+"""One contract over both shared-state implementations: in-process and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from rooms.shared import MemoryShared, RedisShared, SharedState
+from tests.support.services import require_redis, unique_prefix
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def shared(request: pytest.FixtureRequest) -> AsyncIterator[SharedState]:
+    if request.param == "memory":
+        impl: SharedState = MemoryShared()
+    else:
+        impl = RedisShared(require_redis(), unique_prefix())
+    yield impl
+    await impl.close()
+
+
+async def test_rate_limit_window(shared: SharedState) -> None:
+    assert [await shared.hit("k", 3, 0.3) for _ in range(4)] == [True, True, True, False]
+    assert await shared.count("k") >= 3 and await shared.hit("other", 3, 0.3)
+    await asyncio.sleep(0.35)
+    assert await shared.hit("k", 3, 0.3)
+
+
+async def test_presence_and_ghost_sweep(shared: SharedState) -> None:
+    await shared.heartbeat("live", 5)
+    await shared.heartbeat("doomed", 0.2)
+    await shared.presence_put("r1", "s1", "live", {"user_id": 1})
+    await shared.presence_put("r1", "s2", "doomed", {"user_id": 2})
+    await shared.presence_put("r2", "s3", "doomed", {"user_id": 3})
+    assert set(await shared.presence("r1")) == {"s1", "s2"}
+    assert (await shared.presence("r1"))["s2"] == {"user_id": 2, "node": "doomed"}
+    assert await shared.sweep() == {}
+    await asyncio.sleep(0.3)
+    removed = await shared.sweep()
+    assert {r: [e["user_id"] for e in es] for r, es in removed.items()} == {"r1": [2], "r2": [3]}
+    assert set(await shared.presence("r1")) == {"s1"} and await shared.presence("r2") == {}
+    assert await shared.sweep() == {}  # each ghost is reported once
+    assert (await shared.presence_remove("r1", "s1"))["user_id"] == 1  # type: ignore[index]
+    assert await shared.presence_remove("r1", "s1") is None
+
+
+async def test_hands_and_seats_with_a_limit(shared: SharedState) -> None:
+    await shared.hand_raise("r", 5)
+    await shared.hand_raise("r", 7)
+    await shared.hand_raise("r", 5)
+    assert await shared.hands("r") == [5, 7]
+    assert await shared.seat_grant("r", 5, 2)  # granting lowers the hand
+    assert await shared.hands("r") == [7]
+    assert await shared.seat_grant("r", 5, 2)  # already seated: still True, no second seat
+    assert await shared.seat_grant("r", 6, 2)
+    assert not await shared.seat_grant("r", 7, 2)
+    assert await shared.seats("r") == [5, 6]
+    assert await shared.seat_revoke("r", 5) and not await shared.seat_revoke("r", 5)
+    assert await shared.hand_lower("r", 7) and not await shared.hand_lower("r", 7)
+
+
+async def test_concurrent_grants_never_exceed_the_limit(shared: SharedState) -> None:
+    results = await asyncio.gather(*(shared.seat_grant("busy", uid, 4) for uid in range(1, 31)))
+    assert sum(results) == 4 and len(await shared.seats("busy")) == 4
