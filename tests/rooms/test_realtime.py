@@ -43,6 +43,7 @@ async def test_guest_joins_by_code_and_sees_state_and_presence(api: Api, server:
         assert role == Role.HOST
         with pytest.raises(Forbidden):
             await joined_role(server.ctx.sio, h.sio.get_sid(), "elsewhere")
+        h.forget("presence")
         await o.close()
         await h.wait_for("presence", lambda d: len(d["online"]) == 1)
     finally:
