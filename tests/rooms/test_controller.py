@@ -42,7 +42,9 @@ async def see_all(observers: list[Observer], colour: str, after: float) -> None:
 
 
 async def test_hand_offs_follow_the_agenda_on_one_connection(api: Api, server: RunningServer) -> None:
-    show = await showcase(api, server.url, ("red", "green", "blue"), agenda=("red", "green", "blue", None, "red"))
+    show = await showcase(
+        api, server.url, ("red", "green", "blue"), agenda=("red", "green", "blue", None, "red")
+    )
     for colour in show.venues:
         await publish(show, colour)
     moderator = await person(api, server.url, show, "moderator")
@@ -66,16 +68,22 @@ async def test_hand_offs_follow_the_agenda_on_one_connection(api: Api, server: R
         reply = await command(moderator, "venue:next", show.room_id, epoch=epoch)
         assert reply["error"]["code"] == "agenda_end"
         # an observer may not switch; a reconnecting client gets the state in room:join
-        reply = await command(viewers[0], "venue:switch", show.room_id, venue_id=show.venues["green"], epoch=epoch)
+        reply = await command(
+            viewers[0], "venue:switch", show.room_id, venue_id=show.venues["green"], epoch=epoch
+        )
         assert reply["error"]["code"] == "forbidden"
         state = await viewers[1].join(show.room_id)
         assert state["program"]["epoch"] == epoch and state["program"]["program"] == show.venues["red"]
         for o in observers:
             assert_clean(o)
             # after each cut the observer saw only the new venue: colour runs in agenda order
-            runs = [c for i, c in enumerate(s.colour for s in o.frames) if i == 0 or o.frames[i - 1].colour != c]
+            runs = [
+                c for i, c in enumerate(s.colour for s in o.frames) if i == 0 or o.frames[i - 1].colour != c
+            ]
             assert runs == ["red", "green", "blue", "red"], runs
-        status, handoffs = await api.call("GET", f"/api/rooms/{show.room_id}/handoffs", token=show.host["token"])
+        status, handoffs = await api.call(
+            "GET", f"/api/rooms/{show.room_id}/handoffs", token=show.host["token"]
+        )
         assert status == 200
         assert [(h["from_venue"], h["to_venue"], h["epoch"]) for h in handoffs] == [
             (None, show.venues["red"], 1), (show.venues["red"], show.venues["green"], 2),
@@ -131,7 +139,9 @@ async def test_concurrent_switches_one_wins_and_all_observers_agree(api: Api, se
             reply = r
         for o in observers:
             assert_clean(o)
-        status, program = await api.call("GET", f"/api/rooms/{show.room_id}/program", token=show.host["token"])
+        status, program = await api.call(
+            "GET", f"/api/rooms/{show.room_id}/program", token=show.host["token"]
+        )
         assert status == 200 and program["program"] == show.venues["red"]
     finally:
         for o in observers:
@@ -154,7 +164,7 @@ async def test_refusals_dark_venue_bad_input(api: Api, server: RunningServer) ->
     assert reply["error"]["code"] == "validation"
     reply = await moderator.call("venue:fallback", "not an object")
     assert reply["error"]["code"] == "validation"
-    status, err = await api.call("GET", f"/api/rooms/{show.room_id}/program")
+    status, _err = await api.call("GET", f"/api/rooms/{show.room_id}/program")
     assert status == 401
     for pc in show.pcs.values():
         await pc.close()
@@ -198,7 +208,9 @@ async def test_publisher_loss_falls_back_then_slate_and_alerts_moderators(
         assert r["ok"] and r["state"]["slate"] is False
         await observer.wait_colour("green", after=time.monotonic())
         assert_clean(observer)
-        status, handoffs = await api.call("GET", f"/api/rooms/{show.room_id}/handoffs", token=show.host["token"])
+        _status, handoffs = await api.call(
+            "GET", f"/api/rooms/{show.room_id}/handoffs", token=show.host["token"]
+        )
         kinds = [(h["kind"], h["actor_id"] is None) for h in handoffs]
         assert kinds == [("switch", False), ("lost", True), ("lost", True), ("switch", False)]
     finally:

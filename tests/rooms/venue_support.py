@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,13 +28,17 @@ class Showcase:
         return next(c for c, v in self.venues.items() if v == venue_id) if venue_id else "slate"
 
 
-async def showcase(api: Api, url: str, colours: tuple[str, ...], agenda: tuple[str | None, ...] = ()) -> Showcase:
+async def showcase(
+    api: Api, url: str, colours: tuple[str, ...], agenda: tuple[str | None, ...] = ()
+) -> Showcase:
     host = await api.register(display_name="教研员")
     room = await create_room(api, host["token"], kind="showcase", title="网络展示交流")
     rid = room["id"]
     venues: dict[str, str] = {}
     for colour in colours:
-        status, v = await api.call("POST", f"/api/rooms/{rid}/venues", token=host["token"], json={"name": colour})
+        status, v = await api.call(
+            "POST", f"/api/rooms/{rid}/venues", token=host["token"], json={"name": colour}
+        )
         assert status == 201, v
         venues[colour] = v["id"]
     if agenda:
@@ -62,9 +67,7 @@ async def publish(show: Showcase, colour: str) -> None:
 
 
 async def unpublish(show: Showcase, colour: str) -> None:
-    reply = await show.host_client.call(
-        "media:unpublish", {"publication_id": show.publications.pop(colour)}
-    )
+    reply = await show.host_client.call("media:unpublish", {"publication_id": show.publications.pop(colour)})
     assert reply["ok"], reply
     await show.pcs.pop(colour).close()
 
@@ -97,7 +100,7 @@ def assert_clean(observer: Observer) -> None:
     assert "mix" not in {s.colour for s in observer.frames}
     assert observer.states == ["connecting", "connected"], observer.states
     pts = [s.pts for s in observer.frames]
-    assert all(signed_delta(b, a, RTP_TS_MOD) > 0 for a, b in zip(pts, pts[1:], strict=False)), "time went back"
+    assert all(signed_delta(b, a, RTP_TS_MOD) > 0 for a, b in itertools.pairwise(pts)), "time went back"
 
 
 async def program_listed(client: Client, room_id: str) -> None:
