@@ -48,7 +48,7 @@ async def test_hand_offs_follow_the_agenda_on_one_connection(api: Api, server: R
     for colour in show.venues:
         await publish(show, colour)
     moderator = await person(api, server.url, show, "moderator")
-    viewers = [await person(api, server.url, show, "observer") for _ in range(3)]
+    viewers = [await person(api, server.url, show, "observer") for _ in range(2)]
     await program_listed(viewers[0], show.room_id)
     observers = [await watch_program(v, show.room_id) for v in viewers]
     try:
@@ -106,14 +106,17 @@ async def test_concurrent_switches_one_wins_and_all_observers_agree(api: Api, se
     viewers = [await person(api, server.url, show, "observer") for _ in range(2)]
     await program_listed(viewers[0], show.room_id)
     observers = [await watch_program(v, show.room_id) for v in viewers]
+    preview = await watch_program(mods[1], show.room_id, "preview")  # the moderator checks before taking
     try:
         # cue then take
         reply = await command(mods[0], "venue:cue", show.room_id, venue_id=show.venues["red"], epoch=0)
         assert reply["ok"] and reply["state"]["preview"] == show.venues["red"]
+        await preview.wait_colour("red")
+        await preview.close()
         reply = await command(mods[0], "venue:take", show.room_id, epoch=1)
         assert reply["ok"] and reply["state"]["program"] == show.venues["red"]
         await see_all(observers, "red", after=0)
-        for _ in range(3):
+        for _ in range(2):
             epoch = reply["state"]["epoch"] if reply["ok"] else reply["error"]["details"]["epoch"]
             started = time.monotonic()
             replies = await asyncio.gather(
