@@ -5,13 +5,14 @@ Experts may comment but not edit the text, so their WebSocket is read-only; this
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
 from collab.anchors import unb64
-from collab.comments import add_comment, anchor_in_section, list_threads, set_resolved
+from collab.comments import comment_on_state, set_resolved, threads_of_state
 from collab.documents import doc_access, live_docs
 from collab.prosemirror import doc_from_state
 from rooms.permissions import Action
@@ -52,8 +53,8 @@ class ThreadsOut(BaseModel):
               "positions", response=ThreadsOut)  # fmt: skip
 async def comments_list(request: web.Request) -> web.Response:
     access = await doc_access(request, Action.DOC_VIEW)
-    doc = doc_from_state(await live_docs(request).state(access.doc.id))
-    return json_response(ThreadsOut(comments=list_threads(doc)))
+    state = await live_docs(request).state(access.doc.id)
+    return json_response(ThreadsOut(comments=await asyncio.to_thread(threads_of_state, state)))
 
 
 @routes.route("POST", "/api/docs/{doc_id}/comments", summary="Add a comment or a reply", body=CommentCreate,
@@ -62,22 +63,16 @@ async def comments_add(request: web.Request) -> web.Response:
     access = await doc_access(request, Action.COMMENT_WRITE)
     body = await read_json(request, CommentCreate)
     live = live_docs(request)
-    doc = doc_from_state(await live.state(access.doc.id))
     anchor: tuple[bytes, bytes] | None = None
-    quote, section = body.quote or "", body.section or ""
-    if body.thread is None:
-        if body.anchor is not None:
-            try:
-                anchor = (unb64(body.anchor.start), unb64(body.anchor.end))
-            except ValueError as exc:
-                raise ValidationError(str(exc), code="bad_anchor") from None
-        else:
-            start, end, quote = anchor_in_section(doc, section, body.quote)
-            anchor = (start, end)
     try:
-        entry, update = add_comment(doc, text=body.text, author_id=access.principal.user_id,
-                                    author_name=access.principal.name, anchor=anchor, quote=quote,
-                                    section=section, thread=body.thread)  # fmt: skip
+        if body.thread is None and body.anchor is not None:
+            anchor = (unb64(body.anchor.start), unb64(body.anchor.end))
+        state = await live.state(access.doc.id)
+        entry, update = await asyncio.to_thread(
+            comment_on_state, state, text=body.text, author_id=access.principal.user_id,
+            author_name=access.principal.name, section=body.section, quote=body.quote, anchor=anchor,
+            thread=body.thread,
+        )  # fmt: skip
     except ValueError as exc:
         raise ValidationError(str(exc), code="bad_anchor") from None
     await live.apply_update(access.doc.id, update, origin=f"rest:comment:{access.principal.user_id}")
@@ -94,4 +89,5 @@ async def comments_patch(request: web.Request) -> web.Response:
     update = set_resolved(doc, request.match_info["comment_id"], body.resolved, access.principal.user_id,
                           access.principal.name)  # fmt: skip
     await live.apply_update(access.doc.id, update, origin=f"rest:resolve:{access.principal.user_id}")
-    return json_response(ThreadsOut(comments=list_threads(doc)))
+    state = doc.get_update()
+    return json_response(ThreadsOut(comments=await asyncio.to_thread(threads_of_state, state)))

@@ -7,6 +7,7 @@ overwrite each other; resolving rewrites only the thread's first entry.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -19,6 +20,7 @@ from collab.anchors import (
     decode_relative_position,
     encode_relative_position,
     text_map,
+    text_nodes,
     unb64,
 )
 from collab.api import COMMENTS_FIELD, LiveDocuments
@@ -66,9 +68,10 @@ def section_range(doc: Doc, section_title: str) -> tuple[int, int]:
 def anchor_in_section(doc: Doc, section_title: str, quote: str | None) -> tuple[bytes, bytes, str]:
     """Relative positions around ``quote`` inside the section, or around its heading when no quote."""
     first, stop = section_range(doc, section_title)
-    probe = text_map(doc)
-    for n, path in enumerate(probe.paths):
-        if not first <= path[0] < stop or not probe.strings[n]:
+    inside = {n for n, (path, _) in enumerate(text_nodes(doc)) if first <= path[0] < stop}
+    probe = text_map(doc, only=inside)
+    for n in sorted(inside):
+        if not probe.strings[n]:
             continue
         s = probe.strings[n]
         if quote:
@@ -202,12 +205,40 @@ async def add_section_comment(
 
     For other packages (evaluation feeds observation notes back into the plan). Raises ``NotFound`` when
     the section does not exist."""
-    doc = doc_from_state(await live_docs.state(doc_id))
-    start, end, quote = anchor_in_section(doc, section_title, None)
-    entry, update = add_comment(doc, text=text, author_id=author_id, author_name=author_name,
-                                anchor=(start, end), quote=quote, section=section_title)  # fmt: skip
+    state = await live_docs.state(doc_id)
+    entry, update = await asyncio.to_thread(
+        comment_on_state, state, text=text, author_id=author_id, author_name=author_name,
+        section=section_title, quote=None, anchor=None, thread=None,
+    )  # fmt: skip
     await live_docs.apply_update(doc_id, update, origin=f"comment:{author_id}")
     return str(entry["id"])
+
+
+def comment_on_state(
+    state: bytes,
+    *,
+    text: str,
+    author_id: int,
+    author_name: str,
+    section: str | None,
+    quote: str | None,
+    anchor: tuple[bytes, bytes] | None,
+    thread: str | None,
+) -> tuple[Entry, bytes]:
+    """A new comment on the document ``state``: anchored by ``anchor``, or to ``quote`` in ``section`` (or
+    the section's heading), or a reply in ``thread``. Pure CPU work: callers run it in a thread."""
+    doc = doc_from_state(state)
+    found_quote = quote or ""
+    if thread is None and anchor is None:
+        start, end, found_quote = anchor_in_section(doc, section or "", quote)
+        anchor = (start, end)
+    return add_comment(doc, text=text, author_id=author_id, author_name=author_name, anchor=anchor,
+                       quote=found_quote, section=section or "", thread=thread)  # fmt: skip
+
+
+def threads_of_state(state: bytes) -> list[Entry]:
+    """:func:`list_threads` of a document state (CPU work: callers run it in a thread)."""
+    return list_threads(doc_from_state(state))
 
 
 __all__ = ["ItemId", "add_comment", "add_section_comment", "list_threads", "set_resolved"]

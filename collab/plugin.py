@@ -12,6 +12,7 @@ from collab.export import routes as export_routes
 from collab.manager import RoomManager
 from collab.server import MANAGER, collab_ws
 from collab.store import DocStore
+from collab.versions import RESTORE_LOCKS, RestoreLocks
 from server.api import ApiRoutes
 from server.context import AppContext
 
@@ -21,6 +22,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     manager = RoomManager(ctx.settings, DocStore(ctx.db), ctx.bus)
     app[MANAGER] = manager
     app[LIVE_DOCS] = manager
+    app[RESTORE_LOCKS] = RestoreLocks()
 
     async def live_documents(app: web.Application) -> AsyncIterator[None]:
         await manager.start()

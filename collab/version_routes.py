@@ -12,7 +12,7 @@ from collab.documents import doc_access, live_docs
 from collab.models import DocVersion
 from collab.prosemirror import Node, read_state
 from collab.sections import plain_text
-from collab.versions import get_version, list_versions, restore_version, save_version
+from collab.versions import RESTORE_LOCKS, get_version, list_versions, restore_version, save_version
 from rooms.permissions import Action
 from server.api import ApiRoutes, json_response, read_json
 from server.context import ctx_of
@@ -87,7 +87,10 @@ async def versions_restore(request: web.Request) -> web.Response:
     access = await doc_access(request, Action.VERSION_RESTORE)
     db = ctx_of(request).db
     version = await get_version(db, access.doc.id, request.match_info["version_id"])
-    restored = await restore_version(db, live_docs(request), access.doc.id, version, access.principal.user_id)
+    async with request.app[RESTORE_LOCKS].of(access.doc.id):
+        restored = await restore_version(
+            db, live_docs(request), access.doc.id, version, access.principal.user_id
+        )
     return json_response(version_out(restored), status=201)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+import weakref
 
+from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -82,6 +85,24 @@ async def get_version(db: Database, doc_id: str, version_id: str) -> DocVersion:
     if version is None or version.doc_id != doc_id:
         raise NotFound(f"version {version_id} not found", code="version_not_found")
     return version
+
+
+class RestoreLocks:
+    """One lock per document so that two restores in this process do not both replace the same state
+    (each would delete the old children and insert its own: the document would hold both contents)."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def of(self, doc_id: str) -> asyncio.Lock:
+        lock = self._locks.get(doc_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[doc_id] = lock
+        return lock
+
+
+RESTORE_LOCKS: web.AppKey[RestoreLocks] = web.AppKey("moke_restore_locks", RestoreLocks)
 
 
 async def restore_version(

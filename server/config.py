@@ -86,6 +86,14 @@ class Settings:
         False, "gather only 127.0.0.1 ICE candidates (tests and single-machine demos; never in deployments)"
     )
     media_max_viewers: int = _opt(500, "most viewer connections one server process accepts")
+    # evaluation: notes, scores, reports
+    evaluation_note_max_chars: int = _opt(2000, "longest observation note")
+    evaluation_comment_max_chars: int = _opt(2000, "longest comment on a score or an evaluation")
+    evaluation_moment_seconds: float = _opt(60.0, "width of a bucket on the timeline of tagged moments")
+    evaluation_timezone: str = _opt("Asia/Shanghai", "time zone of clock times in evaluation reports")
+    evaluation_chromium: str = _opt(
+        "/usr/bin/chromium", "headless Chromium that prints PDF reports; empty = no PDF"
+    )
 
     # ---- derived values -------------------------------------------------------------------------
     @property
@@ -191,6 +199,9 @@ def _validate(s: Settings) -> None:
         "rooms_chat_max_chars",
         "rooms_chat_rate",
         "rooms_voice_max_bytes",
+        "evaluation_note_max_chars",
+        "evaluation_comment_max_chars",
+        "evaluation_moment_seconds",
     )
     for name in positive:
         if getattr(s, name) <= 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 from aiohttp import web
@@ -37,14 +38,21 @@ async def export_doc(request: web.Request) -> web.StreamResponse:
         title = f"{title}（{version.name}）"
     else:
         state = await live_docs(request).state(access.doc.id)
+    body = await asyncio.to_thread(render, fmt, title, state, request.query.get("comments") == "1")
+    # ASCII fallback first for old clients, then the UTF-8 Chinese name (RFC 6266 / 5987)
+    headers = {"Content-Disposition": f"attachment; filename=\"lesson-plan.{fmt}\"; "
+                                      f"filename*=UTF-8''{quote(f'{title}.{fmt}')}"}  # fmt: skip
+    if fmt == "docx":
+        return web.Response(body=body, content_type=FORMATS[fmt], headers=headers)
+    return web.Response(body=body, content_type=FORMATS[fmt], charset="utf-8", headers=headers)
+
+
+def render(fmt: str, title: str, state: bytes, with_comments: bool) -> bytes:
+    """The export file's bytes (CPU work, run in a thread)."""
     ydoc = doc_from_state(state)
     content = read_doc(ydoc)
-    threads = list_threads(ydoc) if request.query.get("comments") == "1" else None
-    filename = quote(f"{title}.{fmt}")
-    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"}
+    threads = list_threads(ydoc) if with_comments else None
     if fmt == "docx":
-        return web.Response(body=docx.render(title, content, threads), content_type=FORMATS[fmt],
-                            headers=headers)  # fmt: skip
-    render = markdown.render if fmt == "md" else html.render
-    return web.Response(text=render(title, content, threads), content_type=FORMATS[fmt], charset="utf-8",
-                        headers=headers)  # fmt: skip
+        return docx.render(title, content, threads)
+    text = markdown.render(title, content, threads) if fmt == "md" else html.render(title, content, threads)
+    return text.encode("utf-8")

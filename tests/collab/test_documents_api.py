@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 from dataclasses import dataclass
 from typing import Any
 
 import docx
 
-from collab.api import LIVE_DOCS
+from collab.api import LIVE_DOCS, LiveDocuments
 from collab.comments import add_section_comment
+from collab.prosemirror import doc_from_state, read_state, replace_content
+from collab.template import heading, paragraph, text
+from collab.versions import RESTORE_LOCKS, get_version, restore_version
 from rooms.permissions import Role
 from tests.collab.lessonplan_js import plan_clients
 from tests.support.api import Api, add_member, make_room
@@ -243,3 +248,54 @@ async def test_export_of_a_version_and_content_headers(api: Api, server: Running
         assert "filename*=UTF-8''" in resp.headers["Content-Disposition"]
         page = await resp.text()
     assert "《秋天的雨》教学设计（第一稿）" in page
+
+
+class Rendezvous:
+    """The real live documents, but a state read waits (up to 0.3 s) for a second reader: without the
+    restore lock both restores would then compute their change from the same state."""
+
+    def __init__(self, live: LiveDocuments) -> None:
+        self.live = live
+        self.readers = 0
+        self.both = asyncio.Event()
+
+    async def state(self, doc_id: str) -> bytes:
+        state = await self.live.state(doc_id)
+        self.readers += 1
+        if self.readers == 2:
+            self.both.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.both.wait(), 0.3)
+        return state
+
+    async def apply_update(self, doc_id: str, update: bytes, *, origin: str) -> None:
+        await self.live.apply_update(doc_id, update, origin=origin)
+
+
+async def test_concurrent_restores_leave_exactly_one_version_content(api: Api, server: RunningServer) -> None:
+    p = await people(api, server)
+    doc = await create(api, p)
+    base = f"/api/docs/{doc['id']}"
+    live = server.app[LIVE_DOCS]
+    v1 = (await api.call("POST", base + "/versions", token=p.editor))[1]
+    current = doc_from_state(await live.state(doc["id"]))
+    second = [heading("课题"), paragraph(text("第二稿的全部内容"))]
+    await live.apply_update(doc["id"], replace_content(current, second), origin="test")
+    v2 = (await api.call("POST", base + "/versions", token=p.editor))[1]
+    db, locks = server.ctx.db, server.app[RESTORE_LOCKS]
+    racing = Rendezvous(live)
+
+    async def restore(version_id: str) -> None:
+        version = await get_version(db, doc["id"], version_id)
+        async with locks.of(doc["id"]):
+            await restore_version(db, racing, doc["id"], version, p.editor_id)
+
+    await asyncio.gather(restore(v1["id"]), restore(v2["id"]))
+    final = read_state(await live.state(doc["id"]))["content"]
+    assert final == second  # the later restore wins whole; never both contents one after the other
+    assert [v["number"] for v in (await api.call("GET", base + "/versions", token=p.editor))[1]] == [
+        1,
+        2,
+        3,
+        4,
+    ]
