@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from evaluation import rubrics
 from evaluation.models import Note
-from evaluation.program import main_venue_at, program_time
+from evaluation.program import check_segment, main_venue_at, program_time
 from evaluation.rubrics import KEY_PATTERN
 from server.context import AppContext
 from server.db import now
@@ -116,6 +116,8 @@ async def add(ctx: AppContext, room_id: str, user_id: int, data: NoteIn) -> tupl
         return to_out(existing, await _name(ctx, user_id)), False
     text = _check_text(ctx, data.text)
     await _check_criterion(ctx, room_id, data.criterion)
+    if data.segment_id is not None:
+        await check_segment(ctx, room_id, data.segment_id)
     t = now()
     at = program_time(t, data.at, data.client_now, max_age=MAX_AGE)
     note = Note(

@@ -1,6 +1,7 @@
 """Socket.IO side of evaluation: ``note:add`` / ``note:share`` and the live pushes.
 
-Events (client → server, answered through the ack):
+Events (client → server, answered through the ack, or an ``error`` event without one; rooms' validation
+and flood control; membership is checked against the database, so joining first is not required):
   ``note:add {room_id, client_id, text, kind?, criterion?, segment_id?, venue_id?, at?, client_now?, shared?}``
       → ``{ok, note, created}``; a retry with the same ``client_id`` returns the stored note.
   ``note:share {room_id, note_id}`` → ``{ok, note}``.
@@ -12,18 +13,16 @@ Server → client:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+import time
 
 import socketio
 from pydantic import BaseModel, Field
 
 from evaluation import notes, summary
+from rooms.events import FloodGuard, Reply, on
 from rooms.membership import authorize
 from rooms.permissions import Action
-from server.api import validate
 from server.context import AppContext
-from server.errors import MokeError, sio_error
 from server.realtime import principal_of_sid
 
 log = logging.getLogger(__name__)
@@ -62,41 +61,37 @@ class AddIn(notes.NoteIn):
     room_id: str = Field(max_length=32)
 
 
-Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
+class _Guard(FloodGuard):
+    """Rooms' per-connection flood control; forgets idle windows itself (the disconnect hook is rooms')."""
 
+    PRUNE_AT = 10_000
 
-def _answer(event: str, fn: Handler) -> Handler:
-    async def handler(sid: str, data: Any = None) -> dict[str, Any]:
-        try:
-            return await fn(sid, data)
-        except MokeError as exc:
-            log.info("sio %s refused sid=%s: %s", event, sid, exc.message)
-            return sio_error(exc, event)
-
-    return handler
+    def allow(self, sid: str, event: str) -> bool:
+        if len(self._windows) > self.PRUNE_AT:
+            cutoff = time.monotonic() - 1.0
+            self._windows = {k: v for k, v in self._windows.items() if v[0] >= cutoff}
+        return super().allow(sid, event)
 
 
 def install(sio: socketio.AsyncServer, ctx: AppContext) -> None:
-    async def note_add(sid: str, data: Any) -> dict[str, Any]:
-        body = validate(AddIn, data)
+    guard = _Guard()
+
+    @on(sio, guard, "note:add", AddIn)
+    async def note_add(sid: str, body: AddIn) -> Reply:
         principal = await principal_of_sid(sio, sid)
         await authorize(ctx.db, principal, body.room_id, Action.NOTE_WRITE)
         note, created = await notes.add(ctx, body.room_id, principal.user_id, body)
         if created and note.shared:
             await broadcast_note(ctx, note)
             await push_aggregate(ctx, note.room_id, note.segment_id)
-        return {"ok": True, "note": note.model_dump(mode="json"), "created": created}
+        return {"note": note.model_dump(mode="json"), "created": created}
 
-    async def note_share(sid: str, data: Any) -> dict[str, Any]:
-        body = validate(ShareIn, data)
+    @on(sio, guard, "note:share", ShareIn)
+    async def note_share(sid: str, body: ShareIn) -> Reply:
         principal = await principal_of_sid(sio, sid)
         await authorize(ctx.db, principal, body.room_id, Action.NOTE_WRITE)
-        note, _ = await notes.update(
-            ctx, body.room_id, body.note_id, principal.user_id, notes.NotePatch(shared=True)
-        )
+        patch = notes.NotePatch(shared=True)
+        note, _ = await notes.update(ctx, body.room_id, body.note_id, principal.user_id, patch)
         await broadcast_note(ctx, note)
         await push_aggregate(ctx, note.room_id, note.segment_id)
-        return {"ok": True, "note": note.model_dump(mode="json")}
-
-    sio.on("note:add", _answer("note:add", note_add))
-    sio.on("note:share", _answer("note:share", note_share))
+        return {"note": note.model_dump(mode="json")}

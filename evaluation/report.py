@@ -11,6 +11,7 @@ from evaluation import charts, summary
 from evaluation.aggregate import Aggregate
 from evaluation.labels import kind_label, t
 from evaluation.notes import NoteOut
+from evaluation.program import segment_title
 from evaluation.rubrics import Rubric
 from evaluation.scores import EvaluationOut
 from rooms.models import Room
@@ -34,6 +35,7 @@ class NoteLine:
 class Report:
     room_title: str
     segment_id: str
+    segment_title: str | None
     rubric: Rubric
     aggregate: Aggregate
     anonymous: bool
@@ -42,6 +44,10 @@ class Report:
     charts: dict[str, bytes]
     generated: str
     bucket_seconds: float
+
+    @property
+    def segment(self) -> str:
+        return f"{self.segment_title}（{self.segment_id}）" if self.segment_title else self.segment_id
 
     def observer(self, index: int, e: EvaluationOut) -> str:
         if self.anonymous or not e.observer_name:
@@ -94,13 +100,14 @@ async def build(ctx: AppContext, room_id: str, segment_id: str, *, rubric_id: st
         raise NotFound("the room has no rubric yet", code="no_rubric")
     async with ctx.db.session() as session:
         room = await session.get(Room, room_id)
+        seg_title = await segment_title(session, room_id, segment_id)
     zone = _zone(ctx.settings.evaluation_timezone)
     bucket = ctx.settings.evaluation_moment_seconds
     images = await asyncio.to_thread(
         charts.render, data.rubric, data.summary.aggregate, bucket_seconds=bucket
     )
     return Report(
-        room_title=room.title if room else room_id, segment_id=segment_id, rubric=data.rubric,
+        room_title=room.title if room else room_id, segment_id=segment_id, segment_title=seg_title, rubric=data.rubric,
         aggregate=data.summary.aggregate, anonymous=data.summary.anonymous, evaluations=data.evaluations,
         notes=note_lines(data.notes, data.rubric, zone), charts=images,
         generated=clock(now(), zone, "%Y-%m-%d %H:%M"), bucket_seconds=bucket,

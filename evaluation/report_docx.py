@@ -36,7 +36,7 @@ def render(report: Report) -> bytes:
     rpr.get_or_add_rFonts().set(qn("w:eastAsia"), EAST_ASIA_FONT)
     doc.add_heading(f"{t('report_title')}：{r.room_title}", level=0)
     doc.add_paragraph(
-        f"{t('segment')}：{r.segment_id}　{t('rubric')}：{r.rubric.name}（{t('version')} {r.rubric.version}）　"
+        f"{t('segment')}：{r.segment}　{t('rubric')}：{r.rubric.name}（{t('version')} {r.rubric.version}）　"
         f"{t('generated_at')}：{r.generated}"
     )
     if r.anonymous:

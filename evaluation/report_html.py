@@ -42,7 +42,7 @@ def render(report: Report) -> bytes:
             escape(x)
             for x in (
                 f"{t('room')}：{r.room_title}",
-                f"{t('segment')}：{r.segment_id}",
+                f"{t('segment')}：{r.segment}",
                 f"{t('rubric')}：{r.rubric.name}（{t('version')} {r.rubric.version}）",
                 f"{t('generated_at')}：{r.generated}",
             )  # fmt: skip

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation import rubrics
 from evaluation.models import Evaluation, EvaluationSettings, SegmentState
+from evaluation.program import check_segment
 from evaluation.rubrics import KEY_PATTERN, Rubric
 from server.context import AppContext
 from server.db import now
@@ -130,6 +131,7 @@ async def submit(
 ) -> EvaluationOut:
     """Create or replace the caller's evaluation of the segment; refused once the segment is closed."""
     overall = _check_comment(ctx, data.comment, "comment")
+    await check_segment(ctx, room_id, segment_id)
     for _attempt in range(2):
         try:
             async with ctx.db.transaction() as session:
