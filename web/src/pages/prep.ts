@@ -31,26 +31,35 @@ interface Doc {
 
 interface Version {
   id: string;
-  number?: number;
-  label?: string;
-  title?: string;
-  created_at?: number;
-  author_name?: string;
-  created_by_name?: string;
+  number: number;
+  name: string;
+  created_by: number;
+  created_at: number;
+  restored_from?: string | null;
 }
 
+/** One entry of the document's "comments" Y.Map (README: Lesson-plan document structure). */
 interface CommentEntry {
   id: string;
-  text?: string;
-  body?: string;
-  author_name?: string;
-  author_id?: number;
-  created_at?: number;
+  thread: string | null;
+  author: { id: number; name: string };
+  text: string;
+  created_at: number;
+  anchor: { start: string; end: string } | null;
+  quote?: string | null;
+  section?: string | null;
   resolved?: boolean;
-  quote?: string;
-  anchor?: { start?: unknown; end?: unknown; from?: unknown; to?: unknown } | null;
-  parent_id?: string | null;
   replies?: CommentEntry[];
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+function fromBase64(text: string): Uint8Array {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
 export function wsBase(): string {
@@ -60,7 +69,7 @@ export function wsBase(): string {
 /** /rooms/{id}/prep opens the room's lesson plan (creating it from the template for editors). */
 async function openPlan(room: Room): Promise<Doc | null> {
   const docs = listOf<Doc>(await api('GET', `/api/rooms/${room.id}/docs`), 'docs');
-  const plan = docs.find((d) => d.template === 'lesson_plan') ?? docs[0];
+  const plan = docs[0];
   if (plan) return plan;
   if (!canEdit(roleOf(room))) return null;
   return api<Doc>('POST', `/api/rooms/${room.id}/docs`, { title: `${room.title} · ${t('doc.plan')}`, template: 'lesson_plan' });
@@ -161,7 +170,7 @@ function mountEditor(root: HTMLElement, room: Room, doc: Doc): () => void {
 
   const toolbar = writable ? buildToolbar(editor) : null;
   const comments = buildComments(editor, ydoc, doc, canComment(role));
-  const versions = buildVersions(doc, writable, role);
+  const versions = buildVersions(doc, room, writable, role);
   const exporter = buildExport(doc);
 
   const tabs: [string, HTMLElement][] = [
@@ -233,10 +242,6 @@ function buildToolbar(editor: Editor): HTMLElement {
   return h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': t('tool.label') }, buttons.map((x) => x.b));
 }
 
-function commentText(c: CommentEntry): string {
-  return c.text ?? c.body ?? '';
-}
-
 /** Comment threads: read live from the document's "comments" Y.Map, written through the REST API. */
 function buildComments(editor: Editor, ydoc: Y.Doc, doc: Doc, writable: boolean): { el: HTMLElement; destroy: () => void } {
   const map = ydoc.getMap('comments');
@@ -251,24 +256,22 @@ function buildComments(editor: Editor, ydoc: Y.Doc, doc: Doc, writable: boolean)
     const b = binding();
     if (!a || !b) return null;
     try {
-      const start = Y.createRelativePositionFromJSON(a.start ?? a.from);
-      const end = Y.createRelativePositionFromJSON(a.end ?? a.to);
+      const start = Y.decodeRelativePosition(fromBase64(a.start));
+      const end = Y.decodeRelativePosition(fromBase64(a.end));
       const from = relativePositionToAbsolutePosition(ydoc, fragment, start, b.mapping);
       const to = relativePositionToAbsolutePosition(ydoc, fragment, end, b.mapping);
-      return from !== null && to !== null ? [from, to] : null;
+      return from !== null && to !== null ? [from, to + 1] : null;
     } catch {
       return null;
     }
   }
 
   function threads(): CommentEntry[] {
-    const all = [...map.values()].map((v) => (v instanceof Y.Map ? (v.toJSON() as CommentEntry) : (v as CommentEntry)));
-    const roots = all.filter((c) => !c.parent_id);
-    for (const r of roots) {
-      const nested = all.filter((c) => c.parent_id === r.id);
-      r.replies = [...(r.replies ?? []), ...nested].sort((x, y) => (x.created_at ?? 0) - (y.created_at ?? 0));
-    }
-    return roots.sort((x, y) => (x.created_at ?? 0) - (y.created_at ?? 0));
+    const all = [...map.values()].map((v) => ({ ...((v instanceof Y.Map ? v.toJSON() : v) as object) }) as CommentEntry);
+    const roots = all.filter((c) => !c.thread);
+    for (const r of roots) r.replies = all.filter((c) => c.thread === r.id).sort((x, y) => x.created_at - y.created_at);
+    // open threads first, then by time
+    return roots.sort((x, y) => Number(!!x.resolved) - Number(!!y.resolved) || x.created_at - y.created_at);
   }
 
   function draw(): void {
@@ -281,6 +284,7 @@ function buildComments(editor: Editor, ydoc: Y.Doc, doc: Doc, writable: boolean)
       const reply = h('input', { 'aria-label': t('comment.reply'), placeholder: t('comment.reply') });
       const send = h('button', { type: 'submit', class: 'small' }, t('comment.send'));
       return h('article', { class: `thread${c.resolved ? ' resolved' : ''}`, 'data-comment-id': c.id },
+        c.section && !c.quote ? h('p', { class: 'muted' }, `【${c.section}】`) : null,
         c.quote ? h('blockquote', {
           tabindex: 0,
           title: t('comment.show_in_text'),
@@ -288,13 +292,13 @@ function buildComments(editor: Editor, ydoc: Y.Doc, doc: Doc, writable: boolean)
           onkeydown: (e: KeyboardEvent) => e.key === 'Enter' && select(c),
         }, c.quote) : null,
         [c, ...(c.replies ?? [])].map((m) => h('div', { class: 'comment' },
-          h('strong', {}, m.author_name ?? ''), h('span', { class: 'muted' }, ` ${formatTime(m.created_at)}`),
-          h('p', {}, commentText(m)))),
+          h('strong', {}, m.author?.name ?? ''), h('span', { class: 'muted' }, ` ${formatTime(m.created_at)}`),
+          h('p', {}, m.text))),
         writable && h('form', { class: 'row', onsubmit: (e: Event) => {
           e.preventDefault();
           if (!reply.value.trim()) return;
           void busy(send, async () => {
-            await api('POST', `/api/docs/${doc.id}/comments`, { text: reply.value.trim(), parent_id: c.id });
+            await api('POST', `/api/docs/${doc.id}/comments`, { text: reply.value.trim(), thread: c.id });
             reply.value = '';
           }, status);
         } }, reply, send),
@@ -321,8 +325,9 @@ function buildComments(editor: Editor, ydoc: Y.Doc, doc: Doc, writable: boolean)
       if (from !== to && b) {
         body.quote = editor.state.doc.textBetween(from, to, ' ');
         body.anchor = {
-          start: Y.relativePositionToJSON(absolutePositionToRelativePosition(from, fragment, b.mapping)),
-          end: Y.relativePositionToJSON(absolutePositionToRelativePosition(to, fragment, b.mapping)),
+          start: toBase64(Y.encodeRelativePosition(absolutePositionToRelativePosition(from, fragment, b.mapping))),
+          // the end is the range's last character (README: comments anchor format)
+          end: toBase64(Y.encodeRelativePosition(absolutePositionToRelativePosition(to - 1, fragment, b.mapping))),
         };
       }
       await api('POST', `/api/docs/${doc.id}/comments`, body);
@@ -335,7 +340,8 @@ function buildComments(editor: Editor, ydoc: Y.Doc, doc: Doc, writable: boolean)
   return { el: h('div', {}, form, status, list), destroy: () => map.unobserveDeep(draw) };
 }
 
-function buildVersions(doc: Doc, writable: boolean, role: string | null): HTMLElement {
+function buildVersions(doc: Doc, room: Room, writable: boolean, role: string | null): HTMLElement {
+  const names = new Map<number, string>();
   const list = h('div', { 'data-testid': 'versions' });
   const diff = h('div', { class: 'diff', 'aria-live': 'polite', 'data-testid': 'diff' });
   const status = h('p', { class: 'status' });
@@ -344,28 +350,35 @@ function buildVersions(doc: Doc, writable: boolean, role: string | null): HTMLEl
   const to = h('select', { 'aria-label': t('version.to'), id: 'diff-to' });
   const mayRestore = writable || role === 'host' || role === 'moderator';
 
-  const label = (v: Version, i: number): string => v.label ?? v.title ?? draftLabel(v.number ?? i + 1);
+  const label = (v: Version): string => v.name || draftLabel(v.number);
 
-  const reload = (): void => void withLoading(list, () => api('GET', `/api/docs/${doc.id}/versions`).then((d) => listOf<Version>(d, 'versions')), (vs) => {
+  const reload = (): void => void withLoading(list, async () => {
+    const [vs, members] = await Promise.all([
+      api('GET', `/api/docs/${doc.id}/versions`).then((d) => listOf<Version>(d, 'versions')),
+      names.size ? Promise.resolve([]) : api('GET', `/api/rooms/${room.id}/members`).then((d) => listOf<{ user_id: number; display_name: string }>(d, 'members')),
+    ]);
+    for (const m of members) names.set(m.user_id, m.display_name);
+    return vs;
+  }, (vs) => {
     versions = vs;
     const opts = (sel: HTMLSelectElement, withCurrent: boolean, pick: number): void => {
       clear(
         sel,
-        vs.map((v, i) => h('option', { value: v.id, selected: i === pick }, label(v, i))),
+        vs.map((v, i) => h('option', { value: v.id, selected: i === pick }, label(v))),
         withCurrent ? h('option', { value: 'current', selected: pick < 0 }, t('version.current')) : null,
       );
     };
     opts(from, false, vs.length - 1);
     opts(to, true, -1);
     if (!vs.length) return h('p', { class: 'muted' }, t('version.none'));
-    return h('ol', { class: 'versions' }, vs.map((v, i) => h('li', { class: 'row' },
-      h('strong', {}, label(v, i)),
-      h('span', { class: 'muted' }, `${formatTime(v.created_at)} ${v.author_name ?? v.created_by_name ?? ''}`),
+    return h('ol', { class: 'versions' }, vs.map((v) => h('li', { class: 'row', 'data-version-id': v.id },
+      h('strong', {}, label(v)),
+      h('span', { class: 'muted' }, `${formatTime(v.created_at)} ${names.get(v.created_by) ?? ''}`),
       mayRestore && h('button', { type: 'button', class: 'small', 'data-restore': v.id, onclick: (e: Event) => {
-        if (!confirm(t('version.restore_confirm', { label: label(v, i) }))) return;
+        if (!confirm(t('version.restore_confirm', { label: label(v) }))) return;
         void busy(e.currentTarget as HTMLButtonElement, async () => {
           await api('POST', `/api/docs/${doc.id}/versions/${v.id}/restore`);
-          toast(t('version.restored', { label: label(v, i) }));
+          toast(t('version.restored', { label: label(v) }));
           reload();
         }, status);
       } }, t('version.restore')))));
@@ -373,8 +386,8 @@ function buildVersions(doc: Doc, writable: boolean, role: string | null): HTMLEl
 
   const save = h('button', { type: 'button', class: 'primary', id: 'save-version' }, t('version.save'));
   save.onclick = () => void busy(save, async () => {
-    await api('POST', `/api/docs/${doc.id}/versions`, { label: draftLabel(versions.length + 1) });
-    toast(t('version.saved', { label: draftLabel(versions.length + 1) }));
+    const v = await api<Version>('POST', `/api/docs/${doc.id}/versions`, {});
+    toast(t('version.saved', { label: label(v) }));
     reload();
   }, status);
 
@@ -382,7 +395,7 @@ function buildVersions(doc: Doc, writable: boolean, role: string | null): HTMLEl
   compare.onclick = () => void busy(compare, async () => {
     diff.replaceChildren(loading());
     try {
-      const res = await api('GET', `/api/docs/${doc.id}/diff?from=${encodeURIComponent(from.value)}&to=${encodeURIComponent(to.value)}`);
+      const res = await api<{ sections: DiffSection[] }>('GET', `/api/docs/${doc.id}/diff?from=${encodeURIComponent(from.value)}&to=${encodeURIComponent(to.value)}`);
       diff.replaceChildren(renderDiff(res));
     } catch (err) {
       diff.replaceChildren(h('p', { class: 'error-text', role: 'alert' }, errorText(err)));
@@ -399,36 +412,21 @@ function buildVersions(doc: Doc, writable: boolean, role: string | null): HTMLEl
     diff);
 }
 
-interface DiffOp {
-  op?: string;
-  type?: string;
-  tag?: string;
-  kind?: string;
-  text?: string;
-  value?: string;
-  block?: string;
+interface DiffSection {
+  section: string;
+  status: 'changed' | 'added' | 'removed';
+  changes: { before: string; removed: string; added: string }[];
 }
 
-/** Render the server's diff: HTML if it gives HTML, else a list of equal/insert/delete pieces. */
-export function renderDiff(res: unknown): HTMLElement {
-  const data = res as Record<string, unknown>;
-  if (typeof data?.html === 'string') {
-    const div = h('div', { class: 'diff-html' });
-    div.innerHTML = data.html;
-    return div;
-  }
-  const ops = (Array.isArray(res) ? res : (data?.ops ?? data?.changes ?? data?.diff ?? data?.blocks ?? data?.chunks)) as DiffOp[] | undefined;
-  if (!Array.isArray(ops)) return h('pre', {}, JSON.stringify(res, null, 2));
-  if (!ops.length || ops.every((o) => /equal|same|keep/.test(o.op ?? o.type ?? o.tag ?? o.kind ?? ''))) {
-    return h('p', { class: 'muted' }, t('version.no_changes'));
-  }
-  return h('div', { class: 'diff-ops' }, ops.map((o) => {
-    const kind = o.op ?? o.type ?? o.tag ?? o.kind ?? 'equal';
-    const text = o.text ?? o.value ?? o.block ?? '';
-    if (/ins|add/.test(kind)) return h('ins', { title: t('version.added') }, text);
-    if (/del|rem/.test(kind)) return h('del', { title: t('version.removed') }, text);
-    return h('span', {}, text);
-  }));
+/** The server's per-section diff, with removals struck through in red and additions in green. */
+export function renderDiff(res: { sections: DiffSection[] }): HTMLElement {
+  if (!res.sections.length) return h('p', { class: 'muted' }, t('version.no_changes'));
+  return h('div', { class: 'diff-sections' }, res.sections.map((s) => h('section', { class: `diff-section ${s.status}` },
+    h('h4', {}, `【${s.section || t('version.top')}】`, h('span', { class: 'muted' }, t(`version.status_${s.status}`))),
+    s.changes.map((c) => h('p', { class: 'change' },
+      c.before ? h('span', { class: 'muted' }, `…${c.before}`) : null,
+      c.removed ? h('del', { title: t('version.removed') }, c.removed) : null,
+      c.added ? h('ins', { title: t('version.added') }, c.added) : null)))));
 }
 
 function buildExport(doc: Doc): HTMLElement {
