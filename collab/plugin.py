@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from collab import comment_routes, documents, version_routes
 from collab.api import LIVE_DOCS
+from collab.export import routes as export_routes
 from collab.manager import RoomManager
 from collab.server import MANAGER, collab_ws
 from collab.store import DocStore
+from collab.versions import RESTORE_LOCKS, RestoreLocks
 from server.api import ApiRoutes
 from server.context import AppContext
 
@@ -19,6 +22,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     manager = RoomManager(ctx.settings, DocStore(ctx.db), ctx.bus)
     app[MANAGER] = manager
     app[LIVE_DOCS] = manager
+    app[RESTORE_LOCKS] = RestoreLocks()
 
     async def live_documents(app: web.Application) -> AsyncIterator[None]:
         await manager.start()
@@ -27,4 +31,4 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
 
     app.cleanup_ctx.append(live_documents)
     app.router.add_get("/collab/{doc_id}", collab_ws, name="collab_ws")
-    return []
+    return [documents.routes, version_routes.routes, comment_routes.routes, export_routes.routes]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from evaluation import exports, feedback, realtime, routes
 from server.api import ApiRoutes
 from server.context import AppContext
 
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
-    return []
+    realtime.install(ctx.sio, ctx)
+    return [routes.routes, exports.routes, feedback.routes]

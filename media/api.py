@@ -36,6 +36,14 @@ class ProgramMedia(Protocol):
         Requests a keyframe at once; returns when the switch happened on the wire or timed out."""
         ...
 
+    def unfit_reason(self, room_id: str, venue_id: str) -> str | None:
+        """Why the program cannot carry this live venue (e.g. it publishes another codec); None if it can."""
+        ...
+
+    async def preview(self, room_id: str, venue_id: str | None, *, epoch: int) -> CutResult:
+        """Make the room's ``"preview"`` source carry the cued venue (``None`` = the slate)."""
+        ...
+
     def add_venue_listener(self, listener: VenueLiveListener) -> None:
         """Be told when venues go live or drop (the controller's fallback timer starts from this)."""
         ...

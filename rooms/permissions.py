@@ -101,5 +101,5 @@ def allowed(role: Role | str | None, action: Action) -> bool:
 def require(role: Role | str | None, action: Action) -> None:
     """Raise :class:`Forbidden` with a readable message unless ``role`` may do ``action``."""
     if not allowed(role, action):
-        who = f"role {role!r}" if role else "a non-member"
+        who = f"role {str(role)!r}" if role else "a non-member"
         raise Forbidden(f"{who} may not {action.value}", code="forbidden", details={"action": action.value})

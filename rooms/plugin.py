@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -9,6 +10,7 @@ from aiohttp import web
 from rooms import invite_routes, routes, venue_routes, voice_routes
 from rooms.floor import FLOOR, FloorService
 from rooms.guard import SHARED
+from rooms.permissions import Role
 from rooms.presence import PresenceService
 from rooms.realtime import RoomEvents
 from rooms.shared import create_shared
@@ -29,9 +31,15 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     app[FLOOR] = floor
     app[CHAT_EVENTS] = events
 
+    async def on_role(_channel: str, data: bytes) -> None:
+        room_id, user_id, role = json.loads(data)
+        await events.apply_role(room_id, int(user_id), Role(role))
+
     async def services(app: web.Application) -> AsyncIterator[None]:
         await presence.start()
+        sub = await ctx.bus.subscribe(routes.ROLE_CHANNEL, on_role)
         yield
+        await sub.close()
         await presence.stop()
         await shared.close()
 

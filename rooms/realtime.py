@@ -59,17 +59,19 @@ class ChatSendIn(Strict):
 
 class ChatDeleteIn(Strict):
     room_id: str = ID
-    message_id: int = Field(ge=1)
+    message_id: int = Field(ge=1, strict=True)
 
 
 class HandIn(Strict):
     room_id: str = ID
-    user_id: int | None = Field(default=None, ge=1, description="lower someone else's hand (moderators)")
+    user_id: int | None = Field(
+        default=None, ge=1, strict=True, description="lower someone else's hand (moderators)"
+    )
 
 
 class SeatIn(Strict):
     room_id: str = ID
-    user_id: int = Field(ge=1)
+    user_id: int = Field(ge=1, strict=True)
 
 
 @dataclass
@@ -206,6 +208,27 @@ class RoomEvents:
                 await self._leave(sid, room_id)
 
         install_unknown_event(sio, guard)
+
+    async def apply_role(self, room_id: str, user_id: int, role: Role) -> None:
+        """A member's role changed (REST, any process): update this process's connections of that user,
+        so ``joined_role`` and the moderators' Socket.IO room follow at once."""
+        for sid in list(self.presence.local.get(room_id, ())):
+            try:
+                principal = await principal_of_sid(self.sio, sid)
+            except Exception:
+                continue  # the connection is closing
+            if principal.user_id != user_id or room_id not in await joined_rooms(self.sio, sid):
+                continue
+            await set_joined(self.sio, sid, room_id, role)
+            if allowed(role, Action.SEAT_GRANT):
+                await self.sio.enter_room(sid, mod_channel(room_id))
+            else:
+                await self.sio.leave_room(sid, mod_channel(room_id))
+            entry = await self.presence.get(room_id, sid)
+            if entry is not None:
+                entry.pop("node", None)
+                await self.presence.put(room_id, sid, {**entry, "role": role.value})
+        log.info("room role applied room=%s user=%s role=%s", room_id, user_id, role)
 
     async def _leave(self, sid: str, room_id: str) -> None:
         await self.presence.remove(room_id, sid)

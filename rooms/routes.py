@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +23,7 @@ from server.http import principal_of
 from server.models import User
 
 routes = ApiRoutes("rooms")
+ROLE_CHANNEL = "rooms:role"
 
 
 def _check_times(starts_at: float | None, ends_at: float | None) -> None:
@@ -193,4 +196,6 @@ async def patch_member(request: web.Request) -> web.Response:
         is_guest=user.is_guest, venue_id=member.venue_id, joined_at=member.joined_at,
     )  # fmt: skip
     await to_room(ctx.sio, room_id, "member:updated", {"member": out.model_dump()})
+    # Every process moves that user's live connections to the new role (see RoomEvents.apply_role).
+    await ctx.bus.publish(ROLE_CHANNEL, json.dumps([room_id, user_id, member.role]).encode())
     return json_response(out)

@@ -13,6 +13,7 @@ import collab.plugin
 import evaluation.plugin
 import media.plugin
 import rooms.plugin
+import rooms.program_plugin
 from server import health
 from server.api import ApiRoutes
 from server.auth import routes as auth_routes
@@ -28,7 +29,13 @@ from server.static import install_static
 
 log = logging.getLogger(__name__)
 
-PLUGINS = (rooms.plugin.setup, collab.plugin.setup, media.plugin.setup, evaluation.plugin.setup)
+PLUGINS = (
+    rooms.plugin.setup,
+    collab.plugin.setup,
+    media.plugin.setup,
+    evaluation.plugin.setup,
+    rooms.program_plugin.setup,  # the main-venue controller: after media, which provides PROGRAM_MEDIA
+)
 
 
 def moke_version() -> str:

@@ -75,11 +75,25 @@ class Settings:
         3.0, "seconds before the program cuts to the fallback venue on signal loss"
     )
     media_keyframe_interval: float = _opt(0.3, "minimum seconds between keyframe requests to one publisher")
+    media_program_codec: str = _opt(
+        "video/VP8", "video codec of every room's program feed (video/VP8 or video/H264)"
+    )
+    media_cut_timeout: float = _opt(
+        3.0, "seconds a program cut waits for the new venue's keyframe before keeping the old one"
+    )
     media_rtp_timeout: float = _opt(5.0, "seconds without media before a publisher counts as gone")
     media_ice_loopback: bool = _opt(
         False, "gather only 127.0.0.1 ICE candidates (tests and single-machine demos; never in deployments)"
     )
     media_max_viewers: int = _opt(500, "most viewer connections one server process accepts")
+    # evaluation: notes, scores, reports
+    evaluation_note_max_chars: int = _opt(2000, "longest observation note")
+    evaluation_comment_max_chars: int = _opt(2000, "longest comment on a score or an evaluation")
+    evaluation_moment_seconds: float = _opt(60.0, "width of a bucket on the timeline of tagged moments")
+    evaluation_timezone: str = _opt("Asia/Shanghai", "time zone of clock times in evaluation reports")
+    evaluation_chromium: str = _opt(
+        "/usr/bin/chromium", "headless Chromium that prints PDF reports; empty = no PDF"
+    )
 
     # ---- derived values -------------------------------------------------------------------------
     @property
@@ -185,6 +199,9 @@ def _validate(s: Settings) -> None:
         "rooms_chat_max_chars",
         "rooms_chat_rate",
         "rooms_voice_max_bytes",
+        "evaluation_note_max_chars",
+        "evaluation_comment_max_chars",
+        "evaluation_moment_seconds",
     )
     for name in positive:
         if getattr(s, name) <= 0:

@@ -56,6 +56,10 @@ class Client:
             await asyncio.wait_for(self._changed.wait_for(lambda: found() is not None), timeout)
             return found()
 
+    def forget(self, event: str) -> None:
+        """Drop what was received of ``event`` so far (wait_for then sees only what comes next)."""
+        self.events[event].clear()
+
     async def join(self, room_id: str) -> dict[str, Any]:
         reply = await self.call("room:join", {"room_id": room_id})
         assert reply["ok"], reply

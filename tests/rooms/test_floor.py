@@ -42,6 +42,7 @@ async def test_raise_grant_revoke_and_limit(api: Api, server: RunningServer) -> 
             "presence", lambda p: any(u["user_id"] == ids[0] and u["mic"] and u["seat"] for u in p["online"])
         )
         # revoke mutes; then the third gets the seat
+        m.forget("presence")
         assert (await m.call("seat:revoke", {"room_id": rid, "user_id": ids[0]}))["ok"]
         await m.wait_for(
             "presence",
@@ -60,6 +61,7 @@ async def test_raise_grant_revoke_and_limit(api: Api, server: RunningServer) -> 
         assert r["error"]["code"] == "forbidden"
         assert (await m.call("hand:lower", {"room_id": rid, "user_id": ids[0]}))["floor"]["hands"] == []
         # leaving frees the seat
+        m.forget("floor")
         await cs[2].close()
         await m.wait_for("floor", lambda f: f["seats"] == [])
         r = await m.call("seat:grant", {"room_id": rid, "user_id": ids[2]})

@@ -7,7 +7,7 @@ import pytest
 from rooms.permissions import Role
 from rooms.realtime import joined_role
 from server.errors import Forbidden
-from tests.rooms.clients import Client, create_room, guest, invite
+from tests.rooms.clients import Client, create_room, guest, invite, member
 from tests.support.api import Api
 from tests.support.server import RunningServer
 
@@ -43,6 +43,7 @@ async def test_guest_joins_by_code_and_sees_state_and_presence(api: Api, server:
         assert role == Role.HOST
         with pytest.raises(Forbidden):
             await joined_role(server.ctx.sio, h.sio.get_sid(), "elsewhere")
+        h.forget("presence")
         await o.close()
         await h.wait_for("presence", lambda d: len(d["online"]) == 1)
     finally:
@@ -61,5 +62,29 @@ async def test_guest_token_opens_only_its_room(api: Api, server: RunningServer) 
         assert reply["ok"] is False and reply["error"]["code"] == "wrong_room"
         status, _err = await api.call("GET", f"/api/rooms/{other}", token=g["token"])
         assert status == 403
+    finally:
+        await c.close()
+
+
+async def test_role_change_reaches_live_connections(api: Api, server: RunningServer) -> None:
+    host = await api.register()
+    rid = (await create_room(api, host["token"]))["id"]
+    mod = await member(api, host["token"], rid, "moderator")
+    c = await Client(server.url, mod["token"]).connect()
+    try:
+        await c.join(rid)
+        sid = c.sio.get_sid()
+        sio = server.ctx.sio
+        assert f"room:{rid}:mod" in sio.rooms(sid)
+        status, _ = await api.call("PATCH", f"/api/rooms/{rid}/members/{mod['user']['id']}", token=host["token"],
+                                   json={"role": "observer"})  # fmt: skip
+        assert status == 200
+        updated = await c.wait_for("member:updated")
+        assert updated["member"]["role"] == "observer"
+        await c.wait_for("presence", lambda p: p["online"][0]["role"] == "observer")
+        assert await joined_role(sio, sid, rid) == Role.OBSERVER
+        assert f"room:{rid}:mod" not in sio.rooms(sid)
+        r = await c.call("seat:grant", {"room_id": rid, "user_id": mod["user"]["id"]})
+        assert r["error"]["code"] == "forbidden"
     finally:
         await c.close()

@@ -1,19 +1,71 @@
+import './style.css';
+import { h } from './dom';
 import { locale, setLocale, t } from './i18n';
+import { afterRender, installLinkHandler, navigate, render, route } from './router';
+import { getSession, setSession } from './session';
 
-function render(): void {
-  const root = document.getElementById('app')!;
-  root.innerHTML = '';
-  const h1 = document.createElement('h1');
-  h1.textContent = t('app.title');
-  const p = document.createElement('p');
-  p.textContent = t('app.tagline');
-  const btn = document.createElement('button');
-  btn.textContent = t('lang.switch');
-  btn.onclick = () => {
-    setLocale(locale() === 'zh-CN' ? 'en' : 'zh-CN');
-    render();
-  };
-  root.append(h1, p, btn);
+route('/', () => import('./pages/home').then((m) => m.homePage));
+route('/login', () => import('./pages/auth').then((m) => m.authPage));
+route('/join', () => import('./pages/join').then((m) => m.joinPage));
+route('/join/:code', () => import('./pages/join').then((m) => m.joinPage));
+route('/rooms/new', () => import('./pages/home').then((m) => m.newRoomPage));
+route('/rooms/:roomId', () => import('./pages/room').then((m) => m.roomPage));
+route('/rooms/:roomId/prep', () => import('./pages/prep').then((m) => m.prepPage));
+route('/rooms/:roomId/docs/:docId', () => import('./pages/prep').then((m) => m.prepPage));
+route('/rooms/:roomId/live', () => import('./pages/live').then((m) => m.livePage));
+route('/rooms/:roomId/console', () => import('./pages/console').then((m) => m.consolePage));
+route('.*', () => import('./pages/home').then((m) => m.notFoundPage));
+
+function header(): HTMLElement {
+  const s = getSession();
+  return h(
+    'nav',
+    { class: 'topbar', 'aria-label': t('nav.label') },
+    h('a', { href: '/', 'data-link': true, class: 'brand' }, t('app.title')),
+    h('span', { class: 'spacer' }),
+    s && h('span', { class: 'who', 'data-testid': 'whoami' }, s.user.display_name, s.user.is_guest ? ` (${t('auth.guest')})` : ''),
+    s &&
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          onclick: () => {
+            setSession(null);
+            void import('./realtime').then((m) => m.disconnectSocket());
+            navigate('/');
+          },
+        },
+        t('auth.logout'),
+      ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'link',
+        id: 'lang-switch',
+        lang: locale() === 'zh-CN' ? 'en' : 'zh-CN',
+        onclick: () => {
+          setLocale(locale() === 'zh-CN' ? 'en' : 'zh-CN');
+          document.title = t('app.title');
+          void render();
+        },
+      },
+      t('lang.switch'),
+    ),
+  );
 }
 
-render();
+function shell(): void {
+  const app = document.getElementById('app')!;
+  const top = header();
+  const existing = app.querySelector('nav.topbar');
+  if (existing) existing.replaceWith(top);
+  else app.prepend(top);
+}
+
+document.title = t('app.title');
+document.getElementById('app')!.append(h('main', { id: 'main' }));
+afterRender(shell);
+installLinkHandler();
+void render();

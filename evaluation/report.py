@@ -1,0 +1,118 @@
+"""The evaluation report of one lesson segment, as data: what the DOCX, HTML and CSV writers render."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from evaluation import charts, summary
+from evaluation.aggregate import Aggregate
+from evaluation.labels import kind_label, t
+from evaluation.notes import NoteOut
+from evaluation.program import segment_title
+from evaluation.rubrics import Rubric
+from evaluation.scores import EvaluationOut
+from rooms.models import Room
+from server.context import AppContext
+from server.db import now
+from server.errors import NotFound
+
+
+@dataclass
+class NoteLine:
+    clock: str  # HH:MM:SS in the report's time zone
+    offset: str  # mm:ss from the first note of the segment
+    venue: str
+    kind: str
+    criterion: str
+    author: str
+    text: str
+
+
+@dataclass
+class Report:
+    room_title: str
+    segment_id: str
+    segment_title: str | None
+    rubric: Rubric
+    aggregate: Aggregate
+    anonymous: bool
+    evaluations: list[EvaluationOut]
+    notes: list[NoteLine]
+    charts: dict[str, bytes]
+    generated: str
+    bucket_seconds: float
+
+    @property
+    def segment(self) -> str:
+        return f"{self.segment_title}（{self.segment_id}）" if self.segment_title else self.segment_id
+
+    def observer(self, index: int, e: EvaluationOut) -> str:
+        if self.anonymous or not e.observer_name:
+            return t("anonymous_observer", n=index + 1)
+        return e.observer_name
+
+    def criterion_title(self, key: str | None) -> str:
+        c = self.rubric.criterion(key) if key else None
+        return c.title if c else (key or "")
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def clock(ts: float, zone: ZoneInfo | None, fmt: str = "%H:%M:%S") -> str:
+    return datetime.fromtimestamp(ts, zone).strftime(fmt)
+
+
+def mmss(seconds: float) -> str:
+    s = max(int(seconds), 0)
+    return f"{s // 60:02d}:{s % 60:02d}"
+
+
+def note_lines(notes: list[NoteOut], rubric: Rubric, zone: ZoneInfo | None) -> list[NoteLine]:
+    origin = min((n.at for n in notes), default=0.0)
+    out = []
+    for n in notes:
+        c = rubric.criterion(n.criterion) if n.criterion else None
+        out.append(
+            NoteLine(
+                clock=clock(n.at, zone),
+                offset=mmss(n.at - origin),
+                venue=n.venue_id or "",
+                kind=kind_label(n.kind.value if n.kind else None),
+                criterion=c.title if c else "",
+                author=n.author_name,
+                text=n.text,
+            )  # fmt: skip
+        )
+    return out
+
+
+async def build(ctx: AppContext, room_id: str, segment_id: str, *, rubric_id: str | None = None) -> Report:
+    data = await summary.load(ctx, room_id, segment_id, rubric_id=rubric_id)
+    if data.rubric is None or data.summary.aggregate is None:
+        raise NotFound("the room has no rubric yet", code="no_rubric")
+    async with ctx.db.session() as session:
+        room = await session.get(Room, room_id)
+        seg_title = await segment_title(session, room_id, segment_id)
+    zone = _zone(ctx.settings.evaluation_timezone)
+    bucket = ctx.settings.evaluation_moment_seconds
+    images = await asyncio.to_thread(
+        charts.render, data.rubric, data.summary.aggregate, bucket_seconds=bucket
+    )
+    return Report(
+        room_title=room.title if room else room_id, segment_id=segment_id, segment_title=seg_title, rubric=data.rubric,
+        aggregate=data.summary.aggregate, anonymous=data.summary.anonymous, evaluations=data.evaluations,
+        notes=note_lines(data.notes, data.rubric, zone), charts=images,
+        generated=clock(now(), zone, "%Y-%m-%d %H:%M"), bucket_seconds=bucket,
+    )  # fmt: skip
+
+
+def fmt(x: float | None, digits: int = 2) -> str:
+    return "" if x is None else f"{x:.{digits}f}"

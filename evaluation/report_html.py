@@ -1,0 +1,103 @@
+"""The evaluation report as one self-contained HTML page (charts embedded as data: URIs)."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+
+from evaluation.labels import t
+from evaluation.report import Report, fmt
+
+STYLE = """
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;
+margin:2em auto;max-width:60em;color:#222;line-height:1.5}
+table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border:1px solid #bbb;padding:.3em .5em;
+text-align:left;vertical-align:top}th{background:#f0f0f0}img{max-width:100%}.meta{color:#555}
+"""
+
+
+def _row(cells: list[str], tag: str = "td") -> str:
+    return "<tr>" + "".join(f"<{tag}>{escape(c)}</{tag}>" for c in cells) + "</tr>"
+
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    return (
+        "<table><thead>"
+        + _row(head, "th")
+        + "</thead><tbody>"
+        + "".join(_row(r) for r in rows)
+        + "</tbody></table>"
+    )
+
+
+def render(report: Report) -> bytes:
+    r, agg = report, report.aggregate
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>{escape(t('report_title'))} · {escape(r.room_title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{escape(t('report_title'))}</h1>",
+        '<p class="meta">'
+        + " · ".join(
+            escape(x)
+            for x in (
+                f"{t('room')}：{r.room_title}",
+                f"{t('segment')}：{r.segment}",
+                f"{t('rubric')}：{r.rubric.name}（{t('version')} {r.rubric.version}）",
+                f"{t('generated_at')}：{r.generated}",
+            )  # fmt: skip
+        )
+        + "</p>",
+    ]
+    if r.anonymous:
+        parts.append(f"<p>{escape(t('anonymous_note'))}</p>")
+    parts.append(f"<h2>{escape(t('summary'))}</h2>")
+    parts.append(
+        _table(
+            [t("evaluations"), t("weighted_total"), t("weighted_percent")],
+            [
+                [
+                    str(agg.count),
+                    fmt(agg.weighted_total),
+                    fmt(agg.weighted_percent, 1) + "%" if agg.weighted_percent is not None else "",
+                ]
+            ],
+        )
+    )
+    parts.append(
+        _table(
+            [t("criterion"), t("weight"), t("mean"), t("stdev"), t("min"), t("max"), t("distribution")],
+            [
+                [
+                    c.title,
+                    f"{c.weight:g}",
+                    fmt(c.mean),
+                    fmt(c.stdev),
+                    fmt(c.min, 1),
+                    fmt(c.max, 1),
+                    "  ".join(f"{k}:{v}" for k, v in c.distribution.items()),
+                ]  # fmt: skip
+                for c in agg.criteria
+            ],
+        )
+    )
+    parts.append(f"<h2>{escape(t('charts'))}</h2>")
+    for name, png in r.charts.items():
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(f'<p><img alt="{escape(name)}" src="data:image/png;base64,{data}"></p>')
+    parts.append(f"<h2>{escape(t('comments'))}</h2>")
+    for i, e in enumerate(r.evaluations):
+        parts.append(f"<h3>{escape(r.observer(i, e))}</h3>")
+        rows = [[r.criterion_title(s.criterion), f"{s.score:g}", s.comment] for s in e.scores]
+        parts.append(_table([t("criterion"), t("score"), t("comment")], rows))
+        if e.comment:
+            parts.append(f"<p><b>{escape(t('overall_comment'))}：</b>{escape(e.comment)}</p>")
+    parts.append(f"<h2>{escape(t('notes'))}</h2>")
+    parts.append(
+        _table(
+            [t("time"), t("venue"), t("kind"), t("criterion"), t("author"), t("text")],
+            [[f"{n.clock}（{n.offset}）", n.venue, n.kind, n.criterion, n.author, n.text] for n in r.notes],
+        )
+    )
+    parts.append("</body></html>")
+    return "\n".join(parts).encode("utf-8")

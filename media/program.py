@@ -1,0 +1,268 @@
+"""The program feed: one named source per room (``"program"``) that follows the main venue, and
+``"preview"`` that follows the cued venue — forwarded encoded frames, never re-encoded.
+
+Observers ``media:watch`` ``"program"`` once; a hand-off changes what the source carries, never the
+observer's peer connection. A cut (:meth:`Switcher.cut`):
+
+1. taps the new venue's video and audio and asks it for a keyframe at once (throttled by its source);
+2. keeps forwarding the old venue (or the slate) meanwhile; the new venue's frames are dropped;
+3. at the new venue's first keyframe switches video and audio together, in the same event-loop step;
+4. rewrites ``pts`` per output track (:mod:`media.continuity`), so each observer's sender (which
+   derives RTP timestamps from ``pts`` and keeps its own sequence numbers) sends one unbroken stream
+   that advances by one frame interval across the cut.
+
+**Codecs.** The program's video codec is fixed per deployment (``media_program_codec``, VP8 by
+default): observers negotiate it when they join and it never changes. A venue publishing another
+codec cannot be taken (the controller refuses with ``codec_mismatch``); its own feed stays watchable.
+
+**Slate.** With ``venue_id=None`` the program carries the slate: one keyframe encoded at start-up
+(:mod:`media.slate`) and repeated five times a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from media.api import CutResult, VenueLiveListener
+from media.continuity import TimestampRewriter
+from media.registry import MediaSource, SourceRegistry
+from media.slate import Slate
+from media.source import EncodedFrame, EncodedSource, Subscription, make_packet
+
+log = logging.getLogger(__name__)
+
+VIDEO_INTERVAL = 3000  # 90 kHz at 30 fps
+AUDIO_INTERVAL = 960  # 20 ms of Opus at 48 kHz
+SLATE_TIME_BASE_HZ = 90000
+
+
+class _Tap(Subscription):
+    """A subscription that hands each frame to the switcher synchronously (no queue, no task)."""
+
+    def __init__(self, source: EncodedSource, on_frame: Callable[[_Tap, EncodedFrame], None]) -> None:
+        super().__init__(source, maxsize=1)
+        self.waiting_keyframe = False
+        self._on_frame = on_frame
+        source.subscribers.add(self)
+
+    def offer(self, frame: EncodedFrame) -> None:
+        if not self.closed:
+            self._on_frame(self, frame)
+
+
+class _Leg:
+    """The taps on one venue's video and audio."""
+
+    def __init__(self, venue_id: str, source: MediaSource, on_frame: Callable[[_Tap, EncodedFrame], None]):
+        self.venue_id = venue_id
+        self.video = _Tap(source.video, on_frame)
+        self.audio = _Tap(source.audio, on_frame)
+        # monotonic time of the switch; None when superseded or dropped before its keyframe
+        self.switched: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
+
+    @property
+    def open(self) -> bool:
+        return not (self.video.closed or self.video.source.closed)
+
+    def close(self) -> None:
+        self.video.close()
+        self.audio.close()
+        if not self.switched.done():
+            self.switched.set_result(None)
+
+
+class Switcher:
+    """Makes one output source (``program`` or ``preview``) carry one venue at a time."""
+
+    def __init__(
+        self, registry: SourceRegistry, room_id: str, name: str, codec: str, slate: Slate, cut_timeout: float
+    ) -> None:
+        self.registry = registry
+        self.room_id = room_id
+        self.codec = codec
+        self.slate = slate
+        self.cut_timeout = cut_timeout
+        self.output = registry.ensure(room_id, name)
+        self.output.video.attach(codec, self._keyframe_request)
+        self.output.audio.attach("audio/opus", None)
+        self.video_ts = TimestampRewriter(interval=VIDEO_INTERVAL, max_jump=5 * 90000)
+        self.audio_ts = TimestampRewriter(interval=AUDIO_INTERVAL, max_jump=5 * 48000)
+        self.active: _Leg | None = None
+        self.pending: _Leg | None = None
+        self.epoch = -1
+        self.venue_id: str | None = None  # what was last asked for (None: slate)
+        self._slate_task: asyncio.Task[None] | None = None
+
+    # ---- control ------------------------------------------------------------------------------
+    async def cut(self, venue_id: str | None, epoch: int) -> CutResult:
+        started = time.monotonic()
+        if epoch < self.epoch:  # a late, superseded cut (forwarded over the bus, say)
+            return CutResult(switched=False, seconds=0.0)
+        self.epoch = epoch
+        self.venue_id = venue_id
+        self._drop_pending()
+        source = self.registry.get(self.room_id, f"venue:{venue_id}") if venue_id else None
+        if source is None or not source.video.live or source.video.codec != self.codec:
+            if venue_id is not None:
+                log.warning("program cut to a dark venue room=%s venue=%s: slate", self.room_id, venue_id)
+            self._to_slate()
+            return CutResult(switched=venue_id is None, seconds=time.monotonic() - started)
+        active = self.active
+        if active is not None and active.venue_id == venue_id and active.video.source is source.video:
+            if active.open:
+                return CutResult(switched=True, seconds=0.0)
+        leg = self.pending = _Leg(venue_id, source, self._on_frame)  # type: ignore[arg-type]
+        source.video.request_keyframe()
+        try:
+            at = await asyncio.wait_for(asyncio.shield(leg.switched), self.cut_timeout)
+        except TimeoutError:
+            at = None
+            if self.pending is leg:  # no keyframe in time: keep the old source
+                self._drop_pending()
+        if at is None:
+            return CutResult(switched=False, seconds=time.monotonic() - started)
+        return CutResult(switched=True, seconds=at - started)
+
+    def close(self) -> None:
+        self._drop_pending()
+        if self.active is not None:
+            self.active.close()
+            self.active = None
+        self._stop_slate()
+        self.registry.remove(self.room_id, self.output.name)
+
+    # ---- the packet path (synchronous, inside the venue source's push) -------------------------
+    def _on_frame(self, tap: _Tap, frame: EncodedFrame) -> None:
+        pending = self.pending
+        if pending is not None and tap is pending.video and frame.keyframe:
+            self._promote(pending)
+        active = self.active
+        if active is None:
+            return
+        if tap is active.video:
+            self._forward(self.output.video, self.video_ts, frame)
+        elif tap is active.audio:
+            self._forward(self.output.audio, self.audio_ts, frame)
+
+    def _promote(self, leg: _Leg) -> None:
+        """The new venue's keyframe is here: video and audio switch together, now."""
+        if self.active is not None:
+            self.active.close()
+        self._stop_slate()
+        self.pending, self.active = None, leg
+        self.video_ts.cut()
+        self.audio_ts.cut()
+        if not leg.switched.done():
+            leg.switched.set_result(time.monotonic())
+        log.info("program on air room=%s venue=%s epoch=%d", self.room_id, leg.venue_id, self.epoch)
+
+    def _forward(self, out: EncodedSource, rewriter: TimestampRewriter, frame: EncodedFrame) -> None:
+        src = frame.packet
+        assert src.pts is not None and src.time_base is not None
+        # A new packet: the venue's own viewers share ``src``; its pts must not change under them.
+        packet = make_packet(bytes(src), rewriter.rewrite(src.pts), src.time_base)
+        out.push(packet, frame.keyframe)
+
+    def _keyframe_request(self) -> asyncio.Future[None]:
+        """An observer's PLI (or a new observer): ask whoever is on air."""
+        if self.active is not None:
+            self.active.video.source.request_keyframe()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    def _drop_pending(self) -> None:
+        if self.pending is not None:
+            self.pending.close()
+            self.pending = None
+
+    # ---- slate --------------------------------------------------------------------------------
+    def _to_slate(self) -> None:
+        if self.active is not None:
+            self.active.close()
+            self.active = None
+        if self._slate_task is None:
+            self.video_ts.cut()
+            self._slate_task = asyncio.get_running_loop().create_task(self._run_slate())
+
+    def _stop_slate(self) -> None:
+        if self._slate_task is not None:
+            self._slate_task.cancel()
+            self._slate_task = None
+
+    async def _run_slate(self) -> None:
+        from fractions import Fraction
+
+        step = SLATE_TIME_BASE_HZ // self.slate.fps
+        ts = 0
+        with contextlib.suppress(asyncio.CancelledError):
+            while True:
+                packet = make_packet(
+                    self.slate.data, self.video_ts.rewrite(ts), Fraction(1, SLATE_TIME_BASE_HZ)
+                )
+                self.output.video.push(packet, True)
+                ts += step
+                await asyncio.sleep(1 / self.slate.fps)
+
+
+class ProgramPlane:
+    """``ProgramMedia`` for the controller: one program and one preview switcher per room."""
+
+    def __init__(self, registry: SourceRegistry, *, codec: str, slate: Slate, cut_timeout: float) -> None:
+        self.registry = registry
+        self.codec = codec
+        self.slate = slate
+        self.cut_timeout = cut_timeout
+        self.programs: dict[str, Switcher] = {}
+        self.previews: dict[str, Switcher] = {}
+        registry.add_listener(self._source_changed)
+
+    async def _source_changed(self, room_id: str, name: str, live: bool) -> None:
+        """A room whose venues publish gets its ``program`` and ``preview`` sources (watchable at once)."""
+        if live and name.startswith("venue:"):
+            self.switcher(room_id)
+            self.switcher(room_id, "preview")
+
+    def switcher(self, room_id: str, name: str = "program") -> Switcher:
+        table = self.programs if name == "program" else self.previews
+        found = table.get(room_id)
+        if found is None:
+            found = table[room_id] = Switcher(
+                self.registry, room_id, name, self.codec, self.slate, self.cut_timeout
+            )
+        return found
+
+    def venue_is_live(self, room_id: str, venue_id: str) -> bool:
+        source = self.registry.get(room_id, f"venue:{venue_id}")
+        return source is not None and source.video.live
+
+    def unfit_reason(self, room_id: str, venue_id: str) -> str | None:
+        source = self.registry.get(room_id, f"venue:{venue_id}")
+        codec = source.video.codec if source is not None and source.video.live else None
+        if codec is not None and codec.lower() != self.codec.lower():
+            return f"venue {venue_id} publishes {codec}; the program is fixed to {self.codec}"
+        return None
+
+    async def cut(self, room_id: str, venue_id: str | None, *, epoch: int) -> CutResult:
+        return await self.switcher(room_id).cut(venue_id, epoch)
+
+    async def preview(self, room_id: str, venue_id: str | None, *, epoch: int) -> CutResult:
+        """Make the room's ``preview`` source carry the cued venue."""
+        return await self.switcher(room_id, "preview").cut(venue_id, epoch)
+
+    def add_venue_listener(self, listener: VenueLiveListener) -> None:
+        async def on_source(room_id: str, name: str, live: bool) -> None:
+            if name.startswith("venue:"):
+                await listener(room_id, name.partition(":")[2], live)
+
+        self.registry.add_listener(on_source)
+
+    def close(self) -> None:
+        for switcher in [*self.programs.values(), *self.previews.values()]:
+            switcher.close()
+        self.programs.clear()
+        self.previews.clear()

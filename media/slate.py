@@ -1,0 +1,77 @@
+"""The slate: a still image saying the main venue's signal is interrupted, encoded ONCE into a keyframe.
+
+The program feed repeats the same encoded keyframe a few times a second while the slate is on air;
+nothing is encoded per viewer or per frame. Each repetition is an intra frame, so a viewer joining
+during the slate decodes at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from PIL import Image, ImageDraw, ImageFont
+
+log = logging.getLogger(__name__)
+
+TITLE = "主会场信号中断"
+SUBTITLE = "请稍候，信号恢复后将继续直播"
+FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+)
+BACKGROUND = (24, 32, 48)  # dark blue: also how tests recognise the slate
+ENCODERS = {"video/vp8": "libvpx", "video/h264": "libx264"}
+
+
+@dataclass(frozen=True)
+class Slate:
+    """One encoded keyframe of the slate image, in the program's codec."""
+
+    codec: str
+    data: bytes
+    width: int
+    height: int
+    fps: int = 5
+
+
+def render(width: int = 640, height: int = 360, font_path: str | None = None) -> Image.Image:
+    """The slate image (RGB). Falls back to Pillow's font when no CJK font is installed (logged)."""
+    img = Image.new("RGB", (width, height), BACKGROUND)
+    draw = ImageDraw.Draw(img)
+    path = font_path or next((p for p in FONT_CANDIDATES if Path(p).exists()), None)
+    if path is None:
+        log.warning("no CJK font found for the slate; its text will not be readable")
+    for text, size, y in ((TITLE, height // 9, height * 0.38), (SUBTITLE, height // 18, height * 0.6)):
+        font = ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
+        box = draw.textbbox((0, 0), text, font=font)
+        x = (width - (box[2] - box[0])) / 2
+        draw.text((x, y), text, fill=(240, 240, 240), font=font)
+    return img
+
+
+def encode(codec: str, width: int = 640, height: int = 360) -> Slate:
+    """Encode the slate image into one keyframe in ``codec`` (``video/VP8`` or ``video/H264``)."""
+    name = ENCODERS.get(codec.lower())
+    if name is None:
+        raise ValueError(f"no slate encoder for {codec}")
+    ctx = av.CodecContext.create(name, "w")
+    assert isinstance(ctx, av.VideoCodecContext)
+    ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
+    ctx.time_base = Fraction(1, 90000)
+    ctx.framerate = Fraction(5, 1)
+    ctx.bit_rate = 400_000
+    if name == "libx264":  # baseline, Annex-B, what WebRTC's H.264 depacketizers expect
+        ctx.options = {"profile": "baseline", "tune": "stillimage", "preset": "veryfast"}
+    frame = av.VideoFrame.from_image(render(width, height)).reformat(format="yuv420p")
+    frame.pts = 0
+    packets = [*ctx.encode(frame), *ctx.encode(None)]
+    if not packets or not packets[0].is_keyframe:
+        raise RuntimeError(f"{name} produced no keyframe for the slate")
+    return Slate(codec, bytes(packets[0]), width, height)

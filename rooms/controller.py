@@ -1,0 +1,304 @@
+"""The main-venue controller: applies cue / take / switch / next / fallback, owns fallback timers,
+and makes the room's program feed follow the state.
+
+Commands may arrive at any process. Each one is applied with a compare-and-set on the epoch in the
+:class:`~rooms.program_store.ProgramStore`, so all commands of a room, from all processes, apply in one
+order and a command based on an old epoch is refused with ``Conflict``. The room's program feed is
+owned by exactly one process at a time (a lease in the store, renewed while the process lives; taken
+by the process where the room's venues publish); a process that decides a cut but does not own the
+feed forwards it to the owner over the bus (``venues:node:<node_id>``). A process that takes the lease
+over (after a restart or a crash of the previous owner) puts the stored program back on air.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from media.api import CutResult, ProgramMedia
+from rooms import handoffs
+from rooms.program_state import Command, Facts, Kind, OnAir, ProgramState, Transition, transition
+from rooms.program_store import ProgramStore
+from server.bus import Bus
+from server.errors import Conflict, MokeError
+
+log = logging.getLogger(__name__)
+
+# (room_id) -> (venue ids of the room, venue id of each agenda segment in order)
+Directory = Callable[[str], Awaitable[tuple[frozenset[str], tuple[str | None, ...]]]]
+StateListener = Callable[[ProgramState], Awaitable[None]]
+AlertListener = Callable[[str, str, str | None, str], Awaitable[None]]  # room, kind, venue, message
+
+ALERTS = {
+    "signal_lost": "主会场信号中断，{delay:g} 秒后将切换到备用会场或中断画面",
+    "fallback": "主会场信号中断，已切换到备用会场",
+    "slate": "主会场信号中断，正在播放中断画面",
+    "signal_back": "会场信号已恢复，请导播决定是否切回",
+    "cut_timeout": "切换未完成：新会场没有及时发送关键帧，节目仍为原会场",
+}
+
+
+@dataclass
+class _Room:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    fallback_timer: asyncio.Task[None] | None = None
+
+
+class VenueController:
+    """One per process. Lifecycle: ``start()`` / ``stop()``."""
+
+    def __init__(
+        self,
+        store: ProgramStore,
+        bus: Bus,
+        db_directory: Directory,
+        *,
+        db: handoffs.Database,
+        fallback_delay: float,
+        lease_ttl: float = 6.0,
+    ) -> None:
+        self.store = store
+        self.bus = bus
+        self.node = bus.node_id
+        self.directory = db_directory
+        self.media: ProgramMedia = _NoMedia()
+        self.db = db
+        self.fallback_delay = fallback_delay
+        self.lease_ttl = lease_ttl
+        self.state_listeners: list[StateListener] = []
+        self.alert_listeners: list[AlertListener] = []
+        self._rooms: dict[str, _Room] = {}
+        self._owned: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._renewer: asyncio.Task[None] | None = None
+        self._sub: object | None = None
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+    async def start(self, media: ProgramMedia | None) -> None:
+        if media is not None:
+            self.media = media
+        self._sub = await self.bus.subscribe(f"venues:node:{self.node}", self._on_forwarded_cut)
+        self.media.add_venue_listener(self.venue_changed)
+        self._renewer = asyncio.get_running_loop().create_task(self._renew_leases(), name="venues-lease")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._renewer, *self._tasks) if t is not None]
+        tasks += [r.fallback_timer for r in self._rooms.values() if r.fallback_timer is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for room_id in list(self._owned):
+            with contextlib.suppress(Exception):
+                await self.store.release(room_id, self.node)
+        self._owned.clear()
+
+    # ---- commands -----------------------------------------------------------------------------
+    async def state(self, room_id: str) -> ProgramState:
+        return await self.store.load(room_id)
+
+    async def command(self, room_id: str, cmd: Command) -> ProgramState:
+        """Apply ``cmd``; raise ``Conflict`` when it was based on an old epoch (or cannot apply)."""
+        room = self._room(room_id)
+        async with room.lock:
+            before = await self.store.load(room_id)
+            t = transition(before, cmd, await self._facts(room_id), time.time())
+            if not await self.store.save(t.after, expected_epoch=before.epoch):
+                current = await self.store.load(room_id)
+                raise Conflict(
+                    "another moderator switched first; the program changed since you loaded it",
+                    code="conflict",
+                    details={"epoch": current.epoch, "program": current.program},
+                )
+            self._log(t)
+        await self._announce(t)
+        return t.after
+
+    def _log(self, t: Transition) -> None:
+        log.info(
+            "venue %s room=%s by=%s epoch=%d->%d program=%s->%s preview=%s on_air=%s cut=%s",
+            t.command.kind.value, t.after.room_id, t.command.actor, t.before.epoch, t.after.epoch,
+            t.before.program, t.after.program, t.after.preview, t.after.on_air.value, t.cut,
+        )  # fmt: skip
+
+    async def _facts(self, room_id: str) -> Facts:
+        venues, agenda = await self.directory(room_id)
+        live = set(await self.store.live(room_id))
+        live.update(v for v in venues if self.media.venue_is_live(room_id, v))
+        live &= venues
+        unfit = {v: r for v in live if (r := self.media.unfit_reason(room_id, v)) is not None}
+        return Facts(venues=venues, live=frozenset(live), agenda=agenda, unfit=unfit)
+
+    async def _announce(self, t: Transition) -> None:
+        for listener in list(self.state_listeners):
+            try:
+                await listener(t.after)
+            except Exception:
+                log.exception("venue state listener failed room=%s", t.after.room_id)
+        if t.cut:
+            handoff_id = await handoffs.record(self.db, t)
+            await self._dispatch_cut(t.after.room_id, t.source, t.after.epoch, handoff_id)
+        if t.after.preview != t.before.preview:
+            await self._dispatch_cut(t.after.room_id, t.after.preview, t.after.epoch, None, "preview")
+
+    async def _alert(self, room_id: str, kind: str, venue_id: str | None) -> None:
+        message = ALERTS[kind].format(delay=self.fallback_delay)
+        log.warning("venue alert room=%s kind=%s venue=%s", room_id, kind, venue_id)
+        for listener in list(self.alert_listeners):
+            try:
+                await listener(room_id, kind, venue_id, message)
+            except Exception:
+                log.exception("venue alert listener failed room=%s", room_id)
+
+    # ---- the program feed: owner, cuts, recovery ----------------------------------------------
+    async def _dispatch_cut(
+        self, room_id: str, venue: str | None, epoch: int, handoff_id: int | None, target: str = "program"
+    ) -> None:
+        owner = await self._owner(room_id)
+        if owner == self.node:
+            self._spawn(self._cut(room_id, venue, epoch, handoff_id, target))
+            return
+        msg = {"room_id": room_id, "venue_id": venue, "epoch": epoch, "handoff_id": handoff_id}
+        await self.bus.publish(f"venues:node:{owner}", json.dumps({**msg, "target": target}).encode())
+
+    async def _on_forwarded_cut(self, _channel: str, data: bytes) -> None:
+        msg = json.loads(data)
+        target = msg.get("target", "program")
+        await self._cut(msg["room_id"], msg["venue_id"], int(msg["epoch"]), msg.get("handoff_id"), target)
+
+    async def _cut(
+        self, room_id: str, venue: str | None, epoch: int, handoff_id: int | None, target: str = "program"
+    ) -> None:
+        if target == "preview":
+            await self.media.preview(room_id, venue, epoch=epoch)
+            return
+        try:
+            result = await self.media.cut(room_id, venue, epoch=epoch)
+        except MokeError as exc:
+            log.warning("program cut failed room=%s venue=%s: %s", room_id, venue, exc.message)
+            result = CutResult(switched=False, seconds=0.0)
+        log.info(
+            "program cut room=%s venue=%s epoch=%d switched=%s in %.0f ms",
+            room_id, venue, epoch, result.switched, result.seconds * 1000,
+        )  # fmt: skip
+        if handoff_id is None:
+            return  # a recovery or a publisher that came back: nobody is waiting for it
+        await handoffs.finish(self.db, handoff_id, result)
+        if not result.switched and (await self.store.load(room_id)).epoch == epoch:
+            await self._alert(room_id, "cut_timeout", venue)
+
+    async def _owner(self, room_id: str) -> str:
+        """The node owning the room's feed; this one when nobody does."""
+        owner = await self.store.owner(room_id)
+        if owner is None or owner == self.node:
+            await self._claim(room_id)
+            return self.node
+        return owner
+
+    async def _claim(self, room_id: str) -> bool:
+        if not await self.store.claim(room_id, self.node, self.lease_ttl):
+            self._owned.discard(room_id)
+            return False
+        if room_id not in self._owned:
+            self._owned.add(room_id)
+            self._spawn(self._recover(room_id))
+        return True
+
+    async def _recover(self, room_id: str) -> None:
+        """This process just took the feed over: put the stored program back on air."""
+        state = await self.store.load(room_id)
+        if state.on_air is OnAir.IDLE:
+            return
+        log.info("program recovered room=%s epoch=%d program=%s", room_id, state.epoch, state.program)
+        await self._cut(room_id, state.program, state.epoch, None)
+        if state.preview is not None:
+            await self._cut(room_id, state.preview, state.epoch, None, "preview")
+
+    async def _renew_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease_ttl / 3)
+            for room_id in list(self._owned):
+                try:
+                    if not await self.store.claim(room_id, self.node, self.lease_ttl):
+                        log.warning("lost the program feed lease room=%s", room_id)
+                        self._owned.discard(room_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("lease renewal failed room=%s", room_id)
+
+    # ---- signal loss --------------------------------------------------------------------------
+    async def venue_changed(self, room_id: str, venue_id: str, live: bool) -> None:
+        """The media plane saw a venue's publisher start or stop (in this process)."""
+        await self.store.set_live(room_id, venue_id, live)
+        room = self._room(room_id)
+        if live:
+            await self._claim(room_id)
+        state = await self.store.load(room_id)
+        if live:
+            if room.fallback_timer is not None and state.program == venue_id:
+                room.fallback_timer.cancel()
+                room.fallback_timer = None
+            if state.lost == venue_id:
+                await self._alert(room_id, "signal_back", venue_id)
+            elif state.program == venue_id and room_id in self._owned:
+                self._spawn(self._cut(room_id, venue_id, state.epoch, None))  # publisher came back
+            return
+        if state.program == venue_id and room.fallback_timer is None:
+            await self._alert(room_id, "signal_lost", venue_id)
+            room.fallback_timer = asyncio.get_running_loop().create_task(self._fall_back(room_id, venue_id))
+
+    async def _fall_back(self, room_id: str, venue_id: str) -> None:
+        try:
+            await asyncio.sleep(self.fallback_delay)
+            for _ in range(3):  # a moderator's command may win the race; then look again
+                state = await self.store.load(room_id)
+                try:
+                    after = await self.command(room_id, Command(Kind.LOST, state.epoch, venue_id))
+                except Conflict as exc:
+                    if exc.code == "conflict":
+                        continue
+                    return  # back on air, or no longer the program venue
+                await self._alert(room_id, "slate" if after.slate else "fallback", venue_id)
+                return
+        finally:
+            self._room(room_id).fallback_timer = None
+
+    # ---- helpers ------------------------------------------------------------------------------
+    def _room(self, room_id: str) -> _Room:
+        return self._rooms.setdefault(room_id, _Room())
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Future[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("venue controller task failed", exc_info=task.exception())
+
+
+class _NoMedia:
+    """Before ``start``: no venue is live and nothing can be cut."""
+
+    def venue_is_live(self, room_id: str, venue_id: str) -> bool:
+        return False
+
+    async def cut(self, room_id: str, venue_id: str | None, *, epoch: int) -> CutResult:
+        return CutResult(switched=False, seconds=0.0)
+
+    def unfit_reason(self, room_id: str, venue_id: str) -> str | None:
+        return None
+
+    async def preview(self, room_id: str, venue_id: str | None, *, epoch: int) -> CutResult:
+        return CutResult(switched=False, seconds=0.0)
+
+    def add_venue_listener(self, listener: object) -> None:
+        return None

@@ -1,0 +1,79 @@
+"""Wires the main-venue controller into the app: store, controller service, events, REST, join state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from media import slate
+from media.api import PROGRAM_MEDIA
+from media.program import ProgramPlane
+from media.registry import SOURCES
+from rooms.controller import Directory, VenueController
+from rooms.models import AgendaSegment, Venue
+from rooms.program_api import CONTROLLER, alert_broadcaster, broadcast_state, install_events, routes
+from rooms.program_store import ProgramStore, RedisProgramStore, SqlProgramStore
+from rooms.state import PROGRAM_STATE
+from server.api import ApiRoutes
+from server.context import AppContext
+from server.db import Database
+
+
+def sql_directory(db: Database) -> Directory:
+    """Venue ids and agenda order of a room, from the rooms package's tables."""
+
+    async def facts(room_id: str) -> tuple[frozenset[str], tuple[str | None, ...]]:
+        async with db.session() as session:
+            venues = await session.scalars(select(Venue.id).where(Venue.room_id == room_id))
+            venue_ids = frozenset(venues)
+            agenda = await session.scalars(
+                select(AgendaSegment.venue_id)
+                .where(AgendaSegment.room_id == room_id)
+                .order_by(AgendaSegment.position)
+            )
+            return venue_ids, tuple(agenda)
+
+    return facts
+
+
+def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
+    settings = ctx.settings
+    store: ProgramStore = (
+        RedisProgramStore(settings.redis_url, prefix=settings.redis_prefix)
+        if settings.redis_url
+        else SqlProgramStore(ctx.db)
+    )
+    controller = VenueController(
+        store, ctx.bus, sql_directory(ctx.db), db=ctx.db, fallback_delay=settings.media_fallback_delay
+    )
+    controller.state_listeners.append(lambda state: broadcast_state(ctx.sio, state))
+    controller.alert_listeners.append(alert_broadcaster(ctx.sio))
+    app[CONTROLLER] = controller
+    install_events(ctx.sio, ctx, app)
+    plane: ProgramPlane | None = None
+    if SOURCES in app and PROGRAM_MEDIA not in app:
+        codec = settings.media_program_codec
+        plane = ProgramPlane(
+            app[SOURCES], codec=codec, slate=slate.encode(codec), cut_timeout=settings.media_cut_timeout
+        )
+        app[PROGRAM_MEDIA] = plane
+
+    async def program_state(room_id: str) -> dict[str, Any] | None:
+        state = await controller.state(room_id)
+        return state.public() if state.epoch > 0 else None  # None: never controlled
+
+    app[PROGRAM_STATE] = program_state
+
+    async def service(app: web.Application) -> AsyncIterator[None]:
+        await controller.start(app.get(PROGRAM_MEDIA))
+        yield
+        await controller.stop()
+        await store.close()
+        if plane is not None:
+            plane.close()
+
+    app.cleanup_ctx.append(service)
+    return [routes]

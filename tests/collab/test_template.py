@@ -1,0 +1,87 @@
+"""The lesson-plan template: sections, and what real Yjs (and TipTap's schema) read from it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collab.prosemirror import read_state
+from collab.sections import split_sections
+from collab.template import SECTION_TITLES, initial_state, lesson_plan_nodes
+from tests.collab.lessonplan_js import plan_clients
+from tests.support.services import require_node
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "web"
+
+
+def test_template_has_the_ten_sections_in_order() -> None:
+    doc = read_state(initial_state("lesson_plan"))
+    assert [s.title for s in split_sections(doc)] == list(SECTION_TITLES)
+    assert doc["content"] == lesson_plan_nodes()
+
+
+def test_blank_document_is_one_empty_paragraph() -> None:
+    assert read_state(initial_state("blank")) == {"type": "doc", "content": [{"type": "paragraph"}]}
+
+
+async def test_node_yjs_reads_the_template_and_its_edits_read_back() -> None:
+    async with plan_clients() as js:
+        c = await js.open_doc()
+        await js.apply(c, initial_state("lesson_plan"))
+        fragment = await js.fragment(c)
+        heading = fragment["content"][0]
+        assert heading["type"] == "heading" and heading["attrs"] == {"level": 2}
+        assert heading["content"] == [{"text": [{"insert": "课题"}]}]
+        goals = fragment["content"][7]  # 教学目标's ordered list: bold mark as formatting attribute {}
+        item_text = goals["content"][0]["content"][0]["content"][0]["text"]
+        assert (goals["type"], item_text) == (
+            "orderedList",
+            [{"insert": "知识与技能：", "attributes": {"bold": {}}}],
+        )
+        table = fragment["content"][14]
+        assert [cell["type"] for cell in table["content"][0]["content"]] == ["tableHeader"] * 4
+        # a Node client types into the 课题 heading, in italics
+        await js.call("insert", client=c, path=[0, 0], index=2, text="：秋天的雨", attrs={"italic": True})
+        back = read_state(await js.state(c))
+        assert back["content"][0]["content"] == [
+            {"type": "text", "text": "课题"},
+            {"type": "text", "text": "：秋天的雨", "marks": [{"type": "italic"}]},
+        ]
+        assert back["content"][1:] == lesson_plan_nodes()[1:]
+
+
+def test_tiptap_schema_accepts_the_template() -> None:
+    """y-prosemirror + the web editor's TipTap schema show exactly our structure (skipped without web deps)."""
+    node = require_node()
+    if (
+        not (WEB / "node_modules" / "@tiptap" / "core").exists()
+        or not (WEB / "node_modules" / "y-prosemirror").exists()
+    ):
+        pytest.skip("web/node_modules has no TipTap/y-prosemirror yet")
+    update = base64.b64encode(initial_state("lesson_plan")).decode()
+    proc = subprocess.run([node, str(ROOT / "tests" / "js" / "tiptap_schema.cjs"), str(WEB)], input=update,
+                          capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    shown = json.loads(proc.stdout)
+    assert _normalize(shown) == _normalize({"type": "doc", "content": lesson_plan_nodes()})
+
+
+def _normalize(node: Any) -> Any:
+    """Drop null attributes (TipTap defaults such as colwidth) and order keys, for comparison."""
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if k == "attrs":
+                v = {a: x for a, x in v.items() if x is not None}
+                if not v:
+                    continue
+            out[k] = _normalize(v)
+        return out
+    if isinstance(node, list):
+        return [_normalize(x) for x in node]
+    return node

@@ -1,0 +1,122 @@
+"""Shared set-up for evaluation tests: a room with a host, observers and a lead teacher, and their sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+
+from rooms.permissions import Action, Role, allowed
+from server.auth.tokens import Principal
+from server.db import now
+from server.models import User
+from tests.support.api import Api, add_member, make_room
+from tests.support.server import RunningServer
+
+
+@dataclass
+class Person:
+    name: str
+    token: str
+    user_id: int
+    role: Role
+
+
+@dataclass
+class Listener:
+    """A Socket.IO client that records what the server pushes to it."""
+
+    client: socketio.AsyncClient
+    events: dict[str, list[Any]] = field(default_factory=dict)
+    _waiters: list[tuple[str, Any, asyncio.Future[Any]]] = field(default_factory=list)
+
+    def record(self, event: str, data: Any) -> None:
+        self.events.setdefault(event, []).append(data)
+        for waiter in list(self._waiters):
+            name, pred, fut = waiter
+            if name == event and not fut.done() and pred(data):
+                fut.set_result(data)
+                self._waiters.remove(waiter)
+
+    async def wait_for(self, event: str, pred: Any = lambda _d: True, timeout: float = 10) -> Any:
+        for data in self.events.get(event, []):
+            if pred(data):
+                return data
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiters.append((event, pred, fut))
+        return await asyncio.wait_for(fut, timeout)
+
+    async def call(self, event: str, data: Any) -> Any:
+        return await self.client.call(event, data, timeout=10)
+
+
+@dataclass
+class Lesson:
+    server: RunningServer
+    api: Api
+    room_id: str
+    host: Person
+    observers: list[Person]
+    lead: Person
+    guest_editor: Person
+
+
+async def person(server: RunningServer, name: str, role: Role) -> Person:
+    """A user inserted directly with a real signed token (registration's password hashing is slow)."""
+    async with server.ctx.db.transaction() as session:
+        user = User(username=f"u{uuid.uuid4().hex[:12]}", display_name=name, school="", created_at=now())
+        session.add(user)
+        await session.flush()
+        user_id = user.id
+    token = server.ctx.tokens.issue(Principal(user_id=user_id, name=name))
+    return Person(name, token, user_id, role)
+
+
+async def lesson(server: RunningServer, api: Api) -> Lesson:
+    host = await person(server, "王主持", Role.HOST)
+    room_id = await make_room(server.ctx.db, host.user_id, kind="trial", title="《秋天的雨》试讲研讨")
+    observers = [
+        await person(server, "李老师", Role.OBSERVER),
+        await person(server, "张老师", Role.OBSERVER),
+        await person(server, "陈专家", Role.EXPERT),
+    ]
+    lead = await person(server, "赵老师", Role.PRESENTER)
+    editor = await person(server, "孙老师", Role.EDITOR)
+    for p in [*observers, lead, editor]:
+        await add_member(server.ctx.db, room_id, p.user_id, p.role)
+    return Lesson(server, api, room_id, host, observers, lead, editor)
+
+
+async def _join(server: RunningServer, listener: Listener, room_id: str, p: Person) -> None:
+    """Enter the room's Socket.IO rooms: through ``room:join`` once the rooms package provides it,
+    until then directly on the server (the same rooms that ``room:join`` puts a client in)."""
+    sio = server.ctx.sio
+    if "room:join" in sio.handlers.get("/", {}):
+        ack = await listener.call("room:join", {"room_id": room_id})
+        assert ack["ok"], ack
+        return
+    sid = listener.client.get_sid()
+    await sio.enter_room(sid, f"room:{room_id}")
+    if allowed(p.role, Action.EVALUATION_MANAGE):
+        await sio.enter_room(sid, f"room:{room_id}:mod")
+
+
+@asynccontextmanager
+async def connected(server: RunningServer, room_id: str, *people: Person) -> AsyncIterator[list[Listener]]:
+    async with AsyncExitStack() as stack:
+        out = []
+        for p in people:
+            client = socketio.AsyncClient(reconnection=False)
+            listener = Listener(client)
+            for event in ("note:shared", "eval:aggregate", "error"):
+                client.on(event, lambda data, event=event, listener=listener: listener.record(event, data))
+            await client.connect(server.url, auth={"token": p.token}, transports=["websocket"])
+            stack.push_async_callback(client.disconnect)
+            await _join(server, listener, room_id, p)
+            out.append(listener)
+        yield out

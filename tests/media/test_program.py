@@ -1,0 +1,148 @@
+"""The program feed switcher: cut at the new venue's keyframe, old venue until then, continuity, slate."""
+
+from __future__ import annotations
+
+import asyncio
+from fractions import Fraction
+
+import pytest
+
+from media import slate
+from media.program import ProgramPlane
+from media.registry import MediaSource, SourceRegistry
+from media.source import EncodedFrame, Subscription, make_packet
+
+VIDEO_TB = Fraction(1, 90000)
+AUDIO_TB = Fraction(1, 48000)
+
+
+@pytest.fixture(scope="module")
+def vp8_slate() -> slate.Slate:
+    return slate.encode("video/VP8")
+
+
+def venue(registry: SourceRegistry, name: str, codec: str = "video/VP8") -> MediaSource:
+    src = registry.ensure("r1", f"venue:{name}")
+    src.video.attach(codec, None)
+    src.audio.attach("audio/opus", None)
+    return src
+
+
+def push(src: MediaSource, tag: bytes, pts: int, keyframe: bool = False) -> None:
+    src.video.push(make_packet(b"V" + tag, pts, VIDEO_TB), keyframe)
+    src.audio.push(make_packet(b"A" + tag, pts // 90 * 48, AUDIO_TB), False)
+
+
+def drain(sub: Subscription) -> list[EncodedFrame]:
+    frames = list(sub.frames)
+    sub.frames.clear()
+    return frames
+
+
+async def test_cut_waits_for_the_keyframe_forwarding_the_old_venue_and_switches_both_tracks(
+    vp8_slate: slate.Slate,
+) -> None:
+    registry = SourceRegistry(keyframe_interval=0.0)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=2.0)
+    a, b = venue(registry, "a"), venue(registry, "b")
+    requests: list[str] = []
+
+    async def ask_b() -> None:
+        requests.append("b")
+
+    b.video.attach("video/VP8", ask_b)
+    program = plane.switcher("r1").output
+    video, audio = program.video.subscribe(), program.audio.subscribe()
+
+    cut_a = asyncio.ensure_future(plane.cut("r1", "a", epoch=1))
+    await asyncio.sleep(0)
+    push(a, b"a0", 1000)  # not a keyframe: dropped, the program waits for one
+    push(a, b"a1", 4000, keyframe=True)
+    push(a, b"a2", 7000)
+    assert (await cut_a).switched
+    assert [bytes(f.packet) for f in drain(video)] == [b"Va1", b"Va2"]
+    assert [bytes(f.packet) for f in drain(audio)] == [b"Aa1", b"Aa2"]
+
+    cut_b = asyncio.ensure_future(plane.cut("r1", "b", epoch=2))
+    for _ in range(3):  # the cut task runs, then the keyframe request task it started
+        await asyncio.sleep(0)
+    assert requests == ["b"]  # asked for a keyframe at once
+    push(b, b"b0", 900_000)  # b's delta frame: dropped
+    push(a, b"a3", 10000)  # a still on air meanwhile
+    push(b, b"b1", 903_000, keyframe=True)  # the cut happens here, video and audio together
+    push(a, b"a4", 13000)  # a is off air
+    push(b, b"b2", 906_000)
+    result = await cut_b
+    assert result.switched and 0 <= result.seconds < 1
+    vframes = drain(video)
+    assert [bytes(f.packet) for f in vframes] == [b"Va3", b"Vb1", b"Vb2"]
+    assert [bytes(f.packet) for f in drain(audio)] == [b"Aa3", b"Ab1", b"Ab2"]
+    # pts continue on the program's own timeline: one interval across the cut, b's deltas after
+    assert [f.packet.pts for f in vframes] == [6000, 9000, 12000]
+    assert vframes[1].keyframe
+    plane.close()
+
+
+async def test_a_cut_without_a_keyframe_in_time_keeps_the_old_venue(vp8_slate: slate.Slate) -> None:
+    registry = SourceRegistry(keyframe_interval=0.0)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=0.2)
+    a, b = venue(registry, "a"), venue(registry, "b")
+    video = plane.switcher("r1").output.video.subscribe()
+    cut_a = asyncio.ensure_future(plane.cut("r1", "a", epoch=1))
+    await asyncio.sleep(0)
+    push(a, b"a0", 0, keyframe=True)
+    assert (await cut_a).switched
+    result = await plane.cut("r1", "b", epoch=2)  # b sends only delta frames meanwhile
+    assert not result.switched
+    push(b, b"b0", 0, keyframe=True)  # too late: the cut was abandoned
+    push(a, b"a1", 3000)
+    assert [bytes(f.packet) for f in drain(video)] == [b"Va0", b"Va1"]
+    plane.close()
+
+
+async def test_superseded_and_stale_cuts(vp8_slate: slate.Slate) -> None:
+    registry = SourceRegistry(keyframe_interval=0.0)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=2.0)
+    a, b = venue(registry, "a"), venue(registry, "b")
+    video = plane.switcher("r1").output.video.subscribe()
+    first = asyncio.ensure_future(plane.cut("r1", "a", epoch=3))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(plane.cut("r1", "b", epoch=4))
+    await asyncio.sleep(0)
+    assert not (await first).switched  # superseded before a's keyframe came
+    push(a, b"a0", 0, keyframe=True)
+    push(b, b"b0", 0, keyframe=True)
+    assert (await second).switched
+    assert not (await plane.cut("r1", "a", epoch=2)).switched  # older epoch: ignored
+    push(a, b"a1", 3000, keyframe=True)
+    assert [bytes(f.packet) for f in drain(video)] == [b"Vb0"]
+    plane.close()
+
+
+async def test_slate_repeats_one_encoded_keyframe_and_codec_mismatch_is_reported(
+    vp8_slate: slate.Slate,
+) -> None:
+    registry = SourceRegistry(keyframe_interval=0.0)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=2.0)
+    venue(registry, "h", codec="video/H264")
+    assert plane.venue_is_live("r1", "h")
+    assert "video/H264" in (plane.unfit_reason("r1", "h") or "")
+    video = plane.switcher("r1").output.video.subscribe()
+    assert (await plane.cut("r1", None, epoch=1)).switched
+    frames = [await asyncio.wait_for(video.get(), 2) for _ in range(3)]
+    assert all(f.keyframe and bytes(f.packet) == vp8_slate.data for f in frames)
+    pts = [f.packet.pts for f in frames]
+    assert pts == sorted(pts) and len(set(pts)) == 3
+    plane.close()
+
+
+def test_slate_decodes_to_the_dark_background() -> None:
+    import av
+
+    for codec, decoder in (("video/VP8", "libvpx"), ("video/H264", "h264")):
+        s = slate.encode(codec)
+        ctx = av.CodecContext.create(decoder, "r")
+        frames = ctx.decode(av.Packet(s.data))
+        assert frames and frames[0].width == 640
+        r, g, b = frames[0].to_image().getpixel((5, 5))
+        assert abs(r - 24) < 8 and abs(g - 32) < 8 and abs(b - 48) < 8

@@ -1,0 +1,95 @@
+"""One contract over every ProgramStore: compare-and-set on the epoch, liveness, the feed-owner lease."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from rooms.program_state import OnAir, ProgramState
+from rooms.program_store import MemoryProgramStore, ProgramStore, RedisProgramStore, SqlProgramStore
+from server.db import Database
+from server.models import User
+from tests.support.api import make_room
+from tests.support.services import require_redis, unique_prefix
+
+
+@pytest.fixture(params=["memory", "sql", "redis"])
+async def store_and_room(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[ProgramStore, str]]:
+    async with Database(f"sqlite+aiosqlite:///{tmp_path / 'moke.db'}") as db:
+        async with db.transaction() as s:
+            user = User(username="host", display_name="主持人", created_at=0.0)
+            s.add(user)
+            await s.flush()
+            uid = user.id
+        room = await make_room(db, uid, kind="showcase")
+        store: ProgramStore
+        if request.param == "memory":
+            store = MemoryProgramStore()
+        elif request.param == "sql":
+            store = SqlProgramStore(db)
+        else:
+            store = RedisProgramStore(require_redis(), prefix=unique_prefix())
+        try:
+            yield store, room
+        finally:
+            await store.close()
+
+
+async def test_fresh_room_starts_at_epoch_zero(store_and_room: tuple[ProgramStore, str]) -> None:
+    store, room = store_and_room
+    assert await store.load(room) == ProgramState(room)
+
+
+async def test_compare_and_set_on_the_epoch(store_and_room: tuple[ProgramStore, str]) -> None:
+    store, room = store_and_room
+    s1 = ProgramState(room, program="s1", epoch=1, on_air=OnAir.VENUE, updated_at=1.0, updated_by=3)
+    assert await store.save(s1, expected_epoch=0)
+    assert await store.load(room) == s1
+    stale = dataclasses.replace(s1, program="s3", epoch=1)
+    assert not await store.save(stale, expected_epoch=0)
+    s2 = dataclasses.replace(s1, program="s3", epoch=2)
+    assert await store.save(s2, expected_epoch=1)
+    assert not await store.save(dataclasses.replace(s1, epoch=2), expected_epoch=1)
+    assert (await store.load(room)).program == "s3"
+
+
+async def test_concurrent_writers_from_one_epoch_exactly_one_wins(
+    store_and_room: tuple[ProgramStore, str],
+) -> None:
+    store, room = store_and_room
+    candidates = [ProgramState(room, program=f"v{i}", epoch=1) for i in range(6)]
+    results = await asyncio.gather(*(store.save(c, expected_epoch=0) for c in candidates))
+    assert sum(results) == 1
+    winner = candidates[results.index(True)]
+    assert (await store.load(room)).program == winner.program
+
+
+async def test_live_venues(store_and_room: tuple[ProgramStore, str]) -> None:
+    store, room = store_and_room
+    await store.set_live(room, "s1", True)
+    await store.set_live(room, "s3", True)
+    await store.set_live(room, "s1", False)
+    assert await store.live(room) == frozenset({"s3"})
+    assert await store.live("other") == frozenset()
+
+
+async def test_one_owner_at_a_time_until_release_or_expiry(store_and_room: tuple[ProgramStore, str]) -> None:
+    store, room = store_and_room
+    assert await store.owner(room) is None
+    assert await store.claim(room, "a", ttl=5)
+    assert not await store.claim(room, "b", ttl=5)
+    assert await store.claim(room, "a", ttl=5)  # renewal
+    assert await store.owner(room) == "a"
+    await store.release(room, "b")  # not b's to release
+    assert await store.owner(room) == "a"
+    await store.release(room, "a")
+    assert await store.claim(room, "b", ttl=0.05)
+    await asyncio.sleep(0.1)  # the lease's own expiry is what is under test
+    assert await store.owner(room) is None
+    assert await store.claim(room, "a", ttl=5)

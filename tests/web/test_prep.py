@@ -1,0 +1,112 @@
+"""The preparation page in Chromium: two people co-edit the lesson plan and see each other's text and
+cursor; an observer cannot type; comments are shared; a version is saved, compared and restored; export."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.web.conftest import Browser, Rest, room_with_invite
+
+
+def _member(rest: Rest, host: dict[str, Any], room_id: str, name: str, role: str) -> dict[str, Any]:
+    user = rest.register(name, "三小")
+    code = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": role}, host["token"])["code"]
+    rest.ok("POST", "/api/invites/redeem", {"code": code}, user["token"])
+    return user
+
+
+def _open(web: Browser, session: dict[str, Any], url: str, label: str) -> Any:
+    page = web.page(session, label=label)
+    page.goto(url)
+    expect(page.get_by_test_id("conn")).to_have_attribute("data-state", "connected")
+    expect(page.locator(".ProseMirror")).to_contain_text("教学目标")  # the Chinese template arrived
+    return page
+
+
+def test_coedit_cursors_observer_comments_versions_export(web: Browser, rest: Rest) -> None:
+    rest.require("/api/rooms/{room_id}/docs", "/api/docs/{doc_id}/versions", "/api/docs/{doc_id}/diff")
+    host = rest.register("王老师", "教育中心")
+    room_id, observer_code = room_with_invite(rest, host, "observer")
+    doc = rest.ok("POST", f"/api/rooms/{room_id}/docs", {"title": "《秋天的雨》教案", "template": "lesson_plan"},
+                  host["token"])  # fmt: skip
+    editor = _member(rest, host, room_id, "李老师", "editor")
+    observer = rest.ok(
+        "POST", "/api/auth/guest", {"code": observer_code, "display_name": "张老师", "school": "一小"}
+    )
+    url = f"{web.base}/rooms/{room_id}/docs/{doc['id']}"
+
+    a = _open(web, host, url, "host")
+    b = _open(web, editor, url, "editor")
+
+    # A types into the first body paragraph; B sees it, and the other way round
+    a_text = a.locator(".ProseMirror > p").first
+    a_text.click()
+    a.keyboard.press("End")
+    a.keyboard.type("《秋天的雨》第一课时")
+    expect(b.locator(".ProseMirror")).to_contain_text("《秋天的雨》第一课时")
+    b.locator(".ProseMirror > p").nth(1).click()
+    b.keyboard.press("End")
+    b.keyboard.type("语文三年级上册")
+    expect(a.locator(".ProseMirror")).to_contain_text("语文三年级上册")
+    # each sees the other's cursor with their name
+    expect(a.locator(".collaboration-cursor__label", has_text="李老师")).to_be_visible()
+    expect(b.locator(".collaboration-cursor__label", has_text="王老师")).to_be_visible()
+    web.shot(a, "prep-coedit-host-zh")
+
+    # the observer reads but cannot type
+    c = _open(web, observer, url, "observer")
+    expect(c.get_by_test_id("readonly")).to_be_visible()
+    expect(c.locator(".ProseMirror")).to_have_attribute("contenteditable", "false")
+    expect(c.locator(".toolbar")).to_have_count(0)
+    before = c.locator(".ProseMirror").inner_text()
+    c.locator(".ProseMirror > p").first.click()
+    c.keyboard.type("观课教师不能改")
+    assert c.locator(".ProseMirror").inner_text() == before
+    expect(c.locator(".ProseMirror")).to_contain_text("语文三年级上册")  # but sees live edits
+    web.shot(c, "prep-observer-zh")
+
+    # a comment anchored to selected text appears for the other editor
+    a_text.click()
+    a.keyboard.press("Home")
+    a.keyboard.press("Shift+End")
+    a.get_by_label("新批注").fill("课题要写全称")
+    a.get_by_role("button", name="添加批注").click()
+    thread = b.get_by_test_id("comments").locator(".thread").first
+    expect(thread).to_contain_text("课题要写全称")
+    expect(thread.locator("blockquote")).to_contain_text("《秋天的雨》第一课时")
+    thread.get_by_label("回复").fill("好的，已改")
+    thread.get_by_role("button", name="发送").click()
+    expect(a.get_by_test_id("comments").locator(".thread").first).to_contain_text("好的，已改")
+
+    # versions: save 第一稿, change the text, compare, restore
+    a.get_by_role("tab", name="版本").click()
+    a.get_by_role("button", name="保存为新稿").click()
+    expect(a.get_by_test_id("versions")).to_contain_text("第一稿")
+    a_text.click()
+    a.keyboard.press("End")
+    a.keyboard.type("（新增：朗读指导）")
+    expect(b.locator(".ProseMirror")).to_contain_text("（新增：朗读指导）")
+    a.locator("#diff-from").select_option(label="第一稿")
+    a.locator("#diff-to").select_option(value="current")
+    a.get_by_role("button", name="比较").click()
+    expect(a.get_by_test_id("diff").locator("ins")).to_contain_text("新增：朗读指导")
+    web.shot(a, "prep-diff-zh")
+    a.once("dialog", lambda d: d.accept())
+    a.get_by_test_id("versions").locator("li", has_text="第一稿").get_by_role(
+        "button", name="恢复此稿"
+    ).click()
+    expect(b.locator(".ProseMirror")).not_to_contain_text("（新增：朗读指导）")
+    expect(a.locator(".ProseMirror")).not_to_contain_text("（新增：朗读指导）")
+    expect(a.locator(".ProseMirror")).to_contain_text("《秋天的雨》第一课时")
+    expect(a.get_by_test_id("versions").locator("li")).to_have_count(2)
+
+    # export as Word
+    a.get_by_role("tab", name="导出").click()
+    with a.expect_download() as dl:
+        a.get_by_role("button", name="Word 文档").click()
+    assert re.search(r"\.docx$", dl.value.suggested_filename)
+    path = dl.value.path()
+    assert path is not None and open(path, "rb").read(2) == b"PK"  # a zip container, as .docx is

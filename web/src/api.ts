@@ -1,0 +1,73 @@
+/** REST calls under /api with the bearer token; errors become ApiError with the server's code. */
+import { has, t } from './i18n';
+import { token } from './session';
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A message for people: the locale's text for the error code when there is one, else the server's. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) {
+    const key = `error.${err.code}`;
+    return has(key) ? t(key) : err.message || t('error.generic');
+  }
+  if (err instanceof TypeError) return t('error.network');
+  return err instanceof Error && err.message ? err.message : t('error.generic');
+}
+
+export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  const tok = token();
+  if (tok) headers.Authorization = `Bearer ${tok}`;
+  let payload: BodyInit | undefined;
+  if (body instanceof Blob || body instanceof FormData) {
+    payload = body;
+  } else if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  const resp = await fetch(path, { method, headers, body: payload });
+  const type = resp.headers.get('Content-Type') ?? '';
+  const data = type.includes('application/json') ? await resp.json() : null;
+  if (!resp.ok) {
+    const e = (data as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(resp.status, e?.code ?? `http_${resp.status}`, e?.message ?? resp.statusText);
+  }
+  return data as T;
+}
+
+/** Fetch a protected file (audio, export) with the token and return a blob. */
+export async function fetchBlob(path: string): Promise<Blob> {
+  const resp = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
+  if (!resp.ok) {
+    let code = `http_${resp.status}`;
+    let message = resp.statusText;
+    try {
+      const e = (await resp.json()).error;
+      code = e.code;
+      message = e.message;
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(resp.status, code, message);
+  }
+  return resp.blob();
+}
+
+export function downloadBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,0 +1,105 @@
+/** WebRTC through the server's relay: publish a local stream, watch a source ("program", "preview",
+ * "venue:<id>", "seat:<user>"). Offer/answer go over Socket.IO acks after ICE gathering (no trickle). */
+import { call } from './realtime';
+
+function gathered(pc: RTCPeerConnection, timeoutMs = 3000): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    };
+    const check = (): void => {
+      if (pc.iceGatheringState === 'complete') done();
+    };
+    pc.addEventListener('icegatheringstatechange', check);
+    setTimeout(done, timeoutMs);
+  });
+}
+
+export interface Watching {
+  pc: RTCPeerConnection;
+  stream: MediaStream;
+  id: string;
+  stop: () => void;
+}
+
+export async function watch(roomId: string, source: string): Promise<Watching> {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  const stream = new MediaStream();
+  pc.ontrack = (e) => stream.addTrack(e.track);
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  try {
+    const res = await call<{ sdp: string; type: RTCSdpType; subscription_id: string }>('media:watch', {
+      room_id: roomId,
+      source,
+      sdp: pc.localDescription!.sdp,
+      type: pc.localDescription!.type,
+    });
+    await pc.setRemoteDescription({ sdp: res.sdp, type: res.type });
+    const id = res.subscription_id;
+    return {
+      pc,
+      stream,
+      id,
+      stop: () => {
+        pc.close();
+        call('media:unwatch', { room_id: roomId, subscription_id: id }).catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    pc.close();
+    throw err;
+  }
+}
+
+export interface Publishing {
+  pc: RTCPeerConnection;
+  id: string;
+  stop: () => void;
+}
+
+/** Publish `stream` for a venue (`{venue_id}`) or a discussion seat (`{seat: true}`). */
+export async function publish(
+  roomId: string,
+  stream: MediaStream,
+  target: { venue_id: string } | { seat: true },
+): Promise<Publishing> {
+  const pc = new RTCPeerConnection();
+  for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  try {
+    const res = await call<{ sdp: string; type: RTCSdpType; publication_id: string }>('media:publish', {
+      room_id: roomId,
+      ...target,
+      sdp: pc.localDescription!.sdp,
+      type: pc.localDescription!.type,
+    });
+    await pc.setRemoteDescription({ sdp: res.sdp, type: res.type });
+    const id = res.publication_id;
+    return {
+      pc,
+      id,
+      stop: () => {
+        pc.close();
+        call('media:unpublish', { room_id: roomId, publication_id: id }).catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    pc.close();
+    throw err;
+  }
+}
+
+/** Attach a stream to a <video>; muted autoplay always works, sound needs a click (see unmutePrompt). */
+export function attach(video: HTMLVideoElement, stream: MediaStream): void {
+  video.srcObject = stream;
+  video.autoplay = true;
+  video.playsInline = true;
+  video.muted = true;
+  video.play().catch(() => undefined);
+}

@@ -1,0 +1,265 @@
+/** Moderator console (导播台): multiview of every venue with live/offline badges, program and preview
+ * monitors, cue / take / switch, the agenda run-sheet with "next segment", fallback venue, hand-off log,
+ * seat queue, recording. Conflicts from the controller are shown plainly. Lazy-loaded. */
+import { api, ApiError, errorText } from '../api';
+import { h } from '../dom';
+import { formatTime, t } from '../i18n';
+import { attach, watch, type Watching } from '../media';
+import { call } from '../realtime';
+import { navigate } from '../router';
+import { LiveRoom, type Person, personName, type ProgramState, userIdOf } from '../roomstate';
+import { canManage, listOf } from '../rooms';
+import { getSession } from '../session';
+import { busy, errorBox, loading, toast, withLoading } from '../ui';
+import { videoBox } from './live';
+
+interface Handoff {
+  id?: string | number;
+  at?: number;
+  created_at?: number;
+  from_venue_id?: string | null;
+  to_venue_id?: string | null;
+  venue_id?: string | null;
+  actor_name?: string;
+  by_name?: string;
+  action?: string;
+  kind?: string;
+  reason?: string;
+  epoch?: number;
+  switched?: boolean;
+  seconds?: number;
+}
+
+interface Recording {
+  id: string;
+  source: string;
+  started_at?: number;
+  stopped_at?: number | null;
+  bytes?: number;
+  state?: string;
+}
+
+export async function consolePage(root: HTMLElement, params: Record<string, string>): Promise<() => void> {
+  if (!getSession()) {
+    navigate(`/login?next=${encodeURIComponent(location.pathname)}`, true);
+    return () => undefined;
+  }
+  const roomId = params.roomId;
+  const live = new LiveRoom(roomId);
+  root.append(loading());
+  try {
+    await live.join();
+  } catch (err) {
+    root.replaceChildren(errorBox(err, () => navigate(location.pathname, true)));
+    return () => live.leave();
+  }
+  const st = live.state;
+  if (!canManage(st.me.role)) {
+    root.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('console.not_allowed')));
+    return () => live.leave();
+  }
+  const stops: (() => void)[] = [];
+  const status = h('p', { class: 'status console-status', 'data-testid': 'console-status', 'aria-live': 'assertive' });
+  const epoch = (): number => live.state.program?.epoch ?? 0;
+
+  /** Send a controller command with the epoch we saw; a conflict means someone else acted first. */
+  async function control(event: string, extra: Record<string, unknown>): Promise<void> {
+    status.textContent = '';
+    status.className = 'status console-status';
+    try {
+      const res = await call<{ state?: ProgramState }>(event, { room_id: roomId, epoch: epoch(), ...extra });
+      if (res.state) {
+        live.state.program = res.state;
+        drawAll();
+      }
+    } catch (err) {
+      status.className = 'status console-status error-text';
+      status.textContent = err instanceof ApiError && err.code === 'conflict' ? t('console.conflict') : errorText(err);
+      if (err instanceof ApiError && err.code === 'conflict') {
+        const fresh = await api<ProgramState>('GET', `/api/rooms/${roomId}/program`).catch(() => null);
+        if (fresh) {
+          live.state.program = (fresh as unknown as { state?: ProgramState }).state ?? fresh;
+          drawAll();
+        }
+      }
+    }
+  }
+
+  // --- monitors --------------------------------------------------------------------------------
+  const watchers = new Map<string, Watching>();
+  async function monitor(source: string, video: HTMLVideoElement, note: HTMLElement): Promise<void> {
+    if (watchers.has(source)) return;
+    try {
+      const w = await watch(roomId, source);
+      watchers.set(source, w);
+      attach(video, w.stream);
+      note.textContent = '';
+    } catch (err) {
+      note.textContent = errorText(err);
+    }
+  }
+  stops.push(() => watchers.forEach((w) => w.stop()));
+
+  const program = videoBox('console-program');
+  const previewMon = videoBox('console-preview');
+  const programLabel = h('p', { class: 'program-label', 'data-testid': 'console-program-label' });
+  const previewLabel = h('p', { class: 'preview-label', 'data-testid': 'console-preview-label' });
+  const take = h('button', { type: 'button', class: 'take', id: 'take' }, t('console.take'));
+  take.onclick = () => void busy(take, () => control('venue:take', {}));
+
+  const tiles = h('div', { class: 'multiview', 'data-testid': 'multiview' });
+  const tileEls = new Map<string, { el: HTMLElement; badge: HTMLElement; video: HTMLVideoElement; note: HTMLElement }>();
+  for (const v of st.venues) {
+    const box = videoBox(`venue-${v.id}`);
+    const badge = h('span', { class: 'badge off' });
+    const el = h('figure', { class: 'tile', 'data-venue-id': v.id },
+      box.wrap,
+      h('figcaption', {}, h('strong', {}, v.name), ' ', badge),
+      h('div', { class: 'row' },
+        h('button', { type: 'button', class: 'small', 'data-action': 'cue', 'aria-label': t('console.cue_named', { name: v.name }),
+          onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, () => control('venue:cue', { venue_id: v.id })) }, t('console.cue')),
+        h('button', { type: 'button', class: 'small danger', 'data-action': 'switch', 'aria-label': t('console.switch_named', { name: v.name }),
+          onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, () => control('venue:switch', { venue_id: v.id })) }, t('console.switch'))));
+    tileEls.set(v.id, { el, badge, video: box.video, note: box.note });
+    tiles.append(el);
+  }
+
+  // --- agenda run-sheet ------------------------------------------------------------------------
+  const runSheet = h('ol', { class: 'runsheet', 'data-testid': 'runsheet' });
+  const next = h('button', { type: 'button', id: 'next-segment', class: 'primary' }, t('console.next'));
+  next.onclick = () => void busy(next, () => control('venue:next', {}));
+  const fallback = h('select', { 'aria-label': t('console.fallback'), id: 'fallback' },
+    h('option', { value: '' }, t('console.no_fallback')),
+    st.venues.map((v) => h('option', { value: v.id }, v.name)));
+  fallback.onchange = () => void control('venue:fallback', { venue_id: fallback.value || null });
+
+  // --- hand-off log ----------------------------------------------------------------------------
+  const log = h('div', { 'data-testid': 'handoffs' });
+  const reloadLog = (): void => void withLoading(log, () => api('GET', `/api/rooms/${roomId}/handoffs`).then((d) => listOf<Handoff>(d, 'handoffs')), (items) =>
+    items.length
+      ? h('ol', { class: 'log' }, items.slice(-30).reverse().map((x) => h('li', {},
+          h('span', { class: 'muted' }, formatTime(x.at ?? x.created_at)), ' ',
+          t(`console.action_${x.action ?? x.kind ?? 'switch'}`), ' ',
+          live.venue(x.from_venue_id)?.name ?? '', x.from_venue_id !== undefined ? ' → ' : '',
+          live.venue(x.to_venue_id ?? x.venue_id)?.name ?? t('console.slate'),
+          x.actor_name || x.by_name ? ` · ${x.actor_name ?? x.by_name}` : '',
+          x.seconds !== undefined ? ` · ${x.seconds.toFixed(2)}s` : '')))
+      : h('p', { class: 'muted' }, t('console.no_handoffs')));
+
+  // --- seat queue ------------------------------------------------------------------------------
+  const seats = h('div', { 'data-testid': 'seat-queue' });
+  const who = (x: number | Person): string => {
+    const id = userIdOf(x);
+    return personName(typeof x === 'number' ? (live.state.online.find((p) => p.user_id === id) ?? live.state.members.find((p) => p.user_id === id)) : x) || String(id);
+  };
+  const drawSeats = (): void => {
+    const f = live.state.floor;
+    if (!f) {
+      seats.replaceChildren(h('p', { class: 'muted' }, t('floor.none')));
+      return;
+    }
+    seats.replaceChildren(
+      h('p', {}, t('floor.info', { seats: f.seats.length, limit: f.limit, hands: f.hands.length })),
+      h('h3', {}, t('floor.hands')),
+      f.hands.length ? h('ul', { class: 'plain' }, f.hands.map((x) => h('li', { class: 'row' }, who(x),
+        h('button', { type: 'button', class: 'small', onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, async () => {
+          await call('seat:grant', { room_id: roomId, user_id: userIdOf(x) });
+        }, status) }, t('floor.grant'))))) : h('p', { class: 'muted' }, t('floor.no_hands')),
+      h('h3', {}, t('floor.seats')),
+      f.seats.length ? h('ul', { class: 'plain' }, f.seats.map((x) => h('li', { class: 'row' }, who(x),
+        h('button', { type: 'button', class: 'small danger', onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, async () => {
+          await call('seat:revoke', { room_id: roomId, user_id: userIdOf(x) });
+        }, status) }, t('floor.revoke'))))) : h('p', { class: 'muted' }, t('floor.no_seats')),
+    );
+  };
+
+  // --- recording -------------------------------------------------------------------------------
+  const recs = h('div', { 'data-testid': 'recordings' });
+  const reloadRecs = (): void => void withLoading(recs, () => api('GET', `/api/rooms/${roomId}/recordings`).then((d) => listOf<Recording>(d, 'recordings')), (items) => {
+    const running = items.find((r) => !r.stopped_at && r.state !== 'stopped');
+    recBtn.textContent = running ? t('rec.stop') : t('rec.start');
+    recBtn.dataset.recording = running?.id ?? '';
+    recBtn.setAttribute('aria-pressed', String(!!running));
+    return items.length
+      ? h('ul', { class: 'plain' }, items.map((r) => h('li', {}, t(`rec.source`, { source: r.source }), ' ', formatTime(r.started_at),
+          r.stopped_at ? ` – ${formatTime(r.stopped_at)}` : h('span', { class: 'badge live' }, t('rec.running')))))
+      : h('p', { class: 'muted' }, t('rec.none'));
+  });
+  const recBtn = h('button', { type: 'button', id: 'recording' }, t('rec.start'));
+  recBtn.onclick = () => void busy(recBtn, async () => {
+    const running = recBtn.dataset.recording;
+    if (running) await api('POST', `/api/recordings/${running}/stop`);
+    else await api('POST', `/api/rooms/${roomId}/recordings`, { source: 'program' });
+    reloadRecs();
+  }, status);
+
+  // --- drawing ---------------------------------------------------------------------------------
+  function drawAll(): void {
+    const p = live.state.program;
+    const pv = live.venue(p?.program);
+    const cv = live.venue(p?.preview);
+    programLabel.textContent = pv ? t('live.main_venue', { name: pv.name }) : t('live.main_venue_none');
+    previewLabel.textContent = cv ? t('console.preview_of', { name: cv.name }) : t('console.nothing_cued');
+    take.disabled = !p?.preview;
+    if (p?.fallback !== undefined) fallback.value = p.fallback ?? '';
+    for (const [id, tile] of tileEls) {
+      const isLive = live.sources.includes(`venue:${id}`);
+      tile.badge.textContent = isLive ? t('console.live') : t('console.offline');
+      tile.badge.className = `badge ${isLive ? 'live' : 'off'}`;
+      tile.el.classList.toggle('on-program', id === p?.program);
+      tile.el.classList.toggle('on-preview', id === p?.preview);
+      if (isLive) void monitor(`venue:${id}`, tile.video, tile.note);
+    }
+    const idx = p?.agenda_index ?? -1;
+    runSheet.replaceChildren(...live.state.agenda.map((s, i) => h('li', { class: i === idx ? 'current' : i < idx ? 'done' : '', 'aria-current': i === idx ? 'step' : undefined },
+      h('strong', {}, s.title), ' ', h('span', { class: 'muted' }, live.venue(s.venue_id)?.name ?? ''),
+      s.duration_minutes ? h('span', { class: 'muted' }, ` · ${s.duration_minutes}${t('agenda.min')}`) : null)));
+    if (!live.state.agenda.length) runSheet.replaceChildren(h('li', { class: 'muted' }, t('agenda.none')));
+  }
+  live.on('program', () => {
+    drawAll();
+    reloadLog();
+  });
+  live.on('sources', drawAll);
+  live.on('floor', drawSeats);
+  live.on('presence', drawSeats);
+  live.on('alert', (d) => {
+    const a = d as { message: string; kind: string };
+    toast(a.message || t(`console.alert_${a.kind}`), 'error');
+  });
+  live.on('ended', (d) => {
+    const src = (d as { source: string }).source;
+    watchers.get(src)?.stop();
+    watchers.delete(src);
+    drawAll();
+  });
+
+  root.replaceChildren(
+    h('div', { class: 'page-head' },
+      h('a', { href: `/rooms/${roomId}`, 'data-link': true }, `← ${st.room.title}`),
+      h('h1', {}, t('console.title')),
+      h('a', { href: `/rooms/${roomId}/live`, 'data-link': true, class: 'button' }, t('room.go_live'))),
+    status,
+    h('div', { class: 'console' },
+      h('section', { class: 'monitors' },
+        h('div', { class: 'monitor preview' }, h('h2', {}, t('console.preview')), previewMon.wrap, previewLabel),
+        h('div', { class: 'take-col' }, take),
+        h('div', { class: 'monitor program' }, h('h2', {}, t('console.program')), program.wrap, programLabel)),
+      h('section', { class: 'card' }, h('h2', {}, t('console.multiview')), st.venues.length ? tiles : h('p', { class: 'muted' }, t('venue.none'))),
+      h('div', { class: 'columns three' },
+        h('section', { class: 'card' }, h('h2', {}, t('agenda.title')), runSheet, h('div', { class: 'row' }, next),
+          h('label', { class: 'field' }, h('span', {}, t('console.fallback')), fallback)),
+        h('section', { class: 'card' }, h('h2', {}, t('floor.title')), seats),
+        h('section', { class: 'card' }, h('h2', {}, t('rec.title')), recBtn, recs, h('h2', {}, t('console.handoffs')), log))),
+  );
+  drawAll();
+  drawSeats();
+  reloadLog();
+  reloadRecs();
+  void monitor('program', program.video, program.note);
+  void monitor('preview', previewMon.video, previewMon.note);
+  return () => {
+    stops.forEach((s) => s());
+    live.leave();
+  };
+}

@@ -1,0 +1,349 @@
+/** Live page: the program (or a chosen venue's feed) with the main-venue label, presence, chat with
+ * history and voice notes, raise hand; seat holders get mic/camera and the discussion grid; presenters
+ * can publish their venue's camera. Lazy-loaded. */
+import { api, errorText } from '../api';
+import { h } from '../dom';
+import { formatTime, roleName, t } from '../i18n';
+import { attach, publish, type Publishing, watch, type Watching } from '../media';
+import { call } from '../realtime';
+import { navigate } from '../router';
+import { type ChatMessage, LiveRoom, type Person, personName, userIdOf } from '../roomstate';
+import { listOf, venueLabel } from '../rooms';
+import { getSession, token } from '../session';
+import { busy, errorBox, loading, toast, uid } from '../ui';
+
+/** A <video> with a click-to-unmute prompt: autoplay starts muted, sound needs a user gesture. */
+export function videoBox(testid: string): { wrap: HTMLElement; video: HTMLVideoElement; note: HTMLElement } {
+  const video = h('video', { autoplay: true, playsinline: true, muted: true, 'data-testid': testid });
+  video.muted = true;
+  const note = h('p', { class: 'video-note', role: 'status' });
+  const unmute = h('button', { type: 'button', class: 'unmute', 'data-testid': `${testid}-unmute` }, t('live.unmute'));
+  unmute.onclick = () => {
+    video.muted = false;
+    video.play().then(() => unmute.remove()).catch(() => {
+      video.muted = true;
+      toast(t('live.unmute_failed'), 'error');
+    });
+  };
+  return { wrap: h('div', { class: 'video-wrap' }, video, unmute, note), video, note };
+}
+
+export async function livePage(root: HTMLElement, params: Record<string, string>): Promise<() => void> {
+  if (!getSession()) {
+    navigate(`/login?next=${encodeURIComponent(location.pathname)}`, true);
+    return () => undefined;
+  }
+  const me = getSession()!.user;
+  const roomId = params.roomId;
+  const live = new LiveRoom(roomId);
+  root.append(loading());
+  try {
+    await live.join();
+  } catch (err) {
+    root.replaceChildren(errorBox(err, () => navigate(location.pathname, true)));
+    return () => live.leave();
+  }
+  const st = live.state;
+  const myRole = st.me.role;
+  const stops: (() => void)[] = [];
+
+  // --- program / venue video -------------------------------------------------------------------
+  const label = h('div', { class: 'program-label', 'data-testid': 'program-label', 'aria-live': 'polite' });
+  const main = videoBox('program-video');
+  const sourceSel = h('select', { 'aria-label': t('live.source'), id: 'source-select' },
+    h('option', { value: 'program' }, t('live.program')),
+    st.venues.map((v) => h('option', { value: `venue:${v.id}` }, t('live.venue_feed', { name: venueLabel(v) }))));
+  let watching: Watching | null = null;
+  let watchSeq = 0;
+  async function startWatch(): Promise<void> {
+    const seq = ++watchSeq;
+    watching?.stop();
+    watching = null;
+    main.note.textContent = t('live.connecting');
+    try {
+      const w = await watch(roomId, sourceSel.value);
+      if (seq !== watchSeq) return w.stop();
+      watching = w;
+      attach(main.video, w.stream);
+      main.note.textContent = '';
+      w.pc.addEventListener('connectionstatechange', () => {
+        if (w.pc.connectionState === 'failed') main.note.textContent = t('live.media_failed');
+      });
+    } catch (err) {
+      if (seq === watchSeq) main.note.textContent = `${t('live.no_video')}：${errorText(err)}`;
+    }
+  }
+  sourceSel.onchange = () => void startWatch();
+  const drawLabel = (): void => {
+    const p = live.state.program;
+    const v = live.venue(p?.program);
+    label.textContent = v ? t('live.main_venue', { name: v.name }) : t('live.main_venue_none');
+    label.dataset.venueId = v?.id ?? '';
+  };
+  live.on('program', drawLabel);
+  live.on('sources', () => {
+    if (!watching) void startWatch();
+  });
+  drawLabel();
+  void startWatch();
+  stops.push(() => watching?.stop());
+
+  // --- presence --------------------------------------------------------------------------------
+  const presence = h('ul', { class: 'presence', 'data-testid': 'presence' });
+  const drawPresence = (): void => {
+    presence.replaceChildren(...live.state.online.map((p: Person) => h('li', {},
+      h('span', { class: 'dot on', 'aria-hidden': 'true' }),
+      h('strong', {}, personName(p)),
+      p.role && h('span', { class: 'tag muted' }, roleName(p.role)),
+      p.venue_id && h('span', { class: 'muted' }, ` @${live.venue(p.venue_id)?.name ?? ''}`),
+      p.school && h('span', { class: 'muted' }, ` ${p.school}`),
+      p.mic ? h('span', { title: t('live.mic_on') }, ' 🎤') : null,
+      p.camera ? h('span', { title: t('live.camera_on') }, ' 📷') : null)));
+  };
+  live.on('presence', drawPresence);
+  drawPresence();
+
+  // --- chat ------------------------------------------------------------------------------------
+  const chatList = h('ol', { class: 'chat', 'data-testid': 'chat', 'aria-live': 'polite' });
+  const chatStatus = h('p', { class: 'status' });
+  const msgEl = (m: ChatMessage): HTMLElement => {
+    const mine = m.user_id === me.id;
+    if (m.deleted) return h('li', { class: 'msg muted', 'data-message-id': m.id }, t('chat.deleted'));
+    const audio = m.voice_id ? voicePlayer(m.voice_id, m.voice_duration) : null;
+    return h('li', { class: `msg${mine ? ' mine' : ''}`, 'data-message-id': m.id },
+      h('span', { class: 'author' }, m.author_name ?? m.display_name ?? ''),
+      h('span', { class: 'muted time' }, formatTime(m.created_at)),
+      m.text ? h('p', {}, m.text) : null,
+      audio);
+  };
+  const drawChat = (): void => {
+    const atBottom = chatList.scrollHeight - chatList.scrollTop - chatList.clientHeight < 40;
+    chatList.replaceChildren(...live.state.chat.map(msgEl));
+    if (atBottom) chatList.scrollTop = chatList.scrollHeight;
+  };
+  live.on('chat', drawChat);
+  drawChat();
+  const older = h('button', { type: 'button', class: 'link small' }, t('chat.older'));
+  older.onclick = () => void busy(older, async () => {
+    const first = live.state.chat[0];
+    const res = await api('GET', `/api/rooms/${roomId}/chat?limit=50${first ? `&before=${encodeURIComponent(first.id)}` : ''}`);
+    const more = listOf<ChatMessage>(res, 'messages').filter((m) => !live.state.chat.some((x) => x.id === m.id));
+    if (!more.length) older.textContent = t('chat.no_older');
+    live.state.chat = [...more, ...live.state.chat].sort((a, b) => (a.created_at ?? 0) - (b.created_at ?? 0));
+    drawChat();
+  }, chatStatus);
+  const input = h('input', { 'aria-label': t('chat.input'), placeholder: t('chat.placeholder'), maxlength: 2000, id: 'chat-input' });
+  const send = h('button', { type: 'submit', class: 'primary' }, t('chat.send'));
+  const chatForm = h('form', { class: 'chat-form row', onsubmit: (e: Event) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    const clientId = uid();
+    void busy(send, async () => {
+      const res = await call_retry(() => callChat(roomId, clientId, text));
+      input.value = '';
+      const msg = (res.message ?? res) as ChatMessage;
+      if (msg.id && !live.state.chat.some((m) => m.id === msg.id)) {
+        live.state.chat.push(msg);
+        drawChat();
+      }
+    }, chatStatus);
+  } }, input, send);
+
+  // voice notes: MediaRecorder → upload → the server posts it to the chat
+  const rec = h('button', { type: 'button', id: 'voice-record', 'aria-pressed': 'false' }, t('voice.record'));
+  let recorder: MediaRecorder | null = null;
+  rec.onclick = () => {
+    if (recorder) {
+      recorder.stop();
+      return;
+    }
+    void busy(null, async () => {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      const chunks: Blob[] = [];
+      recorder = new MediaRecorder(stream);
+      recorder.ondataavailable = (e) => e.data.size && chunks.push(e.data);
+      recorder.onstop = () => {
+        stream.getTracks().forEach((tr) => tr.stop());
+        const type = recorder?.mimeType || 'audio/webm';
+        recorder = null;
+        rec.textContent = t('voice.record');
+        rec.setAttribute('aria-pressed', 'false');
+        const blob = new Blob(chunks, { type });
+        const clientId = uid();
+        void busy(rec, async () => {
+          await api('POST', `/api/rooms/${roomId}/voice?client_id=${clientId}`, blob);
+          toast(t('voice.sent'));
+        }, chatStatus);
+      };
+      recorder.start();
+      rec.textContent = t('voice.stop');
+      rec.setAttribute('aria-pressed', 'true');
+    }, chatStatus);
+  };
+  stops.push(() => recorder?.stop());
+
+  // --- raise hand, seats ------------------------------------------------------------------------
+  const hand = h('button', { type: 'button', id: 'raise-hand', 'aria-pressed': 'false' });
+  const floorInfo = h('p', { class: 'muted', 'data-testid': 'floor' });
+  const seatControls = h('div', { class: 'row seat-controls' });
+  const grid = h('div', { class: 'grid', 'data-testid': 'seat-grid' });
+  const gridWatch = new Map<number, { w: Watching | null; el: HTMLElement }>();
+  let seatPub: Publishing | null = null;
+  let seatStream: MediaStream | null = null;
+  const myHand = (): boolean => (live.state.floor?.hands ?? []).some((x) => userIdOf(x) === me.id);
+  const mySeat = (): boolean => (live.state.floor?.seats ?? []).some((x) => userIdOf(x) === me.id);
+  hand.onclick = () => void busy(hand, async () => {
+    await callRoom(myHand() ? 'hand:lower' : 'hand:raise', { room_id: roomId });
+  });
+
+  async function toggleTrack(kind: 'audio' | 'video'): Promise<void> {
+    if (!seatStream) {
+      seatStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+      seatStream.getTracks().forEach((tr) => (tr.enabled = false));
+      seatPub = await publish(roomId, seatStream, { seat: true });
+    }
+    const tracks = kind === 'audio' ? seatStream.getAudioTracks() : seatStream.getVideoTracks();
+    const on = !tracks.every((tr) => tr.enabled);
+    tracks.forEach((tr) => (tr.enabled = on));
+    await callRoom('presence:update', { room_id: roomId, ...(kind === 'audio' ? { mic: on } : { camera: on }) });
+    drawFloor();
+  }
+  const stopSeat = (): void => {
+    seatPub?.stop();
+    seatPub = null;
+    seatStream?.getTracks().forEach((tr) => tr.stop());
+    seatStream = null;
+  };
+  stops.push(stopSeat);
+
+  function drawFloor(): void {
+    const f = live.state.floor;
+    hand.textContent = myHand() ? t('floor.lower') : t('floor.raise');
+    hand.setAttribute('aria-pressed', String(myHand()));
+    floorInfo.textContent = f ? t('floor.info', { seats: f.seats.length, limit: f.limit, hands: f.hands.length }) : '';
+    if (mySeat()) {
+      const micOn = seatStream?.getAudioTracks().some((tr) => tr.enabled) ?? false;
+      const camOn = seatStream?.getVideoTracks().some((tr) => tr.enabled) ?? false;
+      seatControls.replaceChildren(
+        h('span', { class: 'tag' }, t('floor.you_have_seat')),
+        h('button', { type: 'button', id: 'toggle-mic', 'aria-pressed': String(micOn), onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, () => toggleTrack('audio')) }, micOn ? t('floor.mic_off') : t('floor.mic_on')),
+        h('button', { type: 'button', id: 'toggle-camera', 'aria-pressed': String(camOn), onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, () => toggleTrack('video')) }, camOn ? t('floor.camera_off') : t('floor.camera_on')));
+    } else {
+      if (seatStream) stopSeat();
+      seatControls.replaceChildren();
+    }
+    // discussion grid: everyone holding a seat, up to the limit
+    const seated = (f?.seats ?? []).map(userIdOf);
+    for (const [uidKey, tile] of gridWatch) {
+      if (!seated.includes(uidKey)) {
+        tile.w?.stop();
+        tile.el.remove();
+        gridWatch.delete(uidKey);
+      }
+    }
+    for (const u of seated) {
+      if (gridWatch.has(u)) continue;
+      const box = videoBox(`seat-${u}`);
+      const who = live.state.online.find((p) => p.user_id === u) ?? live.state.members.find((p) => p.user_id === u);
+      const el = h('figure', { class: 'tile' }, box.wrap, h('figcaption', {}, personName(who) || String(u)));
+      const entry = { w: null as Watching | null, el };
+      gridWatch.set(u, entry);
+      grid.append(el);
+      if (u === me.id && seatStream) attach(box.video, seatStream);
+      else watch(roomId, `seat:${u}`).then((w) => {
+        entry.w = w;
+        attach(box.video, w.stream);
+      }).catch((err) => (box.note.textContent = errorText(err)));
+    }
+    grid.hidden = seated.length === 0;
+  }
+  live.on('floor', drawFloor);
+  drawFloor();
+  stops.push(() => gridWatch.forEach((x) => x.w?.stop()));
+
+  // --- venue publishing (presenters at their venue, hosts) --------------------------------------
+  const mayPublishVenue = myRole === 'presenter' || myRole === 'host';
+  let venuePub: Publishing | null = null;
+  let venueStream: MediaStream | null = null;
+  const venueSel = h('select', { 'aria-label': t('live.my_venue'), id: 'venue-select' },
+    st.venues.map((v) => h('option', { value: v.id, selected: v.presenter_id === me.id }, venueLabel(v))));
+  const preview = h('video', { autoplay: true, playsinline: true, muted: true, class: 'self-view', 'data-testid': 'venue-self' });
+  const pubStatus = h('p', { class: 'status', 'data-testid': 'publish-status' });
+  const pubBtn = h('button', { type: 'button', class: 'primary', id: 'publish-venue' }, t('live.publish'));
+  pubBtn.onclick = () => void busy(pubBtn, async () => {
+    if (venuePub) {
+      venuePub.stop();
+      venueStream?.getTracks().forEach((tr) => tr.stop());
+      venuePub = null;
+      venueStream = null;
+      pubBtn.textContent = t('live.publish');
+      pubStatus.textContent = t('live.unpublished');
+      return;
+    }
+    venueStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+    attach(preview, venueStream);
+    venuePub = await publish(roomId, venueStream, { venue_id: venueSel.value });
+    await callRoom('presence:update', { room_id: roomId, venue_id: venueSel.value, camera: true, mic: true }).catch(() => undefined);
+    pubBtn.textContent = t('live.unpublish');
+    pubStatus.textContent = t('live.publishing', { name: live.venue(venueSel.value)?.name ?? '' });
+    pubStatus.dataset.state = 'live';
+  }, pubStatus);
+  stops.push(() => {
+    venuePub?.stop();
+    venueStream?.getTracks().forEach((tr) => tr.stop());
+  });
+
+  root.replaceChildren(
+    h('div', { class: 'page-head' },
+      h('a', { href: `/rooms/${roomId}`, 'data-link': true }, `← ${st.room.title}`),
+      h('h1', {}, t('live.title')),
+      h('span', { class: 'tag muted' }, roleName(myRole)),
+      (myRole === 'host' || myRole === 'moderator') && h('a', { href: `/rooms/${roomId}/console`, 'data-link': true, class: 'button' }, t('room.go_console'))),
+    h('div', { class: 'live' },
+      h('section', { class: 'stage', 'aria-label': t('live.stage') },
+        h('div', { class: 'row' }, label, sourceSel),
+        main.wrap,
+        h('div', { class: 'row' }, hand, floorInfo),
+        seatControls,
+        grid,
+        mayPublishVenue && st.venues.length ? h('details', { class: 'card publish', open: myRole === 'presenter' },
+          h('summary', {}, t('live.publish_title')),
+          h('div', { class: 'row' }, venueSel, pubBtn), pubStatus, preview) : null),
+      h('aside', { class: 'side' },
+        h('section', {}, h('h2', {}, t('live.online')), presence),
+        h('section', { class: 'chat-box' }, h('h2', {}, t('chat.title')), older, chatList, chatForm, h('div', { class: 'row' }, rec), chatStatus))),
+  );
+  chatList.scrollTop = chatList.scrollHeight;
+
+  return () => {
+    stops.forEach((s) => s());
+    live.leave();
+  };
+}
+
+function callRoom(event: string, payload: unknown): Promise<Record<string, unknown>> {
+  return call(event, payload);
+}
+
+function callChat(roomId: string, clientId: string, text: string): Promise<Record<string, unknown>> {
+  return callRoom('chat:send', { room_id: roomId, client_id: clientId, text });
+}
+
+/** Retry once on a timeout: the same client_id makes the retry return the same stored message. */
+async function call_retry<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'timeout') return fn();
+    throw err;
+  }
+}
+
+/** A voice note: a normal <audio> (the endpoint takes the token as ?token=), loaded when played. */
+function voicePlayer(voiceId: string, seconds: number | null | undefined): HTMLElement {
+  const src = `/api/voice/${encodeURIComponent(voiceId)}?token=${encodeURIComponent(token())}`;
+  return h('div', { class: 'voice' },
+    h('audio', { controls: true, preload: 'none', src, 'data-voice-id': voiceId, 'aria-label': t('voice.play') }),
+    seconds ? h('span', { class: 'muted' }, ` ${seconds.toFixed(1)}″`) : null);
+}

@@ -1,0 +1,152 @@
+/** The live state of a joined room (Socket.IO `room:join`), kept current from server events. */
+import { call, on } from './realtime';
+import type { AgendaSegment, Room, Venue } from './rooms';
+
+export interface Person {
+  user_id: number;
+  display_name?: string;
+  name?: string;
+  school?: string;
+  role?: string;
+  venue_id?: string | null;
+  mic?: boolean;
+  camera?: boolean;
+  hand?: boolean;
+  seat?: boolean;
+}
+
+export interface ChatMessage {
+  id: string;
+  user_id?: number;
+  author_name?: string;
+  display_name?: string;
+  text?: string;
+  created_at?: number;
+  client_id?: string;
+  kind?: string;
+  voice_id?: string | null;
+  voice_duration?: number | null;
+  deleted?: boolean;
+}
+
+export interface ProgramState {
+  program: string | null;
+  preview?: string | null;
+  fallback?: string | null;
+  agenda_index?: number | null;
+  epoch: number;
+  slate?: boolean | string | null;
+}
+
+export interface Floor {
+  seats: (number | Person)[];
+  hands: (number | Person)[];
+  limit: number;
+}
+
+export interface JoinState {
+  room: Room;
+  me: Person & { role: string };
+  members: Person[];
+  online: Person[];
+  venues: Venue[];
+  agenda: AgendaSegment[];
+  program: ProgramState | null;
+  chat: ChatMessage[];
+  floor: Floor | null;
+}
+
+export function personName(p: Person | undefined | null): string {
+  return p ? (p.display_name ?? p.name ?? String(p.user_id)) : '';
+}
+
+export function userIdOf(x: number | Person): number {
+  return typeof x === 'number' ? x : x.user_id;
+}
+
+/** Sources may be plain strings or objects with a `source`/`id` field. */
+export function sourceIds(sources: unknown[]): string[] {
+  return sources.map((s) => (typeof s === 'string' ? s : String((s as Record<string, unknown>).source ?? (s as Record<string, unknown>).id)));
+}
+
+export type Listener = () => void;
+
+export class LiveRoom {
+  state!: JoinState;
+  sources: string[] = [];
+  private offs: (() => void)[] = [];
+  private listeners = new Map<string, Set<(data: unknown) => void>>();
+
+  constructor(public roomId: string) {}
+
+  async join(): Promise<JoinState> {
+    const res = await call<{ state: JoinState }>('room:join', { room_id: this.roomId });
+    this.state = res.state;
+    // the chat tail arrives as {messages, more}
+    const chat = this.state.chat as unknown;
+    this.state.chat = Array.isArray(chat) ? chat : ((chat as { messages?: ChatMessage[] })?.messages ?? []);
+    this.state.online ??= [];
+    this.state.members ??= [];
+    this.state.venues ??= [];
+    this.state.agenda ??= [];
+    const mine = (d: { room_id?: string }): boolean => !d.room_id || d.room_id === this.roomId;
+    this.offs.push(
+      on<{ room_id: string; online: Person[] }>('presence', (d) => {
+        if (!mine(d)) return;
+        this.state.online = d.online;
+        this.emit('presence', d);
+      }),
+      on<ChatMessage & { room_id: string }>('chat:message', (d) => {
+        if (!mine(d)) return;
+        const msg = (d as unknown as { message?: ChatMessage }).message ?? d;
+        if (!this.state.chat.some((m) => m.id === msg.id)) this.state.chat.push(msg);
+        this.emit('chat', msg);
+      }),
+      on<{ room_id: string; message_id: string }>('chat:deleted', (d) => {
+        if (!mine(d)) return;
+        this.state.chat = this.state.chat.filter((m) => m.id !== d.message_id);
+        this.emit('chat', d);
+      }),
+      on<Floor & { room_id: string }>('floor', (d) => {
+        if (!mine(d)) return;
+        this.state.floor = d;
+        this.emit('floor', d);
+      }),
+      on<ProgramState & { room_id: string }>('venue:state', (d) => {
+        if (!mine(d)) return;
+        this.state.program = d;
+        this.emit('program', d);
+      }),
+      on<{ room_id: string; sources: unknown[] }>('media:sources', (d) => {
+        if (!mine(d)) return;
+        this.sources = sourceIds(d.sources);
+        this.emit('sources', d);
+      }),
+      on<{ source: string }>('media:ended', (d) => this.emit('ended', d)),
+      on<{ room_id: string; kind: string; venue_id: string; message: string }>('venue:alert', (d) => {
+        if (mine(d)) this.emit('alert', d);
+      }),
+    );
+    return this.state;
+  }
+
+  on(kind: string, fn: (data: unknown) => void): void {
+    if (!this.listeners.has(kind)) this.listeners.set(kind, new Set());
+    this.listeners.get(kind)!.add(fn);
+  }
+
+  private emit(kind: string, data: unknown): void {
+    for (const fn of this.listeners.get(kind) ?? []) fn(data);
+  }
+
+  venue(id: string | null | undefined): Venue | undefined {
+    return this.state.venues.find((v) => v.id === id);
+  }
+
+  leave(): void {
+    for (const off of this.offs) off();
+    this.offs = [];
+    this.listeners.clear();
+    call('room:leave', { room_id: this.roomId }).catch(() => undefined);
+  }
+}
