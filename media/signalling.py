@@ -28,8 +28,8 @@ from sqlalchemy import select
 
 from media.registry import source_name_valid
 from media.service import MediaService
-from rooms.membership import authorize
 from rooms.floor import FLOOR
+from rooms.membership import authorize
 from rooms.models import Member, Venue
 from rooms.permissions import Action, Role
 from server.api import validate
