@@ -38,7 +38,7 @@ def comments_map(doc: Doc) -> Map[Any]:
     return doc.get(COMMENTS_FIELD, type=Map)
 
 
-def _author(author_id: int, author_name: str) -> dict[str, Any]:
+def author_of(author_id: int, author_name: str) -> dict[str, Any]:
     return {"id": author_id, "name": author_name}
 
 
@@ -100,9 +100,14 @@ def add_comment(
     quote: str = "",
     section: str = "",
     thread: str | None = None,
+    suggestion: str | None = None,
 ) -> tuple[Entry, bytes]:
-    """Write a new comment (or a reply when ``thread`` is set) into ``doc``; return it and the update."""
+    """Write a new comment (or a reply when ``thread`` is set) into ``doc``; return it and the update.
+
+    ``suggestion`` proposes text to replace the anchored range (see :mod:`collab.suggestions`)."""
     text = _check_text(text)
+    if suggestion is not None and (thread is not None or anchor is None):
+        raise ValidationError("a suggestion needs an anchored range", code="suggestion_without_range")
     if thread is not None:
         root = comments_map(doc).get(thread)
         if not isinstance(root, dict) or root.get("thread"):
@@ -113,7 +118,7 @@ def add_comment(
     entry: Entry = {
         "id": uuid.uuid4().hex[:16],
         "thread": thread,
-        "author": _author(author_id, author_name),
+        "author": author_of(author_id, author_name),
         "text": text,
         "created_at": now(),
         "anchor": {"start": b64(anchor[0]), "end": b64(anchor[1])} if anchor else None,
@@ -122,17 +127,23 @@ def add_comment(
         "resolved": False,
         "resolved_by": None,
         "resolved_at": None,
+        "suggestion": suggestion,
+        "accepted": False,
     }
     return entry, _write(doc, entry)
 
 
-def set_resolved(doc: Doc, comment_id: str, resolved: bool, author_id: int, author_name: str) -> bytes:
+def thread_root(doc: Doc, comment_id: str) -> Entry:
     entry = comments_map(doc).get(comment_id)
     if not isinstance(entry, dict) or entry.get("thread"):
         raise NotFound(f"comment thread {comment_id} not found", code="comment_not_found")
-    entry = dict(entry)
+    return dict(entry)
+
+
+def set_resolved(doc: Doc, comment_id: str, resolved: bool, author_id: int, author_name: str) -> bytes:
+    entry = thread_root(doc, comment_id)
     entry["resolved"] = resolved
-    entry["resolved_by"] = _author(author_id, author_name) if resolved else None
+    entry["resolved_by"] = author_of(author_id, author_name) if resolved else None
     entry["resolved_at"] = now() if resolved else None
     return _write(doc, entry)
 
@@ -224,6 +235,7 @@ def comment_on_state(
     quote: str | None,
     anchor: tuple[bytes, bytes] | None,
     thread: str | None,
+    suggestion: str | None = None,
 ) -> tuple[Entry, bytes]:
     """A new comment on the document ``state``: anchored by ``anchor``, or to ``quote`` in ``section`` (or
     the section's heading), or a reply in ``thread``. Pure CPU work: callers run it in a thread."""
@@ -233,7 +245,8 @@ def comment_on_state(
         start, end, found_quote = anchor_in_section(doc, section or "", quote)
         anchor = (start, end)
     return add_comment(doc, text=text, author_id=author_id, author_name=author_name, anchor=anchor,
-                       quote=found_quote, section=section or "", thread=thread)  # fmt: skip
+                       quote=found_quote, section=section or "", thread=thread,
+                       suggestion=suggestion)  # fmt: skip
 
 
 def threads_of_state(state: bytes) -> list[Entry]:
