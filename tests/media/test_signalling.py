@@ -98,9 +98,7 @@ async def test_watch_status_metrics_publisher_loss_and_republish(server: Running
     assert body["bytes_in"] > 0 and body["bytes_out"] > 0 and body["keyframe_requests"] >= 1
     [src] = body["sources"]
     assert (
-        src["source"] == source
-        and src["video_codec"] == "video/VP8"
-        and src["audio_codec"] == "audio/opus"
+        src["source"] == source and src["video_codec"] == "video/VP8" and src["audio_codec"] == "audio/opus"
     )
     status, _ = await api.call("GET", f"/api/rooms/{room_id}/media", token=observers[0].token)
     assert status == 403
