@@ -56,8 +56,13 @@ lint:
 pytest:
 	$(PY) -m pytest -q -ra $(PYTEST_ARGS)
 
-bench: install-test testjs
-	$(PY) bench/run_all.py
+bench: install-test testjs bench/node_modules/.stamp
+	$(PIP) install -q -c requirements.lock -r bench/requirements.txt
+	$(PY) bench/collab_fanout.py
+	$(PY) bench/collab_soak.py
+bench/node_modules/.stamp: bench/package.json bench/package-lock.json
+	cd bench && npm install --no-audit --no-fund --loglevel=error
+	touch $@
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist tests/js/node_modules

@@ -15,6 +15,7 @@ from collab.anchors import unb64
 from collab.comments import comment_on_state, set_resolved, threads_of_state
 from collab.documents import doc_access, live_docs
 from collab.prosemirror import doc_from_state
+from collab.suggestions import accept_on_state
 from rooms.permissions import Action
 from server.api import ApiRoutes, json_response, read_json
 from server.errors import ValidationError
@@ -33,6 +34,8 @@ class CommentCreate(BaseModel):
     anchor: AnchorIn | None = None
     section: str | None = Field(default=None, max_length=200, description="anchor to this section …")
     quote: str | None = Field(default=None, max_length=2000, description="… and this text inside it")
+    suggestion: str | None = Field(default=None, max_length=5000, description="proposed replacement text for "
+                                   "the anchored range (accepted with PATCH {accept: true})")  # fmt: skip
 
     @model_validator(mode="after")
     def _one_target(self) -> CommentCreate:
@@ -42,7 +45,18 @@ class CommentCreate(BaseModel):
 
 
 class CommentPatch(BaseModel):
-    resolved: bool
+    resolved: bool | None = Field(default=None, description="resolve (true) or reopen (false) the thread")
+    accept: bool = Field(default=False, description="accept the thread's suggestion (needs doc.edit)")
+
+    @model_validator(mode="after")
+    def _one_change(self) -> CommentPatch:
+        if self.resolved is None and not self.accept:
+            raise ValueError("give `resolved` or `accept: true`")
+        return self
+
+
+class CommentOut(BaseModel):
+    comment: dict[str, Any]
 
 
 class ThreadsOut(BaseModel):
@@ -58,7 +72,7 @@ async def comments_list(request: web.Request) -> web.Response:
 
 
 @routes.route("POST", "/api/docs/{doc_id}/comments", summary="Add a comment or a reply", body=CommentCreate,
-              response=ThreadsOut, status=201)  # fmt: skip
+              response=CommentOut, status=201)  # fmt: skip
 async def comments_add(request: web.Request) -> web.Response:
     access = await doc_access(request, Action.COMMENT_WRITE)
     body = await read_json(request, CommentCreate)
@@ -71,23 +85,28 @@ async def comments_add(request: web.Request) -> web.Response:
         entry, update = await asyncio.to_thread(
             comment_on_state, state, text=body.text, author_id=access.principal.user_id,
             author_name=access.principal.name, section=body.section, quote=body.quote, anchor=anchor,
-            thread=body.thread,
+            thread=body.thread, suggestion=body.suggestion,
         )  # fmt: skip
     except ValueError as exc:
         raise ValidationError(str(exc), code="bad_anchor") from None
     await live.apply_update(access.doc.id, update, origin=f"rest:comment:{access.principal.user_id}")
-    return json_response({"comment": entry}, status=201)
+    return json_response(CommentOut(comment=entry), status=201)
 
 
-@routes.route("PATCH", "/api/docs/{doc_id}/comments/{comment_id}", summary="Resolve or reopen a thread",
-              body=CommentPatch, response=ThreadsOut)  # fmt: skip
+@routes.route("PATCH", "/api/docs/{doc_id}/comments/{comment_id}", summary="Resolve or reopen a thread, or "
+              "accept its suggestion", body=CommentPatch, response=ThreadsOut)  # fmt: skip
 async def comments_patch(request: web.Request) -> web.Response:
-    access = await doc_access(request, Action.COMMENT_WRITE)
     body = await read_json(request, CommentPatch)
+    access = await doc_access(request, Action.DOC_EDIT if body.accept else Action.COMMENT_WRITE)
     live = live_docs(request)
-    doc = doc_from_state(await live.state(access.doc.id))
-    update = set_resolved(doc, request.match_info["comment_id"], body.resolved, access.principal.user_id,
-                          access.principal.name)  # fmt: skip
-    await live.apply_update(access.doc.id, update, origin=f"rest:resolve:{access.principal.user_id}")
-    state = doc.get_update()
+    state = await live.state(access.doc.id)
+    who = (access.principal.user_id, access.principal.name)
+    comment_id = request.match_info["comment_id"]
+    if body.accept:
+        update = await asyncio.to_thread(accept_on_state, state, comment_id, *who)
+    else:
+        assert body.resolved is not None
+        update = set_resolved(doc_from_state(state), comment_id, body.resolved, *who)
+    await live.apply_update(access.doc.id, update, origin=f"rest:comment:{access.principal.user_id}")
+    state = await live.state(access.doc.id)
     return json_response(ThreadsOut(comments=await asyncio.to_thread(threads_of_state, state)))

@@ -25,7 +25,7 @@ from collab.anchors import (
 )
 from collab.api import COMMENTS_FIELD, LiveDocuments
 from collab.prosemirror import doc_from_state, read_doc
-from collab.sections import is_section_heading, split_sections
+from collab.sections import inline_text, is_section_heading, split_sections
 from server.db import now
 from server.errors import NotFound, ValidationError
 
@@ -38,7 +38,7 @@ def comments_map(doc: Doc) -> Map[Any]:
     return doc.get(COMMENTS_FIELD, type=Map)
 
 
-def _author(author_id: int, author_name: str) -> dict[str, Any]:
+def author_of(author_id: int, author_name: str) -> dict[str, Any]:
     return {"id": author_id, "name": author_name}
 
 
@@ -100,9 +100,14 @@ def add_comment(
     quote: str = "",
     section: str = "",
     thread: str | None = None,
+    suggestion: str | None = None,
 ) -> tuple[Entry, bytes]:
-    """Write a new comment (or a reply when ``thread`` is set) into ``doc``; return it and the update."""
+    """Write a new comment (or a reply when ``thread`` is set) into ``doc``; return it and the update.
+
+    ``suggestion`` proposes text to replace the anchored range (see :mod:`collab.suggestions`)."""
     text = _check_text(text)
+    if suggestion is not None and (thread is not None or anchor is None):
+        raise ValidationError("a suggestion needs an anchored range", code="suggestion_without_range")
     if thread is not None:
         root = comments_map(doc).get(thread)
         if not isinstance(root, dict) or root.get("thread"):
@@ -113,7 +118,7 @@ def add_comment(
     entry: Entry = {
         "id": uuid.uuid4().hex[:16],
         "thread": thread,
-        "author": _author(author_id, author_name),
+        "author": author_of(author_id, author_name),
         "text": text,
         "created_at": now(),
         "anchor": {"start": b64(anchor[0]), "end": b64(anchor[1])} if anchor else None,
@@ -122,17 +127,23 @@ def add_comment(
         "resolved": False,
         "resolved_by": None,
         "resolved_at": None,
+        "suggestion": suggestion,
+        "accepted": False,
     }
     return entry, _write(doc, entry)
 
 
-def set_resolved(doc: Doc, comment_id: str, resolved: bool, author_id: int, author_name: str) -> bytes:
+def thread_root(doc: Doc, comment_id: str) -> Entry:
     entry = comments_map(doc).get(comment_id)
     if not isinstance(entry, dict) or entry.get("thread"):
         raise NotFound(f"comment thread {comment_id} not found", code="comment_not_found")
-    entry = dict(entry)
+    return dict(entry)
+
+
+def set_resolved(doc: Doc, comment_id: str, resolved: bool, author_id: int, author_name: str) -> bytes:
+    entry = thread_root(doc, comment_id)
     entry["resolved"] = resolved
-    entry["resolved_by"] = _author(author_id, author_name) if resolved else None
+    entry["resolved_by"] = author_of(author_id, author_name) if resolved else None
     entry["resolved_at"] = now() if resolved else None
     return _write(doc, entry)
 
@@ -162,7 +173,7 @@ def resolve_anchor(probe: TextMap, anchor: dict[str, str] | None) -> dict[str, A
 
 def list_threads(doc: Doc, *, locate: bool = True) -> list[Entry]:
     """Threads oldest first, each ``{…root entry, replies: [...], position: {...} | None, section_now}``."""
-    raw = {k: v for k, v in comments_map(doc).items() if isinstance(v, dict)}
+    raw = {str(k): _clean(v) for k, v in comments_map(doc).items() if isinstance(v, dict)}
     probe = text_map(doc) if locate and raw else None
     headings = _heading_titles(doc)
     threads: dict[str, Entry] = {}
@@ -171,20 +182,34 @@ def list_threads(doc: Doc, *, locate: bool = True) -> list[Entry]:
             thread = dict(entry, id=key, replies=[])
             position = resolve_anchor(probe, entry.get("anchor")) if probe else None
             thread["position"] = position
-            thread["section_now"] = _section_at(headings, position) if position else entry.get("section", "")
+            thread["section_now"] = _section_at(headings, position) if position else entry["section"]
             threads[key] = thread
     for key, entry in raw.items():
         parent = threads.get(str(entry.get("thread") or ""))
         if parent is not None:
             parent["replies"].append(dict(entry, id=key))
     for thread in threads.values():
-        thread["replies"].sort(key=lambda e: float(e.get("created_at") or 0))
-    return sorted(threads.values(), key=lambda e: float(e.get("created_at") or 0))
+        thread["replies"].sort(key=lambda e: e["created_at"])
+    return sorted(threads.values(), key=lambda e: e["created_at"])
+
+
+def _clean(entry: dict[Any, Any]) -> Entry:
+    """An entry as written by any client, with the fields readers rely on in their documented types."""
+    raw_author = entry.get("author")
+    author: dict[str, Any] = raw_author if isinstance(raw_author, dict) else {}
+    created = entry.get("created_at")
+    return dict(
+        entry,
+        author={"id": author.get("id"), "name": str(author.get("name") or "")},
+        text=str(entry.get("text") or ""),
+        created_at=float(created) if isinstance(created, int | float) else 0.0,
+        quote=str(entry.get("quote") or ""),
+        section=str(entry.get("section") or ""),
+        resolved=bool(entry.get("resolved")),
+    )
 
 
 def _heading_titles(doc: Doc) -> list[tuple[int, str]]:
-    from collab.sections import inline_text
-
     content = read_doc(doc)["content"]
     return [(i, inline_text(n).strip()) for i, n in enumerate(content) if is_section_heading(n)]
 
@@ -224,6 +249,7 @@ def comment_on_state(
     quote: str | None,
     anchor: tuple[bytes, bytes] | None,
     thread: str | None,
+    suggestion: str | None = None,
 ) -> tuple[Entry, bytes]:
     """A new comment on the document ``state``: anchored by ``anchor``, or to ``quote`` in ``section`` (or
     the section's heading), or a reply in ``thread``. Pure CPU work: callers run it in a thread."""
@@ -233,7 +259,8 @@ def comment_on_state(
         start, end, found_quote = anchor_in_section(doc, section or "", quote)
         anchor = (start, end)
     return add_comment(doc, text=text, author_id=author_id, author_name=author_name, anchor=anchor,
-                       quote=found_quote, section=section or "", thread=thread)  # fmt: skip
+                       quote=found_quote, section=section or "", thread=thread,
+                       suggestion=suggestion)  # fmt: skip
 
 
 def threads_of_state(state: bytes) -> list[Entry]:

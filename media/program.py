@@ -223,9 +223,10 @@ class ProgramPlane:
 
     async def _source_changed(self, room_id: str, name: str, live: bool) -> None:
         """A room whose venues publish gets its ``program`` and ``preview`` sources (watchable at once)."""
-        if live and name.startswith("venue:"):
+        if live and name.startswith("venue:") and room_id not in self.programs:
             self.switcher(room_id)
             self.switcher(room_id, "preview")
+            await self.registry.notify(room_id, "program", True)  # media:sources lists it from now on
 
     def switcher(self, room_id: str, name: str = "program") -> Switcher:
         table = self.programs if name == "program" else self.previews

@@ -245,7 +245,7 @@ class VenueController:
             if room.fallback_timer is not None and state.program == venue_id:
                 room.fallback_timer.cancel()
                 room.fallback_timer = None
-            if state.lost == venue_id:
+            if state.on_air in (OnAir.FALLBACK, OnAir.SLATE):
                 await self._alert(room_id, "signal_back", venue_id)
             elif state.program == venue_id and room_id in self._owned:
                 self._spawn(self._cut(room_id, venue_id, state.epoch, None))  # publisher came back

@@ -107,6 +107,8 @@ def render(title: str, doc_json: Node, threads: list[dict[str, Any]] | None = No
             quote = (t.get("position") or {}).get("text") or t.get("quote") or ""
             extra = (f"〔{where}〕" if where else "") + (f"“{quote}”" if quote else "")
             extra += "（已解决）" if t.get("resolved") else ""
+            if t.get("suggestion") is not None:
+                extra += f" 建议改为“{t['suggestion']}”" + ("（已采纳）" if t.get("accepted") else "")
             p.add_run(f"{extra}：{t['text']}")
             for r in t.get("replies") or []:
                 q = doc.add_paragraph(style="List Bullet 2")

@@ -67,6 +67,10 @@ def render(title: str, doc: Node, threads: list[dict[str, Any]] | None = None) -
                 head += f" <q>{escape(quote)}</q>"
             if t.get("resolved"):
                 head += "（已解决）"
+            if t.get("suggestion") is not None:
+                head += f" 建议改为<ins>{escape(str(t['suggestion']))}</ins>" + (
+                    "（已采纳）" if t.get("accepted") else ""
+                )
             replies = "".join(
                 f"<li><strong>{escape(r['author']['name'])}</strong>：{escape(r['text'])}</li>"
                 for r in t.get("replies") or []

@@ -93,6 +93,10 @@ def render(title: str, doc: Node, threads: list[dict[str, Any]] | None = None) -
                 head += f" 〔{_escape(where)}〕"
             if quote:
                 head += f" “{_escape(quote)}”"
+            if t.get("suggestion") is not None:
+                head += f" 建议改为“{_escape(str(t['suggestion']))}”" + (
+                    "（已采纳）" if t.get("accepted") else ""
+                )
             lines.append(f"{head}：{_escape(t['text'])}")
             for r in t.get("replies") or []:
                 lines.append(f"  - **{_escape(r['author']['name'])}**：{_escape(r['text'])}")

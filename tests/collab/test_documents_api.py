@@ -33,7 +33,7 @@ class People:
 
 
 async def people(api: Api, server: RunningServer) -> People:
-    host, editor, expert, observer, outsider = [await api.register() for _ in range(5)]
+    host, editor, expert, observer, outsider = await asyncio.gather(*(api.register() for _ in range(5)))
     db = server.ctx.db
     room_id = await make_room(db, host["user"]["id"])
     await add_member(db, room_id, editor["user"]["id"], Role.EDITOR)
@@ -203,6 +203,26 @@ async def test_comments_by_expert_reach_clients_and_export(api: Api, server: Run
             0
         ] == 404
 
+        # an expert's suggestion: only an editor may accept it, and every client sees the new text
+        status, sug = await api.call("POST", base + "/comments", token=p.expert,
+                                     json={"text": "换个说法", "section": "教学重难点", "quote": "体会",
+                                           "suggestion": "感悟"})  # fmt: skip
+        assert status == 201 and sug["comment"]["suggestion"] == "感悟"
+        sid = sug["comment"]["id"]
+        assert (await api.call("PATCH", f"{base}/comments/{sid}", token=p.expert, json={"accept": True}))[
+            0
+        ] == 403
+        status, after = await api.call(
+            "PATCH", f"{base}/comments/{sid}", token=p.editor, json={"accept": True}
+        )
+        assert status == 200 and {t["id"]: t for t in after["comments"]}[sid]["accepted"] is True
+        await js.call("wait_plain", client=watcher, contains="教学重点：感悟秋天的美好")
+        status, again = await api.call(
+            "PATCH", f"{base}/comments/{sid}", token=p.editor, json={"accept": True}
+        )
+        assert (status, again["error"]["code"]) == (409, "suggestion_accepted")
+        assert (await api.call("PATCH", f"{base}/comments/{sid}", token=p.editor, json={}))[0] == 422
+
         # evaluation's helper: a comment on a section heading
         feedback = await add_section_comment(
             server.app[LIVE_DOCS], doc["id"], "教学过程", "导入用时过长", "观课记录", 1
@@ -230,7 +250,7 @@ async def test_comments_by_expert_reach_clients_and_export(api: Api, server: Run
     )
     status, data = await api.call("GET", f"{base}/export?format=docx&comments=1", token=p.observer)
     parsed = docx.Document(io.BytesIO(data))
-    assert any(par.text == "教学重点：体会秋天的金色美好" for par in parsed.paragraphs)
+    assert any(par.text == "教学重点：感悟秋天的金色美好" for par in parsed.paragraphs)
     assert any("重点要可检测" in par.text for par in parsed.paragraphs)
     assert (await api.call("GET", f"{base}/export?format=pdf", token=p.observer))[0] == 400
     assert (await api.call("GET", f"{base}/export?format=md", token=p.outsider))[0] == 403

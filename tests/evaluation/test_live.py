@@ -136,11 +136,23 @@ async def test_live_segment(api: Api, server: RunningServer) -> None:
         pushed = await host_sock.wait_for("eval:aggregate", lambda d: d["aggregate"]["count"] == 3)
         assert "eval:aggregate" not in o1.events  # observers are not moderators
 
+        status, _ = await api.call(
+            "POST", f"/api/rooms/{les.room_id}/segments/{SEG}/close", token=les.host.token
+        )
+        assert status == 200
+        closed = await o2.wait_for("eval:segment", lambda d: d["closed"])  # score forms lock everywhere
+        assert closed["segment_id"] == SEG and closed["evaluations"] == 3
+        await host_sock.wait_for("eval:aggregate", lambda d: d["closed"])
+        status, _ = await api.call(
+            "PATCH", f"/api/rooms/{les.room_id}/evaluation", token=les.host.token, json={"anonymous": True}
+        )
+        await host_sock.wait_for("eval:aggregate", lambda d: d["anonymous"])
+
     status, agg = await api.call(
         "GET", f"/api/rooms/{les.room_id}/segments/{SEG}/aggregate", token=les.host.token
     )
     assert status == 200, agg
-    assert pushed == agg
+    assert {**pushed, "closed": True, "anonymous": True} == agg
     check_hand_computation(agg["aggregate"], base)
 
 
@@ -296,3 +308,22 @@ async def test_scores_stay_with_their_rubric_version(api: Api, server: RunningSe
         "GET", f"/api/rooms/{les.room_id}/rubrics", token=les.observers[0].token
     )
     assert [v["version"] for v in versions] == [1, 2]
+
+
+async def test_replay_places_notes_on_the_recording_timeline(api: Api, server: RunningServer) -> None:
+    les = await lesson(server, api)
+    started = time.time() - 1000  # a recording that ran from 1000 s ago to 100 s ago
+    for i, (ago, shared) in enumerate([(1200, True), (900, True), (400, False), (300, True), (50, True)]):
+        status, _ = await api.call("POST", f"/api/rooms/{les.room_id}/notes", token=les.observers[i % 2].token,
+                                   json={"client_id": f"r{i}", "text": f"记录{i}", "at": time.time() - ago, "shared": shared})  # fmt: skip
+        assert status == 201
+    url = f"/api/rooms/{les.room_id}/replay?origin={started}&until={started + 900}"
+    status, body = await api.call("GET", url, token=les.observers[1].token)
+    assert status == 200
+    # observer 2 sees the shared notes inside the recording, not observer 1's draft (note 2)
+    assert [p["note"]["text"] for p in body["notes"]] == ["记录1", "记录3"]
+    assert [round(p["offset"]) for p in body["notes"]] == [100, 700]
+    status, own = await api.call("GET", url, token=les.observers[0].token)
+    assert [p["note"]["text"] for p in own["notes"]] == ["记录1", "记录2", "记录3"]
+    status, err = await api.call("GET", f"/api/rooms/{les.room_id}/replay", token=les.observers[0].token)
+    assert status == 422 and err["error"]["code"] == "bad_query"

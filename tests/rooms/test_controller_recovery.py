@@ -1,0 +1,128 @@
+"""Controller state survives a SIGKILL; with Redis, commands at any process drive the one feed owner."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from media import aiortc_hooks
+from tests.rooms.clients import Client
+from tests.rooms.venue_support import (
+    assert_clean,
+    command,
+    person,
+    program_listed,
+    publish,
+    showcase,
+    watch_program,
+)  # fmt: skip
+from tests.support.api import Api
+from tests.support.server import ServerProcess, make_settings, running_server
+from tests.support.services import require_redis, unique_prefix
+
+
+@pytest.fixture(autouse=True)
+def loopback_ice() -> Iterator[None]:
+    aiortc_hooks.use_loopback_candidates(True)
+    yield
+    aiortc_hooks.use_loopback_candidates(False)
+
+
+async def test_sigkill_and_restart_recover_program_epoch_and_feed(tmp_path: Path) -> None:
+    proc = await ServerProcess(tmp_path / "var", env={"MOKE_MEDIA_ICE_LOOPBACK": "1"}).start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            api = Api(session, proc.url)
+            show = await showcase(api, proc.url, ("red", "green"))
+            await publish(show, "red")
+            await publish(show, "green")
+            moderator = await person(api, proc.url, show, "moderator")
+            r = await command(moderator, "venue:switch", show.room_id, venue_id=show.venues["green"], epoch=0)
+            assert r["ok"]
+            r = await command(moderator, "venue:cue", show.room_id, venue_id=show.venues["red"], epoch=1)
+            assert r["ok"] and r["state"]["epoch"] == 2
+            proc.kill()  # acknowledged state must survive a crash
+            for pc in show.pcs.values():
+                await pc.close()
+            show.pcs.clear()
+            proc = await proc.restart()
+            api = Api(session, proc.url)
+            status, program = await api.call(
+                "GET", f"/api/rooms/{show.room_id}/program", token=show.host["token"]
+            )
+            assert status == 200
+            assert (program["program"], program["preview"], program["epoch"]) == (
+                show.venues["green"], show.venues["red"], 2)  # fmt: skip
+            # the venues reconnect; the restarted server puts the stored program back on air by itself
+            show.host_client = await Client(proc.url, show.host["token"]).connect()
+            await show.host_client.join(show.room_id)
+            await publish(show, "red")
+            await publish(show, "green")
+            viewer = await person(api, proc.url, show, "observer")
+            await program_listed(viewer, show.room_id)
+            observer = await watch_program(viewer, show.room_id)
+            try:
+                await observer.wait_colour("green", timeout=15)
+                moderator = await person(api, proc.url, show, "moderator")
+                r = await command(moderator, "venue:take", show.room_id, epoch=1)
+                assert r["error"]["code"] == "conflict"
+                r = await command(moderator, "venue:take", show.room_id, epoch=2)
+                assert r["ok"] and r["state"]["program"] == show.venues["red"]
+                await observer.wait_colour("red", after=time.monotonic())
+                assert_clean(observer)
+            finally:
+                await observer.close()
+                for pc in show.pcs.values():
+                    await pc.close()
+    finally:
+        proc.kill()
+
+
+@pytest.mark.redis
+async def test_two_processes_on_redis_one_feed_owner_commands_anywhere(tmp_path: Path) -> None:
+    redis_url = require_redis()
+    prefix = unique_prefix()
+    base = make_settings(tmp_path / "var", media_ice_loopback=True, redis_url=redis_url, redis_prefix=prefix)
+    async with running_server(base) as a, running_server(base) as b, aiohttp.ClientSession() as session:
+        api_a, api_b = Api(session, a.url), Api(session, b.url)
+        show = await showcase(api_a, a.url, ("red", "green", "blue"))
+        for colour in show.venues:
+            await publish(show, colour)  # the venues publish to process A: A owns the feed
+        viewer = await person(api_a, a.url, show, "observer")
+        await program_listed(viewer, show.room_id)
+        observer = await watch_program(viewer, show.room_id)
+        mod_a = await person(api_a, a.url, show, "moderator")
+        mod_b = await person(api_b, b.url, show, "moderator")
+        try:
+            from rooms.program_api import CONTROLLER
+
+            owner = await b.app[CONTROLLER].store.owner(show.room_id)
+            assert owner == a.ctx.bus.node_id
+            # a command at B: applied in the shared store, cut forwarded to A over the bus
+            r = await command(mod_b, "venue:switch", show.room_id, venue_id=show.venues["green"], epoch=0)
+            assert r["ok"], r
+            await observer.wait_colour("green")
+            await mod_a.wait_for("venue:state", lambda d: d["epoch"] == 1)  # A's clients hear B's command
+            # concurrent commands at both processes: one order, one winner, the feed follows it
+            started = time.monotonic()
+            replies = await asyncio.gather(
+                command(mod_a, "venue:switch", show.room_id, venue_id=show.venues["red"], epoch=1),
+                command(mod_b, "venue:switch", show.room_id, venue_id=show.venues["blue"], epoch=1),
+            )
+            ok = [x for x in replies if x["ok"]]
+            assert len(ok) == 1 and [x["error"]["code"] for x in replies if not x["ok"]] == ["conflict"]
+            winner = show.colour_of(ok[0]["state"]["program"])
+            await observer.wait_colour(winner, after=started)
+            status, handoffs = await api_b.call("GET", f"/api/rooms/{show.room_id}/handoffs",
+                                                token=show.host["token"])  # fmt: skip
+            assert status == 200 and [h["epoch"] for h in handoffs] == [1, 2]
+            assert_clean(observer)
+        finally:
+            await observer.close()
+            for pc in show.pcs.values():
+                await pc.close()
