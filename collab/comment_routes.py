@@ -55,6 +55,10 @@ class CommentPatch(BaseModel):
         return self
 
 
+class CommentOut(BaseModel):
+    comment: dict[str, Any]
+
+
 class ThreadsOut(BaseModel):
     comments: list[dict[str, Any]]
 
@@ -68,7 +72,7 @@ async def comments_list(request: web.Request) -> web.Response:
 
 
 @routes.route("POST", "/api/docs/{doc_id}/comments", summary="Add a comment or a reply", body=CommentCreate,
-              response=ThreadsOut, status=201)  # fmt: skip
+              response=CommentOut, status=201)  # fmt: skip
 async def comments_add(request: web.Request) -> web.Response:
     access = await doc_access(request, Action.COMMENT_WRITE)
     body = await read_json(request, CommentCreate)
@@ -86,7 +90,7 @@ async def comments_add(request: web.Request) -> web.Response:
     except ValueError as exc:
         raise ValidationError(str(exc), code="bad_anchor") from None
     await live.apply_update(access.doc.id, update, origin=f"rest:comment:{access.principal.user_id}")
-    return json_response({"comment": entry}, status=201)
+    return json_response(CommentOut(comment=entry), status=201)
 
 
 @routes.route("PATCH", "/api/docs/{doc_id}/comments/{comment_id}", summary="Resolve or reopen a thread, or "

@@ -25,7 +25,7 @@ from collab.anchors import (
 )
 from collab.api import COMMENTS_FIELD, LiveDocuments
 from collab.prosemirror import doc_from_state, read_doc
-from collab.sections import is_section_heading, split_sections
+from collab.sections import inline_text, is_section_heading, split_sections
 from server.db import now
 from server.errors import NotFound, ValidationError
 
@@ -173,7 +173,7 @@ def resolve_anchor(probe: TextMap, anchor: dict[str, str] | None) -> dict[str, A
 
 def list_threads(doc: Doc, *, locate: bool = True) -> list[Entry]:
     """Threads oldest first, each ``{…root entry, replies: [...], position: {...} | None, section_now}``."""
-    raw = {k: v for k, v in comments_map(doc).items() if isinstance(v, dict)}
+    raw = {str(k): _clean(v) for k, v in comments_map(doc).items() if isinstance(v, dict)}
     probe = text_map(doc) if locate and raw else None
     headings = _heading_titles(doc)
     threads: dict[str, Entry] = {}
@@ -182,20 +182,34 @@ def list_threads(doc: Doc, *, locate: bool = True) -> list[Entry]:
             thread = dict(entry, id=key, replies=[])
             position = resolve_anchor(probe, entry.get("anchor")) if probe else None
             thread["position"] = position
-            thread["section_now"] = _section_at(headings, position) if position else entry.get("section", "")
+            thread["section_now"] = _section_at(headings, position) if position else entry["section"]
             threads[key] = thread
     for key, entry in raw.items():
         parent = threads.get(str(entry.get("thread") or ""))
         if parent is not None:
             parent["replies"].append(dict(entry, id=key))
     for thread in threads.values():
-        thread["replies"].sort(key=lambda e: float(e.get("created_at") or 0))
-    return sorted(threads.values(), key=lambda e: float(e.get("created_at") or 0))
+        thread["replies"].sort(key=lambda e: e["created_at"])
+    return sorted(threads.values(), key=lambda e: e["created_at"])
+
+
+def _clean(entry: dict[Any, Any]) -> Entry:
+    """An entry as written by any client, with the fields readers rely on in their documented types."""
+    raw_author = entry.get("author")
+    author: dict[str, Any] = raw_author if isinstance(raw_author, dict) else {}
+    created = entry.get("created_at")
+    return dict(
+        entry,
+        author={"id": author.get("id"), "name": str(author.get("name") or "")},
+        text=str(entry.get("text") or ""),
+        created_at=float(created) if isinstance(created, int | float) else 0.0,
+        quote=str(entry.get("quote") or ""),
+        section=str(entry.get("section") or ""),
+        resolved=bool(entry.get("resolved")),
+    )
 
 
 def _heading_titles(doc: Doc) -> list[tuple[int, str]]:
-    from collab.sections import inline_text
-
     content = read_doc(doc)["content"]
     return [(i, inline_text(n).strip()) for i, n in enumerate(content) if is_section_heading(n)]
 

@@ -36,7 +36,13 @@ DEFAULT_CODECS = {"video": "video/VP8", "audio": "audio/opus"}
 FORWARDABLE = {"video/vp8", "video/h264", "audio/opus"}
 
 
-def parse_offer(sdp: str, type_: str) -> RTCSessionDescription:
+class Offer(RTCSessionDescription):
+    """A validated client offer; ``kinds`` are its media sections' kinds, in order."""
+
+    kinds: list[str]
+
+
+def parse_offer(sdp: str, type_: str) -> Offer:
     """Validate a client's offer (clear error instead of an aiortc traceback)."""
     if type_ != "offer":
         raise ValidationError("type must be 'offer'", code="invalid_sdp")
@@ -46,15 +52,12 @@ def parse_offer(sdp: str, type_: str) -> RTCSessionDescription:
         parsed = aiortc_sdp.SessionDescription.parse(sdp)
     except Exception:
         raise ValidationError("sdp could not be parsed", code="invalid_sdp") from None
-    if not any(m.kind in ("audio", "video") for m in parsed.media):
+    kinds = [m.kind for m in parsed.media if m.kind in ("audio", "video")]
+    if not kinds:
         raise ValidationError("the offer has no audio or video section", code="invalid_sdp")
-    return RTCSessionDescription(sdp=sdp, type="offer")
-
-
-def offer_kinds(offer: RTCSessionDescription) -> list[str]:
-    return [
-        m.kind for m in aiortc_sdp.SessionDescription.parse(offer.sdp).media if m.kind in ("audio", "video")
-    ]
+    offer = Offer(sdp=sdp, type="offer")
+    offer.kinds = kinds
+    return offer
 
 
 class Peer:
@@ -219,8 +222,8 @@ class ViewerPeer(Peer):
         self.user_id = user_id
         self.tracks: list[ForwardTrack] = []
 
-    async def answer(self, offer: RTCSessionDescription) -> RTCSessionDescription:
-        for kind in dict.fromkeys(offer_kinds(offer)):
+    async def answer(self, offer: Offer) -> RTCSessionDescription:
+        for kind in dict.fromkeys(offer.kinds):
             enc = self.source.video if kind == "video" else self.source.audio
             track = ForwardTrack(enc.subscribe())
             transceiver = self.pc.addTransceiver(track, direction="sendonly")

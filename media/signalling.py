@@ -17,7 +17,6 @@ publisher when the server ended it: ``rtp timeout``, ``connection failed``).
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,11 +26,11 @@ from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 
-import rooms.models
 from media.registry import source_name_valid
 from media.service import MediaService
+from rooms.floor import FLOOR
 from rooms.membership import authorize
-from rooms.models import Member
+from rooms.models import Member, Venue
 from rooms.permissions import Action, Role
 from server.api import validate
 from server.context import AppContext
@@ -173,27 +172,20 @@ async def _require_seat(app: web.Application, room_id: str, user_id: int, role: 
     """Seat publishing needs a granted seat (hosts and moderators run the floor and always may)."""
     if role in (Role.HOST, Role.MODERATOR):
         return
-    floor = None
-    try:
-        key = getattr(importlib.import_module("rooms.floor"), "FLOOR", None)
-        floor = app.get(key) if key is not None else None
-    except ModuleNotFoundError:
-        pass
+    floor = app.get(FLOOR)
     if floor is None or not await floor.holds_seat(room_id, user_id):
         raise Forbidden("you need an interactive seat to publish; raise your hand", code="no_seat")
 
 
 async def _require_venue(ctx: AppContext, room_id: str, venue_id: str, user_id: int, role: Role) -> None:
     """A presenter publishes their own venue; the host may publish any venue of the room."""
-    venue_model = getattr(rooms.models, "Venue", None)
     async with ctx.db.session() as session:
-        if venue_model is not None:
-            venue = await session.get(venue_model, venue_id)
-            if venue is None or venue.room_id != room_id:
-                raise NotFound(f"venue {venue_id} not found in this room", code="venue_not_found")
-            if role == Role.PRESENTER and venue.presenter_id not in (None, user_id):
-                raise Forbidden("you are not the presenter of this venue", code="not_venue_presenter")
-        if role == Role.PRESENTER:
+        venue = await session.get(Venue, venue_id)
+        if venue is None or venue.room_id != room_id:
+            raise NotFound(f"venue {venue_id} not found in this room", code="venue_not_found")
+        if role == Role.PRESENTER and venue.presenter_id not in (None, user_id):
+            raise Forbidden("you are not the presenter of this venue", code="not_venue_presenter")
+        if role == Role.PRESENTER and venue.presenter_id is None:
             member_venue = await session.scalar(
                 select(Member.venue_id).where(Member.room_id == room_id, Member.user_id == user_id)
             )

@@ -47,11 +47,15 @@ async def store(
     kind: str = "text",
     voice_id: str | None = None,
     voice_duration: float | None = None,
+    looked_up: bool = False,
 ) -> tuple[MessageOut, bool]:
-    """Persist one message; returns it and whether it is new (False: same client_id sent before)."""
-    found = await _find(db, room_id, user_id, client_id)
-    if found is not None:
-        return found, False
+    """Persist one message; returns it and whether it is new (False: same client_id sent before).
+
+    ``looked_up``: the caller just checked :func:`existing` (the unique index still catches races)."""
+    if not looked_up:
+        found = await _find(db, room_id, user_id, client_id)
+        if found is not None:
+            return found, False
     msg = ChatMessage(
         room_id=room_id, user_id=user_id, author_name=author_name[:64], client_id=client_id, kind=kind,
         text=text, voice_id=voice_id, created_at=now(),

@@ -153,7 +153,7 @@ class RoomEvents:
             await self.check_chat_rate(principal.user_id)
             msg, new = await chat.store(
                 self.db, room_id=p.room_id, user_id=principal.user_id, author_name=principal.name,
-                client_id=p.client_id, text=p.text,
+                client_id=p.client_id, text=p.text, looked_up=True,
             )  # fmt: skip
             if new:
                 await sio.emit("chat:message", msg.model_dump(), room=room_channel(p.room_id))

@@ -79,7 +79,7 @@ async def upload_voice(request: web.Request) -> web.Response:
                               size=len(data), duration=duration, filename=filename, created_at=now()))  # fmt: skip
     msg, new = await chat.store(
         ctx.db, room_id=room_id, user_id=p.user_id, author_name=p.name, client_id=client_id, kind="voice",
-        voice_id=voice_id, voice_duration=duration,
+        voice_id=voice_id, voice_duration=duration, looked_up=True,
     )  # fmt: skip
     if new:
         await ctx.sio.emit("chat:message", msg.model_dump(), room=room_channel(room_id))

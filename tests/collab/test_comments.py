@@ -102,3 +102,22 @@ def test_update_from_python_is_a_plain_map_entry() -> None:
     stored = comments_map(doc)[entry["id"]]
     assert stored["anchor"]["start"] == base64.b64encode(start).decode()
     assert stored["quote"] == "第 1 课时"
+
+
+async def test_malformed_browser_entries_do_not_break_listing_or_export() -> None:
+    from collab.export import docx, html, markdown
+    from collab.prosemirror import read_doc
+
+    async with plan_clients() as js:
+        c = await js.open_doc()
+        await js.apply(c, initial_state("lesson_plan"))
+        await js.call("set_comment", client=c, key="bad1", value={"text": ["x"], "author": "nobody", "created_at": "x",
+                                                                   "anchor": {"start": "???", "end": 3}})  # fmt: skip
+        await js.call("set_comment", client=c, key="bad2", value={"thread": "bad1"})
+        await js.call("set_comment", client=c, key="bad3", value="not an object")
+        doc = doc_from_state(await js.state(c))
+    [thread] = list_threads(doc)
+    assert thread["id"] == "bad1" and thread["position"] is None and thread["author"]["name"] == ""
+    assert thread["text"] == "['x']" and len(thread["replies"]) == 1
+    for render in (markdown.render, html.render, docx.render):
+        assert render("计划", read_doc(doc), [thread])

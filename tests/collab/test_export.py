@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
 
 import docx
+import pytest
 
 from collab.export import docx as docx_export
 from collab.export import html, markdown
@@ -80,3 +84,19 @@ def test_docx_parses_back_with_headings_lists_table_and_bold() -> None:
     assert any("目标可以再聚焦" in t for _, t in paragraphs)
     fonts = parsed.styles["Normal"].element.rPr.rFonts
     assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "SimSun"
+
+
+def test_docx_opens_in_libreoffice(tmp_path: Path) -> None:
+    """LibreOffice (when installed) reads the file: text, numbering and bullets come out in Chinese."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    (tmp_path / "plan.docx").write_bytes(docx_export.render("秋天的雨 教学设计", _plan(), THREADS))
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
+                    "--convert-to", "txt:Text", "--outdir", str(tmp_path), str(tmp_path / "plan.docx")],
+                   check=True, capture_output=True, timeout=120)  # fmt: skip
+    out = (tmp_path / "plan.txt").read_text(encoding="utf-8-sig")
+    assert out.startswith("秋天的雨 教学设计\n课题\n《秋天的雨》（第二课时）\n")
+    assert (
+        "1. 知识与技能：" in out and "• 教师：" in out and "一、情境导入" in out and "目标可以再聚焦" in out
+    )

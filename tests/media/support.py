@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
 
+from rooms.models import Venue
 from rooms.permissions import Role
 from tests.media.clients import CounterTrack, ToneTrack, Viewer, publisher_offer
 from tests.support.api import Api, add_member, make_room
@@ -48,6 +50,16 @@ async def room_with_host(server: RunningServer, api: Api) -> tuple[str, Person]:
     host = Person(reg["user"]["id"], reg["token"], client)
     await client.connect(server.url, auth={"token": reg["token"]}, transports=["websocket"])
     return room_id, host
+
+
+async def make_venue(
+    server: RunningServer, room_id: str, presenter_id: int | None, name: str = "三小"
+) -> str:
+    """Insert a venue row (the rooms REST API owns venues; media only reads them)."""
+    venue_id = uuid.uuid4().hex[:12]
+    async with server.ctx.db.transaction() as session:
+        session.add(Venue(id=venue_id, room_id=room_id, name=name, presenter_id=presenter_id, position=0))
+    return venue_id
 
 
 @dataclass

@@ -6,10 +6,9 @@ import asyncio
 import time
 from unittest import mock
 
-from aiortc import RTCSessionDescription
 from aiortc.codecs import vpx
 
-from media.peers import PublisherPeer, ViewerPeer
+from media.peers import PublisherPeer, ViewerPeer, parse_offer
 from media.registry import SourceRegistry
 from tests.media.clients import CounterTrack, ToneTrack, Viewer, dominant_frequency, no_ice, publisher_offer
 
@@ -29,7 +28,7 @@ async def watch(source, **kw):  # type: ignore[no-untyped-def]
     viewer = Viewer(**kw)
     peer = ViewerPeer(source, no_ice(), None, user_id=2)
     offer = await viewer.offer()
-    answer = await peer.answer(RTCSessionDescription(**offer))
+    answer = await peer.answer(parse_offer(offer["sdp"], offer["type"]))
     await viewer.accept({"sdp": answer.sdp, "type": answer.type})
     return viewer, peer
 

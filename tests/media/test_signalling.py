@@ -9,9 +9,10 @@ import aiohttp
 import pytest
 
 from media.registry import SOURCES
+from rooms.floor import FLOOR
 from rooms.permissions import Role
 from server.config import Settings
-from tests.media.support import person, publish, room_with_host, wait_for, watch
+from tests.media.support import make_venue, person, publish, room_with_host, wait_for, watch
 from tests.support.api import Api
 from tests.support.server import RunningServer, make_settings, running_server
 
@@ -42,15 +43,23 @@ async def test_only_permitted_roles_publish_and_bad_input_is_refused(server: Run
     stranger = await person(server, api, None, None)
     base = {"room_id": room_id, "sdp": OFFER_STUB, "type": "offer"}
 
-    reply = await observer.call("media:publish", {**base, "venue_id": "v1"})
+    presenter = await person(server, api, room_id, Role.PRESENTER)
+    venue = await make_venue(server, room_id, presenter.user_id)
+    other_venue = await make_venue(server, room_id, host.user_id, name="一小")
+
+    reply = await observer.call("media:publish", {**base, "venue_id": venue})
     assert reply["error"]["code"] == "forbidden" and reply["error"]["event"] == "media:publish"
+    reply = await presenter.call("media:publish", {**base, "venue_id": other_venue})
+    assert reply["error"]["code"] == "not_venue_presenter"
+    reply = await host.call("media:publish", {**base, "venue_id": "nosuchvenue"})
+    assert reply["error"]["code"] == "venue_not_found"
     reply = await observer.call("media:publish", {**base, "seat": True})
     assert reply["error"]["code"] == "no_seat"  # a participant may publish a seat only once granted one
     reply = await stranger.call("media:watch", {**base, "source": "venue:v1"})
     assert reply["error"]["code"] == "not_member"
-    reply = await host.call("media:publish", {**base, "venue_id": "v1", "seat": True})
+    reply = await host.call("media:publish", {**base, "venue_id": venue, "seat": True})
     assert reply["error"]["code"] == "validation"
-    reply = await host.call("media:publish", {**base, "venue_id": "v1"})
+    reply = await host.call("media:publish", {**base, "venue_id": venue})
     assert reply["error"]["code"] == "invalid_sdp"  # no media sections
     reply = await observer.call("media:watch", {**base, "source": "venue:nobody"})
     assert reply["error"]["code"] == "source_not_found"
@@ -60,7 +69,7 @@ async def test_only_permitted_roles_publish_and_bad_input_is_refused(server: Run
     assert reply["error"]["code"] == "forbidden"  # the multiview is for moderators
     reply = await observer.call("media:unwatch", {"subscription_id": "nope"})
     assert reply["error"]["code"] == "subscription_not_found"
-    for p in (host, observer, stranger):
+    for p in (host, observer, stranger, presenter):
         await p.sio.disconnect()
 
 
@@ -69,12 +78,18 @@ async def test_watch_status_metrics_publisher_loss_and_republish(server: Running
     presenter = await person(server, api, room_id, Role.PRESENTER)
     observers = [await person(server, api, room_id, Role.OBSERVER) for _ in range(2)]
 
-    pub = await publish(presenter, room_id, venue_id="v1")
-    assert pub.reply["source"] == "venue:v1" and pub.reply["publication_id"]
-    await wait_for(lambda: server.app[SOURCES].live_names(room_id) == ["venue:v1"])
-    assert (await observers[0].call("media:sources", {"room_id": room_id}))["sources"] == ["venue:v1"]
+    v1 = await make_venue(server, room_id, presenter.user_id)
+    source = f"venue:{v1}"
+    for o in observers:
+        assert (await o.call("room:join", {"room_id": room_id}))["ok"]
+    pub = await publish(presenter, room_id, venue_id=v1)
+    assert pub.reply["source"] == source and pub.reply["publication_id"]
+    await wait_for(lambda: server.app[SOURCES].live_names(room_id) == [source])
+    assert (await observers[0].call("media:sources", {"room_id": room_id}))["sources"] == [source]
+    announced = ("media:sources", {"room_id": room_id, "sources": [source]})
+    await wait_for(lambda: all(announced in o.events for o in observers))  # pushed to room:{room_id}
 
-    viewers = [(await watch(o, room_id, "venue:v1"))[0] for o in observers]
+    viewers = [(await watch(o, room_id, source))[0] for o in observers]
     await wait_for(lambda: all(len(v.counters) >= 30 for v in viewers), timeout=15)
 
     status, body = await api.call("GET", f"/api/rooms/{room_id}/media", token=host.token)
@@ -83,9 +98,7 @@ async def test_watch_status_metrics_publisher_loss_and_republish(server: Running
     assert body["bytes_in"] > 0 and body["bytes_out"] > 0 and body["keyframe_requests"] >= 1
     [src] = body["sources"]
     assert (
-        src["source"] == "venue:v1"
-        and src["video_codec"] == "video/VP8"
-        and src["audio_codec"] == "audio/opus"
+        src["source"] == source and src["video_codec"] == "video/VP8" and src["audio_codec"] == "audio/opus"
     )
     status, _ = await api.call("GET", f"/api/rooms/{room_id}/media", token=observers[0].token)
     assert status == 403
@@ -98,13 +111,13 @@ async def test_watch_status_metrics_publisher_loss_and_republish(server: Running
     # the publisher's camera stops sending: RTP timeout ends the publication, viewers are told
     for t in pub.pc.getTransceivers():
         t.sender.replaceTrack(None)
-    await wait_for(lambda: all(("media:ended", {"room_id": room_id, "source": "venue:v1", "reason": "rtp timeout"})
+    await wait_for(lambda: all(("media:ended", {"room_id": room_id, "source": source, "reason": "rtp timeout"})
                                in o.events for o in observers), timeout=10)  # fmt: skip
     await pub.pc.close()
 
     # the presenter publishes again: the same viewer connections continue, no renegotiation
     seen = [len(v.counters) for v in viewers]
-    pub2 = await publish(presenter, room_id, venue_id="v1")
+    pub2 = await publish(presenter, room_id, venue_id=v1)
     await wait_for(
         lambda: all(len(v.counters) >= n + 30 for v, n in zip(viewers, seen, strict=True)), timeout=15
     )
@@ -124,8 +137,10 @@ async def test_watch_status_metrics_publisher_loss_and_republish(server: Running
 
 async def test_discussion_seat_holders_see_and_hear_each_other(server: RunningServer, api: Api) -> None:
     room_id, host = await room_with_host(server, api)
-    mods = [await person(server, api, room_id, Role.MODERATOR) for _ in range(2)]
-    people = [host, *mods]
+    moderator = await person(server, api, room_id, Role.MODERATOR)
+    teacher = await person(server, api, room_id, Role.OBSERVER)
+    await server.app[FLOOR].grant(room_id, teacher.user_id)  # the floor service of the rooms package
+    people = [host, moderator, teacher]
     pubs = [await publish(p, room_id, seat=True) for p in people]
     names = [f"seat:{p.user_id}" for p in people]
     assert [pub.reply["source"] for pub in pubs] == names
@@ -151,9 +166,10 @@ async def test_shutdown_closes_every_peer_connection(tmp_path: Path) -> None:
     async with running_server(settings) as server, aiohttp.ClientSession() as session:
         api = Api(session, server.url)
         room_id, host = await room_with_host(server, api)
-        pub = await publish(host, room_id, venue_id="v1")
+        venue = await make_venue(server, room_id, host.user_id)
+        pub = await publish(host, room_id, venue_id=venue)
         observer = await person(server, api, room_id, Role.OBSERVER)
-        viewer, _ = await watch(observer, room_id, "venue:v1")
+        viewer, _ = await watch(observer, room_id, f"venue:{venue}")
         await wait_for(lambda: len(viewer.counters) > 5)
         from media.service import MEDIA
 
