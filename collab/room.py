@@ -46,6 +46,7 @@ class Peer(Protocol):
 
     read_only: bool
     closed: bool
+    failed: bool  # closed by the server for bad input: its queued updates are dropped
     label: str
 
     def send(self, frame: bytes) -> None: ...
@@ -170,7 +171,7 @@ class DocRoom:
                 self._reject(batch, self.broken)
                 return
             for item in batch:
-                if item.origin is not None and item.origin.closed:
+                if item.origin is not None and item.origin.failed:
                     continue
                 error = self._apply(item.update)
                 if error is not None:

@@ -63,6 +63,7 @@ class Connection:
         self.transport = request.transport
         self.read_only = read_only
         self.closed = False
+        self.failed = False
         self.label = f"user={principal.user_id}"
         self.doc_id = doc_id
         self._close_task: asyncio.Task[bool] | None = None
@@ -78,7 +79,7 @@ class Connection:
     def fail(self, exc: MokeError) -> None:
         if self.closed:
             return
-        self.closed = True
+        self.closed = self.failed = True
         code, reason = ws_close(exc)
         log.warning(
             "closing collab connection doc=%s %s code=%d: %s", self.doc_id, self.label, code, exc.message

@@ -124,7 +124,7 @@ def test_ws_binary_frame_header(size: int) -> None:
         assert frame[1] == 127 and int.from_bytes(frame[2:10], "big") == size
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.binary(max_size=64))
 def test_fuzz_decoder_raises_only_value_error(data: bytes) -> None:
     try:
@@ -135,7 +135,7 @@ def test_fuzz_decoder_raises_only_value_error(data: bytes) -> None:
     assert decode_frame(encode_frame(messages)) == messages
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.sampled_from([b"\x00", b"\x01", b"\x02", b"\x03", b"\x80", b"\xff", b"\x05"]), max_size=30)
 )
