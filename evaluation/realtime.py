@@ -7,7 +7,8 @@ and flood control; membership is checked against the database, so joining first 
   ``note:share {room_id, note_id}`` → ``{ok, note}``.
 Server → client:
   ``note:shared {room_id, note}`` to ``room:{room_id}`` when a note becomes visible or a shared one changes;
-  ``eval:aggregate {room_id, segment_id, ...}`` to ``room:{room_id}:mod`` on every change of a segment.
+  ``eval:aggregate {room_id, segment_id, ...}`` to ``room:{room_id}:mod`` on every change of a segment;
+  ``eval:segment {room_id, segment_id, closed, closed_at, evaluations}`` to ``room:{room_id}`` on close/reopen.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 import socketio
 from pydantic import BaseModel, Field
 
-from evaluation import notes, summary
+from evaluation import notes, scores, summary
 from rooms.events import FloodGuard, Reply, on
 from rooms.membership import authorize
 from rooms.permissions import Action
@@ -50,6 +51,17 @@ async def push_aggregate(ctx: AppContext, room_id: str, segment_id: str | None) 
         return
     data = await summary.load(ctx, room_id, segment_id)
     await ctx.sio.emit("eval:aggregate", data.summary.model_dump(mode="json"), room=mod_channel(room_id))
+
+
+async def push_all(ctx: AppContext, room_id: str) -> None:
+    """After a room-wide change (rubric version, anonymous mode): every segment's aggregation."""
+    for segment in await scores.segments(ctx, room_id):
+        await push_aggregate(ctx, room_id, segment.segment_id)
+
+
+async def push_segment(ctx: AppContext, room_id: str, segment: dict[str, object]) -> None:
+    """Tell the whole room that a segment's evaluation closed or reopened (forms lock or unlock)."""
+    await ctx.sio.emit("eval:segment", {"room_id": room_id, **segment}, room=room_channel(room_id))
 
 
 class ShareIn(BaseModel):

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from evaluation import notes, rubrics, scores, summary
-from evaluation.realtime import broadcast_note, push_aggregate
+from evaluation.realtime import broadcast_note, push_aggregate, push_all, push_segment
 from evaluation.rubrics import Rubric, RubricBody, Template
 from rooms.membership import authorize
 from rooms.permissions import Action, Role
@@ -157,7 +157,9 @@ async def get_state(request: web.Request) -> web.Response:
 async def patch_state(request: web.Request) -> web.Response:
     await allow(request, Action.RUBRIC_MANAGE)
     body = await read_json(request, SettingsPatch)
-    await scores.set_anonymous(ctx_of(request), request.match_info["room_id"], body.anonymous)
+    ctx = ctx_of(request)
+    await scores.set_anonymous(ctx, request.match_info["room_id"], body.anonymous)
+    await push_all(ctx, request.match_info["room_id"])
     return json_response(await _state(request))
 
 
@@ -297,6 +299,7 @@ async def _set_closed(request: web.Request, closed: bool) -> web.Response:
     ctx = ctx_of(request)
     room_id, segment_id = request.match_info["room_id"], segment_of(request)
     out = await scores.set_closed(ctx, room_id, segment_id, user_id, closed)
+    await push_segment(ctx, room_id, out.model_dump(mode="json"))
     await push_aggregate(ctx, room_id, segment_id)
     return json_response(out)
 

@@ -36,6 +36,7 @@ class PresenceService:
         self.node_id = node_id
         self.ttl = ttl
         self.local: dict[str, set[str]] = {}  # room_id -> sids of this process
+        self._mine: dict[tuple[str, str], Entry] = {}  # (room_id, sid) -> last entry this process wrote
         self._dirty: set[str] = set()
         self._flush: asyncio.Task[None] | None = None
         self._loop: asyncio.Task[None] | None = None
@@ -63,6 +64,7 @@ class PresenceService:
     # ---- entries ---------------------------------------------------------------------------------
     async def put(self, room_id: str, sid: str, entry: Entry) -> None:
         self.local.setdefault(room_id, set()).add(sid)
+        self._mine[(room_id, sid)] = entry
         await self.shared.presence_put(room_id, sid, self.node_id, entry)
         self.mark_dirty(room_id)
 
@@ -70,6 +72,7 @@ class PresenceService:
         return (await self.shared.presence(room_id)).get(sid)
 
     async def remove(self, room_id: str, sid: str) -> Entry | None:
+        self._mine.pop((room_id, sid), None)
         sids = self.local.get(room_id)
         if sids is not None:
             sids.discard(sid)
@@ -140,12 +143,25 @@ class PresenceService:
             for listener in self._gone:
                 await listener(room_id, gone)
 
+    async def _revive(self) -> None:
+        """Our heartbeat had expired (the loop stalled longer than the TTL), so other processes may have
+        swept our live connections as ghosts: put them back, muted (a seat may have gone meanwhile)."""
+        log.warning(
+            "presence heartbeat had expired node=%s; restoring %d entries", self.node_id, len(self._mine)
+        )
+        for (room_id, sid), entry in list(self._mine.items()):
+            await self.shared.presence_put(
+                room_id, sid, self.node_id, {**entry, "mic": False, "camera": False}
+            )
+            self.mark_dirty(room_id)
+
     async def _heartbeat_loop(self) -> None:
         interval = max(self.ttl / 3, 0.05)
         while True:
             await asyncio.sleep(interval)
             try:
-                await self.shared.heartbeat(self.node_id, self.ttl)
+                if not await self.shared.heartbeat(self.node_id, self.ttl) and self._mine:
+                    await self._revive()
                 removed = await self.shared.sweep()
                 for room_id, entries in removed.items():
                     log.info("presence swept room=%s ghosts=%d", room_id, len(entries))

@@ -136,11 +136,23 @@ async def test_live_segment(api: Api, server: RunningServer) -> None:
         pushed = await host_sock.wait_for("eval:aggregate", lambda d: d["aggregate"]["count"] == 3)
         assert "eval:aggregate" not in o1.events  # observers are not moderators
 
+        status, _ = await api.call(
+            "POST", f"/api/rooms/{les.room_id}/segments/{SEG}/close", token=les.host.token
+        )
+        assert status == 200
+        closed = await o2.wait_for("eval:segment", lambda d: d["closed"])  # score forms lock everywhere
+        assert closed["segment_id"] == SEG and closed["evaluations"] == 3
+        await host_sock.wait_for("eval:aggregate", lambda d: d["closed"])
+        status, _ = await api.call(
+            "PATCH", f"/api/rooms/{les.room_id}/evaluation", token=les.host.token, json={"anonymous": True}
+        )
+        await host_sock.wait_for("eval:aggregate", lambda d: d["anonymous"])
+
     status, agg = await api.call(
         "GET", f"/api/rooms/{les.room_id}/segments/{SEG}/aggregate", token=les.host.token
     )
     assert status == 200, agg
-    assert pushed == agg
+    assert {**pushed, "closed": True, "anonymous": True} == agg
     check_hand_computation(agg["aggregate"], base)
 
 

@@ -79,8 +79,10 @@ async def person(api: Api, url: str, show: Showcase, role: str) -> Client:
     return client
 
 
-async def watch_program(client: Client, room_id: str, source: str = "program") -> Observer:
-    observer = Observer()
+async def watch_program(
+    client: Client, room_id: str, source: str = "program", audio: bool = True
+) -> Observer:
+    observer = Observer(audio=audio)
     offer = await observer.offer()
     reply = await client.call("media:watch", {"room_id": room_id, "source": source,
                                               "sdp": offer.sdp, "type": offer.type})  # fmt: skip

@@ -36,6 +36,8 @@ export interface ProgramState {
   agenda_index?: number | null;
   epoch: number;
   slate?: boolean | string | null;
+  on_air?: string;
+  lost?: string | null;
 }
 
 export interface Floor {
@@ -127,6 +129,13 @@ export class LiveRoom {
         if (mine(d)) this.emit('alert', d);
       }),
     );
+    // the sources live right now (later changes arrive as media:sources events)
+    call<{ sources: unknown[] }>('media:sources', { room_id: this.roomId })
+      .then((r) => {
+        this.sources = sourceIds(r.sources);
+        this.emit('sources', r);
+      })
+      .catch(() => undefined);
     return this.state;
   }
 

@@ -9,25 +9,21 @@ import { call } from '../realtime';
 import { navigate } from '../router';
 import { LiveRoom, type Person, personName, type ProgramState, userIdOf } from '../roomstate';
 import { canManage, listOf } from '../rooms';
+import { serverHas } from '../capabilities';
 import { getSession } from '../session';
 import { busy, errorBox, loading, toast, withLoading } from '../ui';
 import { videoBox } from './live';
 
 interface Handoff {
-  id?: string | number;
-  at?: number;
-  created_at?: number;
-  from_venue_id?: string | null;
-  to_venue_id?: string | null;
-  venue_id?: string | null;
-  actor_name?: string;
-  by_name?: string;
-  action?: string;
-  kind?: string;
-  reason?: string;
-  epoch?: number;
-  switched?: boolean;
-  seconds?: number;
+  id: number;
+  epoch: number;
+  kind: string;
+  actor_id: number | null;
+  from_venue: string | null;
+  to_venue: string | null; // null: the slate
+  requested_at: number;
+  switched: boolean | null;
+  switch_ms: number | null;
 }
 
 interface Recording {
@@ -59,6 +55,7 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
     return () => live.leave();
   }
   const stops: (() => void)[] = [];
+  const hasRecording = await serverHas('/api/rooms/{room_id}/recordings');
   const status = h('p', { class: 'status console-status', 'data-testid': 'console-status', 'aria-live': 'assertive' });
   const epoch = (): number => live.state.program?.epoch ?? 0;
 
@@ -87,8 +84,10 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
 
   // --- monitors --------------------------------------------------------------------------------
   const watchers = new Map<string, Watching>();
+  const starting = new Set<string>();
   async function monitor(source: string, video: HTMLVideoElement, note: HTMLElement): Promise<void> {
-    if (watchers.has(source)) return;
+    if (watchers.has(source) || starting.has(source)) return;
+    starting.add(source);
     try {
       const w = await watch(roomId, source);
       watchers.set(source, w);
@@ -96,6 +95,8 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
       note.textContent = '';
     } catch (err) {
       note.textContent = errorText(err);
+    } finally {
+      starting.delete(source);
     }
   }
   stops.push(() => watchers.forEach((w) => w.stop()));
@@ -103,6 +104,7 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
   const program = videoBox('console-program');
   const previewMon = videoBox('console-preview');
   const programLabel = h('p', { class: 'program-label', 'data-testid': 'console-program-label' });
+  const onAir = h('span', { class: 'tag', 'data-testid': 'on-air' });
   const previewLabel = h('p', { class: 'preview-label', 'data-testid': 'console-preview-label' });
   const take = h('button', { type: 'button', class: 'take', id: 'take' }, t('console.take'));
   take.onclick = () => void busy(take, () => control('venue:take', {}));
@@ -137,13 +139,14 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
   const log = h('div', { 'data-testid': 'handoffs' });
   const reloadLog = (): void => void withLoading(log, () => api('GET', `/api/rooms/${roomId}/handoffs`).then((d) => listOf<Handoff>(d, 'handoffs')), (items) =>
     items.length
-      ? h('ol', { class: 'log' }, items.slice(-30).reverse().map((x) => h('li', {},
-          h('span', { class: 'muted' }, formatTime(x.at ?? x.created_at)), ' ',
-          t(`console.action_${x.action ?? x.kind ?? 'switch'}`), ' ',
-          live.venue(x.from_venue_id)?.name ?? '', x.from_venue_id !== undefined ? ' → ' : '',
-          live.venue(x.to_venue_id ?? x.venue_id)?.name ?? t('console.slate'),
-          x.actor_name || x.by_name ? ` · ${x.actor_name ?? x.by_name}` : '',
-          x.seconds !== undefined ? ` · ${x.seconds.toFixed(2)}s` : '')))
+      ? h('ol', { class: 'log' }, items.slice(-30).reverse().map((x) => h('li', { 'data-kind': x.kind },
+          h('span', { class: 'muted' }, formatTime(x.requested_at)), ' ',
+          h('strong', {}, t(`console.action_${x.kind}`)), ' ',
+          x.from_venue ? `${live.venue(x.from_venue)?.name ?? '?'} → ` : '',
+          x.to_venue ? (live.venue(x.to_venue)?.name ?? '?') : t('console.slate'),
+          ` · ${x.actor_id === null ? t('console.by_system') : who(x.actor_id)}`,
+          x.switched === false ? h('span', { class: 'error-text' }, ` · ${t('console.not_switched')}`) : null,
+          x.switch_ms !== null ? h('span', { class: 'muted' }, ` · ${Math.round(x.switch_ms)} ms`) : null)))
       : h('p', { class: 'muted' }, t('console.no_handoffs')));
 
   // --- seat queue ------------------------------------------------------------------------------
@@ -190,7 +193,7 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
     const running = recBtn.dataset.recording;
     if (running) await api('POST', `/api/recordings/${running}/stop`);
     else await api('POST', `/api/rooms/${roomId}/recordings`, { source: 'program' });
-    reloadRecs();
+    if (hasRecording) reloadRecs();
   }, status);
 
   // --- drawing ---------------------------------------------------------------------------------
@@ -210,6 +213,10 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
       tile.el.classList.toggle('on-preview', id === p?.preview);
       if (isLive) void monitor(`venue:${id}`, tile.video, tile.note);
     }
+    if (live.sources.includes('program')) void monitor('program', program.video, program.note);
+    if (live.sources.includes('preview')) void monitor('preview', previewMon.video, previewMon.note);
+    onAir.textContent = p ? t(`console.on_air_${p.on_air ?? 'idle'}`) : '';
+    onAir.dataset.state = p?.on_air ?? 'idle';
     const idx = p?.agenda_index ?? -1;
     runSheet.replaceChildren(...live.state.agenda.map((s, i) => h('li', { class: i === idx ? 'current' : i < idx ? 'done' : '', 'aria-current': i === idx ? 'step' : undefined },
       h('strong', {}, s.title), ' ', h('span', { class: 'muted' }, live.venue(s.venue_id)?.name ?? ''),
@@ -244,20 +251,18 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
       h('section', { class: 'monitors' },
         h('div', { class: 'monitor preview' }, h('h2', {}, t('console.preview')), previewMon.wrap, previewLabel),
         h('div', { class: 'take-col' }, take),
-        h('div', { class: 'monitor program' }, h('h2', {}, t('console.program')), program.wrap, programLabel)),
+        h('div', { class: 'monitor program' }, h('h2', {}, t('console.program'), ' ', onAir), program.wrap, programLabel)),
       h('section', { class: 'card' }, h('h2', {}, t('console.multiview')), st.venues.length ? tiles : h('p', { class: 'muted' }, t('venue.none'))),
       h('div', { class: 'columns three' },
         h('section', { class: 'card' }, h('h2', {}, t('agenda.title')), runSheet, h('div', { class: 'row' }, next),
           h('label', { class: 'field' }, h('span', {}, t('console.fallback')), fallback)),
         h('section', { class: 'card' }, h('h2', {}, t('floor.title')), seats),
-        h('section', { class: 'card' }, h('h2', {}, t('rec.title')), recBtn, recs, h('h2', {}, t('console.handoffs')), log))),
+        h('section', { class: 'card' }, hasRecording && [h('h2', {}, t('rec.title')), recBtn, recs], h('h2', {}, t('console.handoffs')), log))),
   );
   drawAll();
   drawSeats();
   reloadLog();
-  reloadRecs();
-  void monitor('program', program.video, program.note);
-  void monitor('preview', previewMon.video, previewMon.note);
+  if (hasRecording) reloadRecs();
   return () => {
     stops.forEach((s) => s());
     live.leave();

@@ -82,10 +82,16 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   };
   live.on('program', drawLabel);
   live.on('sources', () => {
-    if (!watching) void startWatch();
+    if (!watching && live.sources.includes(sourceSel.value)) void startWatch();
+  });
+  live.on('ended', (d) => {
+    if ((d as { source: string }).source !== sourceSel.value) return;
+    watching?.stop();
+    watching = null;
+    main.note.textContent = t('live.no_video');
   });
   drawLabel();
-  void startWatch();
+  main.note.textContent = t('live.waiting');
   stops.push(() => watching?.stop());
 
   // --- presence --------------------------------------------------------------------------------
@@ -97,8 +103,8 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
       p.role && h('span', { class: 'tag muted' }, roleName(p.role)),
       p.venue_id && h('span', { class: 'muted' }, ` @${live.venue(p.venue_id)?.name ?? ''}`),
       p.school && h('span', { class: 'muted' }, ` ${p.school}`),
-      p.mic ? h('span', { title: t('live.mic_on') }, ' 🎤') : null,
-      p.camera ? h('span', { title: t('live.camera_on') }, ' 📷') : null)));
+      p.mic ? h('span', { class: 'tag' }, t('live.mic_on')) : null,
+      p.camera ? h('span', { class: 'tag' }, t('live.camera_on')) : null)));
   };
   live.on('presence', drawPresence);
   drawPresence();

@@ -1,0 +1,106 @@
+"""Live video in Chromium: two venue pages publish the fake camera, an observer watches the program, and
+the moderator's console hands the main venue from one venue to the other — the observer's label and
+picture follow without a reload. The venues' cameras differ in shape (16:9 and 4:3, like two real
+cameras), so the observer's picture can be told apart by its aspect ratio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.web.conftest import Browser, Rest
+
+# A camera of a given shape for this page (the fake device draws whatever size is asked for).
+CAMERA = """
+const orig = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+navigator.mediaDevices.getUserMedia = (c) => orig(c && c.video ? {...c, video: {width: %d, height: %d}} : c);
+"""
+
+
+def _presenter(rest: Rest, host: dict[str, Any], room_id: str, name: str) -> dict[str, Any]:
+    user = rest.register(name)
+    code = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": "presenter"}, host["token"])["code"]
+    rest.ok("POST", "/api/invites/redeem", {"code": code}, user["token"])
+    return user
+
+
+def _playing(page: Any, testid: str) -> dict[str, float]:
+    """Wait until the <video> has a picture and its time advances; return its size."""
+    video = page.get_by_test_id(testid)
+    page.wait_for_function(
+        "el => el.videoWidth > 0 && el.currentTime > 0.2", arg=video.element_handle(), timeout=30_000
+    )
+    t0 = video.evaluate("el => el.currentTime")
+    page.wait_for_function("([el, t]) => el.currentTime > t + 0.5", arg=[video.element_handle(), t0])
+    box = video.bounding_box()
+    assert box is not None and box["width"] > 0 and box["height"] > 0
+    return dict(video.evaluate("el => ({w: el.videoWidth, h: el.videoHeight, t: el.currentTime})"))
+
+
+def _aspect_becomes(page: Any, testid: str, lo: float, hi: float) -> None:
+    page.wait_for_function(
+        f"el => el.videoHeight > 0 && el.videoWidth / el.videoHeight > {lo} && el.videoWidth / el.videoHeight < {hi}",
+        arg=page.get_by_test_id(testid).element_handle(),
+        timeout=30_000,
+    )
+
+
+def test_venues_publish_observer_watches_moderator_hands_off(web: Browser, rest: Rest) -> None:
+    rest.require(
+        "/api/rooms/{room_id}/program", "/api/rooms/{room_id}/handoffs", "/api/rooms/{room_id}/media"
+    )
+    host = rest.register("赵导播", "教育中心")
+    room_id = rest.ok("POST", "/api/rooms", {"title": "网络展示交流", "kind": "showcase"}, host["token"])[
+        "id"
+    ]
+    p3 = _presenter(rest, host, room_id, "三小执教")
+    p1 = _presenter(rest, host, room_id, "一小执教")
+    v3 = rest.ok("POST", f"/api/rooms/{room_id}/venues", {"name": "三小", "presenter_id": p3["user"]["id"]},
+                 host["token"])["id"]  # fmt: skip
+    v1 = rest.ok("POST", f"/api/rooms/{room_id}/venues", {"name": "一小", "presenter_id": p1["user"]["id"]},
+                 host["token"])["id"]  # fmt: skip
+    code = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": "observer"}, host["token"])["code"]
+    observer = rest.ok(
+        "POST", "/api/auth/guest", {"code": code, "display_name": "观课老师", "school": "二小"}
+    )
+    live = f"{web.base}/rooms/{room_id}/live"
+
+    for user, venue_id, (w, h), label in ((p3, v3, (640, 360), "venue-3"), (p1, v1, (320, 240), "venue-1")):
+        page = web.page(user, label=label)
+        page.context.add_init_script(CAMERA % (w, h))
+        page.goto(live)
+        page.locator("#venue-select").select_option(venue_id)
+        page.locator("#publish-venue").click()
+        expect(page.get_by_test_id("publish-status")).to_have_attribute("data-state", "live")
+
+    mod = web.page(host, label="moderator")
+    mod.goto(f"{web.base}/rooms/{room_id}/console")
+    for venue_id in (v3, v1):
+        expect(mod.locator(f'[data-venue-id="{venue_id}"] .badge')).to_have_text("在线")
+    mod.get_by_role("button", name="直接切换到 三小").click()
+    expect(mod.get_by_test_id("console-program-label")).to_have_text("主会场：三小")
+
+    obs = web.page(observer, label="observer")
+    obs.goto(live)
+    expect(obs.get_by_test_id("program-label")).to_have_text("主会场：三小")
+    before = _playing(obs, "program-video")
+    _aspect_becomes(obs, "program-video", 1.6, 1.9)  # 三小's 16:9 camera
+    web.shot(obs, "live-observer-sanxiao-zh")
+
+    # cue 一小 on preview, take it: the observer's label and picture change, the video keeps playing
+    mod.get_by_role("button", name="预选 一小").click()
+    expect(mod.get_by_test_id("console-preview-label")).to_have_text("预监：一小")
+    mod.get_by_role("button", name="切换 ▶").click()
+    expect(obs.get_by_test_id("program-label")).to_have_text("主会场：一小")
+    _aspect_becomes(obs, "program-video", 1.2, 1.45)  # 一小's 4:3 camera
+    after = _playing(obs, "program-video")
+    assert after["t"] > before["t"]
+    assert obs.url == live  # no reload, no navigation
+    log = mod.get_by_test_id("handoffs").locator("li")  # newest first; a cue is not a hand-off
+    expect(log).to_have_count(2)
+    expect(log.first).to_have_attribute("data-kind", "take")
+    expect(log.first).to_contain_text("三小 → 一小")
+    expect(log.last).to_have_attribute("data-kind", "switch")
+    web.shot(obs, "live-observer-yixiao-zh")
+    web.shot(mod, "console-zh")
