@@ -22,6 +22,7 @@ import multiprocessing as mp
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -206,7 +207,10 @@ async def deployment(
                 )
             finally:
                 for s in servers:
-                    s.terminate()
+                    try:
+                        s.terminate(30)
+                    except subprocess.TimeoutExpired:
+                        s.kill()
     return results
 
 

@@ -1,8 +1,8 @@
 """Yjs relative positions for text in the lesson plan's ``XmlText`` nodes, made and resolved on the server.
 
 A comment's range is two relative positions, encoded exactly like ``Y.encodeRelativePosition``: the start
-sticks to the first character of the range (assoc 0), the end to the last one (assoc -1), so text typed
-before or after the range never moves it and text typed inside it grows it. The browser turns them into
+sticks to the first character of the range, the end to the last one (both assoc 0, as y-prosemirror makes
+them), so text typed before or after the range never moves it and text typed inside it grows it. The browser turns them into
 ProseMirror positions with y-prosemirror's ``relativePositionToAbsolutePosition``.
 
 pycrdt has no sticky index for ``XmlText`` (only ``Text``/``Array``) and does not expose item ids, so we

@@ -25,7 +25,7 @@ routes = ApiRoutes("collab")
 
 class AnchorIn(BaseModel):
     start: str = Field(description="base64 of Y.encodeRelativePosition (first character, assoc 0)")
-    end: str = Field(description="base64 of Y.encodeRelativePosition (last character, assoc -1)")
+    end: str = Field(description="base64 of Y.encodeRelativePosition (last character, assoc 0)")
 
 
 class CommentCreate(BaseModel):

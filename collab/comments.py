@@ -87,7 +87,7 @@ def anchor_in_section(doc: Doc, section_title: str, quote: str | None) -> tuple[
 
 def _anchor(probe: TextMap, n: int, start: int, end: int) -> tuple[bytes, bytes]:
     ids = probe.ids[n]
-    return encode_relative_position(ids[start], 0), encode_relative_position(ids[end - 1], -1)
+    return encode_relative_position(ids[start], 0), encode_relative_position(ids[end - 1], 0)
 
 
 def add_comment(
@@ -151,22 +151,21 @@ def set_resolved(doc: Doc, comment_id: str, resolved: bool, author_id: int, auth
 def resolve_anchor(probe: TextMap, anchor: dict[str, str] | None) -> dict[str, Any] | None:
     """Where an anchor's range is now: text node path, character offsets and the current text.
 
-    A position with assoc >= 0 sits before its character, one with assoc < 0 after it (so an end made
-    with y-prosemirror's default assoc 0 on the character after the range works too)."""
+    ``start`` names the range's first character and ``end`` its last one (whatever their assoc)."""
     if not anchor:
         return None
     try:
-        start_item, start_assoc = decode_relative_position(unb64(anchor["start"]))
-        end_item, end_assoc = decode_relative_position(unb64(anchor["end"]))
+        start_item, _ = decode_relative_position(unb64(anchor["start"]))
+        end_item, _ = decode_relative_position(unb64(anchor["end"]))
     except (KeyError, TypeError, ValueError):
         return None
     start, end = probe.locate(start_item), probe.locate(end_item)
     if start is None or end is None:
         return None  # the anchored characters were deleted
-    n, first = start[0], start[1] + (1 if start_assoc < 0 else 0)
+    n, first = start
     text = probe.strings[n]
-    stop = end[1] + (1 if end_assoc < 0 else 0) if end[0] == n else len(text)
-    if stop < first:
+    stop = end[1] + 1 if end[0] == n else len(text)
+    if stop <= first:
         return None
     return {"path": list(probe.paths[n]), "start": first, "end": stop, "text": text[first:stop]}
 

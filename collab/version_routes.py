@@ -87,7 +87,7 @@ async def versions_restore(request: web.Request) -> web.Response:
     access = await doc_access(request, Action.VERSION_RESTORE)
     db = ctx_of(request).db
     version = await get_version(db, access.doc.id, request.match_info["version_id"])
-    async with request.app[RESTORE_LOCKS].of(access.doc.id):
+    async with request.app[RESTORE_LOCKS].hold(db, access.doc.id):
         restored = await restore_version(
             db, live_docs(request), access.doc.id, version, access.principal.user_id
         )

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 import weakref
+import zlib
+from collections.abc import AsyncIterator
 
 from aiohttp import web
-from sqlalchemy import func, select
+from pycrdt import merge_updates
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from collab.api import LiveDocuments
 from collab.models import DocVersion
 from collab.prosemirror import doc_from_state, read_state, replace_content
-from server.db import Database, now
+from collab.store import DocStore
+from server.db import Database, is_sqlite, now
 from server.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -88,8 +93,10 @@ async def get_version(db: Database, doc_id: str, version_id: str) -> DocVersion:
 
 
 class RestoreLocks:
-    """One lock per document so that two restores in this process do not both replace the same state
-    (each would delete the old children and insert its own: the document would hold both contents)."""
+    """Serialises restores of one document, so that two restores never both replace the same state (each
+    would delete the old children and insert its own: the document would hold both contents one after the
+    other). In this process an asyncio lock per document; with PostgreSQL also a session advisory lock,
+    for restores in other processes."""
 
     def __init__(self) -> None:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -100,6 +107,21 @@ class RestoreLocks:
             lock = asyncio.Lock()
             self._locks[doc_id] = lock
         return lock
+
+    @contextlib.asynccontextmanager
+    async def hold(self, db: Database, doc_id: str) -> AsyncIterator[None]:
+        async with self.of(doc_id):
+            if is_sqlite(db.url):
+                yield
+                return
+            key = zlib.crc32(b"moke-restore:" + doc_id.encode()) & 0x7FFFFFFF
+            async with db.session() as session:
+                await session.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+                try:
+                    yield
+                finally:
+                    await session.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    await session.commit()
 
 
 RESTORE_LOCKS: web.AppKey[RestoreLocks] = web.AppKey("moke_restore_locks", RestoreLocks)
@@ -114,7 +136,10 @@ async def restore_version(
     current state) and applied like a client edit, so connected editors receive it as an ordinary update.
     Comments are kept: they live in another part of the document.
     """
-    current = doc_from_state(await live.state(doc_id))
+    # The stored log too: a restore just finished by another process is stored before its lock is
+    # released, but may not have reached this process's copy of the document yet.
+    stored = (await DocStore(db).load(doc_id)).state
+    current = doc_from_state(merge_updates(await live.state(doc_id), stored))
     nodes = read_state(version.state)["content"]
     update = replace_content(current, nodes)
     await live.apply_update(doc_id, update, origin=f"rest:restore:{user_id}")

@@ -44,3 +44,12 @@ def is_keyframe(mime_type: str, frame: bytes) -> bool:
     if mime.startswith("audio/"):
         return True
     raise ValueError(f"unsupported codec {mime_type!r}")
+
+
+def vp8_dimensions(frame: bytes) -> tuple[int, int] | None:
+    """Width and height from a VP8 key frame header (RFC 6386 §9.1), or None for other frames."""
+    if not vp8_is_keyframe(frame) or len(frame) < 10 or frame[3:6] != b"\x9d\x01\x2a":
+        return None
+    width = int.from_bytes(frame[6:8], "little") & 0x3FFF
+    height = int.from_bytes(frame[8:10], "little") & 0x3FFF
+    return width, height

@@ -7,6 +7,9 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from media import metrics, signalling
+from media.recording import RecordingService
+from media.recording_routes import RECORDINGS
+from media.recording_routes import routes as recording_routes
 from media.registry import SOURCES, SourceRegistry
 from media.routes import routes
 from media.service import MEDIA, MediaService
@@ -22,15 +25,19 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
         await ctx.sio.emit(event, payload, to=sid)
 
     service = MediaService(ctx.settings, registry, notify)
+    recordings = RecordingService(ctx.db, registry, ctx.settings.data_dir)
     app[SOURCES] = registry
     app[MEDIA] = service
+    app[RECORDINGS] = recordings
     signalling.install(app, ctx, service)
     metrics.register(ctx.metrics, service)
 
     async def media_service(app: web.Application) -> AsyncIterator[None]:
         await service.start()
+        await recordings.recover()
         yield
+        await recordings.stop_all()
         await service.stop()
 
     app.cleanup_ctx.append(media_service)
-    return [routes]
+    return [routes, recording_routes]

@@ -5,14 +5,22 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from rooms.models import ChatMessage, VoiceNote
+from rooms.models import ChatMessage, Room, VoiceNote
 from rooms.schemas import MessageOut
 from rooms.views import message_out
 from server.db import Database, now
-from server.errors import NotFound
+from server.errors import Conflict, NotFound
 
 TAIL = 50
 PAGE_MAX = 200
+
+
+async def require_open(db: Database, room_id: str) -> None:
+    """An archived room is read-only: its history stays, nothing new is said in it."""
+    async with db.session() as session:
+        archived = await session.scalar(select(Room.archived_at).where(Room.id == room_id))
+    if archived is not None:
+        raise Conflict("the room is archived", code="room_archived")
 
 
 async def _find(db: Database, room_id: str, user_id: int, client_id: str) -> MessageOut | None:

@@ -4,8 +4,8 @@ Entries live in :class:`~rooms.shared.SharedState` keyed by connection. This pro
 node heartbeat every ``ttl / 3`` seconds and sweeps entries of nodes whose heartbeat expired (a
 process killed with SIGKILL), so ghosts vanish within about ``ttl * 4 / 3`` seconds. A client whose
 network vanishes is dropped by Socket.IO's ping timeout, which runs the normal disconnect path.
-``presence`` broadcasts are coalesced per room (at most one per 100 ms) so a crowd joining at once
-does not cost n² messages.
+``presence`` broadcasts are coalesced per room (at most one per 100 ms, and less often in rooms of more
+than 100 people, see :func:`flush_interval`) so a crowd joining at once does not cost n² messages.
 """
 
 from __future__ import annotations
@@ -24,6 +24,17 @@ from rooms.shared import Entry, SharedState
 log = logging.getLogger(__name__)
 
 FLUSH_DELAY = 0.1
+SMALL_ROOM = 100
+
+
+def flush_interval(online: int) -> float:
+    """Seconds between two full ``presence`` lists of a room: 0.1 s up to 100 people online, then growing
+    with the room (n / 100 s, at most 5 s) — each list goes to everyone, so a crowd would cost n² bytes."""
+    if online <= SMALL_ROOM:
+        return FLUSH_DELAY
+    return min(5.0, online / SMALL_ROOM)
+
+
 GoneListener = Callable[[str, set[int]], Awaitable[None]]  # (room_id, user ids no longer online)
 
 
@@ -36,7 +47,9 @@ class PresenceService:
         self.node_id = node_id
         self.ttl = ttl
         self.local: dict[str, set[str]] = {}  # room_id -> sids of this process
+        self._mine: dict[tuple[str, str], Entry] = {}  # (room_id, sid) -> last entry this process wrote
         self._dirty: set[str] = set()
+        self._next: dict[str, float] = {}  # room_id -> earliest time of its next presence broadcast
         self._flush: asyncio.Task[None] | None = None
         self._loop: asyncio.Task[None] | None = None
         self._gone: list[GoneListener] = []
@@ -63,6 +76,7 @@ class PresenceService:
     # ---- entries ---------------------------------------------------------------------------------
     async def put(self, room_id: str, sid: str, entry: Entry) -> None:
         self.local.setdefault(room_id, set()).add(sid)
+        self._mine[(room_id, sid)] = entry
         await self.shared.presence_put(room_id, sid, self.node_id, entry)
         self.mark_dirty(room_id)
 
@@ -70,6 +84,7 @@ class PresenceService:
         return (await self.shared.presence(room_id)).get(sid)
 
     async def remove(self, room_id: str, sid: str) -> Entry | None:
+        self._mine.pop((room_id, sid), None)
         sids = self.local.get(room_id)
         if sids is not None:
             sids.discard(sid)
@@ -117,21 +132,32 @@ class PresenceService:
     def mark_dirty(self, room_id: str) -> None:
         self._dirty.add(room_id)
         if self._flush is None or self._flush.done():
-            self._flush = asyncio.get_running_loop().create_task(self._flush_soon(), name="presence-flush")
+            self._flush = asyncio.get_running_loop().create_task(self._flush_loop(), name="presence-flush")
 
-    async def _flush_soon(self) -> None:
+    async def _flush_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         await asyncio.sleep(FLUSH_DELAY)
         while self._dirty:
-            room_id = self._dirty.pop()
-            try:
-                online = await self.online(room_id)
-                await self.sio.emit(
-                    "presence", {"room_id": room_id, "online": online}, room=room_channel(room_id)
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("presence broadcast failed room=%s", room_id)
+            t = loop.time()
+            due = [r for r in self._dirty if self._next.get(r, 0.0) <= t]
+            for room_id in due:
+                self._dirty.discard(room_id)
+                try:
+                    online = await self.online(room_id)
+                    self._next[room_id] = loop.time() + flush_interval(len(online))
+                    await self.sio.emit(
+                        "presence", {"room_id": room_id, "online": online}, room=room_channel(room_id)
+                    )
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("presence broadcast failed room=%s", room_id)
+            if self._dirty:
+                wait = min(self._next.get(r, 0.0) for r in self._dirty) - loop.time()
+                await asyncio.sleep(max(FLUSH_DELAY, wait))
+        if len(self._next) > 10_000:
+            t = loop.time()
+            self._next = {r: n for r, n in self._next.items() if n > t}
 
     async def _check_gone(self, room_id: str, user_ids: set[int]) -> None:
         still = {int(e["user_id"]) for e in (await self.shared.presence(room_id)).values()}
@@ -140,12 +166,25 @@ class PresenceService:
             for listener in self._gone:
                 await listener(room_id, gone)
 
+    async def _revive(self) -> None:
+        """Our heartbeat had expired (the loop stalled longer than the TTL), so other processes may have
+        swept our live connections as ghosts: put them back, muted (a seat may have gone meanwhile)."""
+        log.warning(
+            "presence heartbeat had expired node=%s; restoring %d entries", self.node_id, len(self._mine)
+        )
+        for (room_id, sid), entry in list(self._mine.items()):
+            await self.shared.presence_put(
+                room_id, sid, self.node_id, {**entry, "mic": False, "camera": False}
+            )
+            self.mark_dirty(room_id)
+
     async def _heartbeat_loop(self) -> None:
         interval = max(self.ttl / 3, 0.05)
         while True:
             await asyncio.sleep(interval)
             try:
-                await self.shared.heartbeat(self.node_id, self.ttl)
+                if not await self.shared.heartbeat(self.node_id, self.ttl) and self._mine:
+                    await self._revive()
                 removed = await self.shared.sweep()
                 for room_id, entries in removed.items():
                     log.info("presence swept room=%s ghosts=%d", room_id, len(entries))

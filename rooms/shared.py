@@ -32,8 +32,8 @@ class SharedState(ABC):
         """Events counted under ``key`` in the current window (0 when none)."""
 
     @abstractmethod
-    async def heartbeat(self, node_id: str, ttl: float) -> None:
-        """Mark ``node_id`` alive for ``ttl`` seconds."""
+    async def heartbeat(self, node_id: str, ttl: float) -> bool:
+        """Mark ``node_id`` alive for ``ttl`` seconds; False when it had already expired (or is new)."""
 
     @abstractmethod
     async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None: ...
@@ -100,8 +100,11 @@ class MemoryShared(SharedState):
     async def count(self, key: str) -> int:
         return self._counters.get(key, (0.0, 0))[1]
 
-    async def heartbeat(self, node_id: str, ttl: float) -> None:
-        self._nodes[node_id] = time.monotonic() + ttl
+    async def heartbeat(self, node_id: str, ttl: float) -> bool:
+        t = time.monotonic()
+        was_alive = self._nodes.get(node_id, 0.0) >= t
+        self._nodes[node_id] = t + ttl
+        return was_alive
 
     async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None:
         self._presence.setdefault(room_id, {})[sid] = {**entry, "node": node_id}
@@ -190,8 +193,9 @@ class RedisShared(SharedState):
         raw = await self.redis.get(self.p + "rl:" + key)
         return int(raw) if raw else 0
 
-    async def heartbeat(self, node_id: str, ttl: float) -> None:
-        await self.redis.set(self.p + "node:" + node_id, "1", px=max(1, int(ttl * 1000)))
+    async def heartbeat(self, node_id: str, ttl: float) -> bool:
+        old = await self.redis.set(self.p + "node:" + node_id, "1", px=max(1, int(ttl * 1000)), get=True)
+        return old is not None
 
     async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None:
         pipe = self.redis.pipeline(transaction=True)

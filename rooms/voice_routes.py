@@ -65,6 +65,7 @@ async def upload_voice(request: web.Request) -> web.Response:
     again = await chat.existing(ctx.db, room_id, p.user_id, client_id)
     if again is not None:
         return json_response(again)
+    await chat.require_open(ctx.db, room_id)
     if request.content_length is not None and request.content_length > s.rooms_voice_max_bytes:
         raise TooLarge(f"voice notes are at most {s.rooms_voice_max_bytes} bytes")
     data = await request.content.read(s.rooms_voice_max_bytes + 1)

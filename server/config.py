@@ -189,6 +189,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"MOKE_PORT: {s.port} is outside 0..65535")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"MOKE_LOG_LEVEL: {s.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
+    if s.media_program_codec.lower() not in ("video/vp8", "video/h264"):
+        raise ConfigError(
+            f"MOKE_MEDIA_PROGRAM_CODEC: {s.media_program_codec!r} is not video/VP8 or video/H264"
+        )
     positive: Sequence[str] = (
         "token_ttl_seconds",
         "max_request_bytes",
@@ -199,6 +203,9 @@ def _validate(s: Settings) -> None:
         "rooms_chat_max_chars",
         "rooms_chat_rate",
         "rooms_voice_max_bytes",
+        "rooms_voice_max_seconds",
+        "rooms_presence_ttl",
+        "rooms_invite_attempts",
         "evaluation_note_max_chars",
         "evaluation_comment_max_chars",
         "evaluation_moment_seconds",

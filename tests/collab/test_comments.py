@@ -45,7 +45,7 @@ async def test_anchor_survives_concurrent_edits_before_and_inside_the_range() ->
             text = (await js.fragment(client))["content"][9]["content"][0]["text"]
             chars = "".join(d["insert"] for d in text)
             assert chars == "【重点】教学重点：体会秋天的金黄美好。"
-            assert chars[s["index"] : e["index"]] == "秋天的金黄美好"
+            assert chars[s["index"] : e["index"] + 1] == "秋天的金黄美好"  # end: the last character
 
         threads = list_threads(doc_from_state(await js.state(b)))
         assert len(threads) == 1
@@ -58,7 +58,7 @@ async def test_browser_written_entry_with_yjs_positions_is_listed() -> None:
         c = await js.open_doc()
         await js.apply(c, initial_state("lesson_plan"))
         start = (await js.call("relpos", client=c, path=[4, 0], index=0, assoc=0))["relpos"]
-        end = (await js.call("relpos", client=c, path=[4, 0], index=2, assoc=-1))["relpos"]
+        end = (await js.call("relpos", client=c, path=[4, 0], index=1, assoc=0))["relpos"]  # as the web does
         entry = {"id": "web1", "thread": None, "author": {"id": 3, "name": "李老师"}, "text": "课时要写清楚",
                  "created_at": 1.0, "anchor": {"start": start, "end": end}, "quote": "课时", "section": "课时",
                  "resolved": False, "resolved_by": None, "resolved_at": None}  # fmt: skip

@@ -60,11 +60,11 @@ def classify(frame: av.VideoFrame) -> str:
     if frame.format.name != "yuv420p":
         frame = frame.reformat(format="yuv420p")
     w, h = frame.width // 2, frame.height // 2
+    planes = [(bytes(p), p.line_size) for p in (frame.planes[1], frame.planes[2])]
     names = set()
     for qx, qy in ((0.25, 0.6), (0.75, 0.6), (0.25, 0.85), (0.75, 0.85)):
         x, y = int(w * qx), int(h * qy)
-        u = _mean(frame.planes[1], x, y)
-        v = _mean(frame.planes[2], x, y)
+        u, v = (_mean(data, stride, x, y) for data, stride in planes)
         name, dist = min(
             ((n, (u - cu) ** 2 + (v - cv) ** 2) for n, (cu, cv) in COLOURS.items()), key=lambda t: t[1]
         )
@@ -72,11 +72,10 @@ def classify(frame: av.VideoFrame) -> str:
     return names.pop() if len(names) == 1 else "mix"
 
 
-def _mean(plane: av.video.plane.VideoPlane, x: int, y: int, r: int = 3) -> float:
-    data = bytes(plane)
+def _mean(data: bytes, stride: int, x: int, y: int, r: int = 3) -> float:
     total = 0
     for yy in range(y - r, y + r):
-        row = yy * plane.line_size
+        row = yy * stride
         total += sum(data[row + x - r : row + x + r])
     return total / (4 * r * r)
 
@@ -100,9 +99,13 @@ class Observer:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
+    audio: bool = True
+    counters: bool = False  # also read the frame counter drawn into each frame
+
     def __post_init__(self) -> None:
         self.pc.addTransceiver("video", direction="recvonly")
-        self.pc.addTransceiver("audio", direction="recvonly")
+        if self.audio:
+            self.pc.addTransceiver("audio", direction="recvonly")
         self.pc.on("track", lambda track: self._tasks.append(asyncio.ensure_future(self._read(track))))
         self.pc.on("connectionstatechange", lambda: self.states.append(self.pc.connectionState))
 
@@ -122,7 +125,7 @@ class Observer:
                     continue
                 assert isinstance(frame, av.VideoFrame) and frame.pts is not None
                 colour = classify(frame)
-                counter = read_counter(frame) if colour not in ("slate", "mix") else -1
+                counter = read_counter(frame) if self.counters and colour not in ("slate", "mix") else -1
                 self.frames.append(Seen(time.monotonic(), colour, counter, frame.pts))
                 self._changed.set()
         except MediaStreamError:

@@ -13,6 +13,7 @@ import socketio
 
 from rooms.models import Venue
 from rooms.permissions import Role
+from server.db import Database
 from tests.media.clients import CounterTrack, ToneTrack, Viewer, publisher_offer
 from tests.support.api import Api, add_member, make_room
 from tests.support.server import RunningServer
@@ -53,11 +54,12 @@ async def room_with_host(server: RunningServer, api: Api) -> tuple[str, Person]:
 
 
 async def make_venue(
-    server: RunningServer, room_id: str, presenter_id: int | None, name: str = "三小"
+    server: RunningServer | Database, room_id: str, presenter_id: int | None, name: str = "三小"
 ) -> str:
     """Insert a venue row (the rooms REST API owns venues; media only reads them)."""
     venue_id = uuid.uuid4().hex[:12]
-    async with server.ctx.db.transaction() as session:
+    db = server if isinstance(server, Database) else server.ctx.db
+    async with db.transaction() as session:
         session.add(Venue(id=venue_id, room_id=room_id, name=name, presenter_id=presenter_id, position=0))
     return venue_id
 

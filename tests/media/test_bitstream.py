@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from media.bitstream import h264_nal_types, is_keyframe
+from media.bitstream import h264_nal_types, is_keyframe, vp8_dimensions
 
 
 def test_vp8_frame_tag() -> None:
@@ -22,3 +22,13 @@ def test_audio_and_unknown() -> None:
     assert is_keyframe("audio/opus", b"\x01")
     with pytest.raises(ValueError):
         is_keyframe("video/AV1", b"")
+
+
+def test_vp8_dimensions() -> None:
+    header = (
+        bytes([0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A])
+        + (640).to_bytes(2, "little")
+        + (480).to_bytes(2, "little")
+    )
+    assert vp8_dimensions(header) == (640, 480)
+    assert vp8_dimensions(bytes([0x11]) + header[1:]) is None

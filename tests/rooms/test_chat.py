@@ -91,6 +91,9 @@ async def test_paging_length_limit_and_soft_delete(api: Api, server: RunningServ
         assert page["messages"][0]["deleted"] and page["messages"][0]["text"] == ""
         r = await h.call("chat:delete", {"room_id": rid, "message_id": 10**9})
         assert r["error"]["code"] == "message_not_found"
+        status, _ = await api.call("POST", f"/api/rooms/{rid}/archive", token=host["token"])
+        r = await o.call("chat:send", {"room_id": rid, "client_id": cid(), "text": "还能说吗"})
+        assert status == 200 and r["error"]["code"] == "room_archived"
     finally:
         await h.close()
         await o.close()

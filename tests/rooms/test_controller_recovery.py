@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,10 +12,12 @@ import aiohttp
 import pytest
 
 from media import aiortc_hooks
+from rooms.program_api import CONTROLLER
 from tests.rooms.clients import Client
 from tests.rooms.venue_support import (
     assert_clean,
     command,
+    handoffs_when,
     person,
     program_listed,
     publish,
@@ -84,11 +87,16 @@ async def test_sigkill_and_restart_recover_program_epoch_and_feed(tmp_path: Path
 
 
 @pytest.mark.redis
-async def test_two_processes_on_redis_one_feed_owner_commands_anywhere(tmp_path: Path) -> None:
+async def test_two_processes_on_redis_one_feed_owner_commands_anywhere_and_takeover(tmp_path: Path) -> None:
     redis_url = require_redis()
     prefix = unique_prefix()
     base = make_settings(tmp_path / "var", media_ice_loopback=True, redis_url=redis_url, redis_prefix=prefix)
-    async with running_server(base) as a, running_server(base) as b, aiohttp.ClientSession() as session:
+    async with (
+        running_server(base) as b,
+        aiohttp.ClientSession() as session,
+        contextlib.AsyncExitStack() as stack,
+    ):
+        a = await stack.enter_async_context(running_server(base))
         api_a, api_b = Api(session, a.url), Api(session, b.url)
         show = await showcase(api_a, a.url, ("red", "green", "blue"))
         for colour in show.venues:
@@ -99,10 +107,7 @@ async def test_two_processes_on_redis_one_feed_owner_commands_anywhere(tmp_path:
         mod_a = await person(api_a, a.url, show, "moderator")
         mod_b = await person(api_b, b.url, show, "moderator")
         try:
-            from rooms.program_api import CONTROLLER
-
-            owner = await b.app[CONTROLLER].store.owner(show.room_id)
-            assert owner == a.ctx.bus.node_id
+            assert await b.app[CONTROLLER].store.owner(show.room_id) == a.ctx.bus.node_id
             # a command at B: applied in the shared store, cut forwarded to A over the bus
             r = await command(mod_b, "venue:switch", show.room_id, venue_id=show.venues["green"], epoch=0)
             assert r["ok"], r
@@ -118,11 +123,31 @@ async def test_two_processes_on_redis_one_feed_owner_commands_anywhere(tmp_path:
             assert len(ok) == 1 and [x["error"]["code"] for x in replies if not x["ok"]] == ["conflict"]
             winner = show.colour_of(ok[0]["state"]["program"])
             await observer.wait_colour(winner, after=started)
-            status, handoffs = await api_b.call("GET", f"/api/rooms/{show.room_id}/handoffs",
-                                                token=show.host["token"])  # fmt: skip
-            assert status == 200 and [h["epoch"] for h in handoffs] == [1, 2]
+            handoffs = await handoffs_when(api_b, show, lambda rows: len(rows) == 2)
+            assert [h["epoch"] for h in handoffs] == [1, 2]
             assert_clean(observer)
         finally:
             await observer.close()
+        # process A goes away; the venues reconnect to B, which takes the feed over and recovers the program
+        await stack.aclose()
+        for pc in show.pcs.values():
+            await pc.close()
+        show.pcs.clear()
+        show.host_client = await Client(b.url, show.host["token"]).connect()
+        await show.host_client.join(show.room_id)
+        for colour in show.venues:
+            await publish(show, colour)
+        viewer_b = await person(api_b, b.url, show, "observer")
+        await program_listed(viewer_b, show.room_id)
+        observer_b = await watch_program(viewer_b, show.room_id)
+        try:
+            await observer_b.wait_colour(winner, timeout=15)
+            assert await b.app[CONTROLLER].store.owner(show.room_id) == b.ctx.bus.node_id
+            status, program = await api_b.call(
+                "GET", f"/api/rooms/{show.room_id}/program", token=show.host["token"]
+            )
+            assert status == 200 and program["epoch"] == 2 and show.colour_of(program["program"]) == winner
+        finally:
+            await observer_b.close()
             for pc in show.pcs.values():
                 await pc.close()

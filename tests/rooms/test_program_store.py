@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,14 +15,19 @@ from rooms.program_store import MemoryProgramStore, ProgramStore, RedisProgramSt
 from server.db import Database
 from server.models import User
 from tests.support.api import make_room
-from tests.support.services import require_redis, unique_prefix
+from tests.support.services import fresh_pg_database, require_redis, unique_prefix
 
 
-@pytest.fixture(params=["memory", "sql", "redis"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql", "redis"])
 async def store_and_room(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[ProgramStore, str]]:
-    async with Database(f"sqlite+aiosqlite:///{tmp_path / 'moke.db'}") as db:
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "postgresql":
+            url = await stack.enter_async_context(fresh_pg_database())
+        else:
+            url = f"sqlite+aiosqlite:///{tmp_path / 'moke.db'}"
+        db = await stack.enter_async_context(Database(url))
         async with db.transaction() as s:
             user = User(username="host", display_name="主持人", created_at=0.0)
             s.add(user)
@@ -31,7 +37,7 @@ async def store_and_room(
         store: ProgramStore
         if request.param == "memory":
             store = MemoryProgramStore()
-        elif request.param == "sql":
+        elif request.param in ("sqlite", "postgresql"):
             store = SqlProgramStore(db)
         else:
             store = RedisProgramStore(require_redis(), prefix=unique_prefix())

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from rooms.guard import SHARED
 from rooms.permissions import Role
 from rooms.realtime import joined_role
+from rooms.shared import MemoryShared
 from server.errors import Forbidden
 from tests.rooms.clients import Client, create_room, guest, invite, member
 from tests.support.api import Api
@@ -86,5 +88,25 @@ async def test_role_change_reaches_live_connections(api: Api, server: RunningSer
         assert f"room:{rid}:mod" not in sio.rooms(sid)
         r = await c.call("seat:grant", {"room_id": rid, "user_id": mod["user"]["id"]})
         assert r["error"]["code"] == "forbidden"
+    finally:
+        await c.close()
+
+
+async def test_a_stalled_process_restores_its_swept_connections(api: Api, server: RunningServer) -> None:
+    host = await api.register()
+    rid = (await create_room(api, host["token"]))["id"]
+    c = await Client(server.url, host["token"]).connect()
+    try:
+        await c.join(rid)
+        shared = server.app[SHARED]
+        assert isinstance(shared, MemoryShared)
+        shared._nodes[server.ctx.bus.node_id] = 0.0  # as if our heartbeat had lapsed during a stall
+        swept = await shared.sweep()  # another process would now remove us as ghosts
+        assert [e["user_id"] for e in swept[rid]] == [host["user"]["id"]]
+        c.forget("presence")
+        back = await c.wait_for(
+            "presence", lambda p: [u["user_id"] for u in p["online"]] == [host["user"]["id"]]
+        )
+        assert back["online"][0]["mic"] is False
     finally:
         await c.close()

@@ -29,8 +29,9 @@ async def test_rate_limit_window(shared: SharedState) -> None:
 
 
 async def test_presence_and_ghost_sweep(shared: SharedState) -> None:
-    await shared.heartbeat("live", 5)
-    await shared.heartbeat("doomed", 0.2)
+    assert not await shared.heartbeat("live", 5)  # new
+    assert await shared.heartbeat("live", 5)
+    assert not await shared.heartbeat("doomed", 0.2)
     await shared.presence_put("r1", "s1", "live", {"user_id": 1})
     await shared.presence_put("r1", "s2", "doomed", {"user_id": 2})
     await shared.presence_put("r2", "s3", "doomed", {"user_id": 3})
@@ -42,6 +43,7 @@ async def test_presence_and_ghost_sweep(shared: SharedState) -> None:
     assert {r: [e["user_id"] for e in es] for r, es in removed.items()} == {"r1": [2], "r2": [3]}
     assert set(await shared.presence("r1")) == {"s1"} and await shared.presence("r2") == {}
     assert await shared.sweep() == {}  # each ghost is reported once
+    assert not await shared.heartbeat("doomed", 5)  # it had expired
     assert (await shared.presence_remove("r1", "s1"))["user_id"] == 1  # type: ignore[index]
     assert await shared.presence_remove("r1", "s1") is None
 

@@ -1,0 +1,278 @@
+"""Recording (课堂实录): encoded packets remuxed into WebM (VP8) or Matroska (H.264), never transcoded.
+
+A :class:`Recorder` subscribes to a source like any viewer; a writer thread owns the PyAV container.
+Every packet is flushed to the file (``flush_packets``) and clusters close every second, so after
+a crash the file plays up to the last written cluster; on the next start such rows are marked
+``interrupted`` with the size and duration found in the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import uuid
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from sqlalchemy import select
+
+from media.bitstream import vp8_dimensions
+from media.models import Recording, RecordingStatus
+from media.registry import MediaSource, SourceRegistry
+from media.source import EncodedFrame, Subscription, SubscriptionClosed
+from server.db import Database, now
+from server.errors import Conflict, NotFound
+
+log = logging.getLogger(__name__)
+
+FORMATS = {"video/vp8": ("webm", "vp8", "video/webm"), "video/h264": ("matroska", "h264", "video/x-matroska")}
+RECORDING_QUEUE_FRAMES = 600
+
+
+@dataclass
+class RecorderResult:
+    duration: float
+    frames: int
+    size: int
+
+
+class Recorder:
+    """Writes one source's audio and video to ``path`` until :meth:`stop`."""
+
+    def __init__(self, source: MediaSource, path: Path) -> None:
+        codec = (source.video.codec or "").lower()
+        if codec not in FORMATS:
+            raise Conflict(f"{source.name} has no recordable video yet", code="not_recordable")
+        self.source = source
+        self.path = path
+        self.format, self.video_codec, self.content_type = FORMATS[codec]
+        self.frames = 0
+        self.duration = 0.0
+        self._queue: queue.SimpleQueue[tuple[str, EncodedFrame] | None] = queue.SimpleQueue()
+        self._subs: list[Subscription] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._thread = threading.Thread(target=self._write, name=f"recorder-{path.stem}", daemon=True)
+        self.error: BaseException | None = None
+
+    async def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._thread.start()
+        for enc in (self.source.video, self.source.audio):
+            sub = enc.subscribe(maxsize=RECORDING_QUEUE_FRAMES)
+            self._subs.append(sub)
+            self._tasks.append(asyncio.ensure_future(self._pump(enc.kind, sub)))
+
+    async def _pump(self, kind: str, sub: Subscription) -> None:
+        with contextlib.suppress(SubscriptionClosed):
+            while True:
+                self._queue.put((kind, await sub.get()))
+
+    async def stop(self) -> RecorderResult:
+        """Stop reading, let the writer finish the file (cues, duration) and report what was written."""
+        for sub in self._subs:
+            sub.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+        size = self.path.stat().st_size if self.path.exists() else 0
+        return RecorderResult(duration=self.duration, frames=self.frames, size=size)
+
+    # ---- writer thread -------------------------------------------------------------------------
+    def _write(self) -> None:
+        out: av.container.OutputContainer | None = None
+        streams: dict[str, av.stream.Stream] = {}
+        video_start: tuple[int, float] | None = None  # (pts, arrival) of the first keyframe
+        audio_start: tuple[int, float] | None = None
+        try:
+            while (item := self._queue.get()) is not None:
+                kind, frame = item
+                src = frame.packet
+                assert src.pts is not None and src.time_base is not None
+                if out is None:
+                    if kind != "video" or not frame.keyframe:
+                        continue  # the file starts with a video keyframe
+                    out, streams = self._open(bytes(src))
+                    video_start = (src.pts, frame.received_at)
+                if kind == "video":
+                    assert video_start is not None
+                    seconds = float((src.pts - video_start[0]) * src.time_base)
+                else:
+                    if "audio" not in streams:
+                        continue
+                    if audio_start is None:
+                        audio_start = (src.pts, frame.received_at)
+                    assert video_start is not None
+                    # align the two clocks by arrival: RTP timestamps of audio and video are unrelated
+                    offset = audio_start[1] - video_start[1]
+                    seconds = float((src.pts - audio_start[0]) * src.time_base) + offset
+                if seconds < 0:
+                    continue
+                packet = av.Packet(bytes(src))
+                packet.time_base = Fraction(1, 1000)
+                packet.pts = packet.dts = round(seconds * 1000)
+                packet.is_keyframe = frame.keyframe
+                packet.stream = streams[kind]
+                out.mux(packet)
+                if kind == "video":
+                    self.frames += 1
+                    self.duration = max(self.duration, seconds)
+        except Exception as exc:
+            self.error = exc
+            log.exception("recording %s failed", self.path.name)
+        finally:
+            if out is not None:
+                with contextlib.suppress(Exception):
+                    out.close()
+
+    def _open(self, keyframe: bytes) -> tuple[av.container.OutputContainer, dict[str, av.stream.Stream]]:
+        width, height = vp8_dimensions(keyframe) or (0, 0)
+        out = av.open(
+            str(self.path),
+            "w",
+            format=self.format,
+            options={"flush_packets": "1"},
+            container_options={"cluster_time_limit": "1000"},
+        )
+        streams: dict[str, av.stream.Stream] = {
+            "video": out.add_mux_stream(self.video_codec, width=width, height=height)
+        }
+        if (self.source.audio.codec or "").lower() == "audio/opus":
+            streams["audio"] = out.add_mux_stream("opus", rate=48000)
+        return out, streams
+
+
+def probe(path: Path) -> tuple[float, int]:
+    """Duration (seconds) and video frame count of a possibly unfinished file, by demuxing it."""
+    last = 0.0
+    frames = 0
+    try:
+        with av.open(str(path)) as container:
+            for packet in container.demux(video=0):
+                if packet.pts is None or packet.time_base is None:
+                    continue
+                frames += 1
+                last = max(last, float(packet.pts * packet.time_base))
+    except (av.FFmpegError, OSError, IndexError):
+        pass
+    return last, frames
+
+
+class RecordingService:
+    """Starts, stops, indexes and recovers recordings of this process's sources."""
+
+    def __init__(self, db: Database, registry: SourceRegistry, data_dir: Path) -> None:
+        self.db = db
+        self.registry = registry
+        self.data_dir = data_dir
+        self.active: dict[str, Recorder] = {}
+        self._lock = asyncio.Lock()
+
+    def file_of(self, row: Recording) -> Path:
+        return self.data_dir / row.path
+
+    async def recover(self) -> int:
+        """Rows left ``recording`` by a crash become ``interrupted`` with what their files hold."""
+        async with self.db.transaction() as session:
+            rows = (
+                await session.scalars(select(Recording).where(Recording.status == RecordingStatus.RECORDING))
+            ).all()
+            for row in rows:
+                path = self.file_of(row)
+                duration, frames = await asyncio.to_thread(probe, path)
+                row.status = RecordingStatus.INTERRUPTED
+                row.duration, row.frames = duration, frames
+                row.size = path.stat().st_size if path.exists() else 0
+                row.stopped_at = row.started_at + duration
+        if rows:
+            log.warning("marked %d unfinished recordings as interrupted", len(rows))
+        return len(rows)
+
+    async def start(self, room_id: str, source_name: str, user_id: int) -> Recording:
+        async with self._lock:
+            source = self.registry.get(room_id, source_name)
+            if source is None or not source.live:
+                raise Conflict(f"{source_name} is not live", code="not_live")
+            if any(r.source is source for r in self.active.values()):
+                raise Conflict(f"{source_name} is already being recorded", code="already_recording")
+            rec_id = uuid.uuid4().hex[:16]
+            ext = "webm" if (source.video.codec or "").lower() == "video/vp8" else "mkv"
+            relative = f"recordings/{room_id}/{rec_id}.{ext}"
+            recorder = Recorder(source, self.data_dir / relative)
+            row = Recording(
+                id=rec_id,
+                room_id=room_id,
+                source=source_name,
+                venue_id=source_name.split(":", 1)[1] if source_name.startswith("venue:") else None,
+                started_by=user_id,
+                started_at=now(),
+                status=RecordingStatus.RECORDING,
+                path=relative,
+                content_type=recorder.content_type,
+            )
+            async with self.db.transaction() as session:
+                session.add(row)
+            await recorder.start()
+            self.active[rec_id] = recorder
+        log.info("recording %s started room=%s source=%s user=%s", rec_id, room_id, source_name, user_id)
+        return row
+
+    async def stop(self, rec_id: str) -> Recording:
+        recorder = self.active.pop(rec_id, None)
+        if recorder is None:
+            row = await self.get(rec_id)
+            raise Conflict(
+                "this recording is not running", code="not_recording", details={"status": row.status}
+            )
+        result = await recorder.stop()
+        async with self.db.transaction() as session:
+            found = await session.get(Recording, rec_id)
+            if found is None:
+                raise NotFound("recording not found", code="recording_not_found")
+            found.status = RecordingStatus.DONE
+            found.stopped_at = now()
+            found.duration, found.frames, found.size = result.duration, result.frames, result.size
+            row = found
+        log.info(
+            "recording %s stopped: %.1fs %d frames %d bytes",
+            rec_id,
+            result.duration,
+            result.frames,
+            result.size,
+        )
+        return row
+
+    async def get(self, rec_id: str) -> Recording:
+        async with self.db.session() as session:
+            row = await session.get(Recording, rec_id)
+        if row is None:
+            raise NotFound("recording not found", code="recording_not_found")
+        return row
+
+    async def in_room(self, room_id: str) -> list[Recording]:
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(Recording).where(Recording.room_id == room_id).order_by(Recording.started_at)
+            )
+            return list(rows.all())
+
+    def live_size(self, row: Recording) -> tuple[int, float]:
+        """Current size and duration of a recording still being written."""
+        recorder = self.active.get(row.id)
+        if recorder is None:
+            return row.size, row.duration
+        path = self.file_of(row)
+        return (path.stat().st_size if path.exists() else 0), recorder.duration
+
+    async def stop_all(self) -> None:
+        for rec_id in list(self.active):
+            try:
+                await self.stop(rec_id)
+            except Exception:
+                log.exception("stopping recording %s at shutdown failed", rec_id)

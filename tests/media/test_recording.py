@@ -1,0 +1,153 @@
+"""Recording: remuxed WebM that PyAV plays back with the expected frames; range requests; crash safety."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import av
+import pytest
+import socketio
+
+import server.models
+from media.recording_routes import RECORDINGS
+from rooms.permissions import Role
+from server.config import Settings
+from server.db import Database
+from tests.media.clients import read_counter
+from tests.media.support import Person, make_venue, person, publish, room_with_host, wait_for
+from tests.support.api import Api, make_room
+from tests.support.server import RunningServer, ServerProcess, make_settings, running_server
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "var", media_ice_loopback=True)
+
+
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[RunningServer]:
+    async with running_server(settings) as srv:
+        yield srv
+
+
+@pytest.fixture
+async def api(server: RunningServer) -> AsyncIterator[Api]:
+    async with aiohttp.ClientSession() as session:
+        yield Api(session, server.url)
+
+
+def decoded_counters(path: Path) -> tuple[list[int], float, int]:
+    """Counters drawn in the video frames, the video duration and the number of audio packets."""
+    with av.open(str(path)) as container:
+        counters = [read_counter(f) for f in container.decode(video=0)]
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        times = [float(p.pts * p.time_base) for p in container.demux(video) if p.pts is not None]
+    with av.open(str(path)) as container:
+        audio_packets = sum(1 for p in container.demux(audio=0) if p.size)
+    return counters, max(times) - min(times), audio_packets
+
+
+async def test_record_stop_list_and_play_back(server: RunningServer, api: Api, settings: Settings) -> None:
+    room_id, host = await room_with_host(server, api)
+    observer = await person(server, api, room_id, Role.OBSERVER)
+    venue = await make_venue(server, room_id, host.user_id)
+    source = f"venue:{venue}"
+    status, body = await api.call(
+        "POST", f"/api/rooms/{room_id}/recordings", token=host.token, json={"source": source}
+    )
+    assert status == 409 and body["error"]["code"] == "not_live"
+    pub = await publish(host, room_id, venue_id=venue)
+    registry = server.app[RECORDINGS].registry
+    await wait_for(lambda: source in registry.live_names(room_id))
+
+    status, body = await api.call("POST", f"/api/rooms/{room_id}/recordings", token=observer.token,
+                                  json={"source": source})  # fmt: skip
+    assert status == 403
+    status, rec = await api.call(
+        "POST", f"/api/rooms/{room_id}/recordings", token=host.token, json={"source": source}
+    )
+    assert status == 201, rec
+    assert rec["status"] == "recording" and rec["venue_id"] == venue and rec["content_type"] == "video/webm"
+    status, body = await api.call(
+        "POST", f"/api/rooms/{room_id}/recordings", token=host.token, json={"source": source}
+    )
+    assert status == 409 and body["error"]["code"] == "already_recording"
+    recorder = server.app[RECORDINGS].active[rec["id"]]
+    await wait_for(lambda: recorder.frames >= 90, timeout=15)  # about three seconds
+    status, done = await api.call("POST", f"/api/recordings/{rec['id']}/stop", token=host.token)
+    assert status == 200, done
+    assert done["status"] == "done" and done["frames"] >= 90 and done["size"] > 0
+    status, listed = await api.call("GET", f"/api/rooms/{room_id}/recordings", token=observer.token)
+    assert [r["id"] for r in listed] == [rec["id"]]
+
+    path = settings.data_dir / "recordings" / room_id / f"{rec['id']}.webm"
+    counters, duration, audio_packets = await asyncio.to_thread(decoded_counters, path)
+    assert len(counters) == done["frames"]
+    assert counters == sorted(counters)
+    # every frame from the first keyframe on, at the camera's rate: duration matches the counters
+    assert counters[-1] - counters[0] + 1 - len(counters) <= 3
+    assert abs(duration - (counters[-1] - counters[0]) / 30) < 0.25
+    assert abs(duration - done["duration"]) < 0.1
+    assert audio_packets > 100  # the tone, 20 ms per packet
+
+    # HTTP range requests, as a <video> element seeking makes them; ?token= works for it
+    url = f"/api/recordings/{rec['id']}/file?token={observer.token}"
+    status, head = await api.call("GET", url, headers={"Range": "bytes=0-99"})
+    assert status == 206 and len(head) == 100 and head[:4] == b"\x1a\x45\xdf\xa3"  # EBML magic
+    async with api.http.get(api.base + url, headers={"Range": "bytes=100-"}) as resp:
+        assert resp.status == 206 and resp.headers["Content-Type"] == "video/webm"
+        assert resp.headers["Content-Range"] == f"bytes 100-{done['size'] - 1}/{done['size']}"
+        assert len(await resp.read()) == done["size"] - 100
+    status, _ = await api.call("GET", f"/api/recordings/{rec['id']}/file")
+    assert status == 401
+    await pub.pc.close()
+    for p in (host, observer):
+        await p.sio.disconnect()
+
+
+async def test_crash_mid_recording_leaves_a_playable_file(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    proc = await ServerProcess(data_dir, env={"MOKE_MEDIA_ICE_LOOPBACK": "1"}).start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            api = Api(session, proc.url)
+            reg = await api.register()
+            db = Database(f"sqlite+aiosqlite:///{data_dir / 'moke.db'}")
+            await db.start(migrate=False)
+            room_id = await make_room(db, reg["user"]["id"], kind="trial")
+            venue = await make_venue(db, room_id, reg["user"]["id"])
+            client = socketio.AsyncClient(reconnection=False)
+            await client.connect(proc.url, auth={"token": reg["token"]}, transports=["websocket"])
+            host = Person(reg["user"]["id"], reg["token"], client)
+            pub = await publish(host, room_id, venue_id=venue)
+            for _ in range(100):
+                status, rec = await api.call("POST", f"/api/rooms/{room_id}/recordings", token=host.token,
+                                             json={"source": f"venue:{venue}"})  # fmt: skip
+                if status != 409:
+                    break
+                await asyncio.sleep(0.1)
+            assert status == 201, rec
+            await asyncio.sleep(3.5)  # let a few one-second clusters reach the disk
+            proc.kill()  # SIGKILL: no shutdown hook, the file is never finished
+            await client.disconnect()
+            await pub.pc.close()
+
+            path = data_dir / "recordings" / room_id / f"{rec['id']}.webm"
+            counters, duration, _ = await asyncio.to_thread(decoded_counters, path)
+            assert len(counters) >= 45 and duration >= 1.5  # playable up to the last written cluster
+            assert counters == sorted(counters)
+
+            proc = await proc.restart()
+            api = Api(session, proc.url)
+            status, listed = await api.call("GET", f"/api/rooms/{room_id}/recordings", token=host.token)
+            assert status == 200
+            [row] = listed
+            assert row["status"] == "interrupted" and row["size"] == path.stat().st_size
+            assert row["duration"] >= 1.5 and row["frames"] >= 45
+            await db.stop()
+    finally:
+        proc.kill()
