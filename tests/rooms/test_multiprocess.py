@@ -35,8 +35,10 @@ async def test_two_processes_share_presence_chat_and_seats_and_drop_ghosts(tmp_p
                 api = Api(http, a.url)
                 host = await api.register(display_name="主持人")
                 rid = (await create_room(api, host["token"], kind="trial", seats=3))["id"]
-                mod = await member(api, host["token"], rid, "moderator")
-                teachers = [await member(api, host["token"], rid, "observer") for _ in range(6)]
+                mod = await member(api, host["token"], rid, "moderator", as_guest=True)
+                teachers = [
+                    await member(api, host["token"], rid, "observer", as_guest=True) for _ in range(6)
+                ]
             # host and the first three teachers on A; the moderator and the other three on B
             on_a = [host, *teachers[:3]]
             on_b = [mod, *teachers[3:]]
