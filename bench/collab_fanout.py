@@ -418,6 +418,9 @@ async def main(args: argparse.Namespace) -> None:
                 print_table(rows[-1:], header=len(rows) == 1)
     print()
     print_table(rows)
+    print(
+        f"load average at the end: {os.getloadavg()[0]:.1f} (other work on this machine competes for its CPUs)"
+    )
 
 
 if __name__ == "__main__":

@@ -38,12 +38,19 @@ def _playing(page: Any, testid: str) -> dict[str, float]:
     return dict(video.evaluate("el => ({w: el.videoWidth, h: el.videoHeight, t: el.currentTime})"))
 
 
-def _aspect_becomes(page: Any, testid: str, lo: float, hi: float) -> None:
-    page.wait_for_function(
-        f"el => el.videoHeight > 0 && el.videoWidth / el.videoHeight > {lo} && el.videoWidth / el.videoHeight < {hi}",
-        arg=page.get_by_test_id(testid).element_handle(),
-        timeout=30_000,
-    )
+def _aspect_becomes(page: Any, testid: str, lo: float, hi: float, log: Any = None) -> None:
+    video = page.get_by_test_id(testid)
+    try:
+        page.wait_for_function(
+            f"el => el.videoHeight > 0 && el.videoWidth / el.videoHeight > {lo} && el.videoWidth / el.videoHeight < {hi}",
+            arg=video.element_handle(),
+            timeout=30_000,
+        )
+    except Exception as exc:
+        size = video.evaluate("el => [el.videoWidth, el.videoHeight, el.currentTime]")
+        raise AssertionError(
+            f"picture {size} not in {lo}..{hi}; hand-offs: {log.inner_text() if log else ''}"
+        ) from exc
 
 
 def test_venues_publish_observer_watches_moderator_hands_off(web: Browser, rest: Rest) -> None:
@@ -93,7 +100,7 @@ def test_venues_publish_observer_watches_moderator_hands_off(web: Browser, rest:
     expect(mod.get_by_test_id("console-preview-label")).to_have_text("预监：一小")
     mod.get_by_role("button", name="切换 ▶").click()
     expect(obs.get_by_test_id("program-label")).to_have_text("主会场：一小")
-    _aspect_becomes(obs, "program-video", 1.2, 1.45)  # 一小's 4:3 camera
+    _aspect_becomes(obs, "program-video", 1.2, 1.45, mod.get_by_test_id("handoffs"))  # 一小's 4:3 camera
     after = _playing(obs, "program-video")
     assert after["t"] > before["t"]
     assert obs.url == live  # no reload, no navigation
