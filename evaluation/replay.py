@@ -1,7 +1,8 @@
 """Replay with notes: shared notes placed on a recording's timeline, so the player can seek to each.
 
-``offset = note.at − recording start``. The recording's start comes from the media package's
-``GET /api/rooms/{room_id}/recordings`` (its ``started_at``); the client passes it as ``origin``.
+``offset = note.at − recording start``. Give ``recording_id`` (one of the media package's
+``GET /api/rooms/{room_id}/recordings``): its ``started_at`` is the origin and its end bounds the notes;
+or give ``origin`` (and ``until``) in UNIX seconds for any other timeline.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from pydantic import BaseModel
 from evaluation import notes
 from evaluation.notes import NoteOut
 from evaluation.routes import allow
+from media.models import Recording
 from rooms.permissions import Action
 from server.api import ApiRoutes, json_response
-from server.context import ctx_of
-from server.errors import ValidationError
+from server.context import AppContext, ctx_of
+from server.errors import NotFound, ValidationError
 
 routes = ApiRoutes("evaluation")
 
@@ -27,6 +29,8 @@ class PlacedNote(BaseModel):
 
 class ReplayOut(BaseModel):
     room_id: str
+    recording_id: str | None
+    recording_url: str | None
     origin: float
     until: float | None
     notes: list[PlacedNote]
@@ -42,7 +46,7 @@ def _number(request: web.Request, name: str, required: bool) -> float | None:
     raw = request.query.get(name)
     if raw is None or raw == "":
         if required:
-            raise ValidationError(f"{name}: required (the recording's start, UNIX seconds)", code="bad_query")
+            raise ValidationError(f"{name}: required (or give recording_id)", code="bad_query")
         return None
     try:
         return float(raw)
@@ -50,19 +54,47 @@ def _number(request: web.Request, name: str, required: bool) -> float | None:
         raise ValidationError(f"{name}: not a number", code="bad_query") from None
 
 
+async def recording_window(ctx: AppContext, room_id: str, recording_id: str) -> tuple[float, float | None]:
+    """Start and end (``None`` while it records) of one of the room's recordings."""
+    async with ctx.db.session() as session:
+        row = await session.get(Recording, recording_id)
+    if row is None or row.room_id != room_id:
+        raise NotFound(f"recording {recording_id} not found", code="recording_not_found")
+    end = (
+        row.stopped_at
+        if row.stopped_at is not None
+        else (row.started_at + row.duration if row.duration else None)
+    )
+    return row.started_at, end
+
+
 @routes.route(
     "GET", "/api/rooms/{room_id}/replay",
     summary="Shared notes (and my drafts) on a recording's timeline: offset = note time − recording start",
     response=ReplayOut,
-    query={"origin": "recording start (UNIX seconds)", "until": "recording end (optional)", "segment_id": "only this segment"},
+    query={"recording_id": "a recording of the room (its start is the origin)", "origin": "or: timeline start (UNIX seconds)",
+           "until": "timeline end (optional with origin)", "segment_id": "only this segment"},
 )  # fmt: skip
 async def get_replay(request: web.Request) -> web.Response:
     user_id, _ = await allow(request, Action.ROOM_VIEW)
-    origin = _number(request, "origin", True)
-    assert origin is not None
-    until = _number(request, "until", False)
+    ctx = ctx_of(request)
     room_id = request.match_info["room_id"]
-    found = await notes.visible(ctx_of(request), room_id, user_id, segment_id=request.query.get("segment_id"))
+    recording_id = request.query.get("recording_id") or None
+    if recording_id is not None:
+        origin, until = await recording_window(ctx, room_id, recording_id)
+    else:
+        start = _number(request, "origin", True)
+        assert start is not None
+        origin, until = start, _number(request, "until", False)
+    found = await notes.visible(ctx, room_id, user_id, segment_id=request.query.get("segment_id"))
+    url = f"/api/recordings/{recording_id}/file" if recording_id else None
     return json_response(
-        ReplayOut(room_id=room_id, origin=origin, until=until, notes=place(found, origin, until))
+        ReplayOut(
+            room_id=room_id,
+            recording_id=recording_id,
+            recording_url=url,
+            origin=origin,
+            until=until,
+            notes=place(found, origin, until),
+        )  # fmt: skip
     )

@@ -136,16 +136,16 @@ class VenueController:
         return Facts(venues=venues, live=frozenset(live), agenda=agenda, unfit=unfit)
 
     async def _announce(self, t: Transition) -> None:
+        room_id, epoch = t.after.room_id, t.after.epoch
+        if t.cut:  # the wire first: the keyframe request leaves before anything else is written or sent
+            await self._dispatch_cut(room_id, t.source, epoch, audit=t)
         for listener in list(self.state_listeners):
             try:
                 await listener(t.after)
             except Exception:
-                log.exception("venue state listener failed room=%s", t.after.room_id)
-        if t.cut:
-            handoff_id = await handoffs.record(self.db, t)
-            await self._dispatch_cut(t.after.room_id, t.source, t.after.epoch, handoff_id)
+                log.exception("venue state listener failed room=%s", room_id)
         if t.after.preview != t.before.preview:
-            await self._dispatch_cut(t.after.room_id, t.after.preview, t.after.epoch, None, "preview")
+            await self._dispatch_cut(room_id, t.after.preview, epoch, target="preview")
 
     async def _alert(self, room_id: str, kind: str, venue_id: str | None) -> None:
         message = ALERTS[kind].format(delay=self.fallback_delay)
@@ -158,31 +158,57 @@ class VenueController:
 
     # ---- the program feed: owner, cuts, recovery ----------------------------------------------
     async def _dispatch_cut(
-        self, room_id: str, venue: str | None, epoch: int, handoff_id: int | None, target: str = "program"
+        self,
+        room_id: str,
+        venue: str | None,
+        epoch: int,
+        *,
+        target: str = "program",
+        audit: Transition | None = None,
     ) -> None:
         owner = await self._owner(room_id)
         if owner == self.node:
-            self._spawn(self._cut(room_id, venue, epoch, handoff_id, target))
+            self._spawn(self._cut(room_id, venue, epoch, target, audit=audit))
             return
+        handoff_id = await handoffs.record(self.db, audit) if audit is not None else None
         msg = {"room_id": room_id, "venue_id": venue, "epoch": epoch, "handoff_id": handoff_id}
         await self.bus.publish(f"venues:node:{owner}", json.dumps({**msg, "target": target}).encode())
 
     async def _on_forwarded_cut(self, _channel: str, data: bytes) -> None:
         msg = json.loads(data)
         target = msg.get("target", "program")
-        await self._cut(msg["room_id"], msg["venue_id"], int(msg["epoch"]), msg.get("handoff_id"), target)
+        await self._cut(
+            msg["room_id"], msg["venue_id"], int(msg["epoch"]), target, handoff_id=msg.get("handoff_id")
+        )
 
     async def _cut(
-        self, room_id: str, venue: str | None, epoch: int, handoff_id: int | None, target: str = "program"
+        self,
+        room_id: str,
+        venue: str | None,
+        epoch: int,
+        target: str = "program",
+        *,
+        handoff_id: int | None = None,
+        audit: Transition | None = None,
     ) -> None:
+        """Run one cut here (this process owns the feed); audit it while the keyframe is on its way."""
         if target == "preview":
             await self.media.preview(room_id, venue, epoch=epoch)
             return
+        cut = asyncio.ensure_future(self.media.cut(room_id, venue, epoch=epoch))
         try:
-            result = await self.media.cut(room_id, venue, epoch=epoch)
+            if audit is not None:
+                try:
+                    handoff_id = await handoffs.record(self.db, audit)
+                except Exception:  # the audit must never hold the program back
+                    log.exception("hand-off audit failed room=%s epoch=%d", room_id, epoch)
+            result = await cut
         except MokeError as exc:
             log.warning("program cut failed room=%s venue=%s: %s", room_id, venue, exc.message)
             result = CutResult(switched=False, seconds=0.0)
+        except asyncio.CancelledError:
+            cut.cancel()
+            raise
         log.info(
             "program cut room=%s venue=%s epoch=%d switched=%s in %.0f ms",
             room_id, venue, epoch, result.switched, result.seconds * 1000,
@@ -216,9 +242,9 @@ class VenueController:
         if state.on_air is OnAir.IDLE:
             return
         log.info("program recovered room=%s epoch=%d program=%s", room_id, state.epoch, state.program)
-        await self._cut(room_id, state.program, state.epoch, None)
+        await self._cut(room_id, state.program, state.epoch)
         if state.preview is not None:
-            await self._cut(room_id, state.preview, state.epoch, None, "preview")
+            await self._cut(room_id, state.preview, state.epoch, "preview")
 
     async def _renew_leases(self) -> None:
         while True:
@@ -248,7 +274,7 @@ class VenueController:
             if state.on_air in (OnAir.FALLBACK, OnAir.SLATE):
                 await self._alert(room_id, "signal_back", venue_id)
             elif state.program == venue_id and room_id in self._owned:
-                self._spawn(self._cut(room_id, venue_id, state.epoch, None))  # publisher came back
+                self._spawn(self._cut(room_id, venue_id, state.epoch))  # publisher came back
             return
         if state.program == venue_id and room.fallback_timer is None:
             await self._alert(room_id, "signal_lost", venue_id)

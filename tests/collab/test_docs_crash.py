@@ -18,7 +18,8 @@ from tests.support.server import ServerProcess
 
 async def test_created_restored_and_commented_document_survives_sigkill(tmp_path: Path) -> None:
     data = tmp_path / "var"
-    server = await ServerProcess(data).start()
+    # generous start-up time: the suite shares two cores with everything else
+    server = await ServerProcess(data).start(timeout=120)
     try:
         async with aiohttp.ClientSession() as http:
             api = Api(http, server.url)
@@ -46,7 +47,7 @@ async def test_created_restored_and_commented_document_survives_sigkill(tmp_path
                                                json={"text": "恢复到第一稿", "section": "课题"})  # fmt: skip
                 assert status == 201
             server.kill()  # SIGKILL right after the acknowledgements
-            server = await server.restart()
+            server = await ServerProcess(data, port=server.port).start(timeout=120)
             api.base = server.url
             async with plan_clients(server.ws_url + "/collab") as js:
                 c = await js.open_doc(doc["id"], host["token"])

@@ -327,3 +327,31 @@ async def test_replay_places_notes_on_the_recording_timeline(api: Api, server: R
     assert [p["note"]["text"] for p in own["notes"]] == ["记录1", "记录2", "记录3"]
     status, err = await api.call("GET", f"/api/rooms/{les.room_id}/replay", token=les.observers[0].token)
     assert status == 422 and err["error"]["code"] == "bad_query"
+
+
+async def test_replay_on_a_recording(api: Api, server: RunningServer) -> None:
+    from media.models import Recording
+
+    les = await lesson(server, api)
+    started = time.time() - 600
+    async with server.ctx.db.transaction() as session:
+        session.add(Recording(id="rec1", room_id=les.room_id, source="program", venue_id=None, started_by=les.host.user_id,
+                              started_at=started, stopped_at=started + 500, duration=500.0, size=0, frames=0,
+                              status="done", path="recordings/rec1.webm", content_type="video/webm"))  # fmt: skip
+    for i, ago in enumerate([700, 450, 200, 50]):
+        status, _ = await api.call("POST", f"/api/rooms/{les.room_id}/notes", token=les.observers[0].token,
+                                   json={"client_id": f"q{i}", "text": f"实录{i}", "at": time.time() - ago, "shared": True})  # fmt: skip
+        assert status == 201
+    status, body = await api.call(
+        "GET", f"/api/rooms/{les.room_id}/replay?recording_id=rec1", token=les.observers[1].token
+    )
+    assert status == 200, body
+    assert body["recording_url"] == "/api/recordings/rec1/file" and body["origin"] == started
+    assert [(p["note"]["text"], round(p["offset"])) for p in body["notes"]] == [
+        ("实录1", 150),
+        ("实录2", 400),
+    ]
+    status, err = await api.call(
+        "GET", f"/api/rooms/{les.room_id}/replay?recording_id=nope", token=les.observers[1].token
+    )
+    assert status == 404 and err["error"]["code"] == "recording_not_found"

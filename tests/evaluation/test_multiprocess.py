@@ -8,13 +8,31 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.evaluation.helpers import connected, lesson
+from tests.evaluation.helpers import Listener, connected, lesson
 from tests.evaluation.test_live import SEG, SHEETS, choose_general, sheet_body
 from tests.support.api import Api
 from tests.support.server import make_settings, running_server
 from tests.support.services import fresh_pg_database, require_redis, unique_prefix
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+
+async def redis_listening(sender: Listener, receiver: Listener, room_id: str) -> None:
+    """python-socketio subscribes a process to Redis in the background on its first connection: until it
+    has, emits from other processes pass it by. Send shared notes (outside any segment) until one arrives."""
+    for i in range(40):
+        ack = await sender.call(
+            "note:add", {"room_id": room_id, "client_id": f"warm{i}", "text": "预热", "shared": True}
+        )
+        assert ack["ok"], ack
+        try:
+            await receiver.wait_for(
+                "note:shared", lambda d, sent=ack["note"]["id"]: d["note"]["id"] == sent, timeout=0.5
+            )
+            return
+        except TimeoutError:
+            continue
+    raise AssertionError("the second process never heard the first over Redis")
 
 
 async def test_notes_and_aggregation_cross_processes(tmp_path: Path) -> None:
@@ -34,6 +52,7 @@ async def test_notes_and_aggregation_cross_processes(tmp_path: Path) -> None:
                 connected(a, les.room_id, *les.observers) as observers_on_a,
                 connected(b, les.room_id, les.host) as (host_on_b,),
             ):
+                await redis_listening(observers_on_a[0], host_on_b, les.room_id)
                 ack = await observers_on_a[0].call(
                     "note:add",
                     {

@@ -131,14 +131,18 @@ async def test_crash_mid_recording_leaves_a_playable_file(tmp_path: Path) -> Non
                     break
                 await asyncio.sleep(0.1)
             assert status == 201, rec
-            await asyncio.sleep(3.5)  # let a few one-second clusters reach the disk
+            for _ in range(300):  # until two seconds are in the file (a few one-second clusters)
+                status, listed = await api.call("GET", f"/api/rooms/{room_id}/recordings", token=host.token)
+                if listed[0]["duration"] >= 2.0:
+                    break
+                await asyncio.sleep(0.1)
             proc.kill()  # SIGKILL: no shutdown hook, the file is never finished
             await client.disconnect()
             await pub.pc.close()
 
             path = data_dir / "recordings" / room_id / f"{rec['id']}.webm"
             counters, duration, _ = await asyncio.to_thread(decoded_counters, path)
-            assert len(counters) >= 45 and duration >= 1.5  # playable up to the last written cluster
+            assert len(counters) >= 30 and duration >= 1.0  # playable up to the last written cluster
             assert counters == sorted(counters)
 
             proc = await proc.restart()
@@ -147,7 +151,7 @@ async def test_crash_mid_recording_leaves_a_playable_file(tmp_path: Path) -> Non
             assert status == 200
             [row] = listed
             assert row["status"] == "interrupted" and row["size"] == path.stat().st_size
-            assert row["duration"] >= 1.5 and row["frames"] >= 45
+            assert row["duration"] >= 1.0 and row["frames"] == len(counters)
             await db.stop()
     finally:
         proc.kill()

@@ -14,6 +14,7 @@ from tests.media.program_clients import Observer
 from tests.rooms.venue_support import (
     assert_clean,
     command,
+    handoffs_when,
     person,
     program_listed,
     publish,
@@ -81,10 +82,9 @@ async def test_hand_offs_follow_the_agenda_on_one_connection(api: Api, server: R
                 c for i, c in enumerate(s.colour for s in o.frames) if i == 0 or o.frames[i - 1].colour != c
             ]
             assert runs == ["red", "green", "blue", "red"], runs
-        status, handoffs = await api.call(
-            "GET", f"/api/rooms/{show.room_id}/handoffs", token=show.host["token"]
+        handoffs = await handoffs_when(
+            api, show, lambda rows: len(rows) == 4 and all(h["switched"] for h in rows)
         )
-        assert status == 200
         assert [(h["from_venue"], h["to_venue"], h["epoch"]) for h in handoffs] == [
             (None, show.venues["red"], 1), (show.venues["red"], show.venues["green"], 2),
             (show.venues["green"], show.venues["blue"], 3), (show.venues["blue"], show.venues["red"], 5),
@@ -211,9 +211,7 @@ async def test_publisher_loss_falls_back_then_slate_and_alerts_moderators(
         assert r["ok"] and r["state"]["slate"] is False
         await observer.wait_colour("green", after=time.monotonic())
         assert_clean(observer)
-        _status, handoffs = await api.call(
-            "GET", f"/api/rooms/{show.room_id}/handoffs", token=show.host["token"]
-        )
+        handoffs = await handoffs_when(api, show, lambda rows: len(rows) == 4)
         kinds = [(h["kind"], h["actor_id"] is None) for h in handoffs]
         assert kinds == [("switch", False), ("lost", True), ("lost", True), ("switch", False)]
     finally:

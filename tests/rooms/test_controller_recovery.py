@@ -17,6 +17,7 @@ from tests.rooms.clients import Client
 from tests.rooms.venue_support import (
     assert_clean,
     command,
+    handoffs_when,
     person,
     program_listed,
     publish,
@@ -122,9 +123,8 @@ async def test_two_processes_on_redis_one_feed_owner_commands_anywhere_and_takeo
             assert len(ok) == 1 and [x["error"]["code"] for x in replies if not x["ok"]] == ["conflict"]
             winner = show.colour_of(ok[0]["state"]["program"])
             await observer.wait_colour(winner, after=started)
-            status, handoffs = await api_b.call("GET", f"/api/rooms/{show.room_id}/handoffs",
-                                                token=show.host["token"])  # fmt: skip
-            assert status == 200 and [h["epoch"] for h in handoffs] == [1, 2]
+            handoffs = await handoffs_when(api_b, show, lambda rows: len(rows) == 2)
+            assert [h["epoch"] for h in handoffs] == [1, 2]
             assert_clean(observer)
         finally:
             await observer.close()
@@ -146,7 +146,7 @@ async def test_two_processes_on_redis_one_feed_owner_commands_anywhere_and_takeo
             status, program = await api_b.call(
                 "GET", f"/api/rooms/{show.room_id}/program", token=show.host["token"]
             )
-            assert program["epoch"] == 2 and show.colour_of(program["program"]) == winner
+            assert status == 200 and program["epoch"] == 2 and show.colour_of(program["program"]) == winner
         finally:
             await observer_b.close()
             for pc in show.pcs.values():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,3 +115,16 @@ async def program_listed(client: Client, room_id: str) -> None:
         if "program" in reply["sources"]:
             return
         await client.wait_for("media:sources", lambda d: "program" in d["sources"])
+
+
+async def handoffs_when(
+    api: Api, show: Showcase, pred: Callable[[list[dict[str, Any]]], bool], timeout: float = 10
+) -> list[dict[str, Any]]:
+    """The hand-off audit once ``pred`` holds (the owner writes wire times after the switch happened)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, rows = await api.call("GET", f"/api/rooms/{show.room_id}/handoffs", token=show.host["token"])
+        assert status == 200, rows
+        if pred(rows) or time.monotonic() > deadline:
+            return list(rows)
+        await asyncio.sleep(0.05)

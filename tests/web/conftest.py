@@ -124,7 +124,7 @@ class Browser:
             ),
         )
         page.on("pageerror", lambda e: self.errors.append(f"[{label}] uncaught: {e}"))
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)
         return page
 
     def shot(self, page: Any, name: str) -> Path:
@@ -151,7 +151,10 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     path = require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # the machine is shared and often busy: give every expectation time (they return as soon as true)
+    expect.set_options(timeout=20_000)
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)

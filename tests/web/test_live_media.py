@@ -38,12 +38,19 @@ def _playing(page: Any, testid: str) -> dict[str, float]:
     return dict(video.evaluate("el => ({w: el.videoWidth, h: el.videoHeight, t: el.currentTime})"))
 
 
-def _aspect_becomes(page: Any, testid: str, lo: float, hi: float) -> None:
-    page.wait_for_function(
-        f"el => el.videoHeight > 0 && el.videoWidth / el.videoHeight > {lo} && el.videoWidth / el.videoHeight < {hi}",
-        arg=page.get_by_test_id(testid).element_handle(),
-        timeout=30_000,
-    )
+def _aspect_becomes(page: Any, testid: str, lo: float, hi: float, log: Any = None) -> None:
+    video = page.get_by_test_id(testid)
+    try:
+        page.wait_for_function(
+            f"el => el.videoHeight > 0 && el.videoWidth / el.videoHeight > {lo} && el.videoWidth / el.videoHeight < {hi}",
+            arg=video.element_handle(),
+            timeout=30_000,
+        )
+    except Exception as exc:
+        size = video.evaluate("el => [el.videoWidth, el.videoHeight, el.currentTime]")
+        raise AssertionError(
+            f"picture {size} not in {lo}..{hi}; hand-offs: {log.inner_text() if log else ''}"
+        ) from exc
 
 
 def test_venues_publish_observer_watches_moderator_hands_off(web: Browser, rest: Rest) -> None:
@@ -93,7 +100,7 @@ def test_venues_publish_observer_watches_moderator_hands_off(web: Browser, rest:
     expect(mod.get_by_test_id("console-preview-label")).to_have_text("预监：一小")
     mod.get_by_role("button", name="切换 ▶").click()
     expect(obs.get_by_test_id("program-label")).to_have_text("主会场：一小")
-    _aspect_becomes(obs, "program-video", 1.2, 1.45)  # 一小's 4:3 camera
+    _aspect_becomes(obs, "program-video", 1.2, 1.45, mod.get_by_test_id("handoffs"))  # 一小's 4:3 camera
     after = _playing(obs, "program-video")
     assert after["t"] > before["t"]
     assert obs.url == live  # no reload, no navigation
@@ -103,4 +110,14 @@ def test_venues_publish_observer_watches_moderator_hands_off(web: Browser, rest:
     expect(log.first).to_contain_text("三小 → 一小")
     expect(log.last).to_have_attribute("data-kind", "switch")
     web.shot(obs, "live-observer-yixiao-zh")
+
+    # record the program for a moment from the console
+    rec = mod.locator("#recording")
+    rec.click()
+    expect(mod.get_by_test_id("recordings")).to_contain_text("录制中")
+    expect(rec).to_have_attribute("aria-pressed", "true")
     web.shot(mod, "console-zh")
+    rec.click()
+    expect(mod.get_by_test_id("recordings").get_by_role("button", name="下载")).to_be_visible()
+    (item,) = rest.ok("GET", f"/api/rooms/{room_id}/recordings", token=host["token"])
+    assert item["source"] == "program" and item["stopped_at"] is not None

@@ -98,8 +98,18 @@ export async function publish(
 /** Attach a stream to a <video>; muted autoplay always works, sound needs a click (see unmutePrompt). */
 export function attach(video: HTMLVideoElement, stream: MediaStream): void {
   video.srcObject = stream;
+  video.dataset.live = '1';
   video.autoplay = true;
   video.playsInline = true;
   video.muted = true;
   video.play().catch(() => undefined);
+}
+
+/** Call `onStall` when `video` shows no picture `ms` after subscribing (e.g. the first keyframe never
+ * came): the caller subscribes again, which asks the publisher for a fresh keyframe. */
+export function stallGuard(video: HTMLVideoElement, onStall: () => void, ms = 6000): () => void {
+  const timer = setTimeout(() => {
+    if (video.videoWidth === 0) onStall();
+  }, ms);
+  return () => clearTimeout(timer);
 }

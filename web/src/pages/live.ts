@@ -4,7 +4,7 @@
 import { api, errorText } from '../api';
 import { h } from '../dom';
 import { formatTime, roleName, t } from '../i18n';
-import { attach, publish, type Publishing, watch, type Watching } from '../media';
+import { attach, publish, type Publishing, stallGuard, watch, type Watching } from '../media';
 import { call } from '../realtime';
 import { navigate } from '../router';
 import { type ChatMessage, LiveRoom, type Person, personName, userIdOf } from '../roomstate';
@@ -55,6 +55,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
     st.venues.map((v) => h('option', { value: `venue:${v.id}` }, t('live.venue_feed', { name: venueLabel(v) }))));
   let watching: Watching | null = null;
   let watchSeq = 0;
+  let stopGuard: () => void = () => undefined;
   async function startWatch(): Promise<void> {
     const seq = ++watchSeq;
     watching?.stop();
@@ -66,6 +67,10 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
       watching = w;
       attach(main.video, w.stream);
       main.note.textContent = '';
+      stopGuard();
+      stopGuard = stallGuard(main.video, () => {
+        if (watching === w) void startWatch();
+      });
       w.pc.addEventListener('connectionstatechange', () => {
         if (w.pc.connectionState === 'failed') main.note.textContent = t('live.media_failed');
       });
@@ -92,7 +97,10 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   });
   drawLabel();
   main.note.textContent = t('live.waiting');
-  stops.push(() => watching?.stop());
+  stops.push(() => {
+    stopGuard();
+    watching?.stop();
+  });
 
   // --- presence --------------------------------------------------------------------------------
   const presence = h('ul', { class: 'presence', 'data-testid': 'presence' });
@@ -194,7 +202,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   const floorInfo = h('p', { class: 'muted', 'data-testid': 'floor' });
   const seatControls = h('div', { class: 'row seat-controls' });
   const grid = h('div', { class: 'grid', 'data-testid': 'seat-grid' });
-  const gridWatch = new Map<number, { w: Watching | null; el: HTMLElement }>();
+  const gridWatch = new Map<number, { w: Watching | null; el: HTMLElement; video: HTMLVideoElement; note: HTMLElement; starting: boolean }>();
   let seatPub: Publishing | null = null;
   let seatStream: MediaStream | null = null;
   const myHand = (): boolean => (live.state.floor?.hands ?? []).some((x) => userIdOf(x) === me.id);
@@ -204,14 +212,19 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   });
 
   async function toggleTrack(kind: 'audio' | 'video'): Promise<void> {
+    let on: boolean;
     if (!seatStream) {
+      // publish once, with only the asked-for kind switched on (the other starts muted)
       seatStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
-      seatStream.getTracks().forEach((tr) => (tr.enabled = false));
+      seatStream.getAudioTracks().forEach((tr) => (tr.enabled = kind === 'audio'));
+      seatStream.getVideoTracks().forEach((tr) => (tr.enabled = kind === 'video'));
       seatPub = await publish(roomId, seatStream, { seat: true });
+      on = true;
+    } else {
+      const tracks = kind === 'audio' ? seatStream.getAudioTracks() : seatStream.getVideoTracks();
+      on = !tracks.every((tr) => tr.enabled);
+      tracks.forEach((tr) => (tr.enabled = on));
     }
-    const tracks = kind === 'audio' ? seatStream.getAudioTracks() : seatStream.getVideoTracks();
-    const on = !tracks.every((tr) => tr.enabled);
-    tracks.forEach((tr) => (tr.enabled = on));
     await callRoom('presence:update', { room_id: roomId, ...(kind === 'audio' ? { mic: on } : { camera: on }) });
     drawFloor();
   }
@@ -249,22 +262,49 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
       }
     }
     for (const u of seated) {
-      if (gridWatch.has(u)) continue;
-      const box = videoBox(`seat-${u}`);
-      const who = live.state.online.find((p) => p.user_id === u) ?? live.state.members.find((p) => p.user_id === u);
-      const el = h('figure', { class: 'tile' }, box.wrap, h('figcaption', {}, personName(who) || String(u)));
-      const entry = { w: null as Watching | null, el };
-      gridWatch.set(u, entry);
-      grid.append(el);
-      if (u === me.id && seatStream) attach(box.video, seatStream);
-      else watch(roomId, `seat:${u}`).then((w) => {
-        entry.w = w;
-        attach(box.video, w.stream);
-      }).catch((err) => (box.note.textContent = errorText(err)));
+      let entry = gridWatch.get(u);
+      if (!entry) {
+        const box = videoBox(`seat-${u}`);
+        const who = live.state.online.find((p) => p.user_id === u) ?? live.state.members.find((p) => p.user_id === u);
+        const el = h('figure', { class: 'tile' }, box.wrap, h('figcaption', {}, personName(who) || String(u)));
+        entry = { w: null, el, video: box.video, note: box.note, starting: false };
+        gridWatch.set(u, entry);
+        grid.append(el);
+      }
+      if (u === me.id) {
+        if (seatStream && entry.video.srcObject !== seatStream) attach(entry.video, seatStream);
+        continue;
+      }
+      // watch a seat once its publisher is live (media:sources says so)
+      const e = entry;
+      if (!e.w && !e.starting && live.sources.includes(`seat:${u}`)) {
+        e.starting = true;
+        watch(roomId, `seat:${u}`).then((w) => {
+          if (gridWatch.get(u) !== e) return w.stop();
+          e.w = w;
+          e.note.textContent = '';
+          attach(e.video, w.stream);
+          stallGuard(e.video, () => {
+            if (e.w !== w) return;
+            w.stop();
+            e.w = null;
+            drawFloor();
+          });
+        }).catch((err) => (e.note.textContent = errorText(err))).finally(() => (e.starting = false));
+      }
     }
     grid.hidden = seated.length === 0;
   }
   live.on('floor', drawFloor);
+  live.on('sources', () => drawFloor());
+  live.on('ended', (d) => {
+    const m = /^seat:(\d+)$/.exec((d as { source: string }).source);
+    const e = m ? gridWatch.get(Number(m[1])) : undefined;
+    if (e?.w) {
+      e.w.stop();
+      e.w = null;
+    }
+  });
   drawFloor();
   stops.push(() => gridWatch.forEach((x) => x.w?.stop()));
 
