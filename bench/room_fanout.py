@@ -61,7 +61,7 @@ async def _worker(seats: list[Seat], conn: Connection) -> None:
 
     latencies: list[float] = []
     clients: list[Any] = []
-    sem = asyncio.Semaphore(16)
+    sem = asyncio.Semaphore(8)
     window: list[float] = [0.0, 0.0]
 
     async def connect(seat: Seat) -> Any:
@@ -78,7 +78,7 @@ async def _worker(seats: list[Seat], conn: Connection) -> None:
 
         async with sem:
             await c.connect(seat.url, auth={"token": seat.token}, transports=["websocket"], wait_timeout=30)
-            reply = await c.call("room:join", {"room_id": seat.room_id}, timeout=60)
+            reply = await c.call("room:join", {"room_id": seat.room_id}, timeout=600)
             assert reply["ok"], reply
         return c
 
@@ -164,8 +164,13 @@ async def run_scenario(
         pipes.append(parent)
         procs.append(p)
     loop = asyncio.get_running_loop()
+    joining = time.time()
     for pipe in pipes:
         assert await loop.run_in_executor(None, pipe.recv) == "ready"
+    print(
+        f"  {rooms} × {per_room} on {len(servers)} process(es): all joined in {time.time() - joining:.0f} s",
+        flush=True,
+    )
     pids = [s.proc.pid for s in servers if s.proc is not None]
     start = time.time() + 1.0
     cpu0 = sum(cpu_seconds(p) for p in pids)
@@ -219,8 +224,9 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the send window")
     parser.add_argument("--workers", type=int, default=4, help="client processes")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the script works")
+    parser.add_argument("--crowd", type=int, default=500, help="clients in the one-room scenario")
     args = parser.parse_args()
-    scenarios = [(1, 40), (5, 8)] if args.smoke else [(1, 500), (50, 20)]
+    scenarios = [(1, 40), (5, 8)] if args.smoke else [(1, args.crowd), (50, 20)]
     with tempfile.TemporaryDirectory() as tmp:
         one = await deployment(1, Path(tmp), scenarios, args)
         two = await deployment(2, Path(tmp), scenarios, args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import func, select
@@ -146,25 +147,23 @@ async def list_members(request: web.Request) -> web.Response:
         return json_response(await members_of(session, room_id))
 
 
-async def members_of(session: AsyncSession, room_id: str) -> list[MemberOut]:
+async def member_dicts(session: AsyncSession, room_id: str) -> list[dict[str, Any]]:
+    """Members as plain dicts (the MemberOut shape): plain columns, no ORM objects — a join of a
+    crowd reads this list once per joiner."""
     rows = await session.execute(
-        select(Member, User)
+        select(
+            Member.user_id, User.display_name, User.school, Member.role, User.is_guest, Member.venue_id,
+            Member.joined_at,
+        )
         .join(User, User.id == Member.user_id)
         .where(Member.room_id == room_id)
         .order_by(Member.joined_at)
-    )
-    return [
-        MemberOut(
-            user_id=u.id,
-            display_name=u.display_name,
-            school=u.school,
-            role=m.role,
-            is_guest=u.is_guest,
-            venue_id=m.venue_id,
-            joined_at=m.joined_at,
-        )  # fmt: skip
-        for m, u in rows
-    ]
+    )  # fmt: skip
+    return [dict(r._mapping) for r in rows]
+
+
+async def members_of(session: AsyncSession, room_id: str) -> list[MemberOut]:
+    return [MemberOut(**d) for d in await member_dicts(session, room_id)]
 
 
 @routes.route("PATCH", "/api/rooms/{room_id}/members/{user_id}", summary="Change a member's role",

@@ -12,7 +12,7 @@ from rooms import chat
 from rooms.floor import FloorService
 from rooms.models import Room
 from rooms.presence import PresenceService
-from rooms.routes import members_of
+from rooms.routes import member_dicts
 from rooms.views import list_agenda, list_venues, room_out
 from server.auth.tokens import Principal
 from server.db import Database
@@ -33,7 +33,7 @@ async def room_state(
     role: str,
 ) -> dict[str, Any]:
     async with db.session() as session:
-        members = await members_of(session, room.id)
+        members = await member_dicts(session, room.id)
         venues = await list_venues(session, room.id)
         agenda = await list_agenda(session, room.id)
     messages, more = await chat.page(db, room.id, before=None, limit=chat.TAIL)
@@ -48,7 +48,7 @@ async def room_state(
             "is_guest": principal.is_guest,
             "seat": principal.user_id in floor_state["seats"],
         },
-        "members": [m.model_dump() for m in members],
+        "members": members,
         "online": await presence.online(room.id),
         "venues": [v.model_dump() for v in venues],
         "agenda": [s.model_dump() for s in agenda],

@@ -13,7 +13,7 @@ from tests.support.server import RunningServer, make_settings, running_server
 async def test_chat_history_and_no_duplicates_after_reconnect(api: Api, server: RunningServer) -> None:
     host = await api.register(display_name="李主持")
     rid = (await create_room(api, host["token"]))["id"]
-    teacher = await member(api, host["token"], rid, "editor")
+    teacher = await member(api, host["token"], rid, "editor", as_guest=True)
     h = await Client(server.url, host["token"]).connect()
     t = await Client(server.url, teacher["token"]).connect()
     try:
@@ -53,7 +53,7 @@ async def test_chat_history_and_no_duplicates_after_reconnect(api: Api, server: 
 async def test_paging_length_limit_and_soft_delete(api: Api, server: RunningServer) -> None:
     host = await api.register()
     rid = (await create_room(api, host["token"]))["id"]
-    observer = await member(api, host["token"], rid, "observer")
+    observer = await member(api, host["token"], rid, "observer", as_guest=True)
     h = await Client(server.url, host["token"]).connect()
     o = await Client(server.url, observer["token"]).connect()
     try:

@@ -11,8 +11,8 @@ from tests.support.server import RunningServer
 async def test_raise_grant_revoke_and_limit(api: Api, server: RunningServer) -> None:
     host = await api.register()
     rid = (await create_room(api, host["token"], kind="trial", seats=2))["id"]
-    users = [await member(api, host["token"], rid, "observer") for _ in range(3)]
-    mod = await member(api, host["token"], rid, "moderator")
+    users = [await member(api, host["token"], rid, "observer", as_guest=True) for _ in range(3)]
+    mod = await member(api, host["token"], rid, "moderator", as_guest=True)
     m = await Client(server.url, mod["token"]).connect()
     cs = [await Client(server.url, u["token"]).connect() for u in users]
     ids = [u["user"]["id"] for u in users]

@@ -27,16 +27,18 @@ async def test_two_processes_share_presence_chat_and_seats_and_drop_ghosts(tmp_p
             "MOKE_SECRET_KEY": secrets.token_urlsafe(32),
             "MOKE_ROOMS_PRESENCE_TTL": "1.5",
         }
-        a = await ServerProcess(tmp_path / "a", env).start()
-        b = await ServerProcess(tmp_path / "b", env).start()
+        a = await ServerProcess(tmp_path / "a", env).start(timeout=90)
+        b = await ServerProcess(tmp_path / "b", env).start(timeout=90)
         clients: list[Client] = []
         try:
             async with aiohttp.ClientSession() as http:
                 api = Api(http, a.url)
                 host = await api.register(display_name="主持人")
                 rid = (await create_room(api, host["token"], kind="trial", seats=3))["id"]
-                mod = await member(api, host["token"], rid, "moderator")
-                teachers = [await member(api, host["token"], rid, "observer") for _ in range(6)]
+                mod = await member(api, host["token"], rid, "moderator", as_guest=True)
+                teachers = [
+                    await member(api, host["token"], rid, "observer", as_guest=True) for _ in range(6)
+                ]
             # host and the first three teachers on A; the moderator and the other three on B
             on_a = [host, *teachers[:3]]
             on_b = [mod, *teachers[3:]]
@@ -46,12 +48,16 @@ async def test_two_processes_share_presence_chat_and_seats_and_drop_ghosts(tmp_p
             for c in clients:
                 await c.join(rid)
             everyone = {u["user"]["id"] for u in on_a + on_b}
-            await ca[0].wait_for("presence", lambda p: {u["user_id"] for u in p["online"]} == everyone)
-            await cb[0].wait_for("presence", lambda p: {u["user_id"] for u in p["online"]} == everyone)
+            await ca[0].wait_for(
+                "presence", lambda p: {u["user_id"] for u in p["online"]} == everyone, timeout=30
+            )
+            await cb[0].wait_for(
+                "presence", lambda p: {u["user_id"] for u in p["online"]} == everyone, timeout=30
+            )
             # chat crosses processes, persisted once
             r = await cb[1].call("chat:send", {"room_id": rid, "client_id": cid(), "text": "B 这边听得清楚"})
             assert r["ok"]
-            await ca[1].wait_for("chat:message", lambda m: m["id"] == r["message"]["id"])
+            await ca[1].wait_for("chat:message", lambda m: m["id"] == r["message"]["id"], timeout=30)
             # the host on A and the moderator on B grant seats to all six teachers at once
             ids = [t["user"]["id"] for t in teachers]
             grants = [ca[0].call("seat:grant", {"room_id": rid, "user_id": u}) for u in ids]
@@ -65,7 +71,7 @@ async def test_two_processes_share_presence_chat_and_seats_and_drop_ghosts(tmp_p
             b.kill()
             on_a_ids = {u["user"]["id"] for u in on_a}
             gone = await ca[0].wait_for(
-                "presence", lambda p: {u["user_id"] for u in p["online"]} == on_a_ids, timeout=15
+                "presence", lambda p: {u["user_id"] for u in p["online"]} == on_a_ids, timeout=30
             )
             assert all(u["user_id"] in on_a_ids for u in gone["online"])
             kept = [u for u in floor["floor"]["seats"] if u in on_a_ids]

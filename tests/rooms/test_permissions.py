@@ -78,8 +78,8 @@ async def test_matrix_is_enforced_over_rest_and_socketio(api: Api, server: Runni
     rid = (await create_room(api, host["token"]))["id"]
     users = {Role.HOST: host}
     for role in ROLES[1:]:
-        users[role] = await member(api, host["token"], rid, role.value)
-    target = await member(api, host["token"], rid, "observer")
+        users[role] = await member(api, host["token"], rid, role.value, as_guest=True)
+    target = await member(api, host["token"], rid, "observer", as_guest=True)
     clients = {role: await Client(server.url, u["token"]).connect() for role, u in users.items()}
     try:
         for c in clients.values():

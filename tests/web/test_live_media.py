@@ -110,4 +110,14 @@ def test_venues_publish_observer_watches_moderator_hands_off(web: Browser, rest:
     expect(log.first).to_contain_text("三小 → 一小")
     expect(log.last).to_have_attribute("data-kind", "switch")
     web.shot(obs, "live-observer-yixiao-zh")
+
+    # record the program for a moment from the console
+    rec = mod.locator("#recording")
+    rec.click()
+    expect(mod.get_by_test_id("recordings")).to_contain_text("录制中")
+    expect(rec).to_have_attribute("aria-pressed", "true")
     web.shot(mod, "console-zh")
+    rec.click()
+    expect(mod.get_by_test_id("recordings").get_by_role("button", name="下载")).to_be_visible()
+    (item,) = rest.ok("GET", f"/api/rooms/{room_id}/recordings", token=host["token"])
+    assert item["source"] == "program" and item["stopped_at"] is not None

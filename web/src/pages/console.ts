@@ -1,7 +1,7 @@
 /** Moderator console (导播台): multiview of every venue with live/offline badges, program and preview
  * monitors, cue / take / switch, the agenda run-sheet with "next segment", fallback venue, hand-off log,
  * seat queue, recording. Conflicts from the controller are shown plainly. Lazy-loaded. */
-import { api, ApiError, errorText } from '../api';
+import { api, ApiError, downloadBlob, errorText, fetchBlob } from '../api';
 import { h } from '../dom';
 import { formatTime, t } from '../i18n';
 import { attach, watch, type Watching } from '../media';
@@ -29,10 +29,12 @@ interface Handoff {
 interface Recording {
   id: string;
   source: string;
-  started_at?: number;
-  stopped_at?: number | null;
-  bytes?: number;
-  state?: string;
+  started_at: number;
+  stopped_at: number | null;
+  duration: number;
+  size: number;
+  status: string;
+  url: string;
 }
 
 export async function consolePage(root: HTMLElement, params: Record<string, string>): Promise<() => void> {
@@ -58,6 +60,8 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
   const hasRecording = await serverHas('/api/rooms/{room_id}/recordings');
   const status = h('p', { class: 'status console-status', 'data-testid': 'console-status', 'aria-live': 'assertive' });
   const epoch = (): number => live.state.program?.epoch ?? 0;
+  const sourceName = (s: string): string =>
+    s === 'program' ? t('console.program') : s.startsWith('venue:') ? (live.venue(s.slice(6))?.name ?? s) : s;
 
   /** Send a controller command with the epoch we saw; a conflict means someone else acted first. */
   async function control(event: string, extra: Record<string, unknown>): Promise<void> {
@@ -179,13 +183,19 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
   // --- recording -------------------------------------------------------------------------------
   const recs = h('div', { 'data-testid': 'recordings' });
   const reloadRecs = (): void => void withLoading(recs, () => api('GET', `/api/rooms/${roomId}/recordings`).then((d) => listOf<Recording>(d, 'recordings')), (items) => {
-    const running = items.find((r) => !r.stopped_at && r.state !== 'stopped');
+    const running = items.find((r) => !r.stopped_at);
     recBtn.textContent = running ? t('rec.stop') : t('rec.start');
     recBtn.dataset.recording = running?.id ?? '';
     recBtn.setAttribute('aria-pressed', String(!!running));
     return items.length
-      ? h('ul', { class: 'plain' }, items.map((r) => h('li', {}, t(`rec.source`, { source: r.source }), ' ', formatTime(r.started_at),
-          r.stopped_at ? ` – ${formatTime(r.stopped_at)}` : h('span', { class: 'badge live' }, t('rec.running')))))
+      ? h('ul', { class: 'plain' }, items.map((r) => h('li', { class: 'row', 'data-recording-id': r.id },
+          t('rec.source', { source: sourceName(r.source) }), h('span', { class: 'muted' }, formatTime(r.started_at)),
+          r.stopped_at
+            ? [h('span', { class: 'muted' }, t('rec.length', { s: Math.round(r.duration), mb: (r.size / 1e6).toFixed(1) })),
+               h('button', { type: 'button', class: 'small', onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, async () => {
+                 downloadBlob(await fetchBlob(r.url), `${st.room.title}-${r.id}.webm`);
+               }, status) }, t('rec.download'))]
+            : h('span', { class: 'badge live' }, t('rec.running')))))
       : h('p', { class: 'muted' }, t('rec.none'));
   });
   const recBtn = h('button', { type: 'button', id: 'recording' }, t('rec.start'));

@@ -249,9 +249,11 @@ function docsSection(room: Room, role: string | null): HTMLElement {
 export function roomPage(root: HTMLElement, params: Record<string, string>): void {
   const id = params.roomId;
   let hasDocs = false;
+  let hasEval = false;
   void withLoading(root, async () => {
-    const [room, docs] = await Promise.all([getRoom(id), serverHas('/api/rooms/{room_id}/docs')]);
+    const [room, docs, evals] = await Promise.all([getRoom(id), serverHas('/api/rooms/{room_id}/docs'), serverHas('/api/rooms/{room_id}/evaluation')]);
     hasDocs = docs;
+    hasEval = evals;
     return room;
   }, (room) => {
     const role = roleOf(room);
@@ -267,6 +269,7 @@ export function roomPage(root: HTMLElement, params: Record<string, string>): voi
       h('nav', { class: 'actions', 'aria-label': t('room.go') },
         hasDocs && h('a', { href: `/rooms/${id}/prep`, 'data-link': true, class: 'button primary', id: 'go-prep' }, t('room.go_prep')),
         h('a', { href: `/rooms/${id}/live`, 'data-link': true, class: 'button primary', id: 'go-live' }, t('room.go_live')),
+        hasEval && h('a', { href: `/rooms/${id}/evaluate`, 'data-link': true, class: 'button', id: 'go-evaluate' }, t('room.go_evaluate')),
         manage && h('a', { href: `/rooms/${id}/console`, 'data-link': true, class: 'button', id: 'go-console' }, t('room.go_console'))),
       room.subject || room.grade || room.description ? h('p', { class: 'muted' }, [room.subject, room.grade, room.description].filter(Boolean).join(' · ')) : null,
       h('div', { class: 'columns' },
