@@ -34,6 +34,7 @@ from collab.protocol import SyncStep1, SyncStep2, SyncUpdate, decode_frame  # no
 
 RATE = 5.0
 MOKE_EXTRA_ENV: dict[str, str] = {}
+MAX_SETTLE = 30.0
 LOAD_PROCS = 2
 
 
@@ -151,10 +152,12 @@ async def role_probe(spec: dict[str, Any]) -> dict[str, Any]:
                 if isinstance(m, SyncStep1):
                     await ws.send_bytes(bytes(SyncStep2(doc.get_update(m.state_vector))))
                 elif isinstance(m, SyncStep2 | SyncUpdate):
+                    last_rx[0] = time.monotonic()
                     doc.apply_update(m.update)
                     if isinstance(m, SyncStep2):
                         synced[k].set()
 
+    last_rx = [time.monotonic()]
     readers = [asyncio.ensure_future(reader(k, ws)) for k, ws in enumerate(sockets)]
     await asyncio.gather(*(asyncio.wait_for(e.wait(), 30) for e in synced))
     await ws_ready()
@@ -177,7 +180,11 @@ async def role_probe(spec: dict[str, Any]) -> dict[str, Any]:
             await asyncio.sleep(max(0.0, t0 + i * period - time.monotonic()))
 
     await asyncio.gather(*(sender(k, ws) for k, ws in enumerate(sockets)))
-    await asyncio.sleep(spec["settle"])
+    # settle: until nothing has arrived for `settle` seconds (a server with a backlog gets to drain
+    # it, so delivery and convergence mean "eventually"), at most MAX_SETTLE
+    ended = time.monotonic()
+    while time.monotonic() - last_rx[0] < spec["settle"] and time.monotonic() - ended < MAX_SETTLE:
+        await asyncio.sleep(0.1)
     cpu = time.process_time() - cpu0
     keys = [sorted(doc.get("m", type=pycrdt.Map).keys()) for doc in docs]
     for ws in sockets:
@@ -339,7 +346,7 @@ async def run_scenario(kind: str, clients_per_doc: int, n_docs: int, duration: f
         results = []
         for p in procs:
             assert p.stdout is not None
-            out = await asyncio.wait_for(p.stdout.read(), duration + 120)
+            out = await asyncio.wait_for(p.stdout.read(), duration + MAX_SETTLE + 120)
             results.append(json.loads(out.decode().strip().splitlines()[-1]))
             await p.wait()
         wall = time.monotonic() - t0

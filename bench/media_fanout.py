@@ -72,7 +72,7 @@ def encode_loop() -> list[tuple[bytes, bool]]:
     enc.time_base = Fraction(1, FPS)
     enc.framerate = FPS
     enc.bit_rate = 1_400_000
-    enc.gop_size = LOOP_FRAMES
+    enc.gop_size = FPS  # a keyframe every second: a viewer or the server recovers from loss quickly
     enc.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
     out: list[tuple[bytes, bool]] = []
     for i in range(LOOP_FRAMES):

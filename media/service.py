@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # (sid, event, payload): how the service tells one client something
 Notify = Callable[[str, str, dict[str, object]], Awaitable[None]]
+StillAllowed = Callable[[], Awaitable[bool]]
 
 
 @dataclass
@@ -67,6 +68,7 @@ class MediaService:
         self.publishers: dict[str, PublisherPeer] = {}
         self.viewers: dict[str, ViewerPeer] = {}
         self.sid_of: dict[str, str] = {}  # peer id -> Socket.IO sid
+        self.rechecks: dict[str, StillAllowed] = {}  # publication id -> permission re-check
         self.totals: dict[str, RoomTotals] = {}
         self.rates_in: dict[tuple[str, str], Rate] = {}
         self.rates_out: dict[tuple[str, str], Rate] = {}
@@ -92,9 +94,19 @@ class MediaService:
 
     # ---- publishing ----------------------------------------------------------------------------
     async def publish(
-        self, sid: str, user_id: int, room_id: str, name: str, sdp: str, type_: str
+        self,
+        sid: str,
+        user_id: int,
+        room_id: str,
+        name: str,
+        sdp: str,
+        type_: str,
+        *,
+        still_allowed: StillAllowed | None = None,
     ) -> tuple[RTCSessionDescription, str]:
-        """Answer a publisher's offer for source ``name``; a re-publish by the same user replaces."""
+        """Answer a publisher's offer for source ``name``; a re-publish by the same user replaces.
+
+        ``still_allowed`` is re-checked every few seconds (a seat revoked ends the publication)."""
         self._check_running()
         offer = parse_offer(sdp, type_)
         source = self.registry.ensure(room_id, name)
@@ -109,6 +121,8 @@ class MediaService:
             rtp_timeout=self.settings.media_rtp_timeout,
             on_live=self._publisher_live,
         )
+        if still_allowed is not None:
+            self.rechecks[peer.id] = still_allowed
         source.owner = peer  # before closing the old one: viewers stay, no "ended" in between
         if isinstance(current, PublisherPeer):
             await current.close("replaced by a new publication")
@@ -170,6 +184,7 @@ class MediaService:
             return
         assert isinstance(peer, PublisherPeer)
         self.publishers.pop(peer.id, None)
+        self.rechecks.pop(peer.id, None)
         stats = peer.stats()
         totals.packets_lost += stats["packets_lost"]
         totals.packets_received += stats["packets_received"]
@@ -198,6 +213,19 @@ class MediaService:
         while True:
             await asyncio.sleep(self.SAMPLE_SECONDS)
             self.sample_rates()
+            await self.recheck_publishers()
+
+    async def recheck_publishers(self) -> None:
+        """End publications whose permission is gone (a seat revoked on the floor)."""
+        for pub_id, check in list(self.rechecks.items()):
+            peer = self.publishers.get(pub_id)
+            try:
+                allowed = await check()
+            except Exception:
+                log.exception("permission re-check failed for publication %s", pub_id)
+                continue
+            if peer is not None and not allowed:
+                await peer.close("seat revoked")
 
     def sample_rates(self) -> None:
         now = time.monotonic()

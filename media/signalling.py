@@ -17,6 +17,7 @@ publisher when the server ended it: ``rtp timeout``, ``connection failed``).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -94,17 +95,21 @@ def install(app: web.Application, ctx: AppContext, service: MediaService) -> Non
     async def publish(sid: str, data: Any) -> dict[str, Any]:
         body = validate(PublishIn, data)
         principal = await principal_of_sid(sio, sid)
+        still_allowed: Callable[[], Awaitable[bool]] | None = None
         if body.seat:
             role = await authorize(ctx.db, principal, body.room_id, Action.MEDIA_PUBLISH_SEAT)
             await _require_seat(app, body.room_id, principal.user_id, role)
             name = f"seat:{principal.user_id}"
+            floor = app.get(FLOOR)
+            if role not in (Role.HOST, Role.MODERATOR) and floor is not None:
+                still_allowed = functools.partial(floor.holds_seat, body.room_id, principal.user_id)
         else:
             assert body.venue_id is not None
             role = await authorize(ctx.db, principal, body.room_id, Action.MEDIA_PUBLISH_VENUE)
             await _require_venue(ctx, body.room_id, body.venue_id, principal.user_id, role)
             name = f"venue:{body.venue_id}"
         answer, pub_id = await service.publish(
-            sid, principal.user_id, body.room_id, name, body.sdp, body.type
+            sid, principal.user_id, body.room_id, name, body.sdp, body.type, still_allowed=still_allowed
         )
         return {"sdp": answer.sdp, "type": answer.type, "publication_id": pub_id, "source": name}
 

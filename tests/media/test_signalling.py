@@ -156,6 +156,14 @@ async def test_discussion_seat_holders_see_and_hear_each_other(server: RunningSe
     await wait_for(
         lambda: all(len(v.counters) >= 15 and len(v.audio_frames) >= 20 for v in viewers), timeout=20
     )
+
+    # the teacher's seat is taken back on the floor: their publication ends and its viewers are told
+    await server.app[FLOOR].revoke(room_id, teacher.user_id)
+    ended = (
+        "media:ended",
+        {"room_id": room_id, "source": f"seat:{teacher.user_id}", "reason": "seat revoked"},
+    )
+    await wait_for(lambda: ended in moderator.events and ended in teacher.events, timeout=10)
     for v in viewers:
         await v.close()
     for pub in pubs:

@@ -103,6 +103,20 @@ def test_coedit_cursors_observer_comments_versions_export(web: Browser, rest: Re
     expect(a.locator(".ProseMirror")).to_contain_text("《秋天的雨》第一课时")
     expect(a.get_by_test_id("versions").locator("li")).to_have_count(2)
 
+    # offline: B keeps typing, the edit is pending and A does not have it; back online it syncs
+    b.context.set_offline(True)
+    expect(b.get_by_test_id("conn")).to_have_attribute("data-state", "offline")
+    b.locator(".ProseMirror > p").nth(1).click()
+    b.keyboard.press("End")
+    b.keyboard.type("（离线时写的）")
+    expect(b.get_by_test_id("conn")).to_have_attribute("data-pending", "true")
+    web.shot(b, "prep-offline-zh")
+    expect(a.locator(".ProseMirror")).not_to_contain_text("（离线时写的）")
+    b.context.set_offline(False)
+    expect(a.locator(".ProseMirror")).to_contain_text("（离线时写的）")
+    expect(b.get_by_test_id("conn")).to_have_attribute("data-pending", "false")
+    expect(b.get_by_test_id("conn")).to_have_attribute("data-state", "connected")
+
     # export as Word
     a.get_by_role("tab", name="导出").click()
     with a.expect_download() as dl:

@@ -146,9 +146,18 @@ function mountEditor(root: HTMLElement, room: Room, doc: Doc): () => void {
       showConn();
     }
   });
-  const onOffline = (): void => showConn();
+  // When the browser knows it is offline, stop trying and keep editing locally; reconnect (and sync the
+  // edits made meanwhile) as soon as it is back online.
+  const onOffline = (): void => {
+    provider.disconnect();
+    showConn();
+  };
+  const onOnline = (): void => {
+    provider.connect();
+    showConn();
+  };
   window.addEventListener('offline', onOffline);
-  window.addEventListener('online', onOffline);
+  window.addEventListener('online', onOnline);
   showConn();
 
   const editorEl = h('div', { class: 'editor', 'data-testid': 'editor' });
@@ -202,7 +211,7 @@ function mountEditor(root: HTMLElement, room: Room, doc: Doc): () => void {
 
   return () => {
     window.removeEventListener('offline', onOffline);
-    window.removeEventListener('online', onOffline);
+    window.removeEventListener('online', onOnline);
     comments.destroy();
     editor.destroy();
     provider.destroy();
