@@ -75,6 +75,8 @@ async def reconnect_peer(show: Showcase, viewer, colour: str) -> float:  # type:
     observer = await watch_program(viewer, show.room_id, f"venue:{show.venues[colour]}")
     try:
         first = await observer.wait_colour(colour, after=started, frames=1, timeout=20)
+    except AssertionError:
+        return float("inf")  # no frame within 20 s: counted as a failed sample
     finally:
         await observer.close()
     return first - started
@@ -141,6 +143,7 @@ async def collect(workers: list[subprocess.Popen[str]]) -> list[Observer]:
         assert w.stdout is not None
         data: dict[str, Any] = json.loads(await loop.run_in_executor(None, w.stdout.read))
         w.wait(30)
+        print(f"worker {w.pid}: {len(data['frames'])} observers", file=sys.stderr, flush=True)
         for states, frames in zip(data["states"], data["frames"], strict=True):
             o = Observer.__new__(Observer)
             o.states = states
@@ -189,7 +192,8 @@ async def measure(args: argparse.Namespace, api: Api, url: str, colours: tuple[s
         status, handoffs = await api.call(
             "GET", f"/api/rooms/{show.room_id}/handoffs", token=show.host["token"]
         )
-        peer = list(await asyncio.gather(*peers))
+        print("collected; waiting for the reconnect samples", file=sys.stderr, flush=True)
+        peer = list(await asyncio.wait_for(asyncio.gather(*peers), 60))
     finally:
         for w in workers:
             if w.poll() is None:
@@ -200,7 +204,10 @@ async def measure(args: argparse.Namespace, api: Api, url: str, colours: tuple[s
             await client.close()
     if refused:
         print(f"hand-offs refused by the controller: {len(refused)} ({', '.join(sorted(set(refused)))})")
-    report(args, observers, cuts, handoffs if status == 200 else [], peer)
+    failed = sum(1 for p in peer if p == float("inf"))
+    if failed:
+        print(f"reconnect samples with no frame within 20 s: {failed} of {len(peer)}")
+    report(args, observers, cuts, handoffs if status == 200 else [], [p for p in peer if p != float("inf")])
 
 
 def report(

@@ -76,6 +76,7 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
     } catch (err) {
       status.className = 'status console-status error-text';
       status.textContent = err instanceof ApiError && err.code === 'conflict' ? t('console.conflict') : errorText(err);
+      toast(status.textContent, 'error'); // the status line may be scrolled out of view
       if (err instanceof ApiError && err.code === 'conflict') {
         const fresh = await api<ProgramState>('GET', `/api/rooms/${roomId}/program`).catch(() => null);
         if (fresh) {
