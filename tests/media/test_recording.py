@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -11,7 +10,6 @@ import av
 import pytest
 import socketio
 
-import server.models
 from media.recording_routes import RECORDINGS
 from rooms.permissions import Role
 from server.config import Settings
@@ -19,24 +17,12 @@ from server.db import Database
 from tests.media.clients import read_counter
 from tests.media.support import Person, make_venue, person, publish, room_with_host, wait_for
 from tests.support.api import Api, make_room
-from tests.support.server import RunningServer, ServerProcess, make_settings, running_server
+from tests.support.server import RunningServer, ServerProcess, make_settings
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "var", media_ice_loopback=True)
-
-
-@pytest.fixture
-async def server(settings: Settings) -> AsyncIterator[RunningServer]:
-    async with running_server(settings) as srv:
-        yield srv
-
-
-@pytest.fixture
-async def api(server: RunningServer) -> AsyncIterator[Api]:
-    async with aiohttp.ClientSession() as session:
-        yield Api(session, server.url)
 
 
 def decoded_counters(path: Path) -> tuple[list[int], float, int]:
