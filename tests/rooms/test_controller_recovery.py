@@ -45,8 +45,16 @@ async def test_sigkill_and_restart_recover_program_epoch_and_feed(tmp_path: Path
             await publish(show, "red")
             await publish(show, "green")
             moderator = await person(api, proc.url, show, "moderator")
-            r = await command(moderator, "venue:switch", show.room_id, venue_id=show.venues["green"], epoch=0)
-            assert r["ok"]
+            # A venue counts as live from its first frame, which may come a moment after publish returns.
+            deadline = time.monotonic() + 20
+            while True:
+                r = await command(
+                    moderator, "venue:switch", show.room_id, venue_id=show.venues["green"], epoch=0
+                )
+                if r["ok"] or r["error"]["code"] != "venue_not_live" or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.1)
+            assert r["ok"], r
             r = await command(moderator, "venue:cue", show.room_id, venue_id=show.venues["red"], epoch=1)
             assert r["ok"] and r["state"]["epoch"] == 2
             proc.kill()  # acknowledged state must survive a crash
