@@ -34,6 +34,7 @@ from media.slate import Slate
 from media.source import EncodedFrame, EncodedSource, Subscription, make_packet
 
 log = logging.getLogger(__name__)
+KEYFRAME_RETRY = 0.5  # seconds between keyframe requests while a cut waits for one
 
 VIDEO_INTERVAL = 3000  # 90 kHz at 30 fps
 AUDIO_INTERVAL = 960  # 20 ms of Opus at 48 kHz
@@ -117,12 +118,21 @@ class Switcher:
                 return CutResult(switched=True, seconds=0.0)
         leg = self.pending = _Leg(venue_id, source, self._on_frame)  # type: ignore[arg-type]
         source.video.request_keyframe()
-        try:
-            at = await asyncio.wait_for(asyncio.shield(leg.switched), self.cut_timeout)
-        except TimeoutError:
-            at = None
-            if self.pending is leg:  # no keyframe in time: keep the old source
-                self._drop_pending()
+        deadline = started + self.cut_timeout
+        at: float | None = None
+        while True:
+            try:
+                wait = max(0.0, min(KEYFRAME_RETRY, deadline - time.monotonic()))
+                at = await asyncio.wait_for(asyncio.shield(leg.switched), wait)
+                break
+            except TimeoutError:
+                if time.monotonic() >= deadline or self.pending is not leg:
+                    if self.pending is leg:  # no keyframe in time: keep the old source
+                        self._drop_pending()
+                    break
+                # A PLI can be lost, or ignored by an encoder that has just sent a keyframe
+                # (libwebrtc drops requests that come too soon after one): ask again.
+                source.video.request_keyframe()
         if at is None:
             return CutResult(switched=False, seconds=time.monotonic() - started)
         return CutResult(switched=True, seconds=at - started)
