@@ -1,6 +1,9 @@
 /** The live state of a joined room (Socket.IO `room:join`), kept current from server events. */
 import { call, on } from './realtime';
+import { navigate } from './router';
 import type { AgendaSegment, Room, Venue } from './rooms';
+import { getSession } from './session';
+import { errorBox, loading } from './ui';
 
 export interface Person {
   user_id: number;
@@ -16,7 +19,7 @@ export interface Person {
 }
 
 export interface ChatMessage {
-  id: string;
+  id: number;
   user_id?: number;
   author_name?: string;
   display_name?: string;
@@ -104,10 +107,20 @@ export class LiveRoom {
         if (!this.state.chat.some((m) => m.id === msg.id)) this.state.chat.push(msg);
         this.emit('chat', msg);
       }),
-      on<{ room_id: string; message_id: string }>('chat:deleted', (d) => {
+      on<{ room_id: string; message_id: number }>('chat:deleted', (d) => {
         if (!mine(d)) return;
-        this.state.chat = this.state.chat.filter((m) => m.id !== d.message_id);
+        // everyone keeps the message's place in the conversation, shown as deleted
+        this.state.chat = this.state.chat.map((m) =>
+          m.id === d.message_id ? { ...m, text: '', voice_id: null, voice_duration: null, deleted: true } : m,
+        );
         this.emit('chat', d);
+      }),
+      on<{ room_id?: string; member: Person & { role: string } }>('member:updated', (d) => {
+        if (!mine(d)) return;
+        const m = d.member;
+        this.state.members = [...this.state.members.filter((x) => x.user_id !== m.user_id), m];
+        if (m.user_id === this.state.me.user_id) this.state.me = { ...this.state.me, role: m.role };
+        this.emit('member', m);
       }),
       on<Floor & { room_id: string }>('floor', (d) => {
         if (!mine(d)) return;
@@ -157,5 +170,24 @@ export class LiveRoom {
     this.offs = [];
     this.listeners.clear();
     call('room:leave', { room_id: this.roomId }).catch(() => undefined);
+  }
+}
+
+/** Join the room for a page (live, console): sends visitors to log in; on failure renders the error with
+ * a retry into `root` and returns null. */
+export async function enterRoom(root: HTMLElement, roomId: string): Promise<LiveRoom | null> {
+  if (!getSession()) {
+    navigate(`/login?next=${encodeURIComponent(location.pathname)}`, true);
+    return null;
+  }
+  const live = new LiveRoom(roomId);
+  root.append(loading());
+  try {
+    await live.join();
+    return live;
+  } catch (err) {
+    live.leave();
+    root.replaceChildren(errorBox(err, () => navigate(location.pathname, true)));
+    return null;
   }
 }
