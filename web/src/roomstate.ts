@@ -96,6 +96,8 @@ export class LiveRoom {
     this.state.agenda ??= [];
     const mine = (d: { room_id?: string }): boolean => !d.room_id || d.room_id === this.roomId;
     this.offs.push(
+      // a new connection (after a network loss) has left the room: join again and catch up
+      on('connect', () => void this.rejoin()),
       on<{ room_id: string; online: Person[] }>('presence', (d) => {
         if (!mine(d)) return;
         this.state.online = d.online;
@@ -150,6 +152,20 @@ export class LiveRoom {
       })
       .catch(() => undefined);
     return this.state;
+  }
+
+  private async rejoin(): Promise<void> {
+    try {
+      const res = await call<{ state: JoinState }>('room:join', { room_id: this.roomId });
+      const chat = res.state.chat as unknown;
+      Object.assign(this.state, res.state, {
+        chat: Array.isArray(chat) ? chat : ((chat as { messages?: ChatMessage[] })?.messages ?? []),
+        online: res.state.online ?? [],
+      });
+      for (const kind of ['presence', 'chat', 'floor', 'program', 'member']) this.emit(kind, null);
+    } catch {
+      /* the next reconnect tries again */
+    }
   }
 
   on(kind: string, fn: (data: unknown) => void): void {
