@@ -205,6 +205,7 @@ async def deployment(
             servers = [
                 await ServerProcess(base / f"p{processes}-{rooms}-{i}", env).start() for i in range(processes)
             ]
+            print(f"  servers: {[s.proc.pid for s in servers if s.proc]}", file=sys.stderr, flush=True)
             try:
                 senders = 4 if args.smoke else 20
                 results.append(
@@ -225,11 +226,12 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="client processes")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the script works")
     parser.add_argument("--crowd", type=int, default=500, help="clients in the one-room scenario")
+    parser.add_argument("--only", type=int, choices=(1, 2), help="run one deployment (1 or 2 processes)")
     args = parser.parse_args()
     scenarios = [(1, 40), (5, 8)] if args.smoke else [(1, args.crowd), (50, 20)]
     with tempfile.TemporaryDirectory() as tmp:
-        one = await deployment(1, Path(tmp), scenarios, args)
-        two = await deployment(2, Path(tmp), scenarios, args)
+        one = await deployment(1, Path(tmp), scenarios, args) if args.only != 2 else []
+        two = await deployment(2, Path(tmp), scenarios, args) if args.only != 1 else []
     print(f"\nroom fan-out: 20 senders × 1 msg/s for {args.seconds:g} s, {args.workers} client processes, "
           f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f})")  # fmt: skip
     head = f"{'scenario':<18}{'deployment':<22}{'p50 ms':>9}{'p99 ms':>9}{'delivered':>17}{'server CPU %':>14}{'RSS MB':>9}"

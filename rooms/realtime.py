@@ -1,7 +1,7 @@
 """Socket.IO events of a room: join/leave, presence, chat, hands and seats.
 
 Client→server: ``room:join``, ``room:leave``, ``presence:update``, ``chat:send``, ``chat:delete``,
-``hand:raise``, ``hand:lower``, ``seat:grant``, ``seat:revoke``. Server→client: ``presence``,
+``hand:raise``, ``hand:lower``, ``seat:grant``, ``seat:revoke``. Server→client: ``presence:delta``,
 ``chat:message``, ``chat:deleted``, ``floor`` (plus ``room:updated``, ``member:updated``, ``venues``,
 ``agenda`` after REST changes). Every handler checks the joined role against the permission table;
 moderator actions re-read the role from the database so a demotion takes effect at once.

@@ -39,6 +39,7 @@ async def room_state(
     messages, more = await chat.page(db, room.id, before=None, limit=chat.TAIL)
     program_fn = app.get(PROGRAM_STATE)
     floor_state = await floor.state(room.id)
+    presence_rev, online = await presence.online(room.id)
     return {
         "room": room_out(room, default_seats, role).model_dump(),
         "me": {
@@ -49,7 +50,8 @@ async def room_state(
             "seat": principal.user_id in floor_state["seats"],
         },
         "members": members,
-        "online": await presence.online(room.id),
+        "online": online,
+        "presence_rev": presence_rev,
         "venues": [v.model_dump() for v in venues],
         "agenda": [s.model_dump() for s in agenda],
         "program": await program_fn(room.id) if program_fn is not None else None,
