@@ -237,11 +237,13 @@ async def main() -> None:
     head = f"{'scenario':<18}{'deployment':<22}{'p50 ms':>9}{'p99 ms':>9}{'delivered':>17}{'server CPU %':>14}{'RSS MB':>9}"
     print(head)
     print("-" * len(head))
-    for (rooms, per_room), a, b in zip(scenarios, one, two, strict=True):
+    for i, (rooms, per_room) in enumerate(scenarios):
         name = f"{rooms} × {per_room}"
-        for label, r in (("1 process", a), ("2 processes + Redis", b)):
-            print(f"{name:<18}{label:<22}{r['p50']:>9.1f}{r['p99']:>9.1f}"
-                  f"{r['delivered']:>8}/{r['expected']:<8}{r['cpu']:>14.0f}{r['rss']:>9.0f}")  # fmt: skip
+        for label, results in (("1 process", one), ("2 processes + Redis", two)):
+            if results:
+                r = results[i]
+                print(f"{name:<18}{label:<22}{r['p50']:>9.1f}{r['p99']:>9.1f}"
+                      f"{r['delivered']:>8}/{r['expected']:<8}{r['cpu']:>14.0f}{r['rss']:>9.0f}")  # fmt: skip
 
 
 if __name__ == "__main__":
