@@ -41,7 +41,9 @@ class FloorService:
 
     async def limit(self, room_id: str) -> int:
         async with self.db.session() as session:
-            room = await session.get(Room, room_id)
+            return self.limit_of(await session.get(Room, room_id))
+
+    def limit_of(self, room: Room | None) -> int:
         return (room.seats if room is not None and room.seats else None) or self.default_seats
 
     async def holds_seat(self, room_id: str, user_id: int) -> bool:

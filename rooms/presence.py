@@ -133,11 +133,11 @@ class PresenceService:
                 await self.shared.presence_put(room_id, sid, node, {**entry, **changes})
         self.mark_dirty(room_id, [user_id])
 
-    async def online(self, room_id: str) -> tuple[int, list[Line]]:
-        """The full list (one line per user, sorted by user id) and the ``rev`` of its reading."""
+    async def online(self, room_id: str) -> tuple[Snapshot, list[Line]]:
+        """The full list (one line per user, sorted by user id) and the reading it came from."""
         snap = await self.shared.snapshot(room_id)
         lines = user_lines(snap)
-        return snap.rev, [lines[u] for u in sorted(lines)]
+        return snap, [lines[u] for u in sorted(lines)]
 
     async def is_online(self, room_id: str, user_id: int) -> bool:
         return any(e.get("user_id") == user_id for e in (await self.shared.presence(room_id)).values())
