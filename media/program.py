@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 
 from media.api import CutResult, VenueLiveListener
 from media.continuity import TimestampRewriter
@@ -34,7 +34,7 @@ from media.slate import Slate
 from media.source import EncodedFrame, EncodedSource, Subscription, make_packet
 
 log = logging.getLogger(__name__)
-KEYFRAME_RETRY = 0.5  # seconds between keyframe requests while a cut waits for one
+MIN_KEYFRAME_RETRY = 0.05  # seconds; the retry follows the venue's throttle interval, never faster
 
 VIDEO_INTERVAL = 3000  # 90 kHz at 30 fps
 AUDIO_INTERVAL = 960  # 20 ms of Opus at 48 kHz
@@ -53,6 +53,20 @@ class _Tap(Subscription):
     def offer(self, frame: EncodedFrame) -> None:
         if not self.closed:
             self._on_frame(self, frame)
+
+
+class _FirstFrame(Subscription):
+    """Calls ``then`` once, at the source's next frame, then unsubscribes."""
+
+    def __init__(self, source: EncodedSource, then: Callable[[], None]) -> None:
+        super().__init__(source, maxsize=1)
+        self._then = then
+        source.subscribers.add(self)
+
+    def offer(self, frame: EncodedFrame) -> None:
+        if not self.closed:
+            self.close()
+            self._then()
 
 
 class _Leg:
@@ -118,11 +132,13 @@ class Switcher:
                 return CutResult(switched=True, seconds=0.0)
         leg = self.pending = _Leg(venue_id, source, self._on_frame)  # type: ignore[arg-type]
         source.video.request_keyframe()
+        # ask again once per throttle interval: a re-ask never waits longer than the throttle would
+        retry = max(MIN_KEYFRAME_RETRY, source.video.keyframe_interval)
         deadline = started + self.cut_timeout
         at: float | None = None
         while True:
             try:
-                wait = max(0.0, min(KEYFRAME_RETRY, deadline - time.monotonic()))
+                wait = max(0.0, min(retry, deadline - time.monotonic()))
                 at = await asyncio.wait_for(asyncio.shield(leg.switched), wait)
                 break
             except TimeoutError:
@@ -229,6 +245,7 @@ class ProgramPlane:
         self.cut_timeout = cut_timeout
         self.programs: dict[str, Switcher] = {}
         self.previews: dict[str, Switcher] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         registry.add_listener(self._source_changed)
 
     async def _source_changed(self, room_id: str, name: str, live: bool) -> None:
@@ -266,13 +283,38 @@ class ProgramPlane:
         return await self.switcher(room_id, "preview").cut(venue_id, epoch)
 
     def add_venue_listener(self, listener: VenueLiveListener) -> None:
+        """Tell ``listener`` when a venue goes live (its first *video* frame: only then can it be
+        taken) and when it drops."""
+        waiting: dict[tuple[str, str], _FirstFrame] = {}
+
         async def on_source(room_id: str, name: str, live: bool) -> None:
-            if name.startswith("venue:"):
-                await listener(room_id, name.partition(":")[2], live)
+            if not name.startswith("venue:"):
+                return
+            venue_id = name.partition(":")[2]
+            found = waiting.pop((room_id, name), None)
+            if found is not None:
+                found.close()
+            source = self.registry.get(room_id, name)
+            if live and source is not None and not source.video.live:
+                # the audio came first: the venue is live once its video follows
+                def first_frame() -> None:
+                    waiting.pop((room_id, name), None)
+                    self._spawn(listener(room_id, venue_id, True))
+
+                waiting[(room_id, name)] = _FirstFrame(source.video, first_frame)
+                return
+            await listener(room_id, venue_id, live)
 
         self.registry.add_listener(on_source)
 
+    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
         for switcher in [*self.programs.values(), *self.previews.values()]:
             switcher.close()
         self.programs.clear()

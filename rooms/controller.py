@@ -127,11 +127,19 @@ class VenueController:
             t.before.program, t.after.program, t.after.preview, t.after.on_air.value, t.cut,
         )  # fmt: skip
 
-    async def _facts(self, room_id: str) -> Facts:
-        venues, agenda = await self.directory(room_id)
+    async def live(self, room_id: str) -> frozenset[str]:
+        """The room's venues that are live (publishing video) in any process, as commands see them."""
+        venues, _ = await self.directory(room_id)
+        return await self._live(room_id, venues)
+
+    async def _live(self, room_id: str, venues: frozenset[str]) -> frozenset[str]:
         live = set(await self.store.live(room_id))
         live.update(v for v in venues if self.media.venue_is_live(room_id, v))
-        live &= venues
+        return frozenset(live & venues)
+
+    async def _facts(self, room_id: str) -> Facts:
+        venues, agenda = await self.directory(room_id)
+        live = await self._live(room_id, venues)
         unfit = {v: r for v in live if (r := self.media.unfit_reason(room_id, v)) is not None}
         return Facts(venues=venues, live=frozenset(live), agenda=agenda, unfit=unfit)
 
