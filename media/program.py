@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 
 from media.api import CutResult, VenueLiveListener
 from media.continuity import TimestampRewriter
@@ -213,7 +213,9 @@ class Switcher:
             self.active = None
         if self._slate_task is None:
             self.video_ts.cut()
-            self._slate_task = asyncio.get_running_loop().create_task(self._run_slate())
+            self._slate_task = asyncio.get_running_loop().create_task(
+                self._run_slate(), name=f"slate:{self.room_id}/{self.output.name}"
+            )
 
     def _stop_slate(self) -> None:
         if self._slate_task is not None:
@@ -245,7 +247,8 @@ class ProgramPlane:
         self.cut_timeout = cut_timeout
         self.programs: dict[str, Switcher] = {}
         self.previews: dict[str, Switcher] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._busy_at: dict[str, float] = {}  # room -> last time it had a viewer or a live venue
         registry.add_listener(self._source_changed)
 
     async def _source_changed(self, room_id: str, name: str, live: bool) -> None:
@@ -262,7 +265,35 @@ class ProgramPlane:
             found = table[room_id] = Switcher(
                 self.registry, room_id, name, self.codec, self.slate, self.cut_timeout
             )
+            self._busy_at[room_id] = time.monotonic()
         return found
+
+    def rooms(self) -> set[str]:
+        """Rooms that have a program or preview switcher in this process."""
+        return set(self.programs) | set(self.previews)
+
+    def idle_seconds(self, room_id: str) -> float:
+        """How long the room's program and preview have had no subscriber (viewer, recording) and its
+        venues no publisher here; 0 while it has one."""
+        now = time.monotonic()
+        outputs = [s.output for s in (self.programs.get(room_id), self.previews.get(room_id)) if s]
+        busy = any(track.subscribers for o in outputs for track in o.tracks()) or any(
+            s.live for s in self.registry.in_room(room_id) if s.name.startswith("venue:")
+        )
+        if busy or room_id not in self._busy_at:
+            self._busy_at[room_id] = now
+        return now - self._busy_at[room_id]
+
+    async def release(self, room_id: str) -> None:
+        """Free the room's switchers: their taps, slate task and output sources (viewers still on
+        them see the feed end). A later venue or cut creates fresh ones."""
+        for table in (self.programs, self.previews):
+            found = table.pop(room_id, None)
+            if found is not None:
+                found.close()
+        self._busy_at.pop(room_id, None)
+        log.info("program feed freed room=%s", room_id)
+        await self.registry.notify(room_id, "program", False)  # media:sources drops it
 
     def venue_is_live(self, room_id: str, venue_id: str) -> bool:
         source = self.registry.get(room_id, f"venue:{venue_id}")
@@ -307,8 +338,8 @@ class ProgramPlane:
 
         self.registry.add_listener(on_source)
 
-    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -58,7 +58,9 @@ class ProgramOut(BaseModel):
     on_air: str
     lost: str | None
     updated_at: float
-    live: list[str] = Field(description="venues publishing video now, in any process (what take/switch accept)")
+    live: list[str] = Field(
+        description="venues publishing video now, in any process (what take/switch accept)"
+    )
 
 
 EVENTS: dict[str, tuple[Kind, type[_Base]]] = {
