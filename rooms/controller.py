@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # (room_id) -> (venue ids of the room, venue id of each agenda segment in order)
 Directory = Callable[[str], Awaitable[tuple[frozenset[str], tuple[str | None, ...]]]]
+# (room_id) -> True when the room is archived or gone: its program feed can be freed
+Finished = Callable[[str], Awaitable[bool]]
 StateListener = Callable[[ProgramState], Awaitable[None]]
 AlertListener = Callable[[str, str, str | None, str], Awaitable[None]]  # room, kind, venue, message
 
@@ -61,6 +63,8 @@ class VenueController:
         db: handoffs.Database,
         fallback_delay: float,
         lease_ttl: float = 6.0,
+        finished: Finished | None = None,
+        idle_after: float = 60.0,
     ) -> None:
         self.store = store
         self.bus = bus
@@ -70,10 +74,13 @@ class VenueController:
         self.db = db
         self.fallback_delay = fallback_delay
         self.lease_ttl = lease_ttl
+        self.finished = finished
+        self.idle_after = idle_after
         self.state_listeners: list[StateListener] = []
         self.alert_listeners: list[AlertListener] = []
         self._rooms: dict[str, _Room] = {}
         self._owned: set[str] = set()
+        self._live_here: dict[str, set[str]] = {}  # venues publishing to this process, renewed in the store
         self._tasks: set[asyncio.Task[None]] = set()
         self._renewer: asyncio.Task[None] | None = None
         self._sub: object | None = None
@@ -94,6 +101,11 @@ class VenueController:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for room_id, venues in self._live_here.items():  # their publishers go with this process
+            for venue_id in venues:
+                with contextlib.suppress(Exception):
+                    await self.store.set_live(room_id, venue_id, False)
+        self._live_here.clear()
         for room_id in list(self._owned):
             with contextlib.suppress(Exception):
                 await self.store.release(room_id, self.node)
@@ -127,11 +139,19 @@ class VenueController:
             t.before.program, t.after.program, t.after.preview, t.after.on_air.value, t.cut,
         )  # fmt: skip
 
-    async def _facts(self, room_id: str) -> Facts:
-        venues, agenda = await self.directory(room_id)
+    async def live(self, room_id: str) -> frozenset[str]:
+        """The room's venues that are live (publishing video) in any process, as commands see them."""
+        venues, _ = await self.directory(room_id)
+        return await self._live(room_id, venues)
+
+    async def _live(self, room_id: str, venues: frozenset[str]) -> frozenset[str]:
         live = set(await self.store.live(room_id))
         live.update(v for v in venues if self.media.venue_is_live(room_id, v))
-        live &= venues
+        return frozenset(live & venues)
+
+    async def _facts(self, room_id: str) -> Facts:
+        venues, agenda = await self.directory(room_id)
+        live = await self._live(room_id, venues)
         unfit = {v: r for v in live if (r := self.media.unfit_reason(room_id, v)) is not None}
         return Facts(venues=venues, live=frozenset(live), agenda=agenda, unfit=unfit)
 
@@ -249,6 +269,13 @@ class VenueController:
     async def _renew_leases(self) -> None:
         while True:
             await asyncio.sleep(self.lease_ttl / 3)
+            for step in (self._renew_live, self._notice_dead_owners, self._free_finished_feeds):
+                try:
+                    await step()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("venue controller housekeeping failed: %s", step.__name__)
             for room_id in list(self._owned):
                 try:
                     if not await self.store.claim(room_id, self.node, self.lease_ttl):
@@ -259,10 +286,54 @@ class VenueController:
                 except Exception:
                     log.exception("lease renewal failed room=%s", room_id)
 
+    async def _renew_live(self) -> None:
+        """Keep this process's live venues live in the store; if it dies they lapse after the lease TTL."""
+        for room_id, venues in list(self._live_here.items()):
+            for venue_id in list(venues):
+                await self.store.set_live(room_id, venue_id, True, ttl=self.lease_ttl)
+
+    async def _notice_dead_owners(self) -> None:
+        """A room whose feed owner died (its lease lapsed) with the program venue, which published
+        there: take the feed over and handle the venue as lost (alert, then fallback or slate)."""
+        for room_id in list(self._rooms):
+            if self._rooms[room_id].fallback_timer is not None:
+                continue
+            state = await self.store.load(room_id)
+            venue_id = state.program
+            if state.on_air not in (OnAir.VENUE, OnAir.FALLBACK) or venue_id is None:
+                continue
+            if venue_id in await self.store.live(room_id) or await self.store.owner(room_id) is not None:
+                continue
+            log.warning("program venue lapsed with its process room=%s venue=%s", room_id, venue_id)
+            if await self._claim(room_id):
+                await self._lost(room_id, venue_id)
+
+    async def _free_finished_feeds(self) -> None:
+        """Free the program feed of rooms archived, gone, or without viewers and venues for a while."""
+        for room_id in sorted(self.media.rooms()):
+            idle = self.media.idle_seconds(room_id) >= self.idle_after
+            if not idle and not (self.finished is not None and await self.finished(room_id)):
+                continue
+            log.info("freeing the program feed room=%s (%s)", room_id, "idle" if idle else "finished")
+            await self.media.release(room_id)
+            if room_id in self._owned:
+                self._owned.discard(room_id)  # the next owner (maybe us again) recovers the program
+                await self.store.release(room_id, self.node)
+            room = self._rooms.get(room_id)
+            if room is not None and room.fallback_timer is None and not room.lock.locked():
+                del self._rooms[room_id]
+
     # ---- signal loss --------------------------------------------------------------------------
     async def venue_changed(self, room_id: str, venue_id: str, live: bool) -> None:
         """The media plane saw a venue's publisher start or stop (in this process)."""
-        await self.store.set_live(room_id, venue_id, live)
+        here = self._live_here.setdefault(room_id, set())
+        if live:
+            here.add(venue_id)
+        else:
+            here.discard(venue_id)
+            if not here:
+                del self._live_here[room_id]
+        await self.store.set_live(room_id, venue_id, live, ttl=self.lease_ttl)
         room = self._room(room_id)
         if live:
             await self._claim(room_id)
@@ -276,6 +347,12 @@ class VenueController:
             elif state.program == venue_id and room_id in self._owned:
                 self._spawn(self._cut(room_id, venue_id, state.epoch))  # publisher came back
             return
+        await self._lost(room_id, venue_id)
+
+    async def _lost(self, room_id: str, venue_id: str) -> None:
+        """The venue's signal is gone: if it is the program, alert and start the fallback timer."""
+        room = self._room(room_id)
+        state = await self.store.load(room_id)
         if state.program == venue_id and room.fallback_timer is None:
             await self._alert(room_id, "signal_lost", venue_id)
             room.fallback_timer = asyncio.get_running_loop().create_task(self._fall_back(room_id, venue_id))
@@ -327,4 +404,13 @@ class _NoMedia:
         return CutResult(switched=False, seconds=0.0)
 
     def add_venue_listener(self, listener: object) -> None:
+        return None
+
+    def rooms(self) -> set[str]:
+        return set()
+
+    def idle_seconds(self, room_id: str) -> float:
+        return 0.0
+
+    async def release(self, room_id: str) -> None:
         return None
