@@ -1,7 +1,8 @@
 """Replay with notes: shared notes placed on a recording's timeline, so the player can seek to each.
 
-``offset = note.at − recording start``. Give ``recording_id`` (one of the media package's
-``GET /api/rooms/{room_id}/recordings``): its ``started_at`` is the origin and its end bounds the notes;
+``offset = note.at − origin``. Give ``recording_id`` (one of the media package's
+``GET /api/rooms/{room_id}/recordings``): its ``origin`` (the wall-clock time of the file's first frame)
+is the origin and its end bounds the notes;
 or give ``origin`` (and ``until``) in UNIX seconds for any other timeline.
 """
 
@@ -54,18 +55,25 @@ def _number(request: web.Request, name: str, required: bool) -> float | None:
         raise ValidationError(f"{name}: not a number", code="bad_query") from None
 
 
+def window(row: Recording) -> tuple[float, float | None]:
+    """The wall-clock times of a recording's first and last moment (``None`` while it records).
+
+    Time zero of the file is its first keyframe's arrival (``origin``), which trails ``started_at`` by
+    the wait for that keyframe; rows without one (nothing was written) fall back to ``started_at``.
+    """
+    origin = row.origin if row.origin is not None else row.started_at
+    if row.duration:
+        return origin, origin + row.duration
+    return origin, row.stopped_at
+
+
 async def recording_window(ctx: AppContext, room_id: str, recording_id: str) -> tuple[float, float | None]:
     """Start and end (``None`` while it records) of one of the room's recordings."""
     async with ctx.db.session() as session:
         row = await session.get(Recording, recording_id)
     if row is None or row.room_id != room_id:
         raise NotFound(f"recording {recording_id} not found", code="recording_not_found")
-    end = (
-        row.stopped_at
-        if row.stopped_at is not None
-        else (row.started_at + row.duration if row.duration else None)
-    )
-    return row.started_at, end
+    return window(row)
 
 
 @routes.route(
