@@ -5,7 +5,7 @@ frame that was live when the note was written."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 import pytest
 import socketio
+from aiortc import RTCPeerConnection
 
 from media import aiortc_hooks
 from media.recording_routes import RECORDINGS
@@ -20,7 +21,7 @@ from server.config import Settings
 from tests.evaluation.helpers import lesson
 from tests.media.clients import read_counter
 from tests.media.support import Person as MediaPerson
-from tests.media.support import make_venue, publish, wait_for, watch
+from tests.media.support import make_venue, publish, wait_for
 from tests.support.api import Api
 from tests.support.server import RunningServer, make_settings
 
@@ -28,13 +29,12 @@ FPS = 30  # tests.media.clients.CounterTrack
 # The frame at a note's offset may be the one drawn a little before the note reached the server
 # (capture → encode → network → server), or a frame later (clock rounding): a fifth of a second.
 TOLERANCE_FRAMES = 6
+KEYFRAME_DELAY = 0.6  # 18 frames
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    # at most one keyframe request a second reaches a publisher (as on a slow link): a recording started
-    # just after someone opened the feed waits for its first keyframe, so its file starts late
-    return make_settings(tmp_path / "var", media_ice_loopback=True, media_keyframe_interval=1.0)
+    return make_settings(tmp_path / "var", media_ice_loopback=True)
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +42,20 @@ def loopback_ice() -> Iterator[None]:
     aiortc_hooks.use_loopback_candidates(True)
     yield
     aiortc_hooks.use_loopback_candidates(False)
+
+
+def slow_keyframes(pc: RTCPeerConnection, delay: float) -> None:
+    """The publisher answers keyframe requests ``delay`` seconds late (a long round trip, a busy encoder):
+    a recording's file then starts well after the host pressed record."""
+    loop = asyncio.get_running_loop()
+    for sender in pc.getSenders():
+        if sender.track is not None and sender.track.kind == "video":
+            answer = sender._send_keyframe
+
+            def late(answer: Callable[[], None] = answer) -> None:
+                loop.call_later(delay, answer)
+
+            sender._send_keyframe = late  # type: ignore[method-assign]
 
 
 @dataclass
@@ -84,9 +98,7 @@ async def test_a_note_seeks_the_recording_to_the_frame_live_when_it_was_written(
         await wait_for(lambda: source in registry.live_names(room_id), timeout=30)
         # the publisher runs a while first, so the recording starts mid-stream as it does in a lesson
         await wait_for(lambda: camera.count >= FPS, timeout=30)
-        viewer, _ = await watch(host, room_id, source, audio=False)
-        stack.push_async_callback(viewer.close)
-        await asyncio.wait_for(viewer.first_frame.wait(), timeout=30)
+        slow_keyframes(pub.pc, KEYFRAME_DELAY)
         status, rec = await api.call(
             "POST", f"/api/rooms/{room_id}/recordings", token=les.host.token, json={"source": source}
         )
@@ -95,7 +107,7 @@ async def test_a_note_seeks_the_recording_to_the_frame_live_when_it_was_written(
 
         written: list[Written] = []
         for i, frames_in in enumerate((20, 55, 90)):
-            await wait_for(lambda n=frames_in: recorder.frames >= n, timeout=30)
+            await wait_for(lambda: recorder.frames >= frames_in, timeout=30)  # noqa: B023 (awaited here)
             observer = les.observers[i % len(les.observers)]
             before = camera.count - 1
             status, note = await api.call("POST", f"/api/rooms/{room_id}/notes", token=observer.token,
