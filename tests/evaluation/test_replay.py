@@ -1,10 +1,11 @@
 """Replay with notes on a real recording: a venue publishes counter-stamped video through aiortc, the host
 records it, observers write notes at known moments; at each note's offset the recorded file shows the
-frame that was live when the note was written."""
+frame that was live when the note was written. And the main venue's stretches from the hand-off log."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -16,7 +17,9 @@ import socketio
 from aiortc import RTCPeerConnection
 
 from media import aiortc_hooks
+from media.models import Recording
 from media.recording_routes import RECORDINGS
+from rooms.program_models import Handoff
 from server.config import Settings
 from tests.evaluation.helpers import lesson
 from tests.media.clients import read_counter
@@ -136,3 +139,31 @@ async def test_a_note_seeks_the_recording_to_the_frame_live_when_it_was_written(
         )
     # the replay's end is the file's: the last note lies inside it
     assert replay["until"] - replay["origin"] >= replay["notes"][-1]["offset"]
+
+
+async def test_replay_shows_which_venue_was_main_when(api: Api, server: RunningServer) -> None:
+    les = await lesson(server, api)
+    sanxiao = await make_venue(server, les.room_id, None, name="三小")
+    yixiao = await make_venue(server, les.room_id, None, name="一小")
+    origin = time.time() - 600
+    async with server.ctx.db.transaction() as session:
+        session.add(Recording(id="rec2", room_id=les.room_id, source="program", venue_id=None, started_by=les.host.user_id,
+                              started_at=origin - 0.4, origin=origin, stopped_at=origin + 301, duration=300.0, size=0,
+                              frames=0, status="done", path="recordings/rec2.webm", content_type="video/webm"))  # fmt: skip
+        for epoch, (ago, venue, switched, on_wire) in enumerate([
+            (700, sanxiao, True, 0.5),  # on air before the recording began
+            (500, yixiao, True, 1.5),  # the picture changed 1.5 s after the moderator's take
+            (450, sanxiao, False, None),  # a cut that never happened on the wire
+            (400, None, None, None),  # the slate; the wire has not reported yet
+            (100, yixiao, True, 0.5),  # after the recording
+        ]):  # fmt: skip
+            at = time.time() - ago
+            session.add(Handoff(room_id=les.room_id, epoch=epoch + 1, kind="switch", actor_id=les.host.user_id,
+                                from_venue=None, to_venue=venue, requested_at=at, switched=switched,
+                                switched_at=at + on_wire if on_wire is not None else None))  # fmt: skip
+    status, body = await api.call(
+        "GET", f"/api/rooms/{les.room_id}/replay?recording_id=rec2", token=les.observers[0].token
+    )
+    assert status == 200, body
+    stretches = [(b["venue_name"], round(b["start"], 1), round(b["end"], 1)) for b in body["on_air"]]
+    assert stretches == [("三小", 0.0, 101.5), ("一小", 101.5, 200.0), (None, 200.0, 300.0)]
