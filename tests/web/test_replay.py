@@ -43,6 +43,10 @@ def test_choosing_a_note_seeks_the_recording(web: Browser, rest: Rest) -> None:
     code = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": "observer"}, host["token"])["code"]
     observer = rest.ok("POST", "/api/auth/guest", {"code": code, "display_name": "刘老师", "school": "二小"})
 
+    page = web.page(observer, label="observer")
+    page.goto(f"{web.base}/rooms/{room_id}/replay")
+    expect(page.get_by_test_id("no-recordings")).to_have_text("这个教研活动还没有课堂实录。")
+
     cam = web.page(host, label="venue")
     cam.goto(f"{web.base}/rooms/{room_id}/live")
     cam.locator("details.publish > summary").click()  # a host's venue publishing is folded away
@@ -68,7 +72,6 @@ def test_choosing_a_note_seeks_the_recording(web: Browser, rest: Rest) -> None:
     assert [p["note"]["text"] for p in replay["notes"]] == texts
     assert all(1.0 < o < 7.0 for o in offsets), offsets
 
-    page = web.page(observer, label="observer")
     page.goto(f"{web.base}/rooms/{room_id}/evaluate")
     page.get_by_role("link", name="课堂实录回放").click()
     expect(page.get_by_role("heading", name="课堂实录回放")).to_be_visible()
