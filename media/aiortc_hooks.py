@@ -15,8 +15,11 @@ fails loudly when an upgrade moves any of these:
 3. **Keyframe requests.** A viewer's PLI/FIR only calls ``sender._send_keyframe()``, which sets a
    flag the packet path never reads; :func:`on_keyframe_request` replaces that method on one sender.
    Towards the publisher, :func:`send_pli` uses the receiver's ``_send_rtcp_pli`` for the media SSRC.
-4. **Receive statistics** (:func:`receive_counts`): packets received and lost per media SSRC.
-5. **Loopback ICE candidates.** aioice's ``get_host_addresses`` skips 127.0.0.1 and has no option to
+4. **Retransmissions.** A viewer's NACK makes the sender call ``_retransmit(seq)``, which resends
+   the packet from its private ``__rtp_history`` (via RTX when negotiated); :func:`on_retransmit`
+   wraps that method on one sender to count the packets actually found and resent.
+5. **Receive statistics** (:func:`receive_counts`): packets received and lost per media SSRC.
+6. **Loopback ICE candidates.** aioice's ``get_host_addresses`` skips 127.0.0.1 and has no option to
    keep it; :func:`use_loopback_candidates` swaps it process-wide (tests, single-machine demos).
 """
 
@@ -36,6 +39,7 @@ from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +136,25 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
     if not callable(getattr(sender, "_send_keyframe", None)):
         raise RuntimeError("aiortc changed: RTCRtpSender._send_keyframe is gone")
     sender._send_keyframe = callback  # type: ignore[method-assign]
+
+
+_RTP_HISTORY = "_RTCRtpSender__rtp_history"
+
+
+def on_retransmit(sender: RTCRtpSender, callback: Callable[[int], None]) -> None:
+    """Call ``callback(sequence_number)`` for each NACKed packet ``sender`` still has and resends."""
+    history: dict[int, RtpPacket] | None = getattr(sender, _RTP_HISTORY, None)
+    original = getattr(sender, "_retransmit", None)
+    if not isinstance(history, dict) or not callable(original):
+        raise RuntimeError("aiortc changed: RTCRtpSender has no _retransmit / private __rtp_history")
+
+    async def retransmit(sequence_number: int) -> None:
+        packet = history.get(sequence_number % RTP_HISTORY_SIZE)
+        if packet is not None and packet.sequence_number == sequence_number:
+            callback(sequence_number)
+        await original(sequence_number)
+
+    sender._retransmit = retransmit  # type: ignore[method-assign]
 
 
 def receive_counts(receiver: RTCRtpReceiver) -> tuple[int | None, int, int]:

@@ -36,6 +36,7 @@ class ForwardTrack(MediaStreamTrack):
         self.subscription = subscription
         self.sent = 0
         self.bytes_sent = 0
+        self.retransmits = 0  # packets resent from the sender's history on the viewer's NACKs
         self.codec: str | None = None
 
     def bind(self, sender: RTCRtpSender) -> None:
@@ -46,6 +47,10 @@ class ForwardTrack(MediaStreamTrack):
         self.codec = codec
         aiortc_hooks.install_packer(sender, codec)
         aiortc_hooks.on_keyframe_request(sender, self._keyframe_request)
+        aiortc_hooks.on_retransmit(sender, self._retransmitted)
+
+    def _retransmitted(self, sequence_number: int) -> None:
+        self.retransmits += 1
 
     def _keyframe_request(self) -> None:
         self.subscription.source.request_keyframe()

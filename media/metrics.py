@@ -12,7 +12,7 @@ from media.service import MediaService
 
 
 class MediaCollector(Collector):
-    """publishers, viewers, bit rate in/out, bytes, keyframe requests and packets lost per room."""
+    """publishers, viewers, bit rate in/out, bytes, keyframe requests, packets lost and retransmits per room."""
 
     def __init__(self, service: MediaService) -> None:
         self.service = service
@@ -40,6 +40,9 @@ class MediaCollector(Collector):
             ),
             "packets_lost": CounterMetricFamily(
                 "moke_media_packets_lost", "RTP packets lost from publishers", labels=["room"]
+            ),
+            "retransmits": CounterMetricFamily(
+                "moke_media_retransmits", "RTP packets resent to viewers on their NACKs", labels=["room"]
             ),
         }
         for room_id in sorted(self.service.registry.rooms()):

@@ -28,6 +28,7 @@ class SourceStatus(BaseModel):
     keyframe_requests: int
     packets_lost: int
     dropped_frames: int
+    retransmits: int
 
 
 class RoomMediaStatus(BaseModel):
@@ -40,6 +41,7 @@ class RoomMediaStatus(BaseModel):
     bytes_out: int
     keyframe_requests: int
     packets_lost: int
+    retransmits: int
     sources: list[SourceStatus]
 
 

@@ -36,6 +36,7 @@ class RoomTotals:
     """Counters of peers that are gone, so room totals never go backwards."""
 
     bytes_out: int = 0
+    retransmits: int = 0
     packets_lost: int = 0
     packets_received: int = 0
 
@@ -181,6 +182,7 @@ class MediaService:
         if isinstance(peer, ViewerPeer):
             self.viewers.pop(peer.id, None)
             totals.bytes_out += sum(t.bytes_sent for t in peer.tracks)
+            totals.retransmits += sum(t.retransmits for t in peer.tracks)
             return
         assert isinstance(peer, PublisherPeer)
         self.publishers.pop(peer.id, None)
@@ -257,6 +259,7 @@ class MediaService:
             "keyframe_requests": src.video.keyframe_requests,
             "packets_lost": owner.stats()["packets_lost"] if owner else 0,
             "dropped_frames": sum(t.subscription.dropped for v in viewers for t in v.tracks),
+            "retransmits": sum(t.retransmits for v in viewers for t in v.tracks),
         }
 
     def room_status(self, room_id: str) -> dict[str, object]:
@@ -276,6 +279,7 @@ class MediaService:
             "bytes_out": totals.bytes_out + sum(t.bytes_sent for v in live_viewers for t in v.tracks),
             "keyframe_requests": sum(s.video.keyframe_requests for s in self.registry.in_room(room_id)),
             "packets_lost": totals.packets_lost + sum(p.stats()["packets_lost"] for p in live_pubs),
+            "retransmits": totals.retransmits + sum(t.retransmits for v in live_viewers for t in v.tracks),
             "sources": sources,
         }
 

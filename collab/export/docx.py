@@ -11,6 +11,7 @@ from docx.oxml.ns import qn
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
+from collab.export.threads import ACCEPTED, HEADING, RESOLVED, SUGGEST, view
 from collab.prosemirror import Node
 
 CJK_FONT = "SimSun"  # 宋体: Word and LibreOffice map it to an installed CJK font when missing
@@ -99,21 +100,19 @@ def render(title: str, doc_json: Node, threads: list[dict[str, Any]] | None = No
     doc.add_heading(title, 0)
     _blocks(doc, list(doc_json.get("content") or []))
     if threads:
-        doc.add_heading("批注", 1)
-        for t in threads:
+        doc.add_heading(HEADING, 1)
+        for t in map(view, threads):
             p = doc.add_paragraph(style="List Bullet")
-            p.add_run(str(t["author"]["name"])).bold = True
-            where = t.get("section_now") or t.get("section") or ""
-            quote = (t.get("position") or {}).get("text") or t.get("quote") or ""
-            extra = (f"〔{where}〕" if where else "") + (f"“{quote}”" if quote else "")
-            extra += "（已解决）" if t.get("resolved") else ""
-            if t.get("suggestion") is not None:
-                extra += f" 建议改为“{t['suggestion']}”" + ("（已采纳）" if t.get("accepted") else "")
-            p.add_run(f"{extra}：{t['text']}")
-            for r in t.get("replies") or []:
+            p.add_run(t.author).bold = True
+            extra = (f"〔{t.where}〕" if t.where else "") + (f"“{t.quote}”" if t.quote else "")
+            extra += RESOLVED if t.resolved else ""
+            if t.suggestion is not None:
+                extra += f"{SUGGEST}“{t.suggestion}”" + (ACCEPTED if t.accepted else "")
+            p.add_run(f"{extra}：{t.text}")
+            for r in t.replies:
                 q = doc.add_paragraph(style="List Bullet 2")
-                q.add_run(str(r["author"]["name"])).bold = True
-                q.add_run(f"：{r['text']}")
+                q.add_run(r.author).bold = True
+                q.add_run(f"：{r.text}")
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from collab.export.threads import ACCEPTED, HEADING, RESOLVED, SUGGEST, view
 from collab.prosemirror import Node
 
 _TAGS = {"bold": "strong", "italic": "em", "underline": "u", "strike": "s"}
@@ -56,29 +57,24 @@ def render(title: str, doc: Node, threads: list[dict[str, Any]] | None = None) -
     notes = ""
     if threads:
         items = []
-        for t in threads:
-            css = ' class="resolved"' if t.get("resolved") else ""
-            where = t.get("section_now") or t.get("section") or ""
-            quote = (t.get("position") or {}).get("text") or t.get("quote") or ""
-            head = f"<strong>{escape(t['author']['name'])}</strong>"
-            if where:
-                head += f" 〔{escape(where)}〕"
-            if quote:
-                head += f" <q>{escape(quote)}</q>"
-            if t.get("resolved"):
-                head += "（已解决）"
-            if t.get("suggestion") is not None:
-                head += f" 建议改为<ins>{escape(str(t['suggestion']))}</ins>" + (
-                    "（已采纳）" if t.get("accepted") else ""
-                )
+        for t in map(view, threads):
+            css = ' class="resolved"' if t.resolved else ""
+            head = f"<strong>{escape(t.author)}</strong>"
+            if t.where:
+                head += f" 〔{escape(t.where)}〕"
+            if t.quote:
+                head += f" <q>{escape(t.quote)}</q>"
+            if t.resolved:
+                head += RESOLVED
+            if t.suggestion is not None:
+                head += f"{SUGGEST}<ins>{escape(t.suggestion)}</ins>" + (ACCEPTED if t.accepted else "")
             replies = "".join(
-                f"<li><strong>{escape(r['author']['name'])}</strong>：{escape(r['text'])}</li>"
-                for r in t.get("replies") or []
+                f"<li><strong>{escape(r.author)}</strong>：{escape(r.text)}</li>" for r in t.replies
             )
             items.append(
-                f"<li{css}>{head}：{escape(t['text'])}" + (f"<ul>{replies}</ul>" if replies else "") + "</li>"
+                f"<li{css}>{head}：{escape(t.text)}" + (f"<ul>{replies}</ul>" if replies else "") + "</li>"
             )
-        notes = f'<section class="comments"><h2>批注</h2><ul>{"".join(items)}</ul></section>'
+        notes = f'<section class="comments"><h2>{HEADING}</h2><ul>{"".join(items)}</ul></section>'
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head>"

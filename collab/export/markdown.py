@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from collab.export.threads import ACCEPTED, HEADING, RESOLVED, SUGGEST, view
 from collab.prosemirror import Node
 
 _WRAP = {"bold": "**", "italic": "*", "strike": "~~"}
@@ -83,23 +84,17 @@ def _table(rows: list[Node]) -> list[str]:
 def render(title: str, doc: Node, threads: list[dict[str, Any]] | None = None) -> str:
     lines = [f"# {_escape(title)}", "", *blocks(list(doc.get("content") or []))]
     if threads:
-        lines += ["---", "", "## 批注", ""]
-        for t in threads:
-            state = "（已解决）" if t.get("resolved") else ""
-            where = t.get("section_now") or t.get("section") or ""
-            quote = (t.get("position") or {}).get("text") or t.get("quote") or ""
-            head = f"- **{_escape(t['author']['name'])}**{state}"
-            if where:
-                head += f" 〔{_escape(where)}〕"
-            if quote:
-                head += f" “{_escape(quote)}”"
-            if t.get("suggestion") is not None:
-                head += f" 建议改为“{_escape(str(t['suggestion']))}”" + (
-                    "（已采纳）" if t.get("accepted") else ""
-                )
-            lines.append(f"{head}：{_escape(t['text'])}")
-            for r in t.get("replies") or []:
-                lines.append(f"  - **{_escape(r['author']['name'])}**：{_escape(r['text'])}")
+        lines += ["---", "", f"## {HEADING}", ""]
+        for t in map(view, threads):
+            head = f"- **{_escape(t.author)}**" + (RESOLVED if t.resolved else "")
+            if t.where:
+                head += f" 〔{_escape(t.where)}〕"
+            if t.quote:
+                head += f" “{_escape(t.quote)}”"
+            if t.suggestion is not None:
+                head += f"{SUGGEST}“{_escape(t.suggestion)}”" + (ACCEPTED if t.accepted else "")
+            lines.append(f"{head}：{_escape(t.text)}")
+            lines += [f"  - **{_escape(r.author)}**：{_escape(r.text)}" for r in t.replies]
         lines.append("")
     out: list[str] = []
     for line in lines:  # collapse runs of blank lines

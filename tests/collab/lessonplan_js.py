@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from tests.collab.yjs import YClients
-from tests.support.services import require_node
+from tests.collab.yjs import YClients, node_clients
 
 SCRIPT = Path(__file__).resolve().parents[1] / "js" / "lessonplan.mjs"
 
@@ -38,17 +36,5 @@ class PlanClients(YClients):
 @contextlib.asynccontextmanager
 async def plan_clients(ws_base: str = "") -> AsyncIterator[PlanClients]:
     """Node Yjs clients; ``ws_base`` (``ws://127.0.0.1:PORT/collab``) only for connected ones."""
-    node = require_node()
-    proc = await asyncio.create_subprocess_exec(
-        node, str(SCRIPT), ws_base, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
-    )
-    clients = PlanClients(proc)
-    try:
+    async with node_clients(SCRIPT, PlanClients, ws_base) as clients:
         yield clients
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-        clients._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await clients._reader

@@ -8,7 +8,7 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tests.support.services import require_node
 
@@ -77,14 +77,16 @@ class YClients:
         return dict((await self.call("map", client=client))["map"])
 
 
+C = TypeVar("C", bound=YClients)
+
+
 @contextlib.asynccontextmanager
-async def yclients(ws_base: str) -> AsyncIterator[YClients]:
-    """``ws_base`` is ``ws://127.0.0.1:PORT/collab``."""
-    node = require_node()
+async def node_clients(script: Path, kind: type[C], *args: str) -> AsyncIterator[C]:
+    """Run ``node script *args`` and drive it with ``kind``; the process is killed on exit."""
     proc = await asyncio.create_subprocess_exec(
-        node, str(SCRIPT), ws_base, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        require_node(), str(script), *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
     )
-    clients = YClients(proc)
+    clients = kind(proc)
     try:
         yield clients
     finally:
@@ -94,3 +96,10 @@ async def yclients(ws_base: str) -> AsyncIterator[YClients]:
         clients._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await clients._reader
+
+
+@contextlib.asynccontextmanager
+async def yclients(ws_base: str) -> AsyncIterator[YClients]:
+    """``ws_base`` is ``ws://127.0.0.1:PORT/collab``."""
+    async with node_clients(SCRIPT, YClients, ws_base) as clients:
+        yield clients

@@ -12,8 +12,15 @@ from collections.abc import Callable
 from typing import Any
 
 import av
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamError
+from aiortc.rtp import RtpPacket
 
 VIDEO_RATE = 90000
 BITS = 12
@@ -145,10 +152,46 @@ async def publisher_offer(
     return pc
 
 
-class Viewer:
-    """A receiving peer that decodes video, reading the counter of each frame."""
+class FirstDeliveryLoss:
+    """Drops every ``every``-th media packet reaching ``receiver`` the first time it arrives.
 
-    def __init__(self, *, audio: bool = True) -> None:
+    Sits in front of the receiver's RTP handler (after SRTP), so the receiver sees real gaps and
+    sends real NACKs; the resent packet (RTX, or the same sequence number again) passes.
+    """
+
+    def __init__(self, receiver: RTCRtpReceiver, every: int) -> None:
+        self.every = every
+        self.media_ssrc: int | None = None
+        self.media_packets = 0
+        self.dropped: dict[int, float] = {}  # sequence number -> when it was dropped
+        self.recovered: set[int] = set()  # dropped sequence numbers that came again
+        self._handle = receiver._handle_rtp_packet
+        receiver._handle_rtp_packet = self._filter  # type: ignore[method-assign]
+
+    async def _filter(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        if self.media_ssrc is None:
+            self.media_ssrc = packet.ssrc  # RTX only ever follows a NACK, so the first SSRC is the media one
+        seq = packet.sequence_number
+        if packet.ssrc == self.media_ssrc:
+            if seq in self.dropped:
+                self.recovered.add(seq)
+            else:
+                self.media_packets += 1
+                if self.media_packets % self.every == 0:
+                    self.dropped[seq] = time.monotonic()
+                    return
+        elif len(packet.payload) >= 2:  # RTX (RFC 4588): the original sequence number comes first
+            self.recovered.add(int.from_bytes(packet.payload[:2], "big"))
+        await self._handle(packet, arrival_time_ms)
+
+
+class Viewer:
+    """A receiving peer that decodes video, reading the counter of each frame.
+
+    ``lose_every``: drop every n-th incoming video packet on first delivery (see :class:`FirstDeliveryLoss`).
+    """
+
+    def __init__(self, *, audio: bool = True, lose_every: int = 0) -> None:
         self.pc = RTCPeerConnection(no_ice())
         self.pc.addTransceiver("video", direction="recvonly")
         if audio:
@@ -159,6 +202,8 @@ class Viewer:
         self._tasks: list[asyncio.Task[None]] = []
         self.on_counter: Callable[[int], None] | None = None
         self.connected_at: float | None = None
+        self.lose_every = lose_every
+        self.loss: FirstDeliveryLoss | None = None
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._state)
 
@@ -174,6 +219,9 @@ class Viewer:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
 
     def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "video" and self.lose_every:
+            [receiver] = [t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track]
+            self.loss = FirstDeliveryLoss(receiver, self.lose_every)
         self._tasks.append(asyncio.ensure_future(self._read(track)))
 
     async def _read(self, track: MediaStreamTrack) -> None:

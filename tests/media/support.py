@@ -86,9 +86,9 @@ async def publish(who: Person, room_id: str, *, venue_id: str | None = None, sea
 
 
 async def watch(
-    who: Person, room_id: str, source: str, *, audio: bool = True
+    who: Person, room_id: str, source: str, *, audio: bool = True, lose_every: int = 0
 ) -> tuple[Viewer, dict[str, Any]]:
-    viewer = Viewer(audio=audio)
+    viewer = Viewer(audio=audio, lose_every=lose_every)
     reply = await who.call("media:watch", {"room_id": room_id, "source": source, **await viewer.offer()})
     assert reply["ok"], reply
     await viewer.accept(reply)

@@ -80,6 +80,29 @@ async def test_viewer_keyframe_request_reaches_our_callback() -> None:
     await pc.close()
 
 
+async def test_viewer_nack_is_answered_from_the_sender_history_and_counted() -> None:
+    pc = RTCPeerConnection()
+    sender = pc.addTransceiver("video", direction="sendonly").sender
+    resent: list[int] = []
+    aiortc_hooks.on_retransmit(sender, resent.append)
+    history = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
+    packet = aiortc.rtp.RtpPacket(payload_type=97, sequence_number=1234, timestamp=1)
+    packet.payload = b"\x10payload"
+    history[1234 % aiortc.rtp.RTP_HISTORY_SIZE] = packet
+    wire: list[bytes] = []
+
+    async def send_rtp(data: bytes) -> None:
+        wire.append(data)
+
+    with mock.patch.object(sender.transport, "_send_rtp", send_rtp):
+        nack = aiortc.rtp.RtcpRtpfbPacket(fmt=aiortc.rtp.RTCP_RTPFB_NACK, ssrc=1, media_ssrc=sender._ssrc)
+        nack.lost = [1234, 1235]  # 1235 was never sent: nothing to resend, not counted
+        await sender._handle_rtcp_packet(nack)
+    assert resent == [1234]
+    assert [aiortc.rtp.RtpPacket.parse(w).sequence_number for w in wire] == [1234]
+    await pc.close()
+
+
 async def test_receiver_tap_replaces_the_decoder_queue_before_receive() -> None:
     pc = RTCPeerConnection()
     receiver = pc.addTransceiver("audio", direction="recvonly").receiver
