@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -15,7 +14,7 @@ import aiohttp
 import pytest
 from playwright.sync_api import expect
 
-from tests.rooms.venue_support import Showcase, command, publish, showcase
+from tests.rooms.venue_support import Showcase, command, live_when, publish, showcase
 from tests.support.api import Api
 from tests.support.firefox import Firefox, FirefoxPage
 from tests.web.conftest import ARTIFACTS, Browser, Rest, room_with_invite
@@ -164,24 +163,16 @@ def test_coedits_the_lesson_plan_with_chromium(ff: Pages, web: Browser, rest: Re
 async def _on_air(base: str) -> Showcase:
     """A showcase with venues "red" (published by an aiortc peer, on air) and "green" (not published)."""
     api = Api(aiohttp.ClientSession(), base)
-    try:
-        show = await showcase(api, base, ("red", "green"))
-    finally:
-        await api.http.close()
+    show = await showcase(api, base, ("red", "green"))
     await publish(show, "red")
     await _switch(show, "red", epoch=0)
     return show
 
 
 async def _switch(show: Showcase, colour: str, epoch: int) -> None:
-    # a venue counts as live from its first frame, a moment after publishing starts
-    deadline = time.monotonic() + 30
-    while True:
-        reply = await command(show.host_client, "venue:switch", show.room_id,
-                              venue_id=show.venues[colour], epoch=epoch)  # fmt: skip
-        if reply["ok"] or reply["error"]["code"] != "venue_not_live" or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
+    await live_when(show, lambda live: show.venues[colour] in live)
+    reply = await command(show.host_client, "venue:switch", show.room_id,
+                          venue_id=show.venues[colour], epoch=epoch)  # fmt: skip
     assert reply["ok"], reply
 
 
@@ -189,6 +180,7 @@ async def _off_air(show: Showcase) -> None:
     for pc in show.pcs.values():
         await pc.close()
     await show.host_client.sio.disconnect()
+    await show.api.http.close()
 
 
 def _playing(page: FirefoxPage, aspect: tuple[float, float]) -> float:
