@@ -160,20 +160,35 @@ def test_coedits_the_lesson_plan_with_chromium(ff: Pages, web: Browser, rest: Re
     ff.shot(page, "prep-coedit-zh")
 
 
+def test_room_and_evaluate_pages(ff: Pages, rest: Rest) -> None:
+    rest.require("/api/rooms/{room_id}/invites", "/api/rooms/{room_id}/evaluation")
+    host = rest.register("王主持", "教育中心")
+    room_id, _ = room_with_invite(rest, host, "observer", kind="trial")
+    page = ff.page(host, label="firefox-host")
+    page.goto(f"{rest.base}/rooms/{room_id}")
+    page.wait_text("[data-testid=my-role]", "主持人")
+    page.wait("el => /^[2-9A-Z]{8}$/.test(el.textContent)", "[data-testid=invites] .invite-code")
+    page.wait("el => el.complete && el.naturalWidth > 0", "[data-testid=invites] img.qr")  # the QR code
+    ff.shot(page, "room-zh")
+
+    page.click("#go-evaluate")
+    page.wait_text("h1", "观课评课")
+    page.click("::-p-text(使用此量表)")
+    page.wait_text("main", "课堂教学评价量表")
+    page.wait("el => el.querySelectorAll('select[data-criterion]').length >= 3", "main")
+    ff.shot(page, "evaluate-zh")
+
+
 async def _on_air(base: str) -> Showcase:
     """A showcase with venues "red" (published by an aiortc peer, on air) and "green" (not published)."""
     api = Api(aiohttp.ClientSession(), base)
     show = await showcase(api, base, ("red", "green"))
     await publish(show, "red")
-    await _switch(show, "red", epoch=0)
-    return show
-
-
-async def _switch(show: Showcase, colour: str, epoch: int) -> None:
-    await live_when(show, lambda live: show.venues[colour] in live)
-    reply = await command(show.host_client, "venue:switch", show.room_id,
-                          venue_id=show.venues[colour], epoch=epoch)  # fmt: skip
+    reply = await command(
+        show.host_client, "venue:switch", show.room_id, venue_id=show.venues["red"], epoch=0
+    )
     assert reply["ok"], reply
+    return show
 
 
 async def _off_air(show: Showcase) -> None:
@@ -198,8 +213,8 @@ def _playing(page: FirefoxPage, aspect: tuple[float, float]) -> float:
 
 
 def test_program_video_plays_and_a_firefox_venue_takes_over(ff: Pages, rest: Rest) -> None:
-    """An aiortc venue (4:3) is on air; a Firefox page publishes the fake camera (16:9) for another venue and
-    goes on air; the Firefox observer's label and picture follow without a reload."""
+    """An aiortc venue (4:3) is on air; a Firefox page publishes the fake camera (16:9) for another venue, the
+    console in Firefox switches to it, and the Firefox observer's label and picture follow without a reload."""
     rest.require("/api/rooms/{room_id}/program", "/api/rooms/{room_id}/media")
     bg = Background()
     show = bg.run(_on_air(rest.base))
@@ -222,12 +237,21 @@ def test_program_video_plays_and_a_firefox_venue_takes_over(ff: Pages, rest: Res
         venue.select("#venue-select", show.venues["green"])
         venue.click("#publish-venue")
         venue.wait("el => el.dataset.state === 'live'", "[data-testid=publish-status]")
-        bg.run(_switch(show, "green", epoch=1))
+        bg.run(live_when(show, lambda live: show.venues["green"] in live))
+
+        # the moderator's console in Firefox takes the Firefox venue
+        console = ff.page(show.host, label="firefox-console")
+        console.goto(f"{rest.base}/rooms/{show.room_id}/console")
+        tile = f'[data-venue-id="{show.venues["green"]}"]'
+        console.wait_text(f"{tile} .badge", "在线")
+        console.click(f"{tile} button[data-action=switch]")
+        console.wait_text("[data-testid=console-program-label]", "主会场：green")
         watcher.wait_text("[data-testid=program-label]", "主会场：green")
         assert _playing(watcher, (1.6, 1.9)) > before
         assert watcher.eval("location.href") == live  # no reload, no navigation
         ff.shot(venue, "live-venue-publishing-zh")
         ff.shot(watcher, "live-program-after-take-zh")
+        ff.shot(console, "console-zh")
     finally:
         bg.run(_off_air(show))
         bg.close()
