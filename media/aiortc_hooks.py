@@ -12,6 +12,9 @@ fails loudly when an upgrade moves any of these:
    ``queue.Queue`` of ``(codec, JitterFrame)``. :func:`tap_receiver` swaps that queue (before
    ``receive()`` starts the thread) for one that gives frames to a callback on the event loop;
    the end-of-stream ``None`` still reaches the (idle) thread, so the track ends as usual.
+   It also swaps the receiver's private ``__jitter_buffer`` for a :class:`CompleteFrameBuffer`,
+   which hands a frame on when its marker packet is in instead of when the next frame starts
+   (aiortc's way adds one frame interval to every forwarded frame).
 3. **Keyframe requests.** A viewer's PLI/FIR only calls ``sender._send_keyframe()``, which sets a
    flag the packet path never reads; :func:`on_keyframe_request` replaces that method on one sender.
    Towards the publisher, :func:`send_pli` uses the receiver's ``_send_rtcp_pli`` for the media SSRC.
@@ -37,7 +40,7 @@ from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc.codecs.base import Encoder
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
-from aiortc.jitterbuffer import JitterFrame
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
 
@@ -129,6 +132,54 @@ def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback) -> None:
     if getattr(receiver, _DECODER_THREAD) is not None:
         raise RuntimeError("tap_receiver must run before the receiver starts")
     setattr(receiver, _DECODER_QUEUE, _TapQueue(on_frame))
+    release_complete_frames(receiver)
+
+
+class CompleteFrameBuffer(JitterBuffer):
+    """aiortc's jitter buffer, but a frame leaves as soon as it is complete.
+
+    aiortc completes a video frame only when the first packet of the *next* frame arrives (its
+    timestamp differs), which holds every forwarded frame back by one frame interval. Here a video
+    frame is complete when the packets from the buffer's origin (the packet after the previous
+    frame) up to one with the RTP marker bit are all present; an Opus packet is a whole frame
+    (RFC 7587), so audio leaves packet by packet. A frame whose sender set no marker still
+    completes on the timestamp change, as before.
+    """
+
+    def __init__(self, capacity: int, *, video: bool) -> None:
+        super().__init__(capacity, prefetch=0, is_video=video)
+        self.video = video
+
+    def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
+        if self._origin is None:
+            return None
+        packets: list[RtpPacket] = []
+        for count in range(self._capacity):
+            packet = self._packets[(self._origin + count) % self._capacity]
+            if packet is None:
+                return None  # a hole: wait for the packet (or its retransmission)
+            if packets and packet.timestamp != packets[0].timestamp:
+                break  # the previous frame ended without a marker
+            packets.append(packet)
+            if packet.marker or not self.video:
+                break
+        else:
+            return None
+        self.remove(len(packets))
+        return JitterFrame(data=b"".join(p._data for p in packets), timestamp=packets[0].timestamp)  # type: ignore[attr-defined]
+
+
+_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+
+
+def release_complete_frames(receiver: RTCRtpReceiver) -> CompleteFrameBuffer:
+    """Make ``receiver`` hand on each frame as soon as its last packet is in (no next-frame wait)."""
+    old = getattr(receiver, _JITTER_BUFFER, None)
+    if not isinstance(old, JitterBuffer) or not hasattr(old, "_is_video") or not hasattr(old, "_packets"):
+        raise RuntimeError("aiortc changed: RTCRtpReceiver has no private __jitter_buffer")
+    buffer = CompleteFrameBuffer(old.capacity, video=old._is_video)
+    setattr(receiver, _JITTER_BUFFER, buffer)
+    return buffer
 
 
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:

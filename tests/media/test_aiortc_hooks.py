@@ -10,9 +10,10 @@ import aiortc
 import av
 import pytest
 from aiortc import MediaStreamTrack, RTCPeerConnection, rtcrtpsender
+from aiortc.codecs import depayload
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
-from aiortc.jitterbuffer import JitterFrame
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from media import aiortc_hooks
@@ -115,6 +116,71 @@ async def test_receiver_tap_replaces_the_decoder_queue_before_receive() -> None:
     assert q.get_nowait() is None
     assert aiortc_hooks.receive_counts(receiver) == (None, 0, 0)
     assert callable(receiver._send_rtcp_pli)
+    await pc.close()
+
+
+def wire_packets(
+    codec: RTCRtpCodecParameters, payloads: list[bytes], first_seq: int, timestamp: int, marker: bool = True
+) -> list[aiortc.rtp.RtpPacket]:
+    """RTP packets as the receiver holds them: parsed from wire bytes, payload depayloaded into ``_data``."""
+    out = []
+    for i, payload in enumerate(payloads):
+        packet = aiortc.rtp.RtpPacket(
+            payload_type=codec.payloadType, sequence_number=first_seq + i, timestamp=timestamp
+        )
+        packet.marker = int(marker and i == len(payloads) - 1)
+        packet.payload = payload
+        parsed = aiortc.rtp.RtpPacket.parse(packet.serialize())
+        parsed._data = depayload(codec, parsed.payload)  # type: ignore[attr-defined]
+        out.append(parsed)
+    return out
+
+
+def test_video_frame_leaves_with_its_marker_packet_not_with_the_next_frame() -> None:
+    frame_a = bytes([0x10, 0x02, 0x00]) + bytes(range(256)) * 12  # a 3 kB VP8 frame -> 3 packets
+    frame_b = bytes([0x11, 0x02, 0x00]) + b"b" * 2000
+    a = wire_packets(VP8, Vp8Encoder._packetize(frame_a, 5), 100, 3000)
+    b = wire_packets(VP8, Vp8Encoder._packetize(frame_b, 6), 100 + len(a), 6000)
+    assert len(a) == 3 and a[-1].marker and not a[0].marker
+
+    ours = aiortc_hooks.CompleteFrameBuffer(128, video=True)
+    stock = JitterBuffer(128, is_video=True)
+    assert [ours.add(p)[1] for p in a[:-1]] == [None, None]
+    frame = ours.add(a[-1])[1]
+    assert frame is not None and (frame.data, frame.timestamp) == (frame_a, 3000)
+    for p in a:
+        assert stock.add(p)[1] is None  # aiortc 1.16 waits for the next frame's first packet
+    late = stock.add(b[0])[1]
+    assert late is not None and late.data == frame_a, "aiortc's jitter buffer changed: re-check"
+
+    # out of order with a hole: nothing leaves until the missing packet (e.g. a retransmission) is in
+    assert ours.add(b[1])[1] is None
+    frame = ours.add(b[0])[1]
+    assert frame is not None and (frame.data, frame.timestamp) == (frame_b, 6000)
+
+
+def test_frame_without_marker_completes_on_the_next_timestamp_and_audio_per_packet() -> None:
+    video = aiortc_hooks.CompleteFrameBuffer(128, video=True)
+    c = wire_packets(VP8, Vp8Encoder._packetize(b"\x10\x02\x00" + b"c" * 1500, 1), 7, 9000, marker=False)
+    d = wire_packets(VP8, Vp8Encoder._packetize(b"\x11\x02\x00" + b"d" * 100, 2), 7 + len(c), 12000)
+    assert [video.add(p)[1] for p in c] == [None] * len(c)
+    frame = video.add(d[0])[1]
+    assert frame is not None and frame.timestamp == 9000 and frame.data.endswith(b"c" * 100)
+
+    audio = aiortc_hooks.CompleteFrameBuffer(16, video=False)
+    opus = [wire_packets(OPUS, [bytes([0xFC, i])], 50 + i, 960 * i, marker=False)[0] for i in range(3)]
+    released = [audio.add(p)[1] for p in opus]
+    assert [(f.data, f.timestamp) for f in released if f] == [(bytes([0xFC, i]), 960 * i) for i in range(3)]
+
+
+async def test_tap_receiver_installs_the_complete_frame_buffer() -> None:
+    pc = RTCPeerConnection()
+    for kind, video, capacity in (("video", True, 512), ("audio", False, 16)):
+        receiver = pc.addTransceiver(kind, direction="recvonly").receiver
+        aiortc_hooks.tap_receiver(receiver, lambda c, f: None)
+        buffer = receiver._RTCRtpReceiver__jitter_buffer  # type: ignore[attr-defined]
+        assert isinstance(buffer, aiortc_hooks.CompleteFrameBuffer)
+        assert (buffer.video, buffer.capacity) == (video, capacity)
     await pc.close()
 
 
