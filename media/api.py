@@ -48,5 +48,17 @@ class ProgramMedia(Protocol):
         """Be told when venues go live or drop (the controller's fallback timer starts from this)."""
         ...
 
+    def rooms(self) -> set[str]:
+        """Rooms whose program feed exists in this process."""
+        ...
+
+    def idle_seconds(self, room_id: str) -> float:
+        """How long the room's program feed has had no viewer and no live venue here (0: busy)."""
+        ...
+
+    async def release(self, room_id: str) -> None:
+        """Free the room's program feed (switchers, tasks, sources); a later cut creates a fresh one."""
+        ...
+
 
 PROGRAM_MEDIA: web.AppKey[ProgramMedia] = web.AppKey("moke_program_media", ProgramMedia)

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from media.api import CutResult, VenueLiveListener
 from media.continuity import TimestampRewriter
@@ -34,7 +34,7 @@ from media.slate import Slate
 from media.source import EncodedFrame, EncodedSource, Subscription, make_packet
 
 log = logging.getLogger(__name__)
-KEYFRAME_RETRY = 0.5  # seconds between keyframe requests while a cut waits for one
+MIN_KEYFRAME_RETRY = 0.05  # seconds; the retry follows the venue's throttle interval, never faster
 
 VIDEO_INTERVAL = 3000  # 90 kHz at 30 fps
 AUDIO_INTERVAL = 960  # 20 ms of Opus at 48 kHz
@@ -53,6 +53,20 @@ class _Tap(Subscription):
     def offer(self, frame: EncodedFrame) -> None:
         if not self.closed:
             self._on_frame(self, frame)
+
+
+class _FirstFrame(Subscription):
+    """Calls ``then`` once, at the source's next frame, then unsubscribes."""
+
+    def __init__(self, source: EncodedSource, then: Callable[[], None]) -> None:
+        super().__init__(source, maxsize=1)
+        self._then = then
+        source.subscribers.add(self)
+
+    def offer(self, frame: EncodedFrame) -> None:
+        if not self.closed:
+            self.close()
+            self._then()
 
 
 class _Leg:
@@ -118,11 +132,13 @@ class Switcher:
                 return CutResult(switched=True, seconds=0.0)
         leg = self.pending = _Leg(venue_id, source, self._on_frame)  # type: ignore[arg-type]
         source.video.request_keyframe()
+        # ask again once per throttle interval: a re-ask never waits longer than the throttle would
+        retry = max(MIN_KEYFRAME_RETRY, source.video.keyframe_interval)
         deadline = started + self.cut_timeout
         at: float | None = None
         while True:
             try:
-                wait = max(0.0, min(KEYFRAME_RETRY, deadline - time.monotonic()))
+                wait = max(0.0, min(retry, deadline - time.monotonic()))
                 at = await asyncio.wait_for(asyncio.shield(leg.switched), wait)
                 break
             except TimeoutError:
@@ -197,7 +213,9 @@ class Switcher:
             self.active = None
         if self._slate_task is None:
             self.video_ts.cut()
-            self._slate_task = asyncio.get_running_loop().create_task(self._run_slate())
+            self._slate_task = asyncio.get_running_loop().create_task(
+                self._run_slate(), name=f"slate:{self.room_id}/{self.output.name}"
+            )
 
     def _stop_slate(self) -> None:
         if self._slate_task is not None:
@@ -229,6 +247,8 @@ class ProgramPlane:
         self.cut_timeout = cut_timeout
         self.programs: dict[str, Switcher] = {}
         self.previews: dict[str, Switcher] = {}
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._busy_at: dict[str, float] = {}  # room -> last time it had a viewer or a live venue
         registry.add_listener(self._source_changed)
 
     async def _source_changed(self, room_id: str, name: str, live: bool) -> None:
@@ -245,7 +265,35 @@ class ProgramPlane:
             found = table[room_id] = Switcher(
                 self.registry, room_id, name, self.codec, self.slate, self.cut_timeout
             )
+            self._busy_at[room_id] = time.monotonic()
         return found
+
+    def rooms(self) -> set[str]:
+        """Rooms that have a program or preview switcher in this process."""
+        return set(self.programs) | set(self.previews)
+
+    def idle_seconds(self, room_id: str) -> float:
+        """How long the room's program and preview have had no subscriber (viewer, recording) and its
+        venues no publisher here; 0 while it has one."""
+        now = time.monotonic()
+        outputs = [s.output for s in (self.programs.get(room_id), self.previews.get(room_id)) if s]
+        busy = any(track.subscribers for o in outputs for track in o.tracks()) or any(
+            s.live for s in self.registry.in_room(room_id) if s.name.startswith("venue:")
+        )
+        if busy or room_id not in self._busy_at:
+            self._busy_at[room_id] = now
+        return now - self._busy_at[room_id]
+
+    async def release(self, room_id: str) -> None:
+        """Free the room's switchers: their taps, slate task and output sources (viewers still on
+        them see the feed end). A later venue or cut creates fresh ones."""
+        for table in (self.programs, self.previews):
+            found = table.pop(room_id, None)
+            if found is not None:
+                found.close()
+        self._busy_at.pop(room_id, None)
+        log.info("program feed freed room=%s", room_id)
+        await self.registry.notify(room_id, "program", False)  # media:sources drops it
 
     def venue_is_live(self, room_id: str, venue_id: str) -> bool:
         source = self.registry.get(room_id, f"venue:{venue_id}")
@@ -266,13 +314,38 @@ class ProgramPlane:
         return await self.switcher(room_id, "preview").cut(venue_id, epoch)
 
     def add_venue_listener(self, listener: VenueLiveListener) -> None:
+        """Tell ``listener`` when a venue goes live (its first *video* frame: only then can it be
+        taken) and when it drops."""
+        waiting: dict[tuple[str, str], _FirstFrame] = {}
+
         async def on_source(room_id: str, name: str, live: bool) -> None:
-            if name.startswith("venue:"):
-                await listener(room_id, name.partition(":")[2], live)
+            if not name.startswith("venue:"):
+                return
+            venue_id = name.partition(":")[2]
+            found = waiting.pop((room_id, name), None)
+            if found is not None:
+                found.close()
+            source = self.registry.get(room_id, name)
+            if live and source is not None and not source.video.live:
+                # the audio came first: the venue is live once its video follows
+                def first_frame() -> None:
+                    waiting.pop((room_id, name), None)
+                    self._spawn(listener(room_id, venue_id, True))
+
+                waiting[(room_id, name)] = _FirstFrame(source.video, first_frame)
+                return
+            await listener(room_id, venue_id, live)
 
         self.registry.add_listener(on_source)
 
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
         for switcher in [*self.programs.values(), *self.previews.values()]:
             switcher.close()
         self.programs.clear()

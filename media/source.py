@@ -8,9 +8,12 @@ Building block for every forwarding path (venue feeds, seats, the program feed):
     sub = source.subscribe()                   # downstream: a bounded queue of EncodedFrame
     frame = await sub.get()                    # frame.packet (pts, time_base), frame.keyframe
 
-* **Keyframe requests** (:meth:`EncodedSource.request_keyframe`) are throttled and coalesced: at
-  most one per ``keyframe_interval`` reaches the publisher; a request inside the interval is sent
-  once when it ends. New video subscribers ask for one and receive nothing until a keyframe.
+* **Keyframe requests** (:meth:`EncodedSource.request_keyframe`) are throttled and coalesced like
+  mediasoup's and LiveKit's: while a request is outstanding (sent less than ``keyframe_interval``
+  ago and no keyframe since), further requests are not lost but coalesced into one sent when the
+  interval ends; a keyframe that arrives first answers them all (the timer is cancelled). Once a
+  keyframe has answered the last request, the next request goes out at once. New video
+  subscribers ask for one and receive nothing until a keyframe.
 * **Bounded queues**: when a subscriber falls ``maxsize`` frames behind, its queue is emptied, it
   drops frames until the next keyframe and the source asks the publisher for one. Other
   subscribers are not affected.
@@ -28,6 +31,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Protocol
 
 import av
 
@@ -36,6 +40,18 @@ log = logging.getLogger(__name__)
 KeyframeRequester = Callable[[], Awaitable[object]]
 
 DEFAULT_QUEUE_FRAMES = 60
+
+
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Clock(Protocol):
+    """What the keyframe throttle needs of time (the running event loop; a fake one in tests)."""
+
+    def time(self) -> float: ...
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> Timer: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +135,9 @@ class Subscription:
 class EncodedSource:
     """Encoded frames of one kind (``"audio"`` or ``"video"``) fanned out to subscribers."""
 
-    def __init__(self, kind: str, *, keyframe_interval: float = 0.3, name: str = "") -> None:
+    def __init__(
+        self, kind: str, *, keyframe_interval: float = 0.3, name: str = "", clock: Clock | None = None
+    ) -> None:
         if kind not in ("audio", "video"):
             raise ValueError(f"kind must be audio or video, not {kind!r}")
         self.kind = kind
@@ -132,8 +150,10 @@ class EncodedSource:
         self.keyframe_requests = 0  # requests actually sent upstream
         self.last_frame_at: float | None = None
         self._requester: KeyframeRequester | None = None
+        self._clock = clock
         self._last_request = -1e9
-        self._timer: asyncio.TimerHandle | None = None
+        self._answered = True  # a keyframe arrived since the last request went upstream
+        self._timer: Timer | None = None
         self._tasks: set[asyncio.Task[object]] = set()
         self._pts_offset = 0
         self._last_pts: int | None = None
@@ -149,6 +169,7 @@ class EncodedSource:
         """A publisher starts feeding this source (replacing any previous one)."""
         self.codec = codec
         self._requester = requester or _no_request
+        self._answered = True  # a new publisher owes nothing to the old one's requests
         self._rebase = self._last_pts is not None
         if self.kind == "video":  # a new encoder's stream only decodes from its first keyframe
             for sub in self.subscribers:
@@ -174,6 +195,8 @@ class EncodedSource:
         if self._pts_offset:
             packet.pts += self._pts_offset
         self._last_pts = packet.pts
+        if keyframe and self.kind == "video":
+            self._keyframe_arrived()
         now = time.monotonic()
         self.frames_in += 1
         self.bytes_in += packet.size
@@ -198,21 +221,31 @@ class EncodedSource:
         self.subscribers.discard(sub)
 
     def request_keyframe(self) -> None:
-        """Ask the publisher for a keyframe: at most one per interval, extra requests coalesced."""
+        """Ask the publisher for a keyframe: sent now unless one is outstanding, never lost."""
         if self.kind != "video" or self._requester is None or self.closed:
             return
-        loop = asyncio.get_running_loop()
-        wait = self._last_request + self.keyframe_interval - loop.time()
-        if wait <= 0:
+        clock = self._clock or asyncio.get_running_loop()
+        wait = self._last_request + self.keyframe_interval - clock.time()
+        if wait <= 0 or self._answered:
             self._send_request()
-        elif self._timer is None:
-            self._timer = loop.call_later(wait, self._send_request)
+        elif self._timer is None:  # coalesced: sent when the interval ends unless a keyframe comes first
+            self._timer = clock.call_later(wait, self._send_request)
+
+    def _keyframe_arrived(self) -> None:
+        """A keyframe answers every request made so far, sent or still waiting for the interval."""
+        self._answered = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _send_request(self) -> None:
-        self._timer = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._requester is None or self.closed:
             return
-        self._last_request = asyncio.get_running_loop().time()
+        self._last_request = (self._clock or asyncio.get_running_loop()).time()
+        self._answered = False
         self.keyframe_requests += 1
         task = asyncio.ensure_future(self._requester())
         self._tasks.add(task)

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # (room_id) -> (venue ids of the room, venue id of each agenda segment in order)
 Directory = Callable[[str], Awaitable[tuple[frozenset[str], tuple[str | None, ...]]]]
+# (room_id) -> True when the room is archived or gone: its program feed can be freed
+Finished = Callable[[str], Awaitable[bool]]
 StateListener = Callable[[ProgramState], Awaitable[None]]
 AlertListener = Callable[[str, str, str | None, str], Awaitable[None]]  # room, kind, venue, message
 
@@ -61,6 +63,8 @@ class VenueController:
         db: handoffs.Database,
         fallback_delay: float,
         lease_ttl: float = 6.0,
+        finished: Finished | None = None,
+        idle_after: float = 60.0,
     ) -> None:
         self.store = store
         self.bus = bus
@@ -70,6 +74,8 @@ class VenueController:
         self.db = db
         self.fallback_delay = fallback_delay
         self.lease_ttl = lease_ttl
+        self.finished = finished
+        self.idle_after = idle_after
         self.state_listeners: list[StateListener] = []
         self.alert_listeners: list[AlertListener] = []
         self._rooms: dict[str, _Room] = {}
@@ -127,11 +133,19 @@ class VenueController:
             t.before.program, t.after.program, t.after.preview, t.after.on_air.value, t.cut,
         )  # fmt: skip
 
-    async def _facts(self, room_id: str) -> Facts:
-        venues, agenda = await self.directory(room_id)
+    async def live(self, room_id: str) -> frozenset[str]:
+        """The room's venues that are live (publishing video) in any process, as commands see them."""
+        venues, _ = await self.directory(room_id)
+        return await self._live(room_id, venues)
+
+    async def _live(self, room_id: str, venues: frozenset[str]) -> frozenset[str]:
         live = set(await self.store.live(room_id))
         live.update(v for v in venues if self.media.venue_is_live(room_id, v))
-        live &= venues
+        return frozenset(live & venues)
+
+    async def _facts(self, room_id: str) -> Facts:
+        venues, agenda = await self.directory(room_id)
+        live = await self._live(room_id, venues)
         unfit = {v: r for v in live if (r := self.media.unfit_reason(room_id, v)) is not None}
         return Facts(venues=venues, live=frozenset(live), agenda=agenda, unfit=unfit)
 
@@ -249,6 +263,12 @@ class VenueController:
     async def _renew_leases(self) -> None:
         while True:
             await asyncio.sleep(self.lease_ttl / 3)
+            try:
+                await self._free_finished_feeds()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("freeing finished program feeds failed")
             for room_id in list(self._owned):
                 try:
                     if not await self.store.claim(room_id, self.node, self.lease_ttl):
@@ -258,6 +278,21 @@ class VenueController:
                     raise
                 except Exception:
                     log.exception("lease renewal failed room=%s", room_id)
+
+    async def _free_finished_feeds(self) -> None:
+        """Free the program feed of rooms archived, gone, or without viewers and venues for a while."""
+        for room_id in sorted(self.media.rooms()):
+            idle = self.media.idle_seconds(room_id) >= self.idle_after
+            if not idle and not (self.finished is not None and await self.finished(room_id)):
+                continue
+            log.info("freeing the program feed room=%s (%s)", room_id, "idle" if idle else "finished")
+            await self.media.release(room_id)
+            if room_id in self._owned:
+                self._owned.discard(room_id)  # the next owner (maybe us again) recovers the program
+                await self.store.release(room_id, self.node)
+            room = self._rooms.get(room_id)
+            if room is not None and room.fallback_timer is None and not room.lock.locked():
+                del self._rooms[room_id]
 
     # ---- signal loss --------------------------------------------------------------------------
     async def venue_changed(self, room_id: str, venue_id: str, live: bool) -> None:
@@ -327,4 +362,13 @@ class _NoMedia:
         return CutResult(switched=False, seconds=0.0)
 
     def add_venue_listener(self, listener: object) -> None:
+        return None
+
+    def rooms(self) -> set[str]:
+        return set()
+
+    def idle_seconds(self, room_id: str) -> float:
+        return 0.0
+
+    async def release(self, room_id: str) -> None:
         return None

@@ -58,6 +58,9 @@ class ProgramOut(BaseModel):
     on_air: str
     lost: str | None
     updated_at: float
+    live: list[str] = Field(
+        description="venues publishing video now, in any process (what take/switch accept)"
+    )
 
 
 EVENTS: dict[str, tuple[Kind, type[_Base]]] = {
@@ -109,8 +112,10 @@ async def get_program(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     room_id = request.match_info["room_id"]
     await authorize(ctx.db, principal_of(request), room_id, Action.ROOM_VIEW)
-    state = await request.app[CONTROLLER].state(room_id)
-    return json_response(ProgramOut(**state.public()))
+    controller = request.app[CONTROLLER]
+    state = await controller.state(room_id)
+    live = sorted(await controller.live(room_id))
+    return json_response(ProgramOut(**state.public(), live=live))
 
 
 @routes.route(

@@ -12,8 +12,8 @@ from media import slate
 from media.api import PROGRAM_MEDIA
 from media.program import ProgramPlane
 from media.registry import SOURCES
-from rooms.controller import Directory, VenueController
-from rooms.models import AgendaSegment, Venue
+from rooms.controller import Directory, Finished, VenueController
+from rooms.models import AgendaSegment, Room, Venue
 from rooms.program_api import CONTROLLER, alert_broadcaster, broadcast_state, install_events, routes
 from rooms.program_store import ProgramStore, RedisProgramStore, SqlProgramStore
 from rooms.state import PROGRAM_STATE
@@ -39,6 +39,17 @@ def sql_directory(db: Database) -> Directory:
     return facts
 
 
+def sql_finished(db: Database) -> Finished:
+    """True when the room is archived or no longer exists."""
+
+    async def finished(room_id: str) -> bool:
+        async with db.session() as session:
+            room = await session.get(Room, room_id)
+            return room is None or room.archived_at is not None
+
+    return finished
+
+
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     settings = ctx.settings
     store: ProgramStore = (
@@ -47,7 +58,13 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
         else SqlProgramStore(ctx.db)
     )
     controller = VenueController(
-        store, ctx.bus, sql_directory(ctx.db), db=ctx.db, fallback_delay=settings.media_fallback_delay
+        store,
+        ctx.bus,
+        sql_directory(ctx.db),
+        db=ctx.db,
+        fallback_delay=settings.media_fallback_delay,
+        finished=sql_finished(ctx.db),
+        idle_after=settings.media_program_idle,
     )
     controller.state_listeners.append(lambda state: broadcast_state(ctx.sio, state))
     controller.alert_listeners.append(alert_broadcaster(ctx.sio))

@@ -81,6 +81,9 @@ class Settings:
     media_cut_timeout: float = _opt(
         3.0, "seconds a program cut waits for the new venue's keyframe before keeping the old one"
     )
+    media_program_idle: float = _opt(
+        60.0, "seconds a room's program feed stays up with no viewer and no live venue before it is freed"
+    )
     media_rtp_timeout: float = _opt(5.0, "seconds without media before a publisher counts as gone")
     media_ice_loopback: bool = _opt(
         False, "gather only 127.0.0.1 ICE candidates (tests and single-machine demos; never in deployments)"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 
 import pytest
@@ -36,24 +38,97 @@ async def test_subscribers_share_frames_and_video_starts_at_a_keyframe() -> None
     assert sub.dropped == 1
 
 
-async def test_keyframe_requests_are_throttled_and_coalesced() -> None:
-    src = EncodedSource("video", keyframe_interval=0.2)
-    sent: list[float] = []
-    loop = asyncio.get_running_loop()
+class FakeClock:
+    """The event loop's ``time``/``call_later`` with time that moves only when the test says so."""
 
-    async def requester() -> None:
-        sent.append(loop.time())
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.timers: list[FakeTimer] = []
 
-    src.attach("video/VP8", requester)
+    def time(self) -> float:
+        return self.now
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> FakeTimer:
+        timer = FakeTimer(self.now + delay, callback)
+        self.timers.append(timer)
+        return timer
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        for timer in [t for t in self.timers if t.when <= self.now and not t.cancelled]:
+            self.timers.remove(timer)
+            timer.callback()
+
+    @property
+    def pending(self) -> list[FakeTimer]:
+        return [t for t in self.timers if not t.cancelled]
+
+
+@dataclass
+class FakeTimer:
+    when: float
+    callback: Callable[[], object]
+    cancelled: bool = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+def throttled_source() -> tuple[EncodedSource, FakeClock]:
+    clock = FakeClock()
+    src = EncodedSource("video", keyframe_interval=0.3, clock=clock)
+    src.attach("video/VP8", _no_request)
+    return src, clock
+
+
+async def _no_request() -> None:
+    return None
+
+
+async def test_requests_while_one_is_outstanding_are_coalesced_and_sent_when_the_interval_ends() -> None:
+    src, clock = throttled_source()
+    src.request_keyframe()
+    assert src.keyframe_requests == 1  # the first goes out at once
+    clock.advance(0.1)
     for _ in range(10):
-        src.request_keyframe()
-    await asyncio.sleep(0.05)
-    assert len(sent) == 1  # one at once, the other nine coalesced into one pending request
-    await asyncio.sleep(0.3)
-    assert len(sent) == 2
-    assert sent[1] - sent[0] >= 0.19
-    assert src.keyframe_requests == 2
+        src.request_keyframe()  # a cut, a cue, new viewers: no keyframe yet
+    assert src.keyframe_requests == 1
+    assert [t.when for t in clock.pending] == [pytest.approx(0.3)]  # one, at the end of the interval
+    clock.advance(0.2)
+    assert src.keyframe_requests == 2  # not lost
+    assert clock.pending == []
     src.close()
+
+
+async def test_a_keyframe_answers_waiting_requests_and_lets_the_next_one_through_at_once() -> None:
+    src, clock = throttled_source()
+    src.request_keyframe()  # a new viewer of the venue asks...
+    clock.advance(0.05)
+    src.request_keyframe()  # ...and another, while the first is outstanding
+    assert len(clock.pending) == 1
+    clock.advance(0.03)
+    src.push(make_packet(b"key", 0, TB), keyframe=True)  # the answer: the waiting request is not needed
+    assert clock.pending == []
+    clock.advance(0.02)  # 100 ms after the last request, well inside the interval
+    src.request_keyframe()  # the cut: the last request was answered, so this one is sent now
+    assert src.keyframe_requests == 2
+    src.push(make_packet(b"delta", 3000, TB), keyframe=False)  # a delta frame answers nothing
+    src.request_keyframe()
+    assert src.keyframe_requests == 2 and len(clock.pending) == 1
+    clock.advance(10)
+    assert src.keyframe_requests == 3
+    src.close()
+
+
+async def test_a_throttled_request_is_dropped_when_the_publisher_goes_away() -> None:
+    src, clock = throttled_source()
+    src.request_keyframe()
+    src.request_keyframe()
+    assert len(clock.pending) == 1
+    src.detach()
+    assert clock.pending == []
+    clock.advance(1)
+    assert src.keyframe_requests == 1
 
 
 async def test_overflow_drops_until_next_keyframe_and_asks_for_one() -> None:

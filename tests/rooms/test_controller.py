@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from media import aiortc_hooks
+from media.api import PROGRAM_MEDIA
+from media.program import ProgramPlane
+from media.registry import SOURCES
 from server.config import Settings
 from tests.media.program_clients import Observer
 from tests.rooms.venue_support import (
@@ -23,7 +28,7 @@ from tests.rooms.venue_support import (
     watch_program,
 )  # fmt: skip
 from tests.support.api import Api
-from tests.support.server import RunningServer, make_settings
+from tests.support.server import RunningServer, make_settings, running_server
 
 
 @pytest.fixture
@@ -218,3 +223,70 @@ async def test_publisher_loss_falls_back_then_slate_and_alerts_moderators(
         await observer.close()
         for pc in show.pcs.values():
             await pc.close()
+
+
+async def until(pred: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.1)
+
+
+def slate_tasks(room_id: str) -> list[asyncio.Task[object]]:
+    return [t for t in asyncio.all_tasks() if t.get_name().startswith(f"slate:{room_id}/") and not t.done()]
+
+
+async def test_a_finished_rooms_program_feed_is_freed_and_a_later_observer_gets_a_fresh_one(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        tmp_path / "var", media_ice_loopback=True, media_fallback_delay=0.2, media_program_idle=0.5
+    )
+    async with running_server(settings) as server, aiohttp.ClientSession() as session:
+        api = Api(session, server.url)
+        plane, registry = server.app[PROGRAM_MEDIA], server.app[SOURCES]
+        assert isinstance(plane, ProgramPlane)
+        show = await showcase(api, server.url, ("red",))
+        rid = show.room_id
+        await publish(show, "red")
+        moderator = await person(api, server.url, show, "moderator")
+        viewer = await person(api, server.url, show, "observer")
+        await program_listed(viewer, rid)
+        observer = await watch_program(viewer, rid)
+        r = await command(moderator, "venue:switch", rid, venue_id=show.venues["red"], epoch=0)
+        assert r["ok"], r
+        await observer.wait_colour("red")
+        first = plane.programs[rid]
+        # the event is over: the observer leaves, the venue stops; the program goes to the slate...
+        await observer.close()
+        await unpublish(show, "red")
+        state = await viewer.wait_for("venue:state", lambda d: d["slate"] is True)
+        # ...and with nobody watching and nothing publishing, the switchers and their tasks go
+        await until(lambda: rid not in plane.rooms())
+        assert registry.get(rid, "program") is None and registry.get(rid, "preview") is None
+        assert slate_tasks(rid) == [] and first.active is None and first.pending is None
+        await viewer.wait_for("media:sources", lambda d: "program" not in d["sources"])
+        # a later venue and observer get a fresh feed, which carries the stored program (the slate)
+        # until the moderator switches
+        viewer.forget("media:sources")
+        await publish(show, "red")
+        await program_listed(viewer, rid)
+        observer = await watch_program(viewer, rid)
+        try:
+            assert plane.programs[rid] is not first
+            await observer.wait_colour("slate")
+            r = await command(
+                moderator, "venue:switch", rid, venue_id=show.venues["red"], epoch=state["epoch"]
+            )
+            assert r["ok"], r
+            await observer.wait_colour("red", after=time.monotonic())
+            assert slate_tasks(rid) == []
+            # archiving the room frees the feed even while someone watches and the venue publishes
+            status, body = await api.call("POST", f"/api/rooms/{rid}/archive", token=show.host["token"])
+            assert status == 200, body
+            await until(lambda: rid not in plane.rooms())
+            assert registry.get(rid, "program") is None
+        finally:
+            await observer.close()
+            for pc in show.pcs.values():
+                await pc.close()

@@ -24,6 +24,7 @@ class Showcase:
     host: dict[str, Any]
     venues: dict[str, str]  # colour -> venue id
     host_client: Client
+    api: Api  # REST of the server the venues publish to
     pcs: dict[str, RTCPeerConnection] = field(default_factory=dict)  # colour -> publishing peer
     publications: dict[str, str] = field(default_factory=dict)
 
@@ -54,11 +55,12 @@ async def showcase(
         assert status == 200, body
     client = await Client(url, host["token"]).connect()
     await client.join(rid)
-    return Showcase(rid, host, venues, client)
+    return Showcase(rid, host, venues, client, api)
 
 
-async def publish(show: Showcase, colour: str) -> None:
-    """The host publishes the venue of ``colour`` (hosts may publish any venue of their room)."""
+async def publish(show: Showcase, colour: str, timeout: float = 30) -> None:
+    """The host publishes the venue of ``colour`` (hosts may publish any venue of their room); returns
+    once the server reports the venue live (``GET …/program`` lists it), so it can be taken at once."""
     pc = await publisher_offer(ColourTrack(colour), ToneTrack())
     reply = await show.host_client.call("media:publish", {
         "room_id": show.room_id, "venue_id": show.venues[colour],
@@ -67,6 +69,21 @@ async def publish(show: Showcase, colour: str) -> None:
     await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type=reply["type"]))
     show.pcs[colour] = pc
     show.publications[colour] = reply["publication_id"]
+    await live_when(show, lambda live: show.venues[colour] in live, timeout)
+
+
+async def live_when(show: Showcase, pred: Callable[[list[str]], bool], timeout: float = 30) -> list[str]:
+    """The venues the server reports live (``GET /api/rooms/{id}/program``) once ``pred`` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, program = await show.api.call(
+            "GET", f"/api/rooms/{show.room_id}/program", token=show.host["token"]
+        )
+        assert status == 200, program
+        if pred(program["live"]):
+            return list(program["live"])
+        assert time.monotonic() < deadline, f"venues live: {program['live']}"
+        await asyncio.sleep(0.05)
 
 
 async def unpublish(show: Showcase, colour: str) -> None:

@@ -97,6 +97,15 @@ class Browser:
     base: str
     errors: list[str] = field(default_factory=list)
     contexts: list[Any] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)
+
+    def expect_console_error(self, text: str) -> None:
+        """A console error containing ``text`` is part of the test (Chromium logs every failed request,
+        e.g. a 403 the page then explains): it does not fail the test."""
+        self.expected.append(text)
+
+    def unexpected_errors(self) -> list[str]:
+        return [e for e in self.errors if not any(x in e for x in self.expected)]
 
     def page(
         self, session: dict[str, Any] | None = None, *, label: str = "page", locale: str | None = None
@@ -175,7 +184,8 @@ def web(chromium: Any, web_server: str) -> Iterator[Browser]:
     yield b
     for ctx in b.contexts:
         ctx.close()
-    assert not b.errors, "console errors:\n" + "\n".join(b.errors)
+    unexpected = b.unexpected_errors()
+    assert not unexpected, "console errors:\n" + "\n".join(unexpected)
 
 
 def room_with_invite(

@@ -12,14 +12,16 @@ export class ApiError extends Error {
   }
 }
 
-/** A message for people: the locale's text for the error code when there is one, else the server's. */
+/** A message for people, in their language: the text for the error code, else for the HTTP status. */
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) {
+    // the code's own text, else one for the HTTP status: never the server's English message
     const key = `error.${err.code}`;
-    return has(key) ? t(key) : err.message || t('error.generic');
+    const byStatus = `error.status_${err.status}`;
+    return has(key) ? t(key) : has(byStatus) ? t(byStatus) : t('error.generic');
   }
   if (err instanceof TypeError) return t('error.network');
-  return err instanceof Error && err.message ? err.message : t('error.generic');
+  return t('error.generic');
 }
 
 export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {

@@ -12,6 +12,11 @@ export function socket(): Socket {
   return sock;
 }
 
+// When the browser knows it is offline, reconnect attempts can only fail (each one a console error):
+// wait for it to be back online instead. Pages re-join their room on `connect` (LiveRoom).
+window.addEventListener('offline', () => sock?.disconnect());
+window.addEventListener('online', () => sock?.connect());
+
 export function disconnectSocket(): void {
   sock?.disconnect();
   sock = null;

@@ -1,6 +1,9 @@
 /** The live state of a joined room (Socket.IO `room:join`), kept current from server events. */
 import { call, on } from './realtime';
+import { navigate } from './router';
 import type { AgendaSegment, Room, Venue } from './rooms';
+import { getSession } from './session';
+import { errorBox, loading } from './ui';
 
 export interface Person {
   user_id: number;
@@ -16,7 +19,7 @@ export interface Person {
 }
 
 export interface ChatMessage {
-  id: string;
+  id: number;
   user_id?: number;
   author_name?: string;
   display_name?: string;
@@ -93,6 +96,8 @@ export class LiveRoom {
     this.state.agenda ??= [];
     const mine = (d: { room_id?: string }): boolean => !d.room_id || d.room_id === this.roomId;
     this.offs.push(
+      // a new connection (after a network loss) has left the room: join again and catch up
+      on('connect', () => void this.rejoin()),
       on<{ room_id: string; online: Person[] }>('presence', (d) => {
         if (!mine(d)) return;
         this.state.online = d.online;
@@ -104,10 +109,20 @@ export class LiveRoom {
         if (!this.state.chat.some((m) => m.id === msg.id)) this.state.chat.push(msg);
         this.emit('chat', msg);
       }),
-      on<{ room_id: string; message_id: string }>('chat:deleted', (d) => {
+      on<{ room_id: string; message_id: number }>('chat:deleted', (d) => {
         if (!mine(d)) return;
-        this.state.chat = this.state.chat.filter((m) => m.id !== d.message_id);
+        // everyone keeps the message's place in the conversation, shown as deleted
+        this.state.chat = this.state.chat.map((m) =>
+          m.id === d.message_id ? { ...m, text: '', voice_id: null, voice_duration: null, deleted: true } : m,
+        );
         this.emit('chat', d);
+      }),
+      on<{ room_id?: string; member: Person & { role: string } }>('member:updated', (d) => {
+        if (!mine(d)) return;
+        const m = d.member;
+        this.state.members = [...this.state.members.filter((x) => x.user_id !== m.user_id), m];
+        if (m.user_id === this.state.me.user_id) this.state.me = { ...this.state.me, role: m.role };
+        this.emit('member', m);
       }),
       on<Floor & { room_id: string }>('floor', (d) => {
         if (!mine(d)) return;
@@ -139,6 +154,20 @@ export class LiveRoom {
     return this.state;
   }
 
+  private async rejoin(): Promise<void> {
+    try {
+      const res = await call<{ state: JoinState }>('room:join', { room_id: this.roomId });
+      const chat = res.state.chat as unknown;
+      Object.assign(this.state, res.state, {
+        chat: Array.isArray(chat) ? chat : ((chat as { messages?: ChatMessage[] })?.messages ?? []),
+        online: res.state.online ?? [],
+      });
+      for (const kind of ['presence', 'chat', 'floor', 'program', 'member']) this.emit(kind, null);
+    } catch {
+      /* the next reconnect tries again */
+    }
+  }
+
   on(kind: string, fn: (data: unknown) => void): void {
     if (!this.listeners.has(kind)) this.listeners.set(kind, new Set());
     this.listeners.get(kind)!.add(fn);
@@ -157,5 +186,24 @@ export class LiveRoom {
     this.offs = [];
     this.listeners.clear();
     call('room:leave', { room_id: this.roomId }).catch(() => undefined);
+  }
+}
+
+/** Join the room for a page (live, console): sends visitors to log in; on failure renders the error with
+ * a retry into `root` and returns null. */
+export async function enterRoom(root: HTMLElement, roomId: string): Promise<LiveRoom | null> {
+  if (!getSession()) {
+    navigate(`/login?next=${encodeURIComponent(location.pathname)}`, true);
+    return null;
+  }
+  const live = new LiveRoom(roomId);
+  root.append(loading());
+  try {
+    await live.join();
+    return live;
+  } catch (err) {
+    live.leave();
+    root.replaceChildren(errorBox(err, () => navigate(location.pathname, true)));
+    return null;
   }
 }

@@ -4,15 +4,12 @@
 import { api, ApiError, downloadBlob, errorText, fetchBlob } from '../api';
 import { h } from '../dom';
 import { formatTime, t } from '../i18n';
-import { attach, watch, type Watching } from '../media';
 import { call } from '../realtime';
-import { navigate } from '../router';
-import { LiveRoom, type Person, personName, type ProgramState, userIdOf } from '../roomstate';
+import { enterRoom, type Person, personName, type ProgramState, userIdOf } from '../roomstate';
 import { canManage, listOf } from '../rooms';
 import { serverHas } from '../capabilities';
-import { getSession } from '../session';
-import { busy, errorBox, loading, toast, withLoading } from '../ui';
-import { videoBox } from './live';
+import { busy, toast, withLoading } from '../ui';
+import { Feed, videoBox } from '../video';
 
 interface Handoff {
   id: number;
@@ -38,19 +35,10 @@ interface Recording {
 }
 
 export async function consolePage(root: HTMLElement, params: Record<string, string>): Promise<() => void> {
-  if (!getSession()) {
-    navigate(`/login?next=${encodeURIComponent(location.pathname)}`, true);
-    return () => undefined;
-  }
   const roomId = params.roomId;
-  const live = new LiveRoom(roomId);
-  root.append(loading());
-  try {
-    await live.join();
-  } catch (err) {
-    root.replaceChildren(errorBox(err, () => navigate(location.pathname, true)));
-    return () => live.leave();
-  }
+  const joined = await enterRoom(root, roomId);
+  if (!joined) return () => undefined;
+  const live = joined;
   const st = live.state;
   if (!canManage(st.me.role)) {
     root.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('console.not_allowed')));
@@ -88,26 +76,20 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
   }
 
   // --- monitors --------------------------------------------------------------------------------
-  const watchers = new Map<string, Watching>();
-  const starting = new Set<string>();
-  async function monitor(source: string, video: HTMLVideoElement, note: HTMLElement): Promise<void> {
-    if (watchers.has(source) || starting.has(source)) return;
-    starting.add(source);
-    try {
-      const w = await watch(roomId, source);
-      watchers.set(source, w);
-      attach(video, w.stream);
-      note.textContent = '';
-    } catch (err) {
-      note.textContent = errorText(err);
-    } finally {
-      starting.delete(source);
-    }
-  }
-  stops.push(() => watchers.forEach((w) => w.stop()));
+  const feeds = new Map<string, Feed>();
+  const feed = (source: string, testid: string): Feed => {
+    const f = new Feed(roomId, videoBox(testid));
+    feeds.set(source, f);
+    return f;
+  };
+  const monitor = (source: string): void => {
+    const f = feeds.get(source);
+    if (f && !f.active && live.sources.includes(source)) void f.start(source);
+  };
+  stops.push(() => feeds.forEach((f) => f.stop()));
 
-  const program = videoBox('console-program');
-  const previewMon = videoBox('console-preview');
+  const program = feed('program', 'console-program').box;
+  const previewMon = feed('preview', 'console-preview').box;
   const programLabel = h('p', { class: 'program-label', 'data-testid': 'console-program-label' });
   const onAir = h('span', { class: 'tag', 'data-testid': 'on-air' });
   const previewLabel = h('p', { class: 'preview-label', 'data-testid': 'console-preview-label' });
@@ -115,9 +97,9 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
   take.onclick = () => void busy(take, () => control('venue:take', {}));
 
   const tiles = h('div', { class: 'multiview', 'data-testid': 'multiview' });
-  const tileEls = new Map<string, { el: HTMLElement; badge: HTMLElement; video: HTMLVideoElement; note: HTMLElement }>();
+  const tileEls = new Map<string, { el: HTMLElement; badge: HTMLElement }>();
   for (const v of st.venues) {
-    const box = videoBox(`venue-${v.id}`);
+    const box = feed(`venue:${v.id}`, `venue-${v.id}`).box;
     const badge = h('span', { class: 'badge off' });
     const el = h('figure', { class: 'tile', 'data-venue-id': v.id },
       box.wrap,
@@ -127,7 +109,7 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
           onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, () => control('venue:cue', { venue_id: v.id })) }, t('console.cue')),
         h('button', { type: 'button', class: 'small danger', 'data-action': 'switch', 'aria-label': t('console.switch_named', { name: v.name }),
           onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, () => control('venue:switch', { venue_id: v.id })) }, t('console.switch'))));
-    tileEls.set(v.id, { el, badge, video: box.video, note: box.note });
+    tileEls.set(v.id, { el, badge });
     tiles.append(el);
   }
 
@@ -222,10 +204,8 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
       tile.badge.className = `badge ${isLive ? 'live' : 'off'}`;
       tile.el.classList.toggle('on-program', id === p?.program);
       tile.el.classList.toggle('on-preview', id === p?.preview);
-      if (isLive) void monitor(`venue:${id}`, tile.video, tile.note);
     }
-    if (live.sources.includes('program')) void monitor('program', program.video, program.note);
-    if (live.sources.includes('preview')) void monitor('preview', previewMon.video, previewMon.note);
+    feeds.forEach((_, source) => monitor(source));
     onAir.textContent = p ? t(`console.on_air_${p.on_air ?? 'idle'}`) : '';
     onAir.dataset.state = p?.on_air ?? 'idle';
     const idx = p?.agenda_index ?? -1;
@@ -246,9 +226,7 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
     toast(a.message || t(`console.alert_${a.kind}`), 'error');
   });
   live.on('ended', (d) => {
-    const src = (d as { source: string }).source;
-    watchers.get(src)?.stop();
-    watchers.delete(src);
+    feeds.get((d as { source: string }).source)?.stop(t('live.no_video'));
     drawAll();
   });
 

@@ -1,84 +1,34 @@
 /** Live page: the program (or a chosen venue's feed) with the main-venue label, presence, chat with
  * history and voice notes, raise hand; seat holders get mic/camera and the discussion grid; presenters
  * can publish their venue's camera. Lazy-loaded. */
-import { api, errorText } from '../api';
+import { api } from '../api';
 import { h } from '../dom';
 import { formatTime, roleName, t } from '../i18n';
-import { attach, publish, type Publishing, stallGuard, watch, type Watching } from '../media';
+import { attach, publish, type Publishing } from '../media';
 import { call } from '../realtime';
-import { navigate } from '../router';
-import { type ChatMessage, LiveRoom, type Person, personName, userIdOf } from '../roomstate';
-import { listOf, venueLabel } from '../rooms';
+import { type ChatMessage, enterRoom, type Person, personName, userIdOf } from '../roomstate';
+import { canManage, listOf, venueLabel } from '../rooms';
 import { getSession, token } from '../session';
-import { busy, errorBox, loading, toast, uid } from '../ui';
-
-/** A <video> with a click-to-unmute prompt: autoplay starts muted, sound needs a user gesture. */
-export function videoBox(testid: string): { wrap: HTMLElement; video: HTMLVideoElement; note: HTMLElement } {
-  const video = h('video', { autoplay: true, playsinline: true, muted: true, 'data-testid': testid });
-  video.muted = true;
-  const note = h('p', { class: 'video-note', role: 'status' });
-  const unmute = h('button', { type: 'button', class: 'unmute', 'data-testid': `${testid}-unmute` }, t('live.unmute'));
-  unmute.onclick = () => {
-    video.muted = false;
-    video.play().then(() => unmute.remove()).catch(() => {
-      video.muted = true;
-      toast(t('live.unmute_failed'), 'error');
-    });
-  };
-  return { wrap: h('div', { class: 'video-wrap' }, video, unmute, note), video, note };
-}
+import { busy, toast, uid } from '../ui';
+import { Feed, videoBox } from '../video';
 
 export async function livePage(root: HTMLElement, params: Record<string, string>): Promise<() => void> {
-  if (!getSession()) {
-    navigate(`/login?next=${encodeURIComponent(location.pathname)}`, true);
-    return () => undefined;
-  }
-  const me = getSession()!.user;
   const roomId = params.roomId;
-  const live = new LiveRoom(roomId);
-  root.append(loading());
-  try {
-    await live.join();
-  } catch (err) {
-    root.replaceChildren(errorBox(err, () => navigate(location.pathname, true)));
-    return () => live.leave();
-  }
+  const joined = await enterRoom(root, roomId);
+  if (!joined) return () => undefined;
+  const live = joined;
+  const me = getSession()!.user;
   const st = live.state;
   const myRole = st.me.role;
   const stops: (() => void)[] = [];
 
   // --- program / venue video -------------------------------------------------------------------
   const label = h('div', { class: 'program-label', 'data-testid': 'program-label', 'aria-live': 'polite' });
-  const main = videoBox('program-video');
+  const main = new Feed(roomId, videoBox('program-video', true));
   const sourceSel = h('select', { 'aria-label': t('live.source'), id: 'source-select' },
     h('option', { value: 'program' }, t('live.program')),
     st.venues.map((v) => h('option', { value: `venue:${v.id}` }, t('live.venue_feed', { name: venueLabel(v) }))));
-  let watching: Watching | null = null;
-  let watchSeq = 0;
-  let stopGuard: () => void = () => undefined;
-  async function startWatch(): Promise<void> {
-    const seq = ++watchSeq;
-    watching?.stop();
-    watching = null;
-    main.note.textContent = t('live.connecting');
-    try {
-      const w = await watch(roomId, sourceSel.value);
-      if (seq !== watchSeq) return w.stop();
-      watching = w;
-      attach(main.video, w.stream);
-      main.note.textContent = '';
-      stopGuard();
-      stopGuard = stallGuard(main.video, () => {
-        if (watching === w) void startWatch();
-      });
-      w.pc.addEventListener('connectionstatechange', () => {
-        if (w.pc.connectionState === 'failed') main.note.textContent = t('live.media_failed');
-      });
-    } catch (err) {
-      if (seq === watchSeq) main.note.textContent = `${t('live.no_video')}：${errorText(err)}`;
-    }
-  }
-  sourceSel.onchange = () => void startWatch();
+  sourceSel.onchange = () => void main.start(sourceSel.value);
   const drawLabel = (): void => {
     const p = live.state.program;
     const v = live.venue(p?.program);
@@ -87,20 +37,14 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   };
   live.on('program', drawLabel);
   live.on('sources', () => {
-    if (!watching && live.sources.includes(sourceSel.value)) void startWatch();
+    if (!main.active && live.sources.includes(sourceSel.value)) void main.start(sourceSel.value);
   });
   live.on('ended', (d) => {
-    if ((d as { source: string }).source !== sourceSel.value) return;
-    watching?.stop();
-    watching = null;
-    main.note.textContent = t('live.no_video');
+    if ((d as { source: string }).source === sourceSel.value) main.stop(t('live.no_video'));
   });
   drawLabel();
-  main.note.textContent = t('live.waiting');
-  stops.push(() => {
-    stopGuard();
-    watching?.stop();
-  });
+  main.box.note.textContent = t('live.waiting');
+  stops.push(() => main.stop());
 
   // --- presence --------------------------------------------------------------------------------
   const presence = h('ul', { class: 'presence', 'data-testid': 'presence' });
@@ -120,13 +64,39 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   // --- chat ------------------------------------------------------------------------------------
   const chatList = h('ol', { class: 'chat', 'data-testid': 'chat', 'aria-live': 'polite' });
   const chatStatus = h('p', { class: 'status' });
+  // moderators and hosts delete messages (soft: everyone sees 该消息已被删除), after a confirm step
+  let confirming: number | null = null;
+  const deleteControls = (m: ChatMessage): HTMLElement | null => {
+    if (!canManage(live.state.me.role)) return null;
+    const author = m.author_name ?? m.display_name ?? '';
+    if (confirming !== m.id) {
+      return h('button', { type: 'button', class: 'link small msg-delete', 'aria-label': t('chat.delete_named', { name: author }),
+        onclick: () => {
+          confirming = m.id;
+          drawChat();
+          chatList.querySelector<HTMLButtonElement>(`[data-message-id="${m.id}"] .msg-confirm`)?.focus();
+        } }, t('chat.delete'));
+    }
+    const yes = h('button', { type: 'button', class: 'small danger msg-confirm' }, t('chat.delete_confirm'));
+    yes.onclick = () => void busy(yes, async () => {
+      await call('chat:delete', { room_id: roomId, message_id: m.id });
+      confirming = null;
+    }, chatStatus);
+    return h('span', { class: 'row confirm', role: 'group', 'aria-label': t('chat.delete_question') },
+      h('span', {}, t('chat.delete_question')), yes,
+      h('button', { type: 'button', class: 'small', onclick: () => {
+        confirming = null;
+        drawChat();
+      } }, t('common.cancel')));
+  };
   const msgEl = (m: ChatMessage): HTMLElement => {
     const mine = m.user_id === me.id;
-    if (m.deleted) return h('li', { class: 'msg muted', 'data-message-id': m.id }, t('chat.deleted'));
+    if (m.deleted) return h('li', { class: 'msg muted deleted', 'data-message-id': m.id }, t('chat.deleted'));
     const audio = m.voice_id ? voicePlayer(m.voice_id, m.voice_duration) : null;
     return h('li', { class: `msg${mine ? ' mine' : ''}`, 'data-message-id': m.id },
       h('span', { class: 'author' }, m.author_name ?? m.display_name ?? ''),
       h('span', { class: 'muted time' }, formatTime(m.created_at)),
+      deleteControls(m),
       m.text ? h('p', {}, m.text) : null,
       audio);
   };
@@ -202,7 +172,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   const floorInfo = h('p', { class: 'muted', 'data-testid': 'floor' });
   const seatControls = h('div', { class: 'row seat-controls' });
   const grid = h('div', { class: 'grid', 'data-testid': 'seat-grid' });
-  const gridWatch = new Map<number, { w: Watching | null; el: HTMLElement; video: HTMLVideoElement; note: HTMLElement; starting: boolean }>();
+  const gridWatch = new Map<number, { feed: Feed; el: HTMLElement }>();
   let seatPub: Publishing | null = null;
   let seatStream: MediaStream | null = null;
   const myHand = (): boolean => (live.state.floor?.hands ?? []).some((x) => userIdOf(x) === me.id);
@@ -256,7 +226,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
     const seated = (f?.seats ?? []).map(userIdOf);
     for (const [uidKey, tile] of gridWatch) {
       if (!seated.includes(uidKey)) {
-        tile.w?.stop();
+        tile.feed.stop();
         tile.el.remove();
         gridWatch.delete(uidKey);
       }
@@ -264,34 +234,19 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
     for (const u of seated) {
       let entry = gridWatch.get(u);
       if (!entry) {
-        const box = videoBox(`seat-${u}`);
+        const feed = new Feed(roomId, videoBox(`seat-${u}`, u !== me.id));
         const who = live.state.online.find((p) => p.user_id === u) ?? live.state.members.find((p) => p.user_id === u);
-        const el = h('figure', { class: 'tile' }, box.wrap, h('figcaption', {}, personName(who) || String(u)));
-        entry = { w: null, el, video: box.video, note: box.note, starting: false };
+        const el = h('figure', { class: 'tile' }, feed.box.wrap, h('figcaption', {}, personName(who) || String(u)));
+        entry = { feed, el };
         gridWatch.set(u, entry);
         grid.append(el);
       }
       if (u === me.id) {
-        if (seatStream && entry.video.srcObject !== seatStream) attach(entry.video, seatStream);
+        if (seatStream && entry.feed.box.video.srcObject !== seatStream) attach(entry.feed.box.video, seatStream);
         continue;
       }
       // watch a seat once its publisher is live (media:sources says so)
-      const e = entry;
-      if (!e.w && !e.starting && live.sources.includes(`seat:${u}`)) {
-        e.starting = true;
-        watch(roomId, `seat:${u}`).then((w) => {
-          if (gridWatch.get(u) !== e) return w.stop();
-          e.w = w;
-          e.note.textContent = '';
-          attach(e.video, w.stream);
-          stallGuard(e.video, () => {
-            if (e.w !== w) return;
-            w.stop();
-            e.w = null;
-            drawFloor();
-          });
-        }).catch((err) => (e.note.textContent = errorText(err))).finally(() => (e.starting = false));
-      }
+      if (!entry.feed.active && live.sources.includes(`seat:${u}`)) void entry.feed.start(`seat:${u}`);
     }
     grid.hidden = seated.length === 0;
   }
@@ -299,14 +254,10 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   live.on('sources', () => drawFloor());
   live.on('ended', (d) => {
     const m = /^seat:(\d+)$/.exec((d as { source: string }).source);
-    const e = m ? gridWatch.get(Number(m[1])) : undefined;
-    if (e?.w) {
-      e.w.stop();
-      e.w = null;
-    }
+    if (m) gridWatch.get(Number(m[1]))?.feed.stop();
   });
   drawFloor();
-  stops.push(() => gridWatch.forEach((x) => x.w?.stop()));
+  stops.push(() => gridWatch.forEach((x) => x.feed.stop()));
 
   // --- venue publishing (presenters at their venue, hosts) --------------------------------------
   const mayPublishVenue = myRole === 'presenter' || myRole === 'host';
@@ -340,16 +291,23 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
     venueStream?.getTracks().forEach((tr) => tr.stop());
   });
 
+  // the host may change my role while I watch: the label and the moderator tools follow
+  const roleTag = h('span', { class: 'tag muted', 'data-testid': 'my-role' }, roleName(myRole));
+  live.on('member', () => {
+    roleTag.textContent = roleName(live.state.me.role);
+    drawChat();
+  });
+
   root.replaceChildren(
     h('div', { class: 'page-head' },
       h('a', { href: `/rooms/${roomId}`, 'data-link': true }, `← ${st.room.title}`),
       h('h1', {}, t('live.title')),
-      h('span', { class: 'tag muted' }, roleName(myRole)),
-      (myRole === 'host' || myRole === 'moderator') && h('a', { href: `/rooms/${roomId}/console`, 'data-link': true, class: 'button' }, t('room.go_console'))),
+      roleTag,
+      canManage(myRole) && h('a', { href: `/rooms/${roomId}/console`, 'data-link': true, class: 'button' }, t('room.go_console'))),
     h('div', { class: 'live' },
       h('section', { class: 'stage', 'aria-label': t('live.stage') },
         h('div', { class: 'row' }, label, sourceSel),
-        main.wrap,
+        main.box.wrap,
         h('div', { class: 'row' }, hand, floorInfo),
         seatControls,
         grid,

@@ -15,8 +15,9 @@ import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { api, downloadBlob, errorText, fetchBlob } from '../api';
 import { clear, h } from '../dom';
-import { formatTime, locale, t } from '../i18n';
+import { formatTime, locale, roleName, t } from '../i18n';
 import { navigate } from '../router';
+import { LiveRoom } from '../roomstate';
 import { canComment, canEdit, getRoom, listOf, type Room, roleOf } from '../rooms';
 import { getSession, token } from '../session';
 import { busy, errorBox, loading, toast, withLoading } from '../ui';
@@ -177,7 +178,24 @@ function mountEditor(root: HTMLElement, room: Room, doc: Doc): () => void {
     editorProps: { attributes: { 'aria-label': t('doc.editor_label'), 'aria-readonly': String(!writable) } },
   });
 
-  const toolbar = writable ? buildToolbar(editor) : null;
+  const toolbar = buildToolbar(editor);
+  toolbar.hidden = !writable;
+  const readonlyNote = h('p', { class: 'banner readonly', role: 'note', 'data-testid': 'readonly', hidden: writable }, t('doc.readonly'));
+
+  // Follow role changes made by the host while the page is open: the editor turns read-only (or
+  // writable), and the document connection is made again so the server applies the new role too.
+  const roomLive = new LiveRoom(room.id);
+  roomLive.join().then(() => roomLive.on('member', () => {
+    const nowWritable = canEdit(roomLive.state.me.role);
+    if (nowWritable === editor.isEditable) return;
+    editor.setEditable(nowWritable);
+    editor.view.dom.setAttribute('aria-readonly', String(!nowWritable));
+    toolbar.hidden = !nowWritable;
+    readonlyNote.hidden = nowWritable;
+    toast(t('doc.role_changed', { role: roleName(roomLive.state.me.role) }));
+    provider.disconnect();
+    provider.connect();
+  })).catch(() => undefined); // without the live channel the page still works; it just won't follow
   const comments = buildComments(editor, ydoc, doc, canComment(role));
   const versions = buildVersions(doc, room, writable, role);
   const exporter = buildExport(doc);
@@ -203,13 +221,14 @@ function mountEditor(root: HTMLElement, room: Room, doc: Doc): () => void {
       h('a', { href: `/rooms/${room.id}`, 'data-link': true }, `← ${room.title}`),
       h('h1', {}, doc.title),
       conn),
-    !writable ? h('p', { class: 'banner readonly', role: 'note', 'data-testid': 'readonly' }, t('doc.readonly')) : null,
+    readonlyNote,
     h('div', { class: 'prep' },
       h('div', { class: 'doc-col' }, toolbar, editorEl),
       h('aside', { class: 'side', 'aria-label': t('doc.side') }, h('div', { role: 'tablist', class: 'tabs' }, tabButtons), tabBody)),
   );
 
   return () => {
+    roomLive.leave();
     window.removeEventListener('offline', onOffline);
     window.removeEventListener('online', onOnline);
     comments.destroy();
