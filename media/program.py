@@ -26,11 +26,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from fractions import Fraction
 
 from media.api import CutResult, VenueLiveListener
 from media.continuity import TimestampRewriter
 from media.registry import MediaSource, SourceRegistry
-from media.slate import Slate
+from media.slate import AUDIO_FRAME, AUDIO_RATE, Slate
 from media.source import EncodedFrame, EncodedSource, Subscription, make_packet
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ MIN_KEYFRAME_RETRY = 0.05  # seconds; the retry follows the venue's throttle int
 VIDEO_INTERVAL = 3000  # 90 kHz at 30 fps
 AUDIO_INTERVAL = 960  # 20 ms of Opus at 48 kHz
 SLATE_TIME_BASE_HZ = 90000
+AUDIO_TICKS_PER_SECOND = 50  # the slate's audio: one 20 ms packet per tick
+SLATE_MAX_LAG = 0.2  # seconds
 
 
 class _Tap(Subscription):
@@ -213,6 +216,7 @@ class Switcher:
             self.active = None
         if self._slate_task is None:
             self.video_ts.cut()
+            self.audio_ts.cut()
             self._slate_task = asyncio.get_running_loop().create_task(
                 self._run_slate(), name=f"slate:{self.room_id}/{self.output.name}"
             )
@@ -223,18 +227,29 @@ class Switcher:
             self._slate_task = None
 
     async def _run_slate(self) -> None:
-        from fractions import Fraction
-
-        step = SLATE_TIME_BASE_HZ // self.slate.fps
-        ts = 0
+        """The slate's keyframe at ``slate.fps`` and its silent Opus packet every 20 ms, on a fixed
+        schedule (a loop that falls behind skips ahead rather than bursting)."""
+        video_every = max(1, round(AUDIO_TICKS_PER_SECOND / self.slate.fps))
+        video_tb, audio_tb = Fraction(1, SLATE_TIME_BASE_HZ), Fraction(1, AUDIO_RATE)
+        loop = asyncio.get_running_loop()
+        tick, due = 0, loop.time()
         with contextlib.suppress(asyncio.CancelledError):
             while True:
-                packet = make_packet(
-                    self.slate.data, self.video_ts.rewrite(ts), Fraction(1, SLATE_TIME_BASE_HZ)
-                )
-                self.output.video.push(packet, True)
-                ts += step
-                await asyncio.sleep(1 / self.slate.fps)
+                if tick % video_every == 0:
+                    ts = tick * SLATE_TIME_BASE_HZ // AUDIO_TICKS_PER_SECOND
+                    self.output.video.push(
+                        make_packet(self.slate.data, self.video_ts.rewrite(ts), video_tb), True
+                    )
+                if self.slate.audio:
+                    ts = tick * AUDIO_FRAME
+                    self.output.audio.push(
+                        make_packet(self.slate.audio, self.audio_ts.rewrite(ts), audio_tb), False
+                    )
+                tick += 1
+                due += 1 / AUDIO_TICKS_PER_SECOND
+                if loop.time() - due > SLATE_MAX_LAG:  # stalled: go on from now, never burst
+                    due = loop.time()
+                await asyncio.sleep(max(0.0, due - loop.time()))
 
 
 class ProgramPlane:

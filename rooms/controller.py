@@ -80,6 +80,7 @@ class VenueController:
         self.alert_listeners: list[AlertListener] = []
         self._rooms: dict[str, _Room] = {}
         self._owned: set[str] = set()
+        self._live_here: dict[str, set[str]] = {}  # venues publishing to this process, renewed in the store
         self._tasks: set[asyncio.Task[None]] = set()
         self._renewer: asyncio.Task[None] | None = None
         self._sub: object | None = None
@@ -100,6 +101,11 @@ class VenueController:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for room_id, venues in self._live_here.items():  # their publishers go with this process
+            for venue_id in venues:
+                with contextlib.suppress(Exception):
+                    await self.store.set_live(room_id, venue_id, False)
+        self._live_here.clear()
         for room_id in list(self._owned):
             with contextlib.suppress(Exception):
                 await self.store.release(room_id, self.node)
@@ -263,12 +269,13 @@ class VenueController:
     async def _renew_leases(self) -> None:
         while True:
             await asyncio.sleep(self.lease_ttl / 3)
-            try:
-                await self._free_finished_feeds()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("freeing finished program feeds failed")
+            for step in (self._renew_live, self._notice_dead_owners, self._free_finished_feeds):
+                try:
+                    await step()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("venue controller housekeeping failed: %s", step.__name__)
             for room_id in list(self._owned):
                 try:
                     if not await self.store.claim(room_id, self.node, self.lease_ttl):
@@ -278,6 +285,28 @@ class VenueController:
                     raise
                 except Exception:
                     log.exception("lease renewal failed room=%s", room_id)
+
+    async def _renew_live(self) -> None:
+        """Keep this process's live venues live in the store; if it dies they lapse after the lease TTL."""
+        for room_id, venues in list(self._live_here.items()):
+            for venue_id in list(venues):
+                await self.store.set_live(room_id, venue_id, True, ttl=self.lease_ttl)
+
+    async def _notice_dead_owners(self) -> None:
+        """A room whose feed owner died (its lease lapsed) with the program venue, which published
+        there: take the feed over and handle the venue as lost (alert, then fallback or slate)."""
+        for room_id in list(self._rooms):
+            if self._rooms[room_id].fallback_timer is not None:
+                continue
+            state = await self.store.load(room_id)
+            venue_id = state.program
+            if state.on_air not in (OnAir.VENUE, OnAir.FALLBACK) or venue_id is None:
+                continue
+            if venue_id in await self.store.live(room_id) or await self.store.owner(room_id) is not None:
+                continue
+            log.warning("program venue lapsed with its process room=%s venue=%s", room_id, venue_id)
+            if await self._claim(room_id):
+                await self._lost(room_id, venue_id)
 
     async def _free_finished_feeds(self) -> None:
         """Free the program feed of rooms archived, gone, or without viewers and venues for a while."""
@@ -297,7 +326,14 @@ class VenueController:
     # ---- signal loss --------------------------------------------------------------------------
     async def venue_changed(self, room_id: str, venue_id: str, live: bool) -> None:
         """The media plane saw a venue's publisher start or stop (in this process)."""
-        await self.store.set_live(room_id, venue_id, live)
+        here = self._live_here.setdefault(room_id, set())
+        if live:
+            here.add(venue_id)
+        else:
+            here.discard(venue_id)
+            if not here:
+                del self._live_here[room_id]
+        await self.store.set_live(room_id, venue_id, live, ttl=self.lease_ttl)
         room = self._room(room_id)
         if live:
             await self._claim(room_id)
@@ -311,6 +347,12 @@ class VenueController:
             elif state.program == venue_id and room_id in self._owned:
                 self._spawn(self._cut(room_id, venue_id, state.epoch))  # publisher came back
             return
+        await self._lost(room_id, venue_id)
+
+    async def _lost(self, room_id: str, venue_id: str) -> None:
+        """The venue's signal is gone: if it is the program, alert and start the fallback timer."""
+        room = self._room(room_id)
+        state = await self.store.load(room_id)
         if state.program == venue_id and room.fallback_timer is None:
             await self._alert(room_id, "signal_lost", venue_id)
             room.fallback_timer = asyncio.get_running_loop().create_task(self._fall_back(room_id, venue_id))

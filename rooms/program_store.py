@@ -5,7 +5,9 @@
   SIGKILL), compare-and-set as ``UPDATE … WHERE epoch = :expected``; liveness and the feed lease are
   in process, since one process owns every feed.
 - :class:`RedisProgramStore` — with ``MOKE_REDIS_URL``: state, live venues and the feed-owner lease in
-  Redis; compare-and-set is a Lua script, so commands arriving at any process apply in one order.
+  Redis; compare-and-set is a Lua script, so commands arriving at any process apply in one order. A
+  live venue is live *until* a deadline its process keeps pushing forward (a sorted set scored by
+  Redis time), so the venues of a process that dies without a word go offline after ``ttl``.
 
 ``tests/rooms/test_program_store.py`` runs one contract over all three.
 """
@@ -36,7 +38,9 @@ class ProgramStore(ABC):
         """Store ``state`` only if the stored epoch is still ``expected_epoch``; False when it is not."""
 
     @abstractmethod
-    async def set_live(self, room_id: str, venue_id: str, live: bool) -> None: ...
+    async def set_live(self, room_id: str, venue_id: str, live: bool, *, ttl: float = 30.0) -> None:
+        """Mark a venue live (for ``ttl`` seconds unless set again: its process renews it) or offline.
+        Stores whose feeds all live in one process ignore ``ttl``: that process says when it stops."""
 
     @abstractmethod
     async def live(self, room_id: str) -> frozenset[str]: ...
@@ -63,7 +67,7 @@ class _LocalLiveAndLease:
         self._live: dict[str, set[str]] = {}
         self._leases: dict[str, tuple[str, float]] = {}
 
-    async def set_live(self, room_id: str, venue_id: str, live: bool) -> None:
+    async def set_live(self, room_id: str, venue_id: str, live: bool, *, ttl: float = 30.0) -> None:
         venues = self._live.setdefault(room_id, set())
         if live:
             venues.add(venue_id)
@@ -155,6 +159,21 @@ if cur == false or cur == ARGV[1] then
 end
 return 0
 """
+# KEYS[1] live-until sorted set; ARGV: ttl ms, venue id. Scores are Redis time, so process clocks don't matter.
+_LIVE_UNTIL = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 1
+"""
+# KEYS[1] live-until sorted set: the venues whose deadline has not passed (expired ones are dropped).
+_LIVE_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -168,6 +187,8 @@ class RedisProgramStore(ProgramStore):
         self._cas = self.redis.register_script(_CAS)
         self._claim = self.redis.register_script(_CLAIM)
         self._release = self.redis.register_script(_RELEASE)
+        self._live_until = self.redis.register_script(_LIVE_UNTIL)
+        self._live_now = self.redis.register_script(_LIVE_NOW)
 
     def _key(self, kind: str, room_id: str) -> str:
         return f"{self.prefix}:{kind}:{room_id}"
@@ -180,15 +201,15 @@ class RedisProgramStore(ProgramStore):
         args = [str(expected_epoch), str(state.epoch), state.dumps()]
         return bool(await self._cas(keys=[self._key("state", state.room_id)], args=args))
 
-    async def set_live(self, room_id: str, venue_id: str, live: bool) -> None:
-        key = self._key("live", room_id)
+    async def set_live(self, room_id: str, venue_id: str, live: bool, *, ttl: float = 30.0) -> None:
+        key = self._key("live-until", room_id)
         if live:
-            await self.redis.sadd(key, venue_id)
+            await self._live_until(keys=[key], args=[str(max(1, int(ttl * 1000))), venue_id])
         else:
-            await self.redis.srem(key, venue_id)
+            await self.redis.zrem(key, venue_id)
 
     async def live(self, room_id: str) -> frozenset[str]:
-        members = await self.redis.smembers(self._key("live", room_id))
+        members = await self._live_now(keys=[self._key("live-until", room_id)])
         return frozenset(m.decode() if isinstance(m, bytes) else m for m in members)
 
     async def claim(self, room_id: str, node: str, ttl: float) -> bool:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from fractions import Fraction
 
+import av
 import pytest
 
 from media import slate
@@ -136,9 +138,32 @@ async def test_slate_repeats_one_encoded_keyframe_and_codec_mismatch_is_reported
     plane.close()
 
 
-def test_slate_decodes_to_the_dark_background() -> None:
-    import av
+async def test_the_slate_keeps_the_audio_flowing_with_one_encoded_silent_opus_packet(
+    vp8_slate: slate.Slate,
+) -> None:
+    registry = SourceRegistry(keyframe_interval=0.0)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=2.0)
+    a = venue(registry, "a")
+    program = plane.switcher("r1").output
+    audio = program.audio.subscribe()
+    cut = asyncio.ensure_future(plane.cut("r1", "a", epoch=1))
+    await asyncio.sleep(0)
+    push(a, b"a0", 90000, keyframe=True)
+    assert (await cut).switched
+    assert (await plane.cut("r1", None, epoch=2)).switched  # the venue is gone: the slate
+    frames = [await asyncio.wait_for(audio.get(), 2) for _ in range(11)]
+    assert bytes(frames[0].packet) == b"Aa0"
+    silence = frames[1:]
+    assert all(bytes(f.packet) == vp8_slate.audio for f in silence)
+    pts = [f.packet.pts for f in frames]
+    assert all(b - a == 960 for a, b in itertools.pairwise(pts)), pts  # 20 ms apart, even across the cut
+    decoder = av.CodecContext.create("opus", "r")
+    decoded = [x for f in silence for x in decoder.decode(av.Packet(bytes(f.packet)))]
+    assert len(decoded) == 10 and all(x.samples == 960 and not x.to_ndarray().any() for x in decoded)
+    plane.close()
 
+
+def test_slate_decodes_to_the_dark_background() -> None:
     for codec, decoder in (("video/VP8", "libvpx"), ("video/H264", "h264")):
         s = slate.encode(codec)
         ctx = av.CodecContext.create(decoder, "r")

@@ -15,7 +15,11 @@ from rooms.permissions import Role
 from server.config import Settings
 from server.db import Database
 from tests.media.clients import read_counter
+from tests.media.program_clients import classify
 from tests.media.support import Person, make_venue, person, publish, room_with_host, wait_for
+from tests.rooms.venue_support import command, handoffs_when, showcase
+from tests.rooms.venue_support import person as venue_person
+from tests.rooms.venue_support import publish as publish_venue
 from tests.support.api import Api, make_room
 from tests.support.server import RunningServer, ServerProcess, make_settings
 
@@ -141,3 +145,61 @@ async def test_crash_mid_recording_leaves_a_playable_file(tmp_path: Path) -> Non
             await db.stop()
     finally:
         proc.kill()
+
+
+def decoded_colours(path: Path) -> tuple[list[tuple[float, str]], int]:
+    """(seconds, colour) of every video frame of the file, and its number of audio packets."""
+    with av.open(str(path)) as container:
+        frames = [(float(f.time), classify(f)) for f in container.decode(video=0) if f.time is not None]
+    with av.open(str(path)) as container:
+        audio_packets = sum(1 for p in container.demux(audio=0) if p.size)
+    return frames, audio_packets
+
+
+async def test_recording_the_program_across_a_hand_off(
+    server: RunningServer, api: Api, settings: Settings
+) -> None:
+    show = await showcase(api, server.url, ("red", "green"))
+    await publish_venue(show, "red")
+    await publish_venue(show, "green")
+    moderator = await venue_person(api, server.url, show, "moderator")
+    r = await command(moderator, "venue:switch", show.room_id, venue_id=show.venues["red"], epoch=0)
+    assert r["ok"], r
+    status, rec = await api.call("POST", f"/api/rooms/{show.room_id}/recordings", token=show.host["token"],
+                                 json={"source": "program"})  # fmt: skip
+    assert status == 201, rec
+    assert rec["source"] == "program" and rec["venue_id"] is None and rec["content_type"] == "video/webm"
+    recorder = server.app[RECORDINGS].active[rec["id"]]
+    await wait_for(lambda: recorder.frames >= 30, timeout=30)  # two seconds of red at 15 fps
+    before = recorder.frames
+    r = await command(moderator, "venue:switch", show.room_id, venue_id=show.venues["green"], epoch=1)
+    assert r["ok"], r
+    await wait_for(lambda: recorder.frames >= before + 30, timeout=30)
+    status, done = await api.call("POST", f"/api/recordings/{rec['id']}/stop", token=show.host["token"])
+    assert status == 200 and done["status"] == "done", done
+    handoffs = await handoffs_when(
+        api, show, lambda rows: len(rows) == 2 and all(h["switched"] for h in rows)
+    )
+    for pc in show.pcs.values():
+        await pc.close()
+
+    path = settings.data_dir / "recordings" / show.room_id / f"{rec['id']}.webm"
+    frames, audio_packets = await asyncio.to_thread(decoded_colours, path)
+    colours = [c for _, c in frames]
+    runs = [c for i, c in enumerate(colours) if i == 0 or colours[i - 1] != c]
+    assert runs == ["red", "green"], runs  # both venues, in order, never a mixed or broken frame
+    times = [t for t, _ in frames]
+    assert times == sorted(times) and len(frames) == done["frames"]
+    assert abs(times[-1] - done["duration"]) < 0.1
+    assert done["duration"] <= done["stopped_at"] - done["started_at"] + 0.5  # never longer than recorded
+    assert len(frames) >= done["duration"] * 15 / 2  # about the venues' rate, not a trickle
+    assert audio_packets >= done["duration"] * 50 / 2  # the venues' audio, 20 ms per packet, follows the cut
+    # the hand-off audit says which venue was main when: map file time onto the wall clock
+    red, green = handoffs
+    assert (red["to_venue"], green["from_venue"], green["to_venue"]) == (
+        show.venues["red"], show.venues["red"], show.venues["green"])  # fmt: skip
+    assert red["on_air_until"] == green["requested_at"]
+    first_green = next(t for t, c in frames if c == "green")
+    last_red = max(t for t, c in frames if c == "red")
+    cut_in_file = done["started_at"] + (last_red + first_green) / 2
+    assert green["requested_at"] - 1.0 <= cut_in_file <= green["switched_at"] + 1.0

@@ -208,6 +208,10 @@ async def test_publisher_loss_falls_back_then_slate_and_alerts_moderators(
         state = await viewer.wait_for("venue:state", lambda d: d["slate"] is True)
         assert state["program"] is None and state["lost"] == show.venues["red"]
         await observer.wait_colour("slate", frames=3)
+        # the slate keeps the program's audio flowing: half a second of it decoded while the slate shows
+        heard = observer.audio_frames
+        await until(lambda: observer.audio_frames >= heard + 25)
+        assert observer.colour() == "slate"
         # the lost venue comes back: the moderator is told and decides
         await publish(show, "green")
         await moderator.wait_for("venue:alert", lambda d: d["kind"] == "signal_back")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,11 +14,13 @@ import pytest
 
 from media import aiortc_hooks
 from rooms.program_api import CONTROLLER
+from tests.media.program_clients import Observer
 from tests.rooms.clients import Client
 from tests.rooms.venue_support import (
     assert_clean,
     command,
     handoffs_when,
+    live_when,
     person,
     program_listed,
     publish,
@@ -26,7 +29,7 @@ from tests.rooms.venue_support import (
 )  # fmt: skip
 from tests.support.api import Api
 from tests.support.server import ServerProcess, make_settings, running_server
-from tests.support.services import require_redis, unique_prefix
+from tests.support.services import fresh_pg_database, require_redis, unique_prefix
 
 
 @pytest.fixture(autouse=True)
@@ -152,3 +155,59 @@ async def test_two_processes_on_redis_one_feed_owner_commands_anywhere_and_takeo
             await observer_b.close()
             for pc in show.pcs.values():
                 await pc.close()
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+async def test_with_redis_a_sigkilled_publishers_venues_lapse_and_the_fallback_takes_over(
+    tmp_path: Path,
+) -> None:
+    async with fresh_pg_database() as db_url, aiohttp.ClientSession() as session:
+        env = {
+            "MOKE_DATABASE_URL": db_url,
+            "MOKE_REDIS_URL": require_redis(),
+            "MOKE_REDIS_PREFIX": unique_prefix(),
+            "MOKE_SECRET_KEY": secrets.token_urlsafe(32),
+            "MOKE_MEDIA_ICE_LOOPBACK": "1",
+            "MOKE_MEDIA_FALLBACK_DELAY": "0.5",
+        }
+        a = await ServerProcess(tmp_path / "a", env).start(timeout=90)
+        b = await ServerProcess(tmp_path / "b", env).start(timeout=90)
+        observer: Observer | None = None
+        try:
+            api_a, api_b = Api(session, a.url), Api(session, b.url)
+            show = await showcase(api_a, a.url, ("red", "green"))
+            await publish(show, "red")  # red publishes to A, which takes the program feed
+            show.host_client = await Client(b.url, show.host["token"]).connect()
+            await show.host_client.join(show.room_id)
+            show.api = api_b
+            await publish(show, "green")  # green, the fallback, to B
+            mod = await person(api_b, b.url, show, "moderator")
+            viewer = await person(api_b, b.url, show, "observer")
+            await program_listed(viewer, show.room_id)
+            observer = await watch_program(viewer, show.room_id)
+            r = await command(mod, "venue:fallback", show.room_id, venue_id=show.venues["green"], epoch=0)
+            assert r["ok"], r
+            r = await command(mod, "venue:switch", show.room_id, venue_id=show.venues["red"], epoch=1)
+            assert r["ok"], r
+            assert await live_when(show, lambda live: len(live) == 2) == sorted(show.venues.values())
+            a.kill()  # red's process dies without a word: nobody unpublishes red
+            # B sees red lapse with A's heartbeat, takes the feed over and falls back to green
+            await live_when(show, lambda live: live == [show.venues["green"]])
+            alert = await mod.wait_for("venue:alert", lambda d: d["kind"] == "signal_lost", timeout=30)
+            assert alert["venue_id"] == show.venues["red"]
+            state = await mod.wait_for("venue:state", lambda d: d["on_air"] == "fallback", timeout=30)
+            assert state["program"] == show.venues["green"] and state["lost"] == show.venues["red"]
+            await mod.wait_for("venue:alert", lambda d: d["kind"] == "fallback")
+            await observer.wait_colour("green", timeout=30)
+            r = await command(
+                mod, "venue:switch", show.room_id, venue_id=show.venues["red"], epoch=state["epoch"]
+            )
+            assert r["error"]["code"] == "venue_not_live"
+        finally:
+            if observer is not None:
+                await observer.close()
+            for pc in show.pcs.values():
+                await pc.close()
+            a.kill()
+            b.kill()

@@ -85,6 +85,27 @@ async def test_live_venues(store_and_room: tuple[ProgramStore, str]) -> None:
     assert await store.live("other") == frozenset()
 
 
+@pytest.mark.redis
+async def test_shared_liveness_expires_unless_renewed() -> None:
+    """A process that dies never says its venues went offline: in Redis they lapse after the ttl."""
+    store = RedisProgramStore(require_redis(), prefix=unique_prefix())
+    try:
+        await store.set_live("r", "long", True, ttl=60)
+        await store.set_live("r", "dies", True, ttl=0.3)
+        await store.set_live("r", "renewed", True, ttl=3)
+        assert await store.live("r") == frozenset({"dies", "renewed", "long"})
+        for _ in range(200):  # its process keeps renewing one of them
+            await asyncio.sleep(0.1)
+            await store.set_live("r", "renewed", True, ttl=3)
+            if "dies" not in await store.live("r"):
+                break
+        assert await store.live("r") == frozenset({"renewed", "long"})
+        await store.set_live("r", "renewed", False)
+        assert await store.live("r") == frozenset({"long"})
+    finally:
+        await store.close()
+
+
 async def test_one_owner_at_a_time_until_release_or_expiry(store_and_room: tuple[ProgramStore, str]) -> None:
     store, room = store_and_room
     assert await store.owner(room) is None
