@@ -31,6 +31,7 @@ class RecordingOut(BaseModel):
     venue_id: str | None
     started_by: int | None
     started_at: float
+    origin: float | None = Field(description="UNIX time of the file's time zero (its first keyframe)")
     stopped_at: float | None
     duration: float
     size: int
@@ -49,6 +50,7 @@ def _out(service: RecordingService, row: Recording) -> RecordingOut:
         venue_id=row.venue_id,
         started_by=row.started_by,
         started_at=row.started_at,
+        origin=row.origin,
         stopped_at=row.stopped_at,
         duration=round(duration, 3),
         size=size,
