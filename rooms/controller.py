@@ -239,6 +239,10 @@ class VenueController:
         if not result.switched and (await self.store.load(room_id)).epoch == epoch:
             await self._alert(room_id, "cut_timeout", venue)
 
+    async def feed_home(self, room_id: str) -> str:
+        """The process that carries the room's media (``media.routing``): the feed owner, or this one."""
+        return await self._owner(room_id)
+
     async def _owner(self, room_id: str) -> str:
         """The node owning the room's feed; this one when nobody does."""
         owner = await self.store.owner(room_id)
