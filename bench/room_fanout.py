@@ -1,22 +1,37 @@
 """Chat fan-out through rooms: delivery latency and server cost, one process vs two behind Redis.
 
-Scenarios (each run on both deployments, printed side by side):
-  * 1 room × 500 clients, 20 of them send one chat message per second;
-  * 50 rooms × 20 clients, 20 senders (one in each of 20 rooms) send one message per second.
-Clients are real python-socketio AsyncClients spread over several client processes (so the client side
-does not saturate first); in the two-process deployment they alternate between the two servers.
-Latency = receive time - send time carried in the message (one machine, one clock), for every
-delivery to every other member of the room. Server CPU is measured from /proc over the send window,
-RSS at its end (summed over the server processes). Both deployments use PostgreSQL; the second adds
-Redis (python-socketio's Redis manager, presence/seats/rate limits in Redis).
+Scenarios (each run on both deployments; one table at the end, deployments side by side):
+  * 1 room × 500 clients (``--crowd``), 20 of them (``--senders``) send one chat message per second;
+  * 50 rooms × 20 clients (``--rooms``), 20 senders (one in each of 20 rooms) send one message per second.
+Clients are real python-socketio AsyncClients spread over ``--workers`` client processes (so the client
+side does not saturate first); in the two-process deployment they alternate between the two servers.
+Joins go a few at a time per worker; a connect or join that fails is retried, and a worker that gives up
+stops the run with its error (no silent hang). Latency = receive time - send time carried in the message
+(one machine, one clock), for every delivery to every other member of the room. Server CPU is measured from
+/proc over the send window, RSS at its end (summed over the server processes). Both deployments use
+PostgreSQL; the second adds Redis (python-socketio's Redis manager; presence, seats, rate limits in Redis).
 
-    .venv/bin/python bench/room_fanout.py [--seconds 10] [--workers 4]
+    .venv/bin/python bench/room_fanout.py [flags]
+
+Flags:
+  --seconds S    length of the send window (default 10)
+  --workers N    client processes (default 4)
+  --crowd N      clients in the one-room scenario (default 500)
+  --rooms RxN    the many-rooms scenario: R rooms of N clients (default 50x20)
+  --senders N    clients sending one message per second in each scenario (default 20)
+  --only 1|2     run only the one-process or only the two-process deployment
+  --smoke        tiny sizes (1 × 40 and 5 × 8, 4 senders) to check the script works
+
+Rows of the table: time until every client had joined, per-join reply time (p50/p99), chat delivery
+latency (p50/p99), deliveries seen / expected, presence deltas each client received while the room filled,
+server CPU (% of one core, summed over processes) and RSS. Runs take a few minutes and load the machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -26,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -40,6 +55,9 @@ from tests.support.server import ServerProcess  # noqa: E402
 from tests.support.services import fresh_pg_database, require_redis, unique_prefix  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
+JOINS_AT_ONCE = 8  # per worker process
+ATTEMPTS = 4
+READY_TIMEOUT = 900.0
 
 
 @dataclass
@@ -51,40 +69,73 @@ class Seat:
     sender: bool
 
 
+@dataclass
+class WorkerResult:
+    latencies: list[float] = field(default_factory=list)
+    join_times: list[float] = field(default_factory=list)
+    deltas: int = 0  # presence:delta events received while joining
+    retries: int = 0
+
+
 # ---- client worker process -------------------------------------------------------------------------
 def worker(seats: list[Seat], conn: Connection) -> None:
-    asyncio.run(_worker(seats, conn))
+    try:
+        asyncio.run(_worker(seats, conn))
+    except BaseException as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        raise
 
 
 async def _worker(seats: list[Seat], conn: Connection) -> None:
     import socketio
 
-    latencies: list[float] = []
-    clients: list[Any] = []
-    sem = asyncio.Semaphore(8)
+    result = WorkerResult()
+    sem = asyncio.Semaphore(JOINS_AT_ONCE)
     window: list[float] = [0.0, 0.0]
+    joining = [True]
 
     async def connect(seat: Seat) -> Any:
-        c = socketio.AsyncClient(reconnection=False)
+        for attempt in range(ATTEMPTS):
+            c = socketio.AsyncClient(reconnection=False)
 
-        @c.on("chat:message")
-        async def on_message(msg: dict[str, Any]) -> None:
-            if msg["user_id"] == seat.user_id:
-                return
-            t = time.time()
-            sent = json.loads(msg["text"])["t"]
-            if window[0] <= sent < window[1]:
-                latencies.append(t - sent)
+            @c.on("chat:message")
+            async def on_message(msg: dict[str, Any]) -> None:
+                if msg["user_id"] == seat.user_id:
+                    return
+                t = time.time()
+                sent = json.loads(msg["text"])["t"]
+                if window[0] <= sent < window[1]:
+                    result.latencies.append(t - sent)
 
-        async with sem:
-            await c.connect(seat.url, auth={"token": seat.token}, transports=["websocket"], wait_timeout=30)
-            reply = await c.call("room:join", {"room_id": seat.room_id}, timeout=600)
-            assert reply["ok"], reply
-        return c
+            @c.on("presence:delta")
+            async def on_delta(_d: dict[str, Any]) -> None:
+                if joining[0]:
+                    result.deltas += 1
+
+            try:
+                async with sem:
+                    t0 = time.time()
+                    await c.connect(
+                        seat.url, auth={"token": seat.token}, transports=["websocket"], wait_timeout=60
+                    )
+                    reply = await c.call("room:join", {"room_id": seat.room_id}, timeout=120)
+                    if not reply.get("ok"):
+                        raise RuntimeError(f"join refused: {reply}")
+                    result.join_times.append(time.time() - t0)
+                return c
+            except Exception:
+                result.retries += 1
+                with contextlib.suppress(Exception):
+                    await c.disconnect()
+                if attempt == ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(1.0 + attempt * 2)
+        raise AssertionError("unreachable")
 
     clients = await asyncio.gather(*(connect(s) for s in seats))
-    conn.send("ready")
+    conn.send(("ready", None))
     start, seconds = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+    joining[0] = False
     window[0], window[1] = start, start + seconds
 
     async def send_loop(c: Any, seat: Seat, offset: float) -> None:
@@ -103,8 +154,24 @@ async def _worker(seats: list[Seat], conn: Connection) -> None:
     senders = [(c, s) for c, s in zip(clients, seats, strict=True) if s.sender]
     await asyncio.gather(*(send_loop(c, s, (i * 0.0487) % 1.0) for i, (c, s) in enumerate(senders)))
     await asyncio.sleep(max(0.0, start + seconds + 3 - time.time()))  # drain
-    conn.send(latencies)
+    conn.send(("done", result))
     await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+
+
+def receive(pipe: Connection, procs: list[Any], timeout: float) -> Any:
+    """The next message of a worker; a worker error or death stops the run with a clear message."""
+    deadline = time.time() + timeout
+    while not pipe.poll(1.0):
+        if time.time() > deadline:
+            raise SystemExit(f"a client worker sent nothing for {timeout:.0f} s")
+        if any(p.exitcode not in (None, 0) for p in procs):
+            if pipe.poll(1.0):
+                break
+            raise SystemExit("a client worker died")
+    kind, body = pipe.recv()
+    if kind == "error":
+        raise SystemExit(f"a client worker failed: {body}")
+    return body
 
 
 # ---- server measurements ---------------------------------------------------------------------------
@@ -120,11 +187,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def pct(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100)[q - 1]
+
+
 # ---- one scenario on one deployment ----------------------------------------------------------------
-async def run_scenario(
-    servers: list[ServerProcess], rooms: int, per_room: int, senders: int, seconds: float, workers: int
-) -> dict[str, Any]:
-    urls = [s.url for s in servers]
+async def make_seats(urls: list[str], rooms: int, per_room: int, senders: int) -> list[Seat]:
+    """Rooms with guests (joined by invite code over REST), ``senders`` of them chosen to chat."""
     seats: list[Seat] = []
     async with aiohttp.ClientSession() as http:
 
@@ -153,6 +224,13 @@ async def run_scenario(
                 return Seat(urls[i % len(urls)], g["token"], g["user"]["id"], room_id, i < n)
 
             seats += await asyncio.gather(*(guest(i) for i in range(per_room)))
+    return seats
+
+
+async def run_scenario(
+    servers: list[ServerProcess], rooms: int, per_room: int, senders: int, seconds: float, workers: int
+) -> dict[str, Any]:
+    seats = await make_seats([s.url for s in servers], rooms, per_room, senders)
     # spread each room over the workers, so every worker has listeners of every room
     chunks: list[list[Seat]] = [seats[i::workers] for i in range(workers)]
     ctx = mp.get_context("spawn")
@@ -164,32 +242,46 @@ async def run_scenario(
         pipes.append(parent)
         procs.append(p)
     loop = asyncio.get_running_loop()
-    joining = time.time()
-    for pipe in pipes:
-        assert await loop.run_in_executor(None, pipe.recv) == "ready"
-    print(
-        f"  {rooms} × {per_room} on {len(servers)} process(es): all joined in {time.time() - joining:.0f} s",
-        flush=True,
-    )
-    pids = [s.proc.pid for s in servers if s.proc is not None]
-    start = time.time() + 1.0
-    cpu0 = sum(cpu_seconds(p) for p in pids)
-    for pipe in pipes:
-        pipe.send((start, seconds))
-    await asyncio.sleep(start + seconds - time.time())
-    cpu = (sum(cpu_seconds(p) for p in pids) - cpu0) / (time.time() - start + 0.0)
-    rss = sum(rss_mb(p) for p in pids)
-    lat: list[float] = []
-    for pipe in pipes:
-        lat += await loop.run_in_executor(None, pipe.recv)
-    for p in procs:
-        p.join(30)
+    try:
+        joining = time.time()
+        for pipe in pipes:
+            await loop.run_in_executor(None, receive, pipe, procs, READY_TIMEOUT)
+        joined_in = time.time() - joining
+        print(f"  {rooms} × {per_room} on {len(servers)} process(es): all joined in {joined_in:.0f} s",
+              file=sys.stderr, flush=True)  # fmt: skip
+        pids = [s.proc.pid for s in servers if s.proc is not None]
+        start = time.time() + 1.0
+        await asyncio.sleep(1.0)
+        cpu0 = sum(cpu_seconds(p) for p in pids)
+        for pipe in pipes:
+            pipe.send((start, seconds))
+        await asyncio.sleep(start + seconds - time.time())
+        cpu = (sum(cpu_seconds(p) for p in pids) - cpu0) / seconds
+        rss = sum(rss_mb(p) for p in pids)
+        results: list[WorkerResult] = [
+            await loop.run_in_executor(None, receive, pipe, procs, seconds + 120) for pipe in pipes
+        ]
+    finally:
+        for p in procs:
+            p.join(30)
+            if p.is_alive():
+                p.kill()
+    lat = sorted(x for r in results for x in r.latencies)
+    joins = [x for r in results for x in r.join_times]
     sends = sum(1 for s in seats if s.sender) * int(seconds)
-    expected = sends * (per_room - 1)
-    lat.sort()
-    q = statistics.quantiles(lat, n=100) if len(lat) > 2 else [float("nan")] * 99
-    return {"p50": q[49] * 1000, "p99": q[98] * 1000, "delivered": len(lat), "expected": expected,
-            "cpu": cpu * 100, "rss": rss}  # fmt: skip
+    return {
+        "joined": joined_in,
+        "join50": pct(joins, 50) * 1000,
+        "join99": pct(joins, 99) * 1000,
+        "retries": sum(r.retries for r in results),
+        "p50": pct(lat, 50) * 1000,
+        "p99": pct(lat, 99) * 1000,
+        "delivered": len(lat),
+        "expected": sends * (per_room - 1),
+        "deltas": sum(r.deltas for r in results) / len(seats),
+        "cpu": cpu * 100,
+        "rss": rss,
+    }
 
 
 async def deployment(
@@ -203,12 +295,14 @@ async def deployment(
             if processes > 1:
                 env.update({"MOKE_REDIS_URL": require_redis(), "MOKE_REDIS_PREFIX": unique_prefix()})
             servers = [
-                await ServerProcess(base / f"p{processes}-{rooms}-{i}", env).start() for i in range(processes)
+                await ServerProcess(base / f"p{processes}-{rooms}-{i}", env).start(timeout=120)
+                for i in range(processes)
             ]
+            print(f"{rooms} × {per_room}, {processes} process(es): server pids "
+                  f"{[s.proc.pid for s in servers if s.proc]}", file=sys.stderr, flush=True)  # fmt: skip
             try:
-                senders = 4 if args.smoke else 20
                 results.append(
-                    await run_scenario(servers, rooms, per_room, senders, args.seconds, args.workers)
+                    await run_scenario(servers, rooms, per_room, args.senders, args.seconds, args.workers)
                 )
             finally:
                 for s in servers:
@@ -219,27 +313,58 @@ async def deployment(
     return results
 
 
+ROWS = [
+    ("all joined in (s)", lambda r: f"{r['joined']:.0f}"),
+    ("join reply p50/p99 (ms)", lambda r: f"{r['join50']:.0f} / {r['join99']:.0f}"),
+    ("connect/join retries", lambda r: f"{r['retries']}"),
+    ("chat latency p50 (ms)", lambda r: f"{r['p50']:.1f}"),
+    ("chat latency p99 (ms)", lambda r: f"{r['p99']:.1f}"),
+    ("delivered / expected", lambda r: f"{r['delivered']}/{r['expected']}"),
+    ("presence deltas per client", lambda r: f"{r['deltas']:.0f}"),
+    ("server CPU (% of a core)", lambda r: f"{r['cpu']:.0f}"),
+    ("server RSS (MB)", lambda r: f"{r['rss']:.0f}"),
+]
+
+
+def table(scenarios: list[tuple[int, int]], one: list[dict[str, Any]], two: list[dict[str, Any]]) -> str:
+    columns = []  # (heading, results)
+    for i, (rooms, per_room) in enumerate(scenarios):
+        for label, results in (("1 process", one), ("2 proc + Redis", two)):
+            if results:
+                columns.append((f"{rooms}×{per_room} {label}", results[i]))
+    width = max(22, *(len(h) + 2 for h, _ in columns))
+    lines = [f"{'':<28}" + "".join(f"{h:>{width}}" for h, _ in columns)]
+    lines.append("-" * len(lines[0]))
+    for name, fmt in ROWS:
+        lines.append(f"{name:<28}" + "".join(f"{fmt(r):>{width}}" for _, r in columns))
+    return "\n".join(lines)
+
+
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n", 1)[0], epilog="See the module docstring for what is measured."
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the send window")
     parser.add_argument("--workers", type=int, default=4, help="client processes")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the script works")
     parser.add_argument("--crowd", type=int, default=500, help="clients in the one-room scenario")
+    parser.add_argument("--rooms", default="50x20", help="many-rooms scenario: ROOMSxCLIENTS")
+    parser.add_argument("--senders", type=int, default=20, help="clients sending 1 message/s")
+    parser.add_argument("--only", type=int, choices=(1, 2), help="run one deployment (1 or 2 processes)")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the script works")
     args = parser.parse_args()
-    scenarios = [(1, 40), (5, 8)] if args.smoke else [(1, args.crowd), (50, 20)]
+    many = tuple(int(x) for x in args.rooms.lower().split("x"))
+    if args.smoke:
+        scenarios, args.senders = [(1, 40), (5, 8)], 4
+    else:
+        scenarios = [(1, args.crowd), (many[0], many[1])]
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        one = await deployment(1, Path(tmp), scenarios, args)
-        two = await deployment(2, Path(tmp), scenarios, args)
-    print(f"\nroom fan-out: 20 senders × 1 msg/s for {args.seconds:g} s, {args.workers} client processes, "
-          f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f})")  # fmt: skip
-    head = f"{'scenario':<18}{'deployment':<22}{'p50 ms':>9}{'p99 ms':>9}{'delivered':>17}{'server CPU %':>14}{'RSS MB':>9}"
-    print(head)
-    print("-" * len(head))
-    for (rooms, per_room), a, b in zip(scenarios, one, two, strict=True):
-        name = f"{rooms} × {per_room}"
-        for label, r in (("1 process", a), ("2 processes + Redis", b)):
-            print(f"{name:<18}{label:<22}{r['p50']:>9.1f}{r['p99']:>9.1f}"
-                  f"{r['delivered']:>8}/{r['expected']:<8}{r['cpu']:>14.0f}{r['rss']:>9.0f}")  # fmt: skip
+        one = await deployment(1, Path(tmp), scenarios, args) if args.only != 2 else []
+        two = await deployment(2, Path(tmp), scenarios, args) if args.only != 1 else []
+    print(f"\nroom fan-out: {args.senders} senders × 1 msg/s for {args.seconds:g} s, {args.workers} client "
+          f"processes, {os.cpu_count()} CPUs; load average {load_before[0]:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after")  # fmt: skip
+    print(table(scenarios, one, two))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.models import ChatMessage, Room, VoiceNote
 from rooms.schemas import MessageOut
@@ -84,6 +85,14 @@ async def page(
     db: Database, room_id: str, *, before: int | None, limit: int
 ) -> tuple[list[MessageOut], bool]:
     """Messages older than ``before`` (newest page when None), returned oldest first; ``more`` if older exist."""
+    async with db.session() as session:
+        return await page_in(session, room_id, before=before, limit=limit)
+
+
+async def page_in(
+    session: AsyncSession, room_id: str, *, before: int | None, limit: int
+) -> tuple[list[MessageOut], bool]:
+    """:func:`page` inside a session the caller already holds."""
     q = (
         select(ChatMessage, VoiceNote.duration)
         .outerjoin(VoiceNote, VoiceNote.id == ChatMessage.voice_id)
@@ -92,8 +101,7 @@ async def page(
     if before is not None:
         q = q.where(ChatMessage.id < before)
     q = q.order_by(ChatMessage.id.desc()).limit(limit + 1)
-    async with db.session() as session:
-        rows = (await session.execute(q)).all()
+    rows = (await session.execute(q)).all()
     more = len(rows) > limit
     return [message_out(m, d) for m, d in reversed(rows[:limit])], more
 

@@ -7,6 +7,7 @@ A user who leaves the room (last connection gone, or swept as a ghost) loses han
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import socketio
@@ -40,7 +41,9 @@ class FloorService:
 
     async def limit(self, room_id: str) -> int:
         async with self.db.session() as session:
-            room = await session.get(Room, room_id)
+            return self.limit_of(await session.get(Room, room_id))
+
+    def limit_of(self, room: Room | None) -> int:
         return (room.seats if room is not None and room.seats else None) or self.default_seats
 
     async def holds_seat(self, room_id: str, user_id: int) -> bool:
@@ -54,32 +57,33 @@ class FloorService:
             "limit": await self.limit(room_id),
         }
 
-    async def broadcast(self, room_id: str) -> dict[str, Any]:
+    async def broadcast(self, room_id: str, users: Iterable[int]) -> dict[str, Any]:
+        """Send the floor to the room; the presence lines of ``users`` (hand, seat) follow in the next delta."""
         state = await self.state(room_id)
         await self.sio.emit("floor", state, room=room_channel(room_id))
-        self.presence.mark_dirty(room_id)
+        self.presence.mark_dirty(room_id, users)
         return state
 
     async def raise_hand(self, room_id: str, user_id: int) -> dict[str, Any]:
         if not await self.holds_seat(room_id, user_id):
             await self.shared.hand_raise(room_id, user_id)
-        return await self.broadcast(room_id)
+        return await self.broadcast(room_id, [user_id])
 
     async def lower_hand(self, room_id: str, user_id: int) -> dict[str, Any]:
         await self.shared.hand_lower(room_id, user_id)
-        return await self.broadcast(room_id)
+        return await self.broadcast(room_id, [user_id])
 
     async def grant(self, room_id: str, user_id: int) -> dict[str, Any]:
         limit = await self.limit(room_id)
         if not await self.shared.seat_grant(room_id, user_id, limit):
             raise Conflict(f"all {limit} seats are taken", code="seats_full", details={"limit": limit})
-        return await self.broadcast(room_id)
+        return await self.broadcast(room_id, [user_id])
 
     async def revoke(self, room_id: str, user_id: int) -> dict[str, Any]:
         if await self.shared.seat_revoke(room_id, user_id):
             # Without a seat there is no floor: mute them in presence (clients also stop publishing).
             await self.presence.update_user(room_id, user_id, mic=False, camera=False)
-        return await self.broadcast(room_id)
+        return await self.broadcast(room_id, [user_id])
 
     async def _on_gone(self, room_id: str, user_ids: set[int]) -> None:
         changed = False
@@ -87,7 +91,7 @@ class FloorService:
             changed |= await self.shared.hand_lower(room_id, uid)
             changed |= await self.shared.seat_revoke(room_id, uid)
         if changed:
-            await self.broadcast(room_id)
+            await self.broadcast(room_id, user_ids)
 
 
 FLOOR: web.AppKey[FloorService] = web.AppKey("moke_rooms_floor", FloorService)

@@ -3,9 +3,15 @@
 Entries live in :class:`~rooms.shared.SharedState` keyed by connection. This process refreshes its
 node heartbeat every ``ttl / 3`` seconds and sweeps entries of nodes whose heartbeat expired (a
 process killed with SIGKILL), so ghosts vanish within about ``ttl * 4 / 3`` seconds. A client whose
-network vanishes is dropped by Socket.IO's ping timeout, which runs the normal disconnect path.
-``presence`` broadcasts are coalesced per room (at most one per 100 ms, and less often in rooms of more
-than 100 people, see :func:`flush_interval`) so a crowd joining at once does not cost n² messages.
+network vanishes is dropped by Engine.IO's ping timeout, which runs the normal disconnect path.
+
+Clients get the full list once (``online`` and ``presence_rev`` in the ``room:join`` state) and then
+``presence:delta {room_id, rev, changed, left}``: the lines of the users whose presence, hand or seat
+changed in the last short window (0.1 s, 0.25 s in rooms of more than 100 people), one message per room
+and window — so a crowd of n joining costs about n × windows messages, not n² lines. ``rev`` numbers the
+reading the delta was made from (:meth:`~rooms.shared.SharedState.snapshot`); a client applies a line only
+when its ``rev`` is newer than what it holds for that user, so deltas from several processes that cross
+on the way cannot put an old line back.
 """
 
 from __future__ import annotations
@@ -13,33 +19,56 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import socketio
 
 from rooms.notify import room_channel
-from rooms.shared import Entry, SharedState
+from rooms.shared import Entry, SharedState, Snapshot
 
 log = logging.getLogger(__name__)
 
 FLUSH_DELAY = 0.1
+BIG_ROOM_DELAY = 0.25
 SMALL_ROOM = 100
+
+Line = dict[str, Any]
 
 
 def flush_interval(online: int) -> float:
-    """Seconds between two full ``presence`` lists of a room: 0.1 s up to 100 people online, then growing
-    with the room (n / 100 s, at most 5 s) — each list goes to everyone, so a crowd would cost n² bytes."""
-    if online <= SMALL_ROOM:
-        return FLUSH_DELAY
-    return min(5.0, online / SMALL_ROOM)
+    """Seconds between two deltas of one room: a crowd gets slightly bigger batches, still well within 1 s."""
+    return FLUSH_DELAY if online <= SMALL_ROOM else BIG_ROOM_DELAY
+
+
+def user_lines(snap: Snapshot, users: set[int] | None = None) -> dict[int, Line]:
+    """One line per user (several tabs merge: the newest connection names the venue, mic/camera if any
+    connection has them), with hand and seat; only ``users`` when given."""
+    hands, seats = set(snap.hands), set(snap.seats)
+    lines: dict[int, Line] = {}
+    for entry in sorted(snap.entries.values(), key=lambda e: e.get("at", 0)):
+        uid = int(entry["user_id"])
+        if users is not None and uid not in users:
+            continue
+        prev = lines.get(uid)
+        lines[uid] = {
+            "user_id": uid,
+            "name": entry.get("name", ""),
+            "role": entry.get("role"),
+            "venue_id": entry.get("venue_id"),
+            "mic": bool(entry.get("mic")) or bool(prev and prev["mic"]),
+            "camera": bool(entry.get("camera")) or bool(prev and prev["camera"]),
+            "hand": uid in hands,
+            "seat": uid in seats,
+        }
+    return lines
 
 
 GoneListener = Callable[[str, set[int]], Awaitable[None]]  # (room_id, user ids no longer online)
 
 
 class PresenceService:
-    """Owns the heartbeat/sweep task and the coalesced broadcast task of this process."""
+    """Owns the heartbeat/sweep task and the delta broadcast task of this process."""
 
     def __init__(self, sio: socketio.AsyncServer, shared: SharedState, node_id: str, ttl: float) -> None:
         self.sio = sio
@@ -48,8 +77,8 @@ class PresenceService:
         self.ttl = ttl
         self.local: dict[str, set[str]] = {}  # room_id -> sids of this process
         self._mine: dict[tuple[str, str], Entry] = {}  # (room_id, sid) -> last entry this process wrote
-        self._dirty: set[str] = set()
-        self._next: dict[str, float] = {}  # room_id -> earliest time of its next presence broadcast
+        self._dirty: dict[str, set[int]] = {}  # room_id -> users whose line may have changed
+        self._next: dict[str, float] = {}  # room_id -> earliest time of its next delta
         self._flush: asyncio.Task[None] | None = None
         self._loop: asyncio.Task[None] | None = None
         self._gone: list[GoneListener] = []
@@ -78,7 +107,7 @@ class PresenceService:
         self.local.setdefault(room_id, set()).add(sid)
         self._mine[(room_id, sid)] = entry
         await self.shared.presence_put(room_id, sid, self.node_id, entry)
-        self.mark_dirty(room_id)
+        self.mark_dirty(room_id, [int(entry["user_id"])])
 
     async def get(self, room_id: str, sid: str) -> Entry | None:
         return (await self.shared.presence(room_id)).get(sid)
@@ -92,7 +121,7 @@ class PresenceService:
                 del self.local[room_id]
         entry = await self.shared.presence_remove(room_id, sid)
         if entry is not None:
-            self.mark_dirty(room_id)
+            self.mark_dirty(room_id, [int(entry["user_id"])])
             await self._check_gone(room_id, {int(entry["user_id"])})
         return entry
 
@@ -102,35 +131,21 @@ class PresenceService:
             if entry.get("user_id") == user_id:
                 node = entry.pop("node")
                 await self.shared.presence_put(room_id, sid, node, {**entry, **changes})
-        self.mark_dirty(room_id)
+        self.mark_dirty(room_id, [user_id])
 
-    async def online(self, room_id: str) -> list[dict[str, Any]]:
-        """One line per user (several tabs merge), sorted by user id, with hand and seat."""
-        entries = await self.shared.presence(room_id)
-        hands = set(await self.shared.hands(room_id))
-        seats = set(await self.shared.seats(room_id))
-        users: dict[int, dict[str, Any]] = {}
-        for entry in sorted(entries.values(), key=lambda e: e.get("at", 0)):
-            uid = int(entry["user_id"])
-            prev = users.get(uid)
-            users[uid] = {
-                "user_id": uid,
-                "name": entry.get("name", ""),
-                "role": entry.get("role"),
-                "venue_id": entry.get("venue_id"),
-                "mic": bool(entry.get("mic")) or bool(prev and prev["mic"]),
-                "camera": bool(entry.get("camera")) or bool(prev and prev["camera"]),
-                "hand": uid in hands,
-                "seat": uid in seats,
-            }
-        return [users[u] for u in sorted(users)]
+    async def online(self, room_id: str) -> tuple[Snapshot, list[Line]]:
+        """The full list (one line per user, sorted by user id) and the reading it came from."""
+        snap = await self.shared.snapshot(room_id)
+        lines = user_lines(snap)
+        return snap, [lines[u] for u in sorted(lines)]
 
     async def is_online(self, room_id: str, user_id: int) -> bool:
         return any(e.get("user_id") == user_id for e in (await self.shared.presence(room_id)).values())
 
     # ---- broadcasting and liveness ---------------------------------------------------------------
-    def mark_dirty(self, room_id: str) -> None:
-        self._dirty.add(room_id)
+    def mark_dirty(self, room_id: str, user_ids: Iterable[int]) -> None:
+        """The lines of ``user_ids`` may have changed: they go out in the room's next delta."""
+        self._dirty.setdefault(room_id, set()).update(user_ids)
         if self._flush is None or self._flush.done():
             self._flush = asyncio.get_running_loop().create_task(self._flush_loop(), name="presence-flush")
 
@@ -139,25 +154,34 @@ class PresenceService:
         await asyncio.sleep(FLUSH_DELAY)
         while self._dirty:
             t = loop.time()
-            due = [r for r in self._dirty if self._next.get(r, 0.0) <= t]
-            for room_id in due:
-                self._dirty.discard(room_id)
+            for room_id in [r for r in self._dirty if self._next.get(r, 0.0) <= t]:
+                users = self._dirty.pop(room_id)
                 try:
-                    online = await self.online(room_id)
-                    self._next[room_id] = loop.time() + flush_interval(len(online))
-                    await self.sio.emit(
-                        "presence", {"room_id": room_id, "online": online}, room=room_channel(room_id)
-                    )
+                    online = await self._send_delta(room_id, users)
+                    self._next[room_id] = loop.time() + flush_interval(online)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    log.exception("presence broadcast failed room=%s", room_id)
+                    log.exception("presence delta failed room=%s", room_id)
             if self._dirty:
                 wait = min(self._next.get(r, 0.0) for r in self._dirty) - loop.time()
                 await asyncio.sleep(max(FLUSH_DELAY, wait))
         if len(self._next) > 10_000:
             t = loop.time()
             self._next = {r: n for r, n in self._next.items() if n > t}
+
+    async def _send_delta(self, room_id: str, users: set[int]) -> int:
+        """Emit the current lines of ``users`` (or that they left); returns how many connections are online."""
+        snap = await self.shared.snapshot(room_id)
+        lines = user_lines(snap, users)
+        delta = {
+            "room_id": room_id,
+            "rev": snap.rev,
+            "changed": [lines[u] for u in sorted(lines)],
+            "left": sorted(users - lines.keys()),
+        }
+        await self.sio.emit("presence:delta", delta, room=room_channel(room_id))
+        return len(snap.entries)
 
     async def _check_gone(self, room_id: str, user_ids: set[int]) -> None:
         still = {int(e["user_id"]) for e in (await self.shared.presence(room_id)).values()}
@@ -176,7 +200,7 @@ class PresenceService:
             await self.shared.presence_put(
                 room_id, sid, self.node_id, {**entry, "mic": False, "camera": False}
             )
-            self.mark_dirty(room_id)
+            self.mark_dirty(room_id, [int(entry["user_id"])])
 
     async def _heartbeat_loop(self) -> None:
         interval = max(self.ttl / 3, 0.05)
@@ -188,8 +212,9 @@ class PresenceService:
                 removed = await self.shared.sweep()
                 for room_id, entries in removed.items():
                     log.info("presence swept room=%s ghosts=%d", room_id, len(entries))
-                    self.mark_dirty(room_id)
-                    await self._check_gone(room_id, {int(e["user_id"]) for e in entries})
+                    users = {int(e["user_id"]) for e in entries}
+                    self.mark_dirty(room_id, users)
+                    await self._check_gone(room_id, users)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -1,7 +1,7 @@
 """Socket.IO events of a room: join/leave, presence, chat, hands and seats.
 
 Client→server: ``room:join``, ``room:leave``, ``presence:update``, ``chat:send``, ``chat:delete``,
-``hand:raise``, ``hand:lower``, ``seat:grant``, ``seat:revoke``. Server→client: ``presence``,
+``hand:raise``, ``hand:lower``, ``seat:grant``, ``seat:revoke``. Server→client: ``presence:delta``,
 ``chat:message``, ``chat:deleted``, ``floor`` (plus ``room:updated``, ``member:updated``, ``venues``,
 ``agenda`` after REST changes). Every handler checks the joined role against the permission table;
 moderator actions re-read the role from the database so a demotion takes effect at once.
@@ -23,7 +23,7 @@ from rooms.events import FloodGuard, Reply, install_unknown_event, joined_rooms,
 from rooms.events import joined_role as joined_role
 from rooms.floor import FloorService
 from rooms.membership import authorize
-from rooms.models import Room, Venue
+from rooms.models import Venue
 from rooms.notify import mod_channel, room_channel
 from rooms.permissions import Action, Role, allowed, require
 from rooms.presence import PresenceService
@@ -93,11 +93,7 @@ class RoomEvents:
         @on(sio, guard, "room:join", RoomRef)
         async def join(sid: str, p: RoomRef) -> Reply:
             principal = await principal_of_sid(sio, sid)
-            role = await authorize(self.db, principal, p.room_id, Action.ROOM_VIEW)
-            async with self.db.session() as session:
-                room = await session.get(Room, p.room_id)
-            if room is None:
-                raise NotFound(f"room {p.room_id} not found", code="room_not_found")
+            role = await authorize(self.db, principal, p.room_id, Action.ROOM_VIEW)  # unknown room: NotFound
             await set_joined(sio, sid, p.room_id, role)
             await sio.enter_room(sid, room_channel(p.room_id))
             if allowed(role, Action.SEAT_GRANT):
@@ -108,7 +104,7 @@ class RoomEvents:
             log.info("room join room=%s user=%s role=%s sid=%s", p.room_id, principal.user_id, role, sid)
             state = await room_state(
                 self.app, self.db, self.presence, self.floor, self.settings.rooms_default_seats,
-                principal, room, role.value,
+                principal, p.room_id, role.value,
             )  # fmt: skip
             return {"state": state}
 

@@ -159,7 +159,7 @@ async def member_dicts(session: AsyncSession, room_id: str) -> list[dict[str, An
         .where(Member.room_id == room_id)
         .order_by(Member.joined_at)
     )  # fmt: skip
-    return [dict(r._mapping) for r in rows]
+    return [r._asdict() for r in rows]
 
 
 async def members_of(session: AsyncSession, room_id: str) -> list[MemberOut]:

@@ -6,6 +6,8 @@ One small interface, two real implementations — :class:`MemoryShared` for one 
 Presence entries are keyed by connection (sid) and tagged with the node that holds the
 connection. Each node refreshes a heartbeat with a TTL; :meth:`SharedState.sweep` drops the
 entries of nodes whose heartbeat expired, so a killed process leaves no ghost members.
+:meth:`SharedState.snapshot` reads a room's presence, hands and seats at once and numbers the reading
+(``rev``, per room, increasing): a later reading has a higher number, whichever process took it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,22 @@ from __future__ import annotations
 import json
 import time
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 
 Entry = dict[str, Any]
+
+
+@dataclass
+class Snapshot:
+    """One consistent reading of a room: ``rev`` orders readings across processes."""
+
+    rev: int
+    entries: dict[str, Entry]  # sid -> entry (with ``node``)
+    hands: list[int]
+    seats: list[int]
 
 
 class SharedState(ABC):
@@ -45,6 +58,10 @@ class SharedState(ABC):
     @abstractmethod
     async def presence(self, room_id: str) -> dict[str, Entry]:
         """Every live connection in the room: sid -> entry (entry carries ``node``)."""
+
+    @abstractmethod
+    async def snapshot(self, room_id: str) -> Snapshot:
+        """Presence, hands and seats of the room read at once, numbered after every earlier reading."""
 
     @abstractmethod
     async def sweep(self) -> dict[str, list[Entry]]:
@@ -83,6 +100,7 @@ class MemoryShared(SharedState):
         self._presence: dict[str, dict[str, Entry]] = {}
         self._hands: dict[str, dict[int, float]] = {}
         self._seats: dict[str, dict[int, float]] = {}
+        self._revs: dict[str, int] = {}
 
     async def hit(self, key: str, limit: int, window: float) -> bool:
         t = time.monotonic()
@@ -118,6 +136,12 @@ class MemoryShared(SharedState):
 
     async def presence(self, room_id: str) -> dict[str, Entry]:
         return dict(self._presence.get(room_id, {}))
+
+    async def snapshot(self, room_id: str) -> Snapshot:
+        rev = self._revs[room_id] = self._revs.get(room_id, 0) + 1
+        return Snapshot(
+            rev, await self.presence(room_id), await self.hands(room_id), await self.seats(room_id)
+        )
 
     async def sweep(self) -> dict[str, list[Entry]]:
         t = time.monotonic()
@@ -214,6 +238,20 @@ class RedisShared(SharedState):
     async def presence(self, room_id: str) -> dict[str, Entry]:
         raw: Any = await self.redis.hgetall(self.p + "presence:" + room_id)
         return {str(sid): json.loads(v) for sid, v in raw.items()}
+
+    async def snapshot(self, room_id: str) -> Snapshot:
+        pipe = self.redis.pipeline(transaction=True)  # MULTI/EXEC: the number and the reading go together
+        pipe.incr(self.p + "presence_rev:" + room_id)
+        pipe.hgetall(self.p + "presence:" + room_id)
+        pipe.zrange(self.p + "hands:" + room_id, 0, -1)
+        pipe.zrange(self.p + "seats:" + room_id, 0, -1)
+        rev, raw, hands, seats = await pipe.execute()
+        return Snapshot(
+            int(rev),
+            {str(sid): json.loads(v) for sid, v in raw.items()},
+            [int(u) for u in hands],
+            [int(u) for u in seats],
+        )
 
     async def sweep(self) -> dict[str, list[Entry]]:
         removed: dict[str, list[Entry]] = {}

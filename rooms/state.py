@@ -16,6 +16,7 @@ from rooms.routes import member_dicts
 from rooms.views import list_agenda, list_venues, room_out
 from server.auth.tokens import Principal
 from server.db import Database
+from server.errors import NotFound
 
 ProgramState = Callable[[str], Awaitable[dict[str, Any] | None]]
 # The venues controller sets ``app[PROGRAM_STATE] = fn`` (fn(room_id) -> venue:state payload or None).
@@ -29,16 +30,28 @@ async def room_state(
     floor: FloorService,
     default_seats: int,
     principal: Principal,
-    room: Room,
+    room_id: str,
     role: str,
 ) -> dict[str, Any]:
+    """Everything a joining client needs: one database session, one presence reading (a crowd joins at once,
+    so each join should cost as few round trips as possible)."""
     async with db.session() as session:
-        members = await member_dicts(session, room.id)
-        venues = await list_venues(session, room.id)
-        agenda = await list_agenda(session, room.id)
-    messages, more = await chat.page(db, room.id, before=None, limit=chat.TAIL)
+        room = await session.get(Room, room_id)
+        if room is None:
+            raise NotFound(f"room {room_id} not found", code="room_not_found")
+        members = await member_dicts(session, room_id)
+        venues = await list_venues(session, room_id)
+        agenda = await list_agenda(session, room_id)
+        messages, more = await chat.page_in(session, room_id, before=None, limit=chat.TAIL)
     program_fn = app.get(PROGRAM_STATE)
-    floor_state = await floor.state(room.id)
+    program = await program_fn(room_id) if program_fn is not None else None
+    snap, online = await presence.online(room_id)
+    floor_state = {
+        "room_id": room_id,
+        "seats": snap.seats,
+        "hands": snap.hands,
+        "limit": floor.limit_of(room),
+    }
     return {
         "room": room_out(room, default_seats, role).model_dump(),
         "me": {
@@ -46,13 +59,14 @@ async def room_state(
             "name": principal.name,
             "role": role,
             "is_guest": principal.is_guest,
-            "seat": principal.user_id in floor_state["seats"],
+            "seat": principal.user_id in snap.seats,
         },
         "members": members,
-        "online": await presence.online(room.id),
+        "online": online,
+        "presence_rev": snap.rev,
         "venues": [v.model_dump() for v in venues],
         "agenda": [s.model_dump() for s in agenda],
-        "program": await program_fn(room.id) if program_fn is not None else None,
+        "program": program,
         "chat": {"messages": [m.model_dump() for m in messages], "more": more},
         "floor": floor_state,
     }

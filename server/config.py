@@ -53,6 +53,10 @@ class Settings:
     log_json: bool = _opt(False, "write logs as one JSON object per line")
     web_dir: Path = _opt(Path("web/dist"), "built browser client to serve at /")
     shutdown_timeout: float = _opt(10.0, "seconds to wait for connections and writes on SIGTERM")
+    sio_ping_interval: float = _opt(10.0, "seconds between Engine.IO pings to each Socket.IO client")
+    sio_ping_timeout: float = _opt(
+        10.0, "seconds a Socket.IO client may take to answer a ping before it counts as gone (network loss)"
+    )
     # collab: lesson-plan documents
     collab_max_message_bytes: int = _opt(2 * 1024 * 1024, "largest y-websocket message accepted")
     collab_max_doc_bytes: int = _opt(16 * 1024 * 1024, "largest encoded document state accepted")
@@ -199,6 +203,8 @@ def _validate(s: Settings) -> None:
     positive: Sequence[str] = (
         "token_ttl_seconds",
         "max_request_bytes",
+        "sio_ping_interval",
+        "sio_ping_timeout",
         "collab_max_message_bytes",
         "collab_max_doc_bytes",
         "collab_rate_messages",

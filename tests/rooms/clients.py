@@ -21,6 +21,7 @@ class Client:
         self.token = token
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: dict[str, list[Any]] = defaultdict(list)
+        self.states: dict[str, dict[str, Any]] = {}  # room_id -> the room:join state
         self._changed = asyncio.Condition()
 
         @self.sio.on("*")
@@ -63,7 +64,39 @@ class Client:
     async def join(self, room_id: str) -> dict[str, Any]:
         reply = await self.call("room:join", {"room_id": room_id})
         assert reply["ok"], reply
+        async with self._changed:
+            self.states[room_id] = reply["state"]
+            self._changed.notify_all()
         return dict(reply["state"])
+
+    def online(self, room_id: str) -> dict[int, dict[str, Any]]:
+        """Presence as a client keeps it (the web client does the same): the join state's list, then every
+        ``presence:delta`` received (also those that came before the join reply), a user's line replaced
+        only by a newer ``rev`` than the one it came from."""
+        state = self.states[room_id]
+        base = state["presence_rev"]
+        lines = {u["user_id"]: u for u in state["online"]}
+        revs: dict[int, int] = {}
+        for d in self.events["presence:delta"]:
+            if d["room_id"] != room_id:
+                continue
+            for line in d["changed"]:
+                if d["rev"] > revs.get(line["user_id"], base):
+                    revs[line["user_id"]] = d["rev"]
+                    lines[line["user_id"]] = line
+            for uid in d["left"]:
+                if d["rev"] > revs.get(uid, base):
+                    revs[uid] = d["rev"]
+                    lines.pop(uid, None)
+        return lines
+
+    async def wait_online(
+        self, room_id: str, pred: Callable[[dict[int, dict[str, Any]]], bool], timeout: float = 10
+    ) -> dict[int, dict[str, Any]]:
+        """Wait until :meth:`online` (user id -> line) satisfies ``pred``; returns it."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: pred(self.online(room_id))), timeout)
+            return self.online(room_id)
 
     async def close(self) -> None:
         if self.sio.connected:

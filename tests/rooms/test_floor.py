@@ -38,16 +38,10 @@ async def test_raise_grant_revoke_and_limit(api: Api, server: RunningServer) -> 
         # everyone sees who holds the floor, and the seat holder may now unmute
         await cs[2].wait_for("floor", lambda f: f["seats"] == ids[:2])
         assert (await cs[0].call("presence:update", {"room_id": rid, "mic": True, "camera": True}))["ok"]
-        await m.wait_for(
-            "presence", lambda p: any(u["user_id"] == ids[0] and u["mic"] and u["seat"] for u in p["online"])
-        )
+        await m.wait_online(rid, lambda o: o.get(ids[0], {}).get("mic") and o[ids[0]]["seat"])
         # revoke mutes; then the third gets the seat
-        m.forget("presence")
         assert (await m.call("seat:revoke", {"room_id": rid, "user_id": ids[0]}))["ok"]
-        await m.wait_for(
-            "presence",
-            lambda p: any(u["user_id"] == ids[0] and not u["mic"] and not u["seat"] for u in p["online"]),
-        )
+        await m.wait_online(rid, lambda o: not o[ids[0]]["mic"] and not o[ids[0]]["seat"])
         assert (await m.call("seat:grant", {"room_id": rid, "user_id": ids[2]}))["floor"]["seats"] == [
             ids[1],
             ids[2],

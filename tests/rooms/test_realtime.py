@@ -26,6 +26,8 @@ async def test_guest_joins_by_code_and_sees_state_and_presence(api: Api, server:
     o = await Client(server.url, g["token"]).connect()
     try:
         await h.join(rid)
+        hid, gid = host["user"]["id"], g["user"]["id"]
+        await h.wait_for("presence:delta", lambda d: [u["user_id"] for u in d["changed"]] == [hid])
         state = await o.join(rid)
         assert state["room"]["id"] == rid and state["me"]["role"] == "observer"
         assert state["me"]["is_guest"] and [v["name"] for v in state["venues"]] == ["一小"]
@@ -33,21 +35,25 @@ async def test_guest_joins_by_code_and_sees_state_and_presence(api: Api, server:
         assert state["floor"] == {"room_id": rid, "seats": [], "hands": [], "limit": 9}
         assert state["chat"] == {"messages": [], "more": False} and state["program"] is None
         assert state["agenda"] == []
-        seen = await h.wait_for("presence", lambda d: len(d["online"]) == 2)
-        assert {u["name"] for u in seen["online"]} == {"李主持", "王老师"}
+        assert [u["name"] for u in state["online"]] == ["李主持", "王老师"]  # the full list on joining
+        seen = await h.wait_online(rid, lambda on: len(on) == 2)  # the host learns by a delta
+        assert {u["name"] for u in seen.values()} == {"李主持", "王老师"}
+        # a delta carries only what changed (the guest's line), not the whole list
+        delta = await h.wait_for("presence:delta", lambda d: gid in {u["user_id"] for u in d["changed"]})
+        assert [u["user_id"] for u in delta["changed"]] == [gid] and delta["left"] == []
         # presence updates: venue (camera needs a seat, see test_floor)
         reply = await o.call("presence:update", {"room_id": rid, "venue_id": "nope"})
         assert reply["ok"] is False and reply["error"]["code"] == "venue_not_found"
         reply = await o.call("presence:update", {"room_id": rid, "venue_id": venue["id"]})
         assert reply == {"ok": True}
-        await h.wait_for("presence", lambda d: any(u["venue_id"] == venue["id"] for u in d["online"]))
+        await h.wait_online(rid, lambda on: on.get(gid, {}).get("venue_id") == venue["id"])
         role = await joined_role(server.ctx.sio, h.sio.get_sid(), rid)
         assert role == Role.HOST
         with pytest.raises(Forbidden):
             await joined_role(server.ctx.sio, h.sio.get_sid(), "elsewhere")
-        h.forget("presence")
         await o.close()
-        await h.wait_for("presence", lambda d: len(d["online"]) == 1)
+        left = await h.wait_for("presence:delta", lambda d: d["left"] == [gid])
+        assert left["changed"] == [] and list(h.online(rid)) == [hid]
     finally:
         await h.close()
         await o.close()
@@ -83,7 +89,7 @@ async def test_role_change_reaches_live_connections(api: Api, server: RunningSer
         assert status == 200
         updated = await c.wait_for("member:updated")
         assert updated["member"]["role"] == "observer"
-        await c.wait_for("presence", lambda p: p["online"][0]["role"] == "observer")
+        await c.wait_online(rid, lambda o: o.get(mod["user"]["id"], {}).get("role") == "observer")
         assert await joined_role(sio, sid, rid) == Role.OBSERVER
         assert f"room:{rid}:mod" not in sio.rooms(sid)
         r = await c.call("seat:grant", {"room_id": rid, "user_id": mod["user"]["id"]})
@@ -103,10 +109,11 @@ async def test_a_stalled_process_restores_its_swept_connections(api: Api, server
         shared._nodes[server.ctx.bus.node_id] = 0.0  # as if our heartbeat had lapsed during a stall
         swept = await shared.sweep()  # another process would now remove us as ghosts
         assert [e["user_id"] for e in swept[rid]] == [host["user"]["id"]]
-        c.forget("presence")
+        c.forget("presence:delta")
         back = await c.wait_for(
-            "presence", lambda p: [u["user_id"] for u in p["online"]] == [host["user"]["id"]]
+            "presence:delta", lambda d: [u["user_id"] for u in d["changed"]] == [host["user"]["id"]]
         )
-        assert back["online"][0]["mic"] is False
+        assert back["changed"][0]["mic"] is False
+        assert [e["user_id"] for e in (await shared.presence(rid)).values()] == [host["user"]["id"]]
     finally:
         await c.close()

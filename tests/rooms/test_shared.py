@@ -48,6 +48,20 @@ async def test_presence_and_ghost_sweep(shared: SharedState) -> None:
     assert await shared.presence_remove("r1", "s1") is None
 
 
+async def test_snapshot_reads_presence_hands_seats_and_numbers_each_reading(shared: SharedState) -> None:
+    first = await shared.snapshot("r")
+    assert (first.entries, first.hands, first.seats) == ({}, [], [])
+    await shared.presence_put("r", "s1", "n", {"user_id": 1})
+    await shared.hand_raise("r", 2)
+    await shared.seat_grant("r", 1, 3)
+    await asyncio.gather(*(shared.snapshot("other") for _ in range(5)))  # other rooms count on their own
+    readings = await asyncio.gather(*(shared.snapshot("r") for _ in range(10)))
+    revs = [s.rev for s in readings]
+    assert len(set(revs)) == 10 and min(revs) > first.rev  # each reading gets its own, later number
+    last = readings[-1]
+    assert last.entries == {"s1": {"user_id": 1, "node": "n"}} and last.hands == [2] and last.seats == [1]
+
+
 async def test_hands_and_seats_with_a_limit(shared: SharedState) -> None:
     await shared.hand_raise("r", 5)
     await shared.hand_raise("r", 7)

@@ -54,6 +54,8 @@ export interface JoinState {
   me: Person & { role: string };
   members: Person[];
   online: Person[];
+  /** the number of the presence reading `online` came from; deltas with a higher `rev` are newer */
+  presence_rev: number;
   venues: Venue[];
   agenda: AgendaSegment[];
   program: ProgramState | null;
@@ -76,16 +78,40 @@ export function sourceIds(sources: unknown[]): string[] {
 
 export type Listener = () => void;
 
+/** `presence:delta`: the lines of users who joined or changed, and the users who left, since the last one. */
+export interface PresenceDelta {
+  room_id: string;
+  rev: number;
+  changed: Person[];
+  left: number[];
+}
+
 export class LiveRoom {
   state!: JoinState;
   sources: string[] = [];
   private offs: (() => void)[] = [];
   private listeners = new Map<string, Set<(data: unknown) => void>>();
+  /** user id -> rev of the delta its line (or its leaving) came from */
+  private presenceRevs = new Map<number, number>();
 
   constructor(public roomId: string) {}
 
+  /** `room:join`, keeping the deltas that arrive before its reply (they may be newer than its list). */
+  private async joinCall(): Promise<{ state: JoinState; early: PresenceDelta[] }> {
+    const early: PresenceDelta[] = [];
+    const offEarly = on<PresenceDelta>('presence:delta', (d) => {
+      if (d.room_id === this.roomId) early.push(d);
+    });
+    try {
+      const res = await call<{ state: JoinState }>('room:join', { room_id: this.roomId });
+      return { state: res.state, early };
+    } finally {
+      offEarly();
+    }
+  }
+
   async join(): Promise<JoinState> {
-    const res = await call<{ state: JoinState }>('room:join', { room_id: this.roomId });
+    const res = await this.joinCall();
     this.state = res.state;
     // the chat tail arrives as {messages, more}
     const chat = this.state.chat as unknown;
@@ -95,12 +121,13 @@ export class LiveRoom {
     this.state.venues ??= [];
     this.state.agenda ??= [];
     const mine = (d: { room_id?: string }): boolean => !d.room_id || d.room_id === this.roomId;
+    for (const d of res.early) this.applyPresence(d);
     this.offs.push(
       // a new connection (after a network loss) has left the room: join again and catch up
       on('connect', () => void this.rejoin()),
-      on<{ room_id: string; online: Person[] }>('presence', (d) => {
+      on<PresenceDelta>('presence:delta', (d) => {
         if (!mine(d)) return;
-        this.state.online = d.online;
+        this.applyPresence(d);
         this.emit('presence', d);
       }),
       on<ChatMessage & { room_id: string }>('chat:message', (d) => {
@@ -154,14 +181,30 @@ export class LiveRoom {
     return this.state;
   }
 
+  /** Apply a delta: a user's line changes only for a newer `rev` than the one it came from. */
+  private applyPresence(d: PresenceDelta): void {
+    const base = this.state.presence_rev ?? 0;
+    const newer = (uid: number): boolean => {
+      if (d.rev <= (this.presenceRevs.get(uid) ?? base)) return false;
+      this.presenceRevs.set(uid, d.rev);
+      return true;
+    };
+    const byId = new Map(this.state.online.map((p) => [p.user_id, p]));
+    for (const p of d.changed) if (newer(p.user_id)) byId.set(p.user_id, p);
+    for (const uid of d.left) if (newer(uid)) byId.delete(uid);
+    this.state.online = [...byId.values()].sort((a, b) => a.user_id - b.user_id);
+  }
+
   private async rejoin(): Promise<void> {
     try {
-      const res = await call<{ state: JoinState }>('room:join', { room_id: this.roomId });
+      const res = await this.joinCall();
       const chat = res.state.chat as unknown;
       Object.assign(this.state, res.state, {
         chat: Array.isArray(chat) ? chat : ((chat as { messages?: ChatMessage[] })?.messages ?? []),
         online: res.state.online ?? [],
       });
+      this.presenceRevs.clear(); // the new list is the base again
+      for (const d of res.early) this.applyPresence(d);
       for (const kind of ['presence', 'chat', 'floor', 'program', 'member']) this.emit(kind, null);
     } catch {
       /* the next reconnect tries again */
