@@ -11,7 +11,6 @@ from evaluation.labels import t
 from evaluation.routes import allow, segment_of
 from rooms.permissions import Action
 from server.api import ApiRoutes
-from server.context import ctx_of
 from server.errors import ValidationError
 
 routes = ApiRoutes("evaluation")
@@ -32,12 +31,11 @@ FORMATS = {
     content_type="application/octet-stream",
 )  # fmt: skip
 async def get_report(request: web.Request) -> web.Response:
-    await allow(request, Action.EVALUATION_MANAGE)
-    ctx = ctx_of(request)
+    c = await allow(request, Action.EVALUATION_MANAGE)
     fmt = request.query.get("format", "docx")
     if fmt not in FORMATS:
         raise ValidationError(f"format: one of {', '.join(FORMATS)}", code="bad_format")
-    room_id, segment_id = request.match_info["room_id"], segment_of(request)
+    ctx, room_id, segment_id = c.ctx, c.room_id, segment_of(request)
     rep = await report.build(ctx, room_id, segment_id, rubric_id=request.query.get("rubric_id"))
     if fmt == "docx":
         body = report_docx.render(rep)

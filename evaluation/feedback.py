@@ -24,7 +24,7 @@ from evaluation.routes import allow, segment_of
 from evaluation.rubrics import KEY_PATTERN
 from rooms.permissions import Action
 from server.api import ApiRoutes, json_response, read_json
-from server.context import AppContext, ctx_of
+from server.context import AppContext
 from server.errors import NotFound, Unavailable, ValidationError
 from server.models import User
 
@@ -100,12 +100,11 @@ async def _comment_texts(ctx: AppContext, room_id: str, refs: list[CommentRef]) 
     status=201,
 )
 async def send_feedback(request: web.Request) -> web.Response:
-    user_id, _ = await allow(request, Action.FEEDBACK_TO_PLAN)
+    c = await allow(request, Action.FEEDBACK_TO_PLAN)
+    ctx, room_id, user_id = c.ctx, c.room_id, c.user_id
     body = await read_json(request, FeedbackIn)
     if not body.notes and not body.comments:
         raise ValidationError("choose at least one note or comment", code="nothing_chosen")
-    ctx = ctx_of(request)
-    room_id = request.match_info["room_id"]
     live = request.app.get(LIVE_DOCS)
     if live is None:
         raise Unavailable("live documents are not available", code="collab_unavailable")
@@ -139,9 +138,8 @@ async def send_feedback(request: web.Request) -> web.Response:
     response_list=True,
 )
 async def list_comments(request: web.Request) -> web.Response:
-    await allow(request, Action.FEEDBACK_TO_PLAN)
-    ctx = ctx_of(request)
-    room_id, segment_id = request.match_info["room_id"], segment_of(request)
+    c = await allow(request, Action.FEEDBACK_TO_PLAN)
+    ctx, room_id, segment_id = c.ctx, c.room_id, segment_of(request)
     evaluations, _ = await scores.of_segment(ctx, room_id, segment_id)  # names already removed when anonymous
     out: list[SegmentComment] = []
     async with ctx.db.session() as session:

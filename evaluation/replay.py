@@ -1,7 +1,8 @@
 """Replay with notes: shared notes placed on a recording's timeline, so the player can seek to each.
 
-``offset = note.at − recording start``. Give ``recording_id`` (one of the media package's
-``GET /api/rooms/{room_id}/recordings``): its ``started_at`` is the origin and its end bounds the notes;
+``offset = note.at − origin``. Give ``recording_id`` (one of the media package's
+``GET /api/rooms/{room_id}/recordings``): its ``origin`` (the wall-clock time of the file's first frame)
+is the origin and its end bounds the notes;
 or give ``origin`` (and ``until``) in UNIX seconds for any other timeline.
 """
 
@@ -12,11 +13,13 @@ from pydantic import BaseModel
 
 from evaluation import notes
 from evaluation.notes import NoteOut
+from evaluation.program import OnAir, main_venues
 from evaluation.routes import allow
 from media.models import Recording
 from rooms.permissions import Action
 from server.api import ApiRoutes, json_response
-from server.context import AppContext, ctx_of
+from server.context import AppContext
+from server.db import now
 from server.errors import NotFound, ValidationError
 
 routes = ApiRoutes("evaluation")
@@ -34,6 +37,7 @@ class ReplayOut(BaseModel):
     origin: float
     until: float | None
     notes: list[PlacedNote]
+    on_air: list[OnAir]  # which venue was main when (the hand-off log), on the same timeline
 
 
 def place(found: list[NoteOut], origin: float, until: float | None) -> list[PlacedNote]:
@@ -54,31 +58,38 @@ def _number(request: web.Request, name: str, required: bool) -> float | None:
         raise ValidationError(f"{name}: not a number", code="bad_query") from None
 
 
+def window(row: Recording) -> tuple[float, float | None]:
+    """The wall-clock times of a recording's first and last moment (``None`` while it records).
+
+    Time zero of the file is its first keyframe's arrival (``origin``), which trails ``started_at`` by
+    the wait for that keyframe; rows without one (nothing was written) fall back to ``started_at``.
+    """
+    origin = row.origin if row.origin is not None else row.started_at
+    if row.duration:
+        return origin, origin + row.duration
+    return origin, row.stopped_at
+
+
 async def recording_window(ctx: AppContext, room_id: str, recording_id: str) -> tuple[float, float | None]:
     """Start and end (``None`` while it records) of one of the room's recordings."""
     async with ctx.db.session() as session:
         row = await session.get(Recording, recording_id)
     if row is None or row.room_id != room_id:
         raise NotFound(f"recording {recording_id} not found", code="recording_not_found")
-    end = (
-        row.stopped_at
-        if row.stopped_at is not None
-        else (row.started_at + row.duration if row.duration else None)
-    )
-    return row.started_at, end
+    return window(row)
 
 
 @routes.route(
     "GET", "/api/rooms/{room_id}/replay",
-    summary="Shared notes (and my drafts) on a recording's timeline: offset = note time − recording start",
+    summary="Shared notes (and my drafts) and the main venue's stretches on a recording's timeline: "
+            "offset = time − recording origin",
     response=ReplayOut,
     query={"recording_id": "a recording of the room (its start is the origin)", "origin": "or: timeline start (UNIX seconds)",
            "until": "timeline end (optional with origin)", "segment_id": "only this segment"},
 )  # fmt: skip
 async def get_replay(request: web.Request) -> web.Response:
-    user_id, _ = await allow(request, Action.ROOM_VIEW)
-    ctx = ctx_of(request)
-    room_id = request.match_info["room_id"]
+    c = await allow(request, Action.ROOM_VIEW)
+    ctx, room_id = c.ctx, c.room_id
     recording_id = request.query.get("recording_id") or None
     if recording_id is not None:
         origin, until = await recording_window(ctx, room_id, recording_id)
@@ -86,7 +97,7 @@ async def get_replay(request: web.Request) -> web.Response:
         start = _number(request, "origin", True)
         assert start is not None
         origin, until = start, _number(request, "until", False)
-    found = await notes.visible(ctx, room_id, user_id, segment_id=request.query.get("segment_id"))
+    found = await notes.visible(ctx, room_id, c.user_id, segment_id=request.query.get("segment_id"))
     url = f"/api/recordings/{recording_id}/file" if recording_id else None
     return json_response(
         ReplayOut(
@@ -96,5 +107,6 @@ async def get_replay(request: web.Request) -> web.Response:
             origin=origin,
             until=until,
             notes=place(found, origin, until),
+            on_air=await main_venues(ctx, room_id, origin, until if until is not None else now()),
         )  # fmt: skip
     )

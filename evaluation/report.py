@@ -1,4 +1,8 @@
-"""The evaluation report of one lesson segment, as data: what the DOCX, HTML and CSV writers render."""
+"""The evaluation report of one lesson segment, as data: what the DOCX, HTML and CSV writers render.
+
+The report's tables are built here once (:class:`Table`), so the Word and HTML documents show the same
+cells and only differ in how they draw them.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,12 @@ class NoteLine:
     text: str
 
 
+@dataclass(frozen=True)
+class Table:
+    head: list[str]
+    rows: list[list[str]]
+
+
 @dataclass
 class Report:
     room_title: str
@@ -57,6 +67,47 @@ class Report:
     def criterion_title(self, key: str | None) -> str:
         c = self.rubric.criterion(key) if key else None
         return c.title if c else (key or "")
+
+    def meta(self) -> list[str]:
+        """Segment, rubric (with its version) and when the report was made."""
+        return [
+            f"{t('segment')}：{self.segment}",
+            f"{t('rubric')}：{self.rubric.name}（{t('version')} {self.rubric.version}）",
+            f"{t('generated_at')}：{self.generated}",
+        ]
+
+    def summary_table(self) -> Table:
+        agg = self.aggregate
+        percent = fmt(agg.weighted_percent, 1) + "%" if agg.weighted_percent is not None else ""
+        return Table(
+            [t("evaluations"), t("weighted_total"), t("weighted_percent")],
+            [[str(agg.count), fmt(agg.weighted_total), percent]],
+        )
+
+    def criteria_table(self) -> Table:
+        return Table(
+            [t("criterion"), t("weight"), t("mean"), t("stdev"), t("min"), t("max"), t("distribution")],
+            [
+                [c.title, f"{c.weight:g}", fmt(c.mean), fmt(c.stdev), fmt(c.min, 1), fmt(c.max, 1),
+                 " ".join(f"{k}:{v}" for k, v in c.distribution.items())]
+                for c in self.aggregate.criteria
+            ],
+        )  # fmt: skip
+
+    def scores_table(self, e: EvaluationOut) -> Table:
+        return Table(
+            [t("criterion"), t("score"), t("comment")],
+            [[self.criterion_title(s.criterion), f"{s.score:g}", s.comment] for s in e.scores],
+        )
+
+    def notes_table(self) -> Table:
+        return Table(
+            [t("time"), t("venue"), t("kind"), t("criterion"), t("author"), t("text")],
+            [
+                [f"{n.clock}（{n.offset}）", n.venue, n.kind, n.criterion, n.author, n.text]
+                for n in self.notes
+            ],
+        )
 
 
 def _zone(name: str) -> ZoneInfo | None:

@@ -6,7 +6,7 @@ import base64
 from html import escape
 
 from evaluation.labels import t
-from evaluation.report import Report, fmt
+from evaluation.report import Report, Table
 
 STYLE = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;
@@ -20,67 +20,26 @@ def _row(cells: list[str], tag: str = "td") -> str:
     return "<tr>" + "".join(f"<{tag}>{escape(c)}</{tag}>" for c in cells) + "</tr>"
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
-    return (
-        "<table><thead>"
-        + _row(head, "th")
-        + "</thead><tbody>"
-        + "".join(_row(r) for r in rows)
-        + "</tbody></table>"
-    )
+def _table(table: Table) -> str:
+    body = "".join(_row(r) for r in table.rows)
+    return f"<table><thead>{_row(table.head, 'th')}</thead><tbody>{body}</tbody></table>"
 
 
 def render(report: Report) -> bytes:
-    r, agg = report, report.aggregate
+    r = report
+    meta = " · ".join(escape(x) for x in (f"{t('room')}：{r.room_title}", *r.meta()))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
         f"<title>{escape(t('report_title'))} · {escape(r.room_title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(t('report_title'))}</h1>",
-        '<p class="meta">'
-        + " · ".join(
-            escape(x)
-            for x in (
-                f"{t('room')}：{r.room_title}",
-                f"{t('segment')}：{r.segment}",
-                f"{t('rubric')}：{r.rubric.name}（{t('version')} {r.rubric.version}）",
-                f"{t('generated_at')}：{r.generated}",
-            )  # fmt: skip
-        )
-        + "</p>",
+        f'<p class="meta">{meta}</p>',
     ]
     if r.anonymous:
         parts.append(f"<p>{escape(t('anonymous_note'))}</p>")
     parts.append(f"<h2>{escape(t('summary'))}</h2>")
-    parts.append(
-        _table(
-            [t("evaluations"), t("weighted_total"), t("weighted_percent")],
-            [
-                [
-                    str(agg.count),
-                    fmt(agg.weighted_total),
-                    fmt(agg.weighted_percent, 1) + "%" if agg.weighted_percent is not None else "",
-                ]
-            ],
-        )
-    )
-    parts.append(
-        _table(
-            [t("criterion"), t("weight"), t("mean"), t("stdev"), t("min"), t("max"), t("distribution")],
-            [
-                [
-                    c.title,
-                    f"{c.weight:g}",
-                    fmt(c.mean),
-                    fmt(c.stdev),
-                    fmt(c.min, 1),
-                    fmt(c.max, 1),
-                    "  ".join(f"{k}:{v}" for k, v in c.distribution.items()),
-                ]  # fmt: skip
-                for c in agg.criteria
-            ],
-        )
-    )
+    parts.append(_table(r.summary_table()))
+    parts.append(_table(r.criteria_table()))
     parts.append(f"<h2>{escape(t('charts'))}</h2>")
     for name, png in r.charts.items():
         data = base64.b64encode(png).decode("ascii")
@@ -88,16 +47,10 @@ def render(report: Report) -> bytes:
     parts.append(f"<h2>{escape(t('comments'))}</h2>")
     for i, e in enumerate(r.evaluations):
         parts.append(f"<h3>{escape(r.observer(i, e))}</h3>")
-        rows = [[r.criterion_title(s.criterion), f"{s.score:g}", s.comment] for s in e.scores]
-        parts.append(_table([t("criterion"), t("score"), t("comment")], rows))
+        parts.append(_table(r.scores_table(e)))
         if e.comment:
             parts.append(f"<p><b>{escape(t('overall_comment'))}：</b>{escape(e.comment)}</p>")
     parts.append(f"<h2>{escape(t('notes'))}</h2>")
-    parts.append(
-        _table(
-            [t("time"), t("venue"), t("kind"), t("criterion"), t("author"), t("text")],
-            [[f"{n.clock}（{n.offset}）", n.venue, n.kind, n.criterion, n.author, n.text] for n in r.notes],
-        )
-    )
+    parts.append(_table(r.notes_table()))
     parts.append("</body></html>")
     return "\n".join(parts).encode("utf-8")

@@ -11,7 +11,7 @@ import json
 import secrets
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,6 +111,13 @@ def to_out(row: Evaluation, name: str | None, *, anonymous: bool) -> EvaluationO
     )  # fmt: skip
 
 
+def _own(room_id: str, segment_id: str, user_id: int) -> Select[Evaluation]:
+    """The one evaluation an observer gives a segment."""
+    return select(Evaluation).where(
+        Evaluation.room_id == room_id, Evaluation.segment_id == segment_id, Evaluation.observer_id == user_id
+    )
+
+
 async def is_anonymous(session: AsyncSession, room_id: str) -> bool:
     row = await session.get(EvaluationSettings, room_id)
     return bool(row and row.anonymous)
@@ -146,13 +153,7 @@ async def submit(
                         raise Conflict("the host has not chosen a rubric yet", code="no_rubric")
                     rubric = found
                 sheet = check_sheet(ctx, rubric, data)
-                row = await session.scalar(
-                    select(Evaluation).where(
-                        Evaluation.room_id == room_id,
-                        Evaluation.segment_id == segment_id,
-                        Evaluation.observer_id == user_id,
-                    )  # fmt: skip
-                )
+                row = await session.scalar(_own(room_id, segment_id, user_id))
                 t = now()
                 if row is None:
                     row = Evaluation(
@@ -173,13 +174,7 @@ async def submit(
 
 async def mine(ctx: AppContext, room_id: str, segment_id: str, user_id: int) -> EvaluationOut:
     async with ctx.db.session() as session:
-        row = await session.scalar(
-            select(Evaluation).where(
-                Evaluation.room_id == room_id,
-                Evaluation.segment_id == segment_id,
-                Evaluation.observer_id == user_id,
-            )  # fmt: skip
-        )
+        row = await session.scalar(_own(room_id, segment_id, user_id))
         user = await session.get(User, user_id)
     if row is None:
         raise NotFound("you have not evaluated this segment yet", code="evaluation_not_found")

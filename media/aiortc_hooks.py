@@ -12,12 +12,18 @@ fails loudly when an upgrade moves any of these:
    ``queue.Queue`` of ``(codec, JitterFrame)``. :func:`tap_receiver` swaps that queue (before
    ``receive()`` starts the thread) for one that gives frames to a callback on the event loop;
    the end-of-stream ``None`` still reaches the (idle) thread, so the track ends as usual.
+   It also swaps the receiver's private ``__jitter_buffer`` for a :class:`CompleteFrameBuffer`,
+   which hands a frame on when its marker packet is in instead of when the next frame starts
+   (aiortc's way adds one frame interval to every forwarded frame).
 3. **Keyframe requests.** A viewer's PLI/FIR only calls ``sender._send_keyframe()``, which sets a
    flag the packet path never reads; :func:`on_keyframe_request` replaces that method on one sender.
    Towards the publisher, :func:`send_pli` uses the receiver's ``_send_rtcp_pli`` for the media SSRC.
-4. **Retransmissions.** A viewer's NACK makes the sender call ``_retransmit(seq)``, which resends
-   the packet from its private ``__rtp_history`` (via RTX when negotiated); :func:`on_retransmit`
-   wraps that method on one sender to count the packets actually found and resent.
+4. **The packet loop.** aiortc's ``RTCRtpSender._run_rtp`` builds an ``RtpPacket`` object per packet
+   (header extensions, NTP clock and serialization each time) and keeps them for NACKs in a private
+   ``__rtp_history``. :class:`RtpForwarder` replaces ``_run_rtp`` and ``_retransmit`` on one sender
+   (before ``send()`` starts it): one header template per frame, payloads shared by every viewer
+   (:meth:`Packer.pack` on a :class:`Shareable` frame), its own history for NACKs (via RTX when
+   negotiated), and the private counters aiortc's RTCP sender reports read.
 5. **Receive statistics** (:func:`receive_counts`): packets received and lost per media SSRC.
 6. **Loopback ICE candidates.** aioice's ``get_host_addresses`` skips 127.0.0.1 and has no option to
    keep it; :func:`use_loopback_candidates` swaps it process-wide (tests, single-machine demos).
@@ -25,21 +31,26 @@ fails loudly when an upgrade moves any of these:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import random
+import struct
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, cast
 
 import aioice.ice
 import av
-from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc import RTCRtpReceiver, RTCRtpSender, clock
 from aiortc.codecs.base import Encoder
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
-from aiortc.jitterbuffer import JitterFrame
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
+from aiortc.rtcrtpsender import random_sequence_number
+from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensions, RtpPacket
+from aiortc.utils import random32
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +58,17 @@ VIDEO_CLOCK = 90000
 AUDIO_CLOCK = 48000
 
 FrameCallback = Callable[[RTCRtpCodecParameters, JitterFrame], None]
+
+
+class Shareable(Protocol):
+    """A forwarded frame every viewer packs alike: payloads are made once and kept in ``shared``."""
+
+    @property
+    def packet(self) -> av.Packet: ...
+    @property
+    def number(self) -> int: ...  # frame counter of its source: the VP8 picture id
+    @property
+    def shared(self) -> dict[str, tuple[list[bytes], int]]: ...
 
 
 class Packer(Encoder):
@@ -63,11 +85,22 @@ class Packer(Encoder):
     def encode(self, frame: Any, force_keyframe: bool = False) -> tuple[list[bytes], int]:
         raise RuntimeError("a forwarding sender must never encode a raw frame")
 
-    def pack(self, packet: av.Packet) -> tuple[list[bytes], int]:
+    def pack(self, packet: av.Packet | Shareable) -> tuple[list[bytes], int]:
+        if isinstance(packet, av.Packet):
+            return self._pack(packet, self._next_picture_id())
+        packed = packet.shared.get(self.mime)
+        if packed is None:  # the first viewer of this codec packs it for all
+            packed = packet.shared[self.mime] = self._pack(packet.packet, packet.number & 0x7FFF)
+        return packed
+
+    def _next_picture_id(self) -> int:
+        current, self.picture_id = self.picture_id, (self.picture_id + 1) % (1 << 15)
+        return current
+
+    def _pack(self, packet: av.Packet, picture_id: int) -> tuple[list[bytes], int]:
         data = bytes(packet)
         if self.mime == "video/vp8":
-            payloads = Vp8Encoder._packetize(data, self.picture_id)
-            self.picture_id = (self.picture_id + 1) % (1 << 15)
+            payloads = Vp8Encoder._packetize(data, picture_id)
         elif self.mime == "video/h264":
             payloads = H264Encoder._packetize(H264Encoder._split_bitstream(data))
         else:
@@ -129,6 +162,54 @@ def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback) -> None:
     if getattr(receiver, _DECODER_THREAD) is not None:
         raise RuntimeError("tap_receiver must run before the receiver starts")
     setattr(receiver, _DECODER_QUEUE, _TapQueue(on_frame))
+    release_complete_frames(receiver)
+
+
+class CompleteFrameBuffer(JitterBuffer):
+    """aiortc's jitter buffer, but a frame leaves as soon as it is complete.
+
+    aiortc completes a video frame only when the first packet of the *next* frame arrives (its
+    timestamp differs), which holds every forwarded frame back by one frame interval. Here a video
+    frame is complete when the packets from the buffer's origin (the packet after the previous
+    frame) up to one with the RTP marker bit are all present; an Opus packet is a whole frame
+    (RFC 7587), so audio leaves packet by packet. A frame whose sender set no marker still
+    completes on the timestamp change, as before.
+    """
+
+    def __init__(self, capacity: int, *, video: bool) -> None:
+        super().__init__(capacity, prefetch=0, is_video=video)
+        self.video = video
+
+    def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
+        if self._origin is None:
+            return None
+        packets: list[RtpPacket] = []
+        for count in range(self._capacity):
+            packet = self._packets[(self._origin + count) % self._capacity]
+            if packet is None:
+                return None  # a hole: wait for the packet (or its retransmission)
+            if packets and packet.timestamp != packets[0].timestamp:
+                break  # the previous frame ended without a marker
+            packets.append(packet)
+            if packet.marker or not self.video:
+                break
+        else:
+            return None
+        self.remove(len(packets))
+        return JitterFrame(data=b"".join(p._data for p in packets), timestamp=packets[0].timestamp)  # type: ignore[attr-defined]
+
+
+_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+
+
+def release_complete_frames(receiver: RTCRtpReceiver) -> CompleteFrameBuffer:
+    """Make ``receiver`` hand on each frame as soon as its last packet is in (no next-frame wait)."""
+    old = getattr(receiver, _JITTER_BUFFER, None)
+    if not isinstance(old, JitterBuffer) or not hasattr(old, "_is_video") or not hasattr(old, "_packets"):
+        raise RuntimeError("aiortc changed: RTCRtpReceiver has no private __jitter_buffer")
+    buffer = CompleteFrameBuffer(old.capacity, video=old._is_video)
+    setattr(receiver, _JITTER_BUFFER, buffer)
+    return buffer
 
 
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
@@ -138,23 +219,114 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
     sender._send_keyframe = callback  # type: ignore[method-assign]
 
 
-_RTP_HISTORY = "_RTCRtpSender__rtp_history"
+_SENDER = "_RTCRtpSender__"
+_SENDER_STATE = ("started", "rtp_started", "rtp_exited", "rtp_header_extensions_map", "mid", "rtx_payload_type",
+                 "rtx_sequence_number", "ntp_timestamp", "rtp_timestamp", "octet_count", "packet_count")  # fmt: skip
+_HEADER = struct.Struct("!BBHLL")
+_MARKER_TYPE_SEQ = struct.Struct("!BH")
 
 
-def on_retransmit(sender: RTCRtpSender, callback: Callable[[int], None]) -> None:
-    """Call ``callback(sequence_number)`` for each NACKed packet ``sender`` still has and resends."""
-    history: dict[int, RtpPacket] | None = getattr(sender, _RTP_HISTORY, None)
-    original = getattr(sender, "_retransmit", None)
-    if not isinstance(history, dict) or not callable(original):
-        raise RuntimeError("aiortc changed: RTCRtpSender has no _retransmit / private __rtp_history")
+class RtpForwarder:
+    """Sends one viewer's forwarded frames in place of aiortc's ``RTCRtpSender._run_rtp``.
 
-    async def retransmit(sequence_number: int) -> None:
-        packet = history.get(sequence_number % RTP_HISTORY_SIZE)
-        if packet is not None and packet.sequence_number == sequence_number:
-            callback(sequence_number)
-        await original(sequence_number)
+    Per frame: the shared payloads (:class:`Packer`), one header template (SSRC, timestamp, mid and
+    abs-send-time extensions); per packet only the sequence number and marker differ, then SRTP and
+    send. Keeps the last ``RTP_HISTORY_SIZE`` packets to answer NACKs, counted in ``retransmits``.
+    """
 
-    sender._retransmit = retransmit  # type: ignore[method-assign]
+    def __init__(self, sender: RTCRtpSender, packer: Packer) -> None:
+        missing = [n for n in _SENDER_STATE if not hasattr(sender, _SENDER + n)]
+        if (
+            missing
+            or not callable(getattr(sender, "_run_rtp", None))
+            or not callable(getattr(sender, "_retransmit", None))
+        ):
+            raise RuntimeError(f"aiortc changed: RTCRtpSender lacks _run_rtp/_retransmit or {missing}")
+        if getattr(sender, _SENDER + "started"):
+            raise RuntimeError("install_forwarder must run before the sender starts (before negotiation)")
+        self.sender = sender
+        self.packer = packer
+        self.retransmits = 0
+        self.history: dict[int, tuple[int, bytes, bytes]] = {}  # seq % size -> (seq, header, payload)
+        sender._run_rtp = self.run  # type: ignore[method-assign]
+        sender._retransmit = self.retransmit  # type: ignore[method-assign]
+
+    def _get(self, name: str) -> Any:
+        return getattr(self.sender, _SENDER + name)
+
+    def _set(self, name: str, value: object) -> None:
+        setattr(self.sender, _SENDER + name, value)
+
+    async def run(self, codec: RTCRtpCodecParameters) -> None:
+        sender, history = self.sender, self.history
+        self._get("rtp_started").set()
+        extensions_map = self._get("rtp_header_extensions_map")
+        extensions = HeaderExtensions()
+        extensions.mid = self._get("mid")
+        seq, origin = random_sequence_number(), random32()
+        packets = octets = 0
+        payload_type = codec.payloadType
+        assert payload_type is not None
+        try:
+            while True:
+                if sender.track is None:  # replaceTrack(None): idle, as aiortc does
+                    await asyncio.sleep(0.02)
+                    continue
+                frame = await sender.track.recv()
+                if not sender._enabled:
+                    continue
+                payloads, ts = self.packer.pack(cast("av.Packet | Shareable", frame))
+                timestamp = (origin + ts) & 0xFFFFFFFF
+                ntp = clock.current_ntp_time()
+                extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
+                profile, value = extensions_map.set(extensions)
+                head = _HEADER.pack(0x90 if value else 0x80, payload_type, 0, timestamp, sender._ssrc)
+                if value:
+                    head += struct.pack("!HH", profile, len(value) >> 2) + value
+                template = bytearray(head)
+                last = len(payloads) - 1
+                for i, payload in enumerate(payloads):
+                    _MARKER_TYPE_SEQ.pack_into(template, 1, payload_type | (0x80 if i == last else 0), seq)
+                    header = bytes(template)
+                    history[seq % RTP_HISTORY_SIZE] = (seq, header, payload)
+                    await sender.transport._send_rtp(header + payload)
+                    seq = (seq + 1) & 0xFFFF
+                    packets += 1
+                    octets += len(payload)
+                for name, number in (("ntp_timestamp", ntp), ("rtp_timestamp", timestamp),
+                                     ("octet_count", octets), ("packet_count", packets)):  # fmt: skip
+                    self._set(name, number)  # what aiortc's RTCP sender reports read
+        except (ConnectionError, MediaStreamError):
+            pass
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("forwarding to a viewer failed")
+        finally:
+            if sender.track is not None:
+                sender.track.stop()
+            self._get("rtp_exited").set()  # RTCRtpSender.stop() waits for it
+
+    async def retransmit(self, sequence_number: int) -> None:
+        """Resend a packet a viewer NACKed, if still in the history (as RTX when negotiated)."""
+        entry = self.history.get(sequence_number % RTP_HISTORY_SIZE)
+        if entry is None or entry[0] != sequence_number:
+            return
+        _, header, payload = entry
+        rtx_type = self._get("rtx_payload_type")
+        if rtx_type is not None:  # RFC 4588: own SSRC and sequence numbers, original seq first
+            rtx_seq = self._get("rtx_sequence_number")
+            self._set("rtx_sequence_number", (rtx_seq + 1) & 0xFFFF)
+            header = (header[:1] + bytes([(header[1] & 0x80) | rtx_type]) + rtx_seq.to_bytes(2, "big") + header[4:8]
+                      + self.sender._rtx_ssrc.to_bytes(4, "big") + header[12:])  # fmt: skip
+            payload = sequence_number.to_bytes(2, "big") + payload
+        self.retransmits += 1
+        await self.sender.transport._send_rtp(header + payload)
+
+
+def install_forwarder(sender: RTCRtpSender, mime_type: str) -> RtpForwarder:
+    """Make ``sender`` forward already-encoded frames: no encoder, :class:`RtpForwarder` packet loop."""
+    return RtpForwarder(sender, install_packer(sender, mime_type))
 
 
 def receive_counts(receiver: RTCRtpReceiver) -> tuple[int | None, int, int]:

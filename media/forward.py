@@ -5,10 +5,11 @@ Usage, for any peer connection that should receive a source::
     track = ForwardTrack(source.subscribe())          # "audio" or "video" from the source
     sender = pc.addTrack(track)                       # before createAnswer/createOffer
     pin_codec(transceiver_of(pc, sender), source.codec)  # setCodecPreferences to the source codec
-    track.bind(sender)                                # packer installed, viewer PLI -> source
+    track.bind(sender)                                # RtpForwarder installed, viewer PLI -> source
 
-``recv`` yields ``av.Packet``; aiortc's sender then only packetizes (``Packer.pack``), keeping its
-own sequence numbers, timestamp origin, SSRC and NACK history per viewer. :meth:`switch` moves the
+``recv`` yields the source's :class:`EncodedFrame`; the sender's packet loop
+(``aiortc_hooks.RtpForwarder``) sends its payloads, packed once for all viewers, with this viewer's
+own sequence numbers, timestamp origin, SSRC and NACK history. :meth:`switch` moves the
 track to another subscription (e.g. a program cut) without renegotiation.
 """
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import logging
 
-import av
 from aiortc import MediaStreamTrack, RTCRtpSender, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 class ForwardTrack(MediaStreamTrack):
-    """Yields the subscribed source's ``av.Packet``s to one sender; PLI/FIR go to the source."""
+    """Yields the subscribed source's frames to one sender; PLI/FIR go to the source."""
 
     def __init__(self, subscription: Subscription) -> None:
         super().__init__()
@@ -36,21 +36,22 @@ class ForwardTrack(MediaStreamTrack):
         self.subscription = subscription
         self.sent = 0
         self.bytes_sent = 0
-        self.retransmits = 0  # packets resent from the sender's history on the viewer's NACKs
+        self.forwarder: aiortc_hooks.RtpForwarder | None = None
         self.codec: str | None = None
 
     def bind(self, sender: RTCRtpSender) -> None:
-        """Install the packer for the source's codec and route the viewer's PLI/FIR upstream."""
+        """Forward the source's codec on ``sender`` (before negotiation) and its PLI/FIR upstream."""
         codec = self.subscription.source.codec
         if codec is None:
             raise ValueError("the source has no codec yet (no publisher)")
         self.codec = codec
-        aiortc_hooks.install_packer(sender, codec)
+        self.forwarder = aiortc_hooks.install_forwarder(sender, codec)
         aiortc_hooks.on_keyframe_request(sender, self._keyframe_request)
-        aiortc_hooks.on_retransmit(sender, self._retransmitted)
 
-    def _retransmitted(self, sequence_number: int) -> None:
-        self.retransmits += 1
+    @property
+    def retransmits(self) -> int:
+        """Packets resent from this viewer's history on its NACKs."""
+        return self.forwarder.retransmits if self.forwarder is not None else 0
 
     def _keyframe_request(self) -> None:
         self.subscription.source.request_keyframe()
@@ -62,7 +63,7 @@ class ForwardTrack(MediaStreamTrack):
         old, self.subscription = self.subscription, subscription
         old.close()
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> EncodedFrame:  # type: ignore[override]  # RtpForwarder packs it
         if self.readyState != "live":
             raise MediaStreamError
         while True:
@@ -78,7 +79,7 @@ class ForwardTrack(MediaStreamTrack):
                 continue  # a republish in another codec: this leg was negotiated for ours
             self.sent += 1
             self.bytes_sent += frame.packet.size
-            return frame.packet
+            return frame
 
     def stop(self) -> None:
         super().stop()

@@ -24,7 +24,10 @@ class Recording(Base):
     source: Mapped[str] = mapped_column(String(80))
     venue_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     started_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
-    started_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float] = mapped_column(Float)  # when the host asked for it
+    # UNIX time of the file's time zero: the arrival of its first video keyframe, which comes a little
+    # (up to a throttled keyframe request) after ``started_at``. Recorded notes are placed against it.
+    origin: Mapped[float | None] = mapped_column(Float, nullable=True)
     stopped_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     duration: Mapped[float] = mapped_column(Float, default=0.0)
     size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), default=0)

@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from media import metrics, signalling
+from media import metrics, operations, signalling
 from media.recording import RecordingService
 from media.recording_routes import RECORDINGS
 from media.recording_routes import routes as recording_routes
 from media.registry import SOURCES, SourceRegistry
 from media.routes import routes
+from media.routing import ROUTER, MediaRouter
 from media.service import MEDIA, MediaService
 from server.api import ApiRoutes
 from server.context import AppContext
@@ -29,14 +30,19 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     app[SOURCES] = registry
     app[MEDIA] = service
     app[RECORDINGS] = recordings
-    signalling.install(app, ctx, service)
+    router = MediaRouter(ctx.bus)
+    app[ROUTER] = router
+    signalling.install(app, ctx, service, router)
+    operations.register(app, router, service, recordings)
     metrics.register(ctx.metrics, service)
 
     async def media_service(app: web.Application) -> AsyncIterator[None]:
         await service.start()
+        await router.start()
         await recordings.recover()
         yield
         await recordings.stop_all()
+        await router.stop()
         await service.stop()
 
     app.cleanup_ctx.append(media_service)

@@ -13,9 +13,12 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import av
@@ -42,9 +45,14 @@ class RecorderResult:
 
 
 class Recorder:
-    """Writes one source's audio and video to ``path`` until :meth:`stop`."""
+    """Writes one source's audio and video to ``path`` until :meth:`stop`.
 
-    def __init__(self, source: MediaSource, path: Path) -> None:
+    ``on_origin`` is awaited once with :attr:`origin`, the UNIX time of the file's time zero.
+    """
+
+    def __init__(
+        self, source: MediaSource, path: Path, on_origin: Callable[[float], Awaitable[None]] | None = None
+    ) -> None:
         codec = (source.video.codec or "").lower()
         if codec not in FORMATS:
             raise Conflict(f"{source.name} has no recordable video yet", code="not_recordable")
@@ -53,6 +61,8 @@ class Recorder:
         self.format, self.video_codec, self.content_type = FORMATS[codec]
         self.frames = 0
         self.duration = 0.0
+        self.origin: float | None = None
+        self._on_origin = on_origin
         self._queue: queue.SimpleQueue[tuple[str, EncodedFrame] | None] = queue.SimpleQueue()
         self._subs: list[Subscription] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -70,7 +80,20 @@ class Recorder:
     async def _pump(self, kind: str, sub: Subscription) -> None:
         with contextlib.suppress(SubscriptionClosed):
             while True:
-                self._queue.put((kind, await sub.get()))
+                frame = await sub.get()
+                self._queue.put((kind, frame))
+                if self.origin is None and kind == "video" and frame.keyframe:
+                    await self._found_origin(frame)
+
+    async def _found_origin(self, frame: EncodedFrame) -> None:
+        # The writer starts the file at this keyframe (a video subscription starts at one) and counts
+        # file time from its pts; its arrival, on the wall clock, is the file's time zero.
+        self.origin = time.time() - (time.monotonic() - frame.received_at)
+        if self._on_origin is not None:
+            try:
+                await self._on_origin(self.origin)
+            except Exception:
+                log.exception("recording %s: storing its origin failed", self.path.stem)
 
     async def stop(self) -> RecorderResult:
         """Stop reading, let the writer finish the file (cues, duration) and report what was written."""
@@ -189,7 +212,7 @@ class RecordingService:
                 row.status = RecordingStatus.INTERRUPTED
                 row.duration, row.frames = duration, frames
                 row.size = path.stat().st_size if path.exists() else 0
-                row.stopped_at = row.started_at + duration
+                row.stopped_at = (row.origin or row.started_at) + duration
         if rows:
             log.warning("marked %d unfinished recordings as interrupted", len(rows))
         return len(rows)
@@ -204,7 +227,7 @@ class RecordingService:
             rec_id = uuid.uuid4().hex[:16]
             ext = "webm" if (source.video.codec or "").lower() == "video/vp8" else "mkv"
             relative = f"recordings/{room_id}/{rec_id}.{ext}"
-            recorder = Recorder(source, self.data_dir / relative)
+            recorder = Recorder(source, self.data_dir / relative, partial(self._set_origin, rec_id))
             row = Recording(
                 id=rec_id,
                 room_id=room_id,
@@ -223,6 +246,12 @@ class RecordingService:
         log.info("recording %s started room=%s source=%s user=%s", rec_id, room_id, source_name, user_id)
         return row
 
+    async def _set_origin(self, rec_id: str, origin: float) -> None:
+        async with self.db.transaction() as session:
+            row = await session.get(Recording, rec_id)
+            if row is not None:
+                row.origin = origin
+
     async def stop(self, rec_id: str) -> Recording:
         recorder = self.active.pop(rec_id, None)
         if recorder is None:
@@ -237,6 +266,7 @@ class RecordingService:
                 raise NotFound("recording not found", code="recording_not_found")
             found.status = RecordingStatus.DONE
             found.stopped_at = now()
+            found.origin = recorder.origin
             found.duration, found.frames, found.size = result.duration, result.frames, result.size
             row = found
         log.info(

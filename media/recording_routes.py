@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from media.models import Recording
 from media.recording import RecordingService
 from media.registry import source_name_valid
+from media.routing import ROUTER
 from rooms.membership import authorize
 from rooms.permissions import Action
 from server.api import ApiRoutes, json_response, read_json
@@ -30,6 +31,7 @@ class RecordingOut(BaseModel):
     venue_id: str | None
     started_by: int | None
     started_at: float
+    origin: float | None = Field(description="UNIX time of the file's time zero (its first keyframe)")
     stopped_at: float | None
     duration: float
     size: int
@@ -48,6 +50,7 @@ def _out(service: RecordingService, row: Recording) -> RecordingOut:
         venue_id=row.venue_id,
         started_by=row.started_by,
         started_at=row.started_at,
+        origin=row.origin,
         stopped_at=row.stopped_at,
         duration=round(duration, 3),
         size=size,
@@ -70,8 +73,10 @@ async def start_recording(request: web.Request) -> web.Response:
             "source must be venue:<id>, seat:<user_id>, program or preview", code="invalid_source"
         )
     service = request.app[RECORDINGS]
-    row = await service.start(room_id, body.source, principal.user_id)
-    return json_response(_out(service, row), status=201)
+    router = request.app[ROUTER]
+    started = await router.call(room_id, "recording_start", room_id=room_id, source=body.source,
+                                user_id=principal.user_id)  # fmt: skip
+    return json_response(_out(service, await service.get(started[1]["id"])), status=201)
 
 
 @routes.route("POST", "/api/recordings/{recording_id}/stop", summary="Stop a running recording",
@@ -80,7 +85,8 @@ async def stop_recording(request: web.Request) -> web.Response:
     service = request.app[RECORDINGS]
     row = await service.get(request.match_info["recording_id"])
     await authorize(ctx_of(request).db, principal_of(request), row.room_id, Action.RECORDING_MANAGE)
-    return json_response(_out(service, await service.stop(row.id)))
+    await request.app[ROUTER].call(row.room_id, "recording_stop", recording_id=row.id)
+    return json_response(_out(service, await service.get(row.id)))
 
 
 @routes.route("GET", "/api/rooms/{room_id}/recordings", summary="Recordings of a room",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel
 
-from media.service import MEDIA
+from media.routing import ROUTER
 from rooms.membership import authorize
 from rooms.permissions import Action
 from server.api import ApiRoutes, json_response
@@ -50,6 +50,5 @@ class RoomMediaStatus(BaseModel):
 async def room_media(request: web.Request) -> web.Response:
     room_id = request.match_info["room_id"]
     await authorize(ctx_of(request).db, principal_of(request), room_id, Action.MEDIA_PREVIEW)
-    service = request.app[MEDIA]
-    service.sample_rates()
-    return json_response(RoomMediaStatus.model_validate(service.room_status(room_id)))
+    _node, status = await request.app[ROUTER].call(room_id, "status", room_id=room_id)
+    return json_response(RoomMediaStatus.model_validate(status))

@@ -17,7 +17,6 @@ publisher when the server ended it: ``rtp timeout``, ``connection failed``).
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,6 +27,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 
 from media.registry import source_name_valid
+from media.routing import MediaRouter
 from media.service import MediaService
 from rooms.floor import FLOOR
 from rooms.membership import authorize
@@ -76,9 +76,12 @@ class RoomIn(BaseModel):
     room_id: str = Id
 
 
-def install(app: web.Application, ctx: AppContext, service: MediaService) -> None:
-    """Register the ``media:*`` events on ``ctx.sio`` (and chain the disconnect handler)."""
+def install(app: web.Application, ctx: AppContext, service: MediaService, router: MediaRouter) -> None:
+    """Register the ``media:*`` events on ``ctx.sio`` (and chain the disconnect handler).
+
+    Each operation runs at the room's media home (``media.routing``), here or in another process."""
     sio = ctx.sio
+    homes = _Homes()
 
     def handler(event: str, fn: Callable[[str, Any], Awaitable[dict[str, Any]]]) -> None:
         async def on_event(sid: str, data: Any = None) -> dict[str, Any]:
@@ -95,23 +98,23 @@ def install(app: web.Application, ctx: AppContext, service: MediaService) -> Non
     async def publish(sid: str, data: Any) -> dict[str, Any]:
         body = validate(PublishIn, data)
         principal = await principal_of_sid(sio, sid)
-        still_allowed: Callable[[], Awaitable[bool]] | None = None
         if body.seat:
             role = await authorize(ctx.db, principal, body.room_id, Action.MEDIA_PUBLISH_SEAT)
             await _require_seat(app, body.room_id, principal.user_id, role)
             name = f"seat:{principal.user_id}"
-            floor = app.get(FLOOR)
-            if role not in (Role.HOST, Role.MODERATOR) and floor is not None:
-                still_allowed = functools.partial(floor.holds_seat, body.room_id, principal.user_id)
+            recheck_seat = role not in (Role.HOST, Role.MODERATOR)
         else:
             assert body.venue_id is not None
             role = await authorize(ctx.db, principal, body.room_id, Action.MEDIA_PUBLISH_VENUE)
             await _require_venue(ctx, body.room_id, body.venue_id, principal.user_id, role)
             name = f"venue:{body.venue_id}"
-        answer, pub_id = await service.publish(
-            sid, principal.user_id, body.room_id, name, body.sdp, body.type, still_allowed=still_allowed
-        )
-        return {"sdp": answer.sdp, "type": answer.type, "publication_id": pub_id, "source": name}
+            recheck_seat = False
+        node, answer = await router.call(
+            body.room_id, "publish", sid=sid, user_id=principal.user_id, room_id=body.room_id, name=name,
+            sdp=body.sdp, type_=body.type, recheck_seat=recheck_seat,
+        )  # fmt: skip
+        homes.add(answer["publication_id"], node, sid)
+        return answer
 
     async def watch(sid: str, data: Any) -> dict[str, Any]:
         body = validate(WatchIn, data)
@@ -122,23 +125,30 @@ def install(app: web.Application, ctx: AppContext, service: MediaService) -> Non
         principal = await principal_of_sid(sio, sid)
         action = Action.MEDIA_PREVIEW if body.source == "preview" else Action.MEDIA_WATCH
         await authorize(ctx.db, principal, body.room_id, action)
-        answer, sub_id = await service.watch(
-            sid, principal.user_id, body.room_id, body.source, body.sdp, body.type
-        )
-        return {"sdp": answer.sdp, "type": answer.type, "subscription_id": sub_id}
+        node, answer = await router.call(
+            body.room_id, "watch", sid=sid, user_id=principal.user_id, room_id=body.room_id,
+            name=body.source, sdp=body.sdp, type_=body.type,
+        )  # fmt: skip
+        homes.add(answer["subscription_id"], node, sid)
+        return answer
 
     async def unpublish(sid: str, data: Any) -> dict[str, Any]:
-        await service.unpublish(sid, validate(PublicationIn, data).publication_id)
+        pub_id = validate(PublicationIn, data).publication_id
+        await router.call_at(homes.node(pub_id, router.node), "unpublish", sid=sid, peer_id=pub_id)
+        homes.pop(pub_id)
         return {}
 
     async def unwatch(sid: str, data: Any) -> dict[str, Any]:
-        await service.unwatch(sid, validate(SubscriptionIn, data).subscription_id)
+        sub_id = validate(SubscriptionIn, data).subscription_id
+        await router.call_at(homes.node(sub_id, router.node), "unwatch", sid=sid, peer_id=sub_id)
+        homes.pop(sub_id)
         return {}
 
     async def sources(sid: str, data: Any) -> dict[str, Any]:
         body = validate(RoomIn, data)
         await authorize(ctx.db, await principal_of_sid(sio, sid), body.room_id, Action.MEDIA_WATCH)
-        return {"room_id": body.room_id, "sources": service.registry.live_names(body.room_id)}
+        _node, live = await router.call(body.room_id, "sources", room_id=body.room_id)
+        return {"room_id": body.room_id, **live}
 
     handler("media:publish", publish)
     handler("media:watch", watch)
@@ -151,11 +161,31 @@ def install(app: web.Application, ctx: AppContext, service: MediaService) -> Non
         await sio.emit("media:sources", payload, room=f"room:{room_id}")
 
     service.registry.add_listener(announce)
-    _chain_disconnect(sio, service)
+    _chain_disconnect(sio, router, homes)
 
 
-def _chain_disconnect(sio: socketio.AsyncServer, service: MediaService) -> None:
-    """Close a client's peers when its Socket.IO connection ends, keeping any earlier handler."""
+class _Homes:
+    """Where each peer of this process's clients lives (publication/subscription id -> node)."""
+
+    def __init__(self) -> None:
+        self._where: dict[str, tuple[str, str]] = {}
+
+    def add(self, peer_id: str, node: str, sid: str) -> None:
+        self._where[peer_id] = (node, sid)
+
+    def node(self, peer_id: str, default: str) -> str:
+        return self._where.get(peer_id, (default, ""))[0]
+
+    def pop(self, peer_id: str) -> None:
+        self._where.pop(peer_id, None)
+
+    def forget_sid(self, sid: str) -> None:
+        for peer_id in [p for p, (_n, s) in self._where.items() if s == sid]:
+            del self._where[peer_id]
+
+
+def _chain_disconnect(sio: socketio.AsyncServer, router: MediaRouter, homes: _Homes) -> None:
+    """Close a client's peers (in every process) when its connection ends, keeping any earlier handler."""
     previous = sio.handlers.get("/", {}).get("disconnect")
 
     async def disconnect(sid: str, reason: Any = None) -> None:
@@ -168,7 +198,8 @@ def _chain_disconnect(sio: socketio.AsyncServer, service: MediaService) -> None:
                 if hasattr(result, "__await__"):
                     await result
         finally:
-            await service.disconnect(sid)
+            homes.forget_sid(sid)
+            await router.broadcast("disconnect", sid=sid)
 
     sio.on("disconnect", disconnect)
 

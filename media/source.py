@@ -29,7 +29,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Protocol
 
@@ -56,11 +56,17 @@ class Clock(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class EncodedFrame:
-    """One encoded frame: ``packet`` has ``pts`` and ``time_base``; ``received_at`` is monotonic."""
+    """One encoded frame: ``packet`` has ``pts`` and ``time_base``; ``received_at`` is monotonic.
+
+    ``number`` counts the source's frames; ``shared`` holds its RTP payloads per codec, made by the
+    first viewer's sender and reused by every other (``aiortc_hooks.Packer``).
+    """
 
     packet: av.Packet
     keyframe: bool
     received_at: float
+    number: int = 0
+    shared: dict[str, tuple[list[bytes], int]] = field(default_factory=dict)
 
 
 class SubscriptionClosed(Exception):
@@ -195,7 +201,7 @@ class EncodedSource:
         self.frames_in += 1
         self.bytes_in += packet.size
         self.last_frame_at = now
-        frame = EncodedFrame(packet, keyframe, now)
+        frame = EncodedFrame(packet, keyframe, now, self.frames_in)
         for sub in tuple(self.subscribers):
             sub.offer(frame)
 

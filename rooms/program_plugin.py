@@ -12,6 +12,7 @@ from media import slate
 from media.api import PROGRAM_MEDIA
 from media.program import ProgramPlane
 from media.registry import SOURCES
+from media.routing import ROUTER
 from rooms.controller import Directory, Finished, VenueController
 from rooms.models import AgendaSegment, Room, Venue
 from rooms.program_api import CONTROLLER, alert_broadcaster, broadcast_state, install_events, routes
@@ -69,6 +70,8 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     controller.state_listeners.append(lambda state: broadcast_state(ctx.sio, state))
     controller.alert_listeners.append(alert_broadcaster(ctx.sio))
     app[CONTROLLER] = controller
+    if ROUTER in app:
+        app[ROUTER].home_of = controller.feed_home  # a room's media lives where its program feed does
     install_events(ctx.sio, ctx, app)
     plane: ProgramPlane | None = None
     if SOURCES in app and PROGRAM_MEDIA not in app:

@@ -10,13 +10,15 @@ import aiortc
 import av
 import pytest
 from aiortc import MediaStreamTrack, RTCPeerConnection, rtcrtpsender
+from aiortc.codecs import depayload
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
-from aiortc.jitterbuffer import JitterFrame
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from media import aiortc_hooks
-from media.source import make_packet
+from media.source import EncodedFrame, make_packet
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
 OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=96)
@@ -80,26 +82,78 @@ async def test_viewer_keyframe_request_reaches_our_callback() -> None:
     await pc.close()
 
 
-async def test_viewer_nack_is_answered_from_the_sender_history_and_counted() -> None:
+class Frames(MediaStreamTrack):
+    """Yields the given frames, then ends."""
+
+    kind = "video"
+
+    def __init__(self, frames: list[EncodedFrame]) -> None:
+        super().__init__()
+        self.frames = frames
+
+    async def recv(self) -> EncodedFrame:  # type: ignore[override]
+        if not self.frames:
+            raise MediaStreamError
+        return self.frames.pop(0)
+
+
+async def test_forwarder_sends_shared_payloads_and_answers_nacks_from_its_history() -> None:
+    data = [b"\x10\x02\x00" + bytes(range(256)) * 10, b"\x11\x02\x00" + b"d" * 900]
+    frames = [EncodedFrame(make_packet(d, 3000 * i, fractions.Fraction(1, 90000)), i == 0, 0.0, 40 + i)
+              for i, d in enumerate(data)]  # fmt: skip
+    pcs = [RTCPeerConnection() for _ in range(2)]  # two viewers (each its own transport)
+    senders = [pc.addTransceiver(Frames(list(frames)), direction="sendonly").sender for pc in pcs]
+    forwarders = [aiortc_hooks.install_forwarder(s, "video/VP8") for s in senders]
+    wire: dict[int, list[bytes]] = {0: [], 1: []}
+    for k, sender in enumerate(senders):
+
+        async def send_rtp(packet: bytes, k: int = k) -> None:
+            wire[k].append(packet)
+
+        mock.patch.object(sender.transport, "_send_rtp", send_rtp).start()
+        await sender._run_rtp(VP8)  # the replaced loop: runs until the track ends
+        assert sender._RTCRtpSender__rtp_exited.is_set()  # type: ignore[attr-defined]
+
+    packets = [aiortc.rtp.RtpPacket.parse(w) for w in wire[0]]
+    first, second = Vp8Encoder._packetize(data[0], 40), Vp8Encoder._packetize(data[1], 41)
+    expected = [*first, *second]
+    assert len(first) == 2 and len(second) == 1
+    assert [p.payload for p in packets] == expected  # picture id = the source's frame number
+    assert [p.marker for p in packets] == [0, 1, 1]
+    assert len({p.timestamp for p in packets}) == 2 and {p.ssrc for p in packets} == {senders[0]._ssrc}
+    assert [(p.sequence_number - packets[0].sequence_number) % 65536 for p in packets] == [0, 1, 2]
+    assert all(p.serialize() == w for p, w in zip(packets, wire[0], strict=True))  # aiortc's own bytes
+    assert [aiortc.rtp.RtpPacket.parse(w).payload for w in wire[1]] == expected
+    assert frames[0].shared["video/vp8"] == (first, 0)  # packed once, kept for the other viewer
+    assert senders[0]._RTCRtpSender__packet_count == 3  # type: ignore[attr-defined]  # for RTCP SR
+
+    sender, forwarder = senders[0], forwarders[0]
+    lost = packets[0].sequence_number
+    nack = aiortc.rtp.RtcpRtpfbPacket(fmt=aiortc.rtp.RTCP_RTPFB_NACK, ssrc=1, media_ssrc=sender._ssrc)
+    nack.lost = [lost, (lost + 1000) % 65536]  # the second was never sent: nothing to resend
+    await sender._handle_rtcp_packet(nack)
+    assert wire[0][3:] == [wire[0][0]] and forwarder.retransmits == 1
+    sender._RTCRtpSender__rtx_payload_type = 98  # type: ignore[attr-defined]  # RTX negotiated
+    await sender._handle_rtcp_packet(nack)
+    rtx = aiortc.rtp.RtpPacket.parse(wire[0][4])
+    assert (rtx.payload_type, rtx.ssrc, rtx.timestamp) == (98, sender._rtx_ssrc, packets[0].timestamp)
+    original = aiortc.rtp.unwrap_rtx(rtx, payload_type=97, ssrc=sender._ssrc)
+    assert (original.sequence_number, original.payload) == (lost, packets[0].payload)
+    assert forwarder.retransmits == 2
+    mock.patch.stopall()
+    for pc in pcs:
+        await pc.close()
+
+
+async def test_forwarder_refuses_a_sender_without_its_internals_or_already_sending() -> None:
+    with pytest.raises(RuntimeError, match="aiortc changed"):
+        aiortc_hooks.RtpForwarder(object(), aiortc_hooks.Packer("video/VP8"))  # type: ignore[arg-type]
     pc = RTCPeerConnection()
     sender = pc.addTransceiver("video", direction="sendonly").sender
-    resent: list[int] = []
-    aiortc_hooks.on_retransmit(sender, resent.append)
-    history = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
-    packet = aiortc.rtp.RtpPacket(payload_type=97, sequence_number=1234, timestamp=1)
-    packet.payload = b"\x10payload"
-    history[1234 % aiortc.rtp.RTP_HISTORY_SIZE] = packet
-    wire: list[bytes] = []
-
-    async def send_rtp(data: bytes) -> None:
-        wire.append(data)
-
-    with mock.patch.object(sender.transport, "_send_rtp", send_rtp):
-        nack = aiortc.rtp.RtcpRtpfbPacket(fmt=aiortc.rtp.RTCP_RTPFB_NACK, ssrc=1, media_ssrc=sender._ssrc)
-        nack.lost = [1234, 1235]  # 1235 was never sent: nothing to resend, not counted
-        await sender._handle_rtcp_packet(nack)
-    assert resent == [1234]
-    assert [aiortc.rtp.RtpPacket.parse(w).sequence_number for w in wire] == [1234]
+    sender._RTCRtpSender__started = True  # type: ignore[attr-defined]  # aiortc's loop already runs
+    with pytest.raises(RuntimeError, match="before the sender starts"):
+        aiortc_hooks.install_forwarder(sender, "video/VP8")
+    sender._RTCRtpSender__started = False  # type: ignore[attr-defined]  # else stop() waits for its tasks
     await pc.close()
 
 
@@ -115,6 +169,71 @@ async def test_receiver_tap_replaces_the_decoder_queue_before_receive() -> None:
     assert q.get_nowait() is None
     assert aiortc_hooks.receive_counts(receiver) == (None, 0, 0)
     assert callable(receiver._send_rtcp_pli)
+    await pc.close()
+
+
+def wire_packets(
+    codec: RTCRtpCodecParameters, payloads: list[bytes], first_seq: int, timestamp: int, marker: bool = True
+) -> list[aiortc.rtp.RtpPacket]:
+    """RTP packets as the receiver holds them: parsed from wire bytes, payload depayloaded into ``_data``."""
+    out = []
+    for i, payload in enumerate(payloads):
+        packet = aiortc.rtp.RtpPacket(
+            payload_type=codec.payloadType, sequence_number=first_seq + i, timestamp=timestamp
+        )
+        packet.marker = int(marker and i == len(payloads) - 1)
+        packet.payload = payload
+        parsed = aiortc.rtp.RtpPacket.parse(packet.serialize())
+        parsed._data = depayload(codec, parsed.payload)  # type: ignore[attr-defined]
+        out.append(parsed)
+    return out
+
+
+def test_video_frame_leaves_with_its_marker_packet_not_with_the_next_frame() -> None:
+    frame_a = bytes([0x10, 0x02, 0x00]) + bytes(range(256)) * 12  # a 3 kB VP8 frame -> 3 packets
+    frame_b = bytes([0x11, 0x02, 0x00]) + b"b" * 2000
+    a = wire_packets(VP8, Vp8Encoder._packetize(frame_a, 5), 100, 3000)
+    b = wire_packets(VP8, Vp8Encoder._packetize(frame_b, 6), 100 + len(a), 6000)
+    assert len(a) == 3 and a[-1].marker and not a[0].marker
+
+    ours = aiortc_hooks.CompleteFrameBuffer(128, video=True)
+    stock = JitterBuffer(128, is_video=True)
+    assert [ours.add(p)[1] for p in a[:-1]] == [None, None]
+    frame = ours.add(a[-1])[1]
+    assert frame is not None and (frame.data, frame.timestamp) == (frame_a, 3000)
+    for p in a:
+        assert stock.add(p)[1] is None  # aiortc 1.16 waits for the next frame's first packet
+    late = stock.add(b[0])[1]
+    assert late is not None and late.data == frame_a, "aiortc's jitter buffer changed: re-check"
+
+    # out of order with a hole: nothing leaves until the missing packet (e.g. a retransmission) is in
+    assert ours.add(b[1])[1] is None
+    frame = ours.add(b[0])[1]
+    assert frame is not None and (frame.data, frame.timestamp) == (frame_b, 6000)
+
+
+def test_frame_without_marker_completes_on_the_next_timestamp_and_audio_per_packet() -> None:
+    video = aiortc_hooks.CompleteFrameBuffer(128, video=True)
+    c = wire_packets(VP8, Vp8Encoder._packetize(b"\x10\x02\x00" + b"c" * 1500, 1), 7, 9000, marker=False)
+    d = wire_packets(VP8, Vp8Encoder._packetize(b"\x11\x02\x00" + b"d" * 100, 2), 7 + len(c), 12000)
+    assert [video.add(p)[1] for p in c] == [None] * len(c)
+    frame = video.add(d[0])[1]
+    assert frame is not None and frame.timestamp == 9000 and frame.data.endswith(b"c" * 100)
+
+    audio = aiortc_hooks.CompleteFrameBuffer(16, video=False)
+    opus = [wire_packets(OPUS, [bytes([0xFC, i])], 50 + i, 960 * i, marker=False)[0] for i in range(3)]
+    released = [audio.add(p)[1] for p in opus]
+    assert [(f.data, f.timestamp) for f in released if f] == [(bytes([0xFC, i]), 960 * i) for i in range(3)]
+
+
+async def test_tap_receiver_installs_the_complete_frame_buffer() -> None:
+    pc = RTCPeerConnection()
+    for kind, video, capacity in (("video", True, 512), ("audio", False, 16)):
+        receiver = pc.addTransceiver(kind, direction="recvonly").receiver
+        aiortc_hooks.tap_receiver(receiver, lambda c, f: None)
+        buffer = receiver._RTCRtpReceiver__jitter_buffer  # type: ignore[attr-defined]
+        assert isinstance(buffer, aiortc_hooks.CompleteFrameBuffer)
+        assert (buffer.video, buffer.capacity) == (video, capacity)
     await pc.close()
 
 

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiortc import RTCSessionDescription
 
 from media import aiortc_hooks
 from rooms.program_api import CONTROLLER
-from tests.media.program_clients import Observer
+from tests.media.clients import ToneTrack, publisher_offer
+from tests.media.program_clients import ColourTrack, Observer
 from tests.rooms.clients import Client
 from tests.rooms.venue_support import (
     assert_clean,
@@ -159,7 +161,7 @@ async def test_two_processes_on_redis_one_feed_owner_commands_anywhere_and_takeo
 
 @pytest.mark.redis
 @pytest.mark.postgres
-async def test_with_redis_a_sigkilled_publishers_venues_lapse_and_the_fallback_takes_over(
+async def test_with_redis_a_sigkilled_media_home_lapses_and_the_room_moves_to_another_process(
     tmp_path: Path,
 ) -> None:
     async with fresh_pg_database() as db_url, aiohttp.ClientSession() as session:
@@ -173,39 +175,63 @@ async def test_with_redis_a_sigkilled_publishers_venues_lapse_and_the_fallback_t
         }
         a = await ServerProcess(tmp_path / "a", env).start(timeout=90)
         b = await ServerProcess(tmp_path / "b", env).start(timeout=90)
-        observer: Observer | None = None
+        observers: list[Observer] = []
         try:
             api_a, api_b = Api(session, a.url), Api(session, b.url)
             show = await showcase(api_a, a.url, ("red", "green"))
-            await publish(show, "red")  # red publishes to A, which takes the program feed
+            await publish(show, "red")  # through A, which becomes the room's media home
             show.host_client = await Client(b.url, show.host["token"]).connect()
             await show.host_client.join(show.room_id)
             show.api = api_b
-            await publish(show, "green")  # green, the fallback, to B
+            await publish(show, "green")  # through B: its media goes to the home, A, all the same
             mod = await person(api_b, b.url, show, "moderator")
             viewer = await person(api_b, b.url, show, "observer")
             await program_listed(viewer, show.room_id)
-            observer = await watch_program(viewer, show.room_id)
+            observers.append(await watch_program(viewer, show.room_id))
             r = await command(mod, "venue:fallback", show.room_id, venue_id=show.venues["green"], epoch=0)
             assert r["ok"], r
             r = await command(mod, "venue:switch", show.room_id, venue_id=show.venues["red"], epoch=1)
             assert r["ok"], r
-            assert await live_when(show, lambda live: len(live) == 2) == sorted(show.venues.values())
-            a.kill()  # red's process dies without a word: nobody unpublishes red
-            # B sees red lapse with A's heartbeat, takes the feed over and falls back to green
-            await live_when(show, lambda live: live == [show.venues["green"]])
+            await observers[0].wait_colour("red", timeout=30)  # B's observer watches A's media
+            a.kill()  # the media home dies without a word: nobody unpublishes anything
+            # both venues lived at A: they lapse with A's heartbeat; no fallback is live, so the slate
+            await live_when(show, lambda live: live == [])
             alert = await mod.wait_for("venue:alert", lambda d: d["kind"] == "signal_lost", timeout=30)
             assert alert["venue_id"] == show.venues["red"]
-            state = await mod.wait_for("venue:state", lambda d: d["on_air"] == "fallback", timeout=30)
-            assert state["program"] == show.venues["green"] and state["lost"] == show.venues["red"]
-            await mod.wait_for("venue:alert", lambda d: d["kind"] == "fallback")
-            await observer.wait_colour("green", timeout=30)
+            state = await mod.wait_for("venue:state", lambda d: d["on_air"] == "slate", timeout=30)
+            # green publishes again through B; once A's lease has lapsed, B becomes the room's home
+            await show.pcs.pop("green").close()  # its connection died with A
+            deadline = time.monotonic() + 30
+            while True:
+                pc = await publisher_offer(ColourTrack("green"), ToneTrack())
+                reply = await show.host_client.call("media:publish", {
+                    "room_id": show.room_id, "venue_id": show.venues["green"],
+                    "sdp": pc.localDescription.sdp, "type": "offer"}, timeout=20)  # fmt: skip
+                if reply["ok"] or time.monotonic() > deadline:
+                    break
+                assert reply["error"]["code"] == "media_unreachable", reply
+                await pc.close()
+                await asyncio.sleep(0.5)
+            assert reply["ok"], reply
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type=reply["type"]))
+            show.pcs["green"] = pc
+            await live_when(show, lambda live: live == [show.venues["green"]])
+            await program_listed(viewer, show.room_id)
+            observers.append(await watch_program(viewer, show.room_id))
+            status, program = await api_b.call("GET", f"/api/rooms/{show.room_id}/program",
+                                               token=show.host["token"])  # fmt: skip
+            assert status == 200 and program["epoch"] >= state["epoch"], program
             r = await command(
-                mod, "venue:switch", show.room_id, venue_id=show.venues["red"], epoch=state["epoch"]
+                mod, "venue:switch", show.room_id, venue_id=show.venues["green"], epoch=program["epoch"]
+            )
+            assert r["ok"], r
+            await observers[1].wait_colour("green", timeout=30)
+            r = await command(
+                mod, "venue:switch", show.room_id, venue_id=show.venues["red"], epoch=r["state"]["epoch"]
             )
             assert r["error"]["code"] == "venue_not_live"
         finally:
-            if observer is not None:
+            for observer in observers:
                 await observer.close()
             for pc in show.pcs.values():
                 await pc.close()

@@ -1,4 +1,4 @@
-"""Real external services for tests: Redis, PostgreSQL, Chromium, Node.
+"""Real external services for tests: Redis, PostgreSQL, Chromium, Firefox, Node.
 
 Locally a missing service skips its tests; in CI (``CI=true``) or with ``REQUIRE_SERVICES=1`` it
 fails them, so a green CI run means those tests really ran.
@@ -19,6 +19,7 @@ import pytest
 REDIS_URL = os.environ.get("MOKE_TEST_REDIS_URL_OVERRIDE", "redis://127.0.0.1:6379/0")
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 CHROMIUM = "/usr/bin/chromium"
+FIREFOX = "/usr/bin/firefox-esr"
 ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "tests" / "js" / "node_modules"
 
@@ -57,6 +58,12 @@ def require_chromium() -> str:
     if not os.path.exists(CHROMIUM):
         unavailable(CHROMIUM)
     return CHROMIUM
+
+
+def require_firefox() -> str:
+    if not os.path.exists(FIREFOX):
+        unavailable(FIREFOX)
+    return FIREFOX
 
 
 def require_node() -> str:

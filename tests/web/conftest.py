@@ -196,3 +196,26 @@ def room_with_invite(
     room_id = rest.ok("POST", "/api/rooms", body, host["token"])["id"]
     code = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": role}, host["token"])["code"]
     return room_id, code
+
+
+def publishing_venue(web: Browser, rest: Rest, host: dict[str, Any], room_id: str, name: str) -> str:
+    """A venue whose presenter's live page publishes the fake camera; returns the venue id."""
+    from playwright.sync_api import expect
+
+    user = rest.register(f"{name}执教")
+    code = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": "presenter"}, host["token"])["code"]
+    rest.ok("POST", "/api/invites/redeem", {"code": code}, user["token"])
+    venue_id = str(
+        rest.ok(
+            "POST",
+            f"/api/rooms/{room_id}/venues",
+            {"name": name, "presenter_id": user["user"]["id"]},
+            host["token"],
+        )["id"]  # fmt: skip
+    )
+    page = web.page(user, label=f"venue-{name}")
+    page.goto(f"{web.base}/rooms/{room_id}/live")
+    page.locator("#venue-select").select_option(venue_id)
+    page.locator("#publish-venue").click()
+    expect(page.get_by_test_id("publish-status")).to_have_attribute("data-state", "live")
+    return venue_id

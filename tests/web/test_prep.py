@@ -124,3 +124,44 @@ def test_coedit_cursors_observer_comments_versions_export(web: Browser, rest: Re
     assert re.search(r"\.docx$", dl.value.suggested_filename)
     path = dl.value.path()
     assert path is not None and open(path, "rb").read(2) == b"PK"  # a zip container, as .docx is
+
+
+def test_markdown_and_html_export_and_resolving_a_thread(web: Browser, rest: Rest) -> None:
+    rest.require("/api/docs/{doc_id}/export", "/api/docs/{doc_id}/comments")
+    host = rest.register("王老师", "教育中心")
+    room_id, _ = room_with_invite(rest, host, "observer")
+    doc = rest.ok("POST", f"/api/rooms/{room_id}/docs", {"title": "秋天的雨", "template": "lesson_plan"},
+                  host["token"])  # fmt: skip
+    page = _open(web, host, f"{web.base}/rooms/{room_id}/docs/{doc['id']}", "host")
+    page.locator(".ProseMirror > p").first.click()
+    page.keyboard.press("End")
+    page.keyboard.type("（导出检查）")
+    page.get_by_label("新批注").fill("板书设计再想想")
+    page.get_by_role("button", name="添加批注").click()
+
+    # resolve the thread: it is marked, sorted after open ones, and the server has it resolved
+    thread = page.get_by_test_id("comments").locator(".thread", has_text="板书设计再想想")
+    thread.get_by_role("button", name="标记为已解决").click()
+    expect(thread).to_have_class(re.compile(r"\bresolved\b"))
+    expect(thread.get_by_role("button", name="重新打开")).to_be_visible()
+    web.shot(page, "prep-thread-resolved-zh")
+    comments = rest.ok("GET", f"/api/docs/{doc['id']}/comments", token=host["token"])
+    (entry,) = [c for c in comments["comments"] if c["text"] == "板书设计再想想"]
+    assert entry["resolved"] is True
+
+    # Markdown and HTML downloads hold the plan (with the live edit) and, when asked, the comments
+    page.get_by_role("tab", name="导出").click()
+    page.get_by_label("包含批注").check()
+    texts = {}
+    for fmt, button in (("md", "Markdown"), ("html", "网页 HTML")):
+        with page.expect_download() as dl:
+            page.get_by_role("button", name=button, exact=True).click()
+        assert dl.value.suggested_filename == f"秋天的雨.{fmt}"
+        path = dl.value.path()
+        assert path is not None
+        texts[fmt] = open(path, encoding="utf-8").read()
+    for fmt, body in texts.items():
+        assert "教学目标" in body and "（导出检查）" in body, fmt
+        assert "板书设计再想想" in body, fmt
+    assert re.search(r"^#+ ", texts["md"], re.M), texts["md"][:300]
+    assert "<h" in texts["html"] and "</html>" in texts["html"].lower()

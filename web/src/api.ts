@@ -12,6 +12,9 @@ export class ApiError extends Error {
   }
 }
 
+/** A problem found before any request, already worded for people (from the locale). */
+export class Notice extends Error {}
+
 /** A message for people, in their language: the text for the error code, else for the HTTP status. */
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) {
@@ -20,7 +23,10 @@ export function errorText(err: unknown): string {
     const byStatus = `error.status_${err.status}`;
     return has(key) ? t(key) : has(byStatus) ? t(byStatus) : t('error.generic');
   }
+  if (err instanceof Notice) return err.message;
   if (err instanceof TypeError) return t('error.network');
+  // getUserMedia and friends: the camera or microphone is refused or missing
+  if (err instanceof DOMException && (err.name === 'NotAllowedError' || err.name === 'NotFoundError')) return t('error.media_denied');
   return t('error.generic');
 }
 

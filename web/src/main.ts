@@ -14,6 +14,7 @@ route('/rooms/:roomId/prep', () => import('./pages/prep').then((m) => m.prepPage
 route('/rooms/:roomId/docs/:docId', () => import('./pages/prep').then((m) => m.prepPage));
 route('/rooms/:roomId/live', () => import('./pages/live').then((m) => m.livePage));
 route('/rooms/:roomId/evaluate', () => import('./pages/evaluate').then((m) => m.evaluatePage));
+route('/rooms/:roomId/replay', () => import('./pages/replay').then((m) => m.replayPage));
 route('/rooms/:roomId/console', () => import('./pages/console').then((m) => m.consolePage));
 route('.*', () => import('./pages/home').then((m) => m.notFoundPage));
 

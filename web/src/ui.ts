@@ -16,24 +16,30 @@ export function errorBox(err: unknown, retry?: () => void): HTMLElement {
   );
 }
 
-/** Render `load()` into `el`: a loading line first, then the content, or the error with a retry. */
+const latest = new WeakMap<HTMLElement, number>();
+
+/** Render `load()` into `el`: a loading line first (only when `el` is empty: a reload keeps the old content
+ * until the new one is there), then the content, or the error with a retry. When loads overlap, only the
+ * last one started is drawn. */
 export async function withLoading<T>(
   el: HTMLElement,
   load: () => Promise<T>,
   render: (data: T) => Child,
 ): Promise<void> {
-  el.replaceChildren(loading());
+  const seq = (latest.get(el) ?? 0) + 1;
+  latest.set(el, seq);
+  if (!el.firstChild || el.querySelector(':scope > .error')) el.replaceChildren(loading());
   try {
     const data = await load();
-    clear(el, render(data));
+    if (latest.get(el) === seq) clear(el, render(data));
   } catch (err) {
-    el.replaceChildren(errorBox(err, () => void withLoading(el, load, render)));
+    if (latest.get(el) === seq) el.replaceChildren(errorBox(err, () => void withLoading(el, load, render)));
   }
 }
 
 /** Run an action from a button: disable it while busy, show errors in `status` (or a toast). */
 export async function busy(
-  button: HTMLButtonElement | null,
+  button: HTMLButtonElement | HTMLSelectElement | null,
   action: () => Promise<void>,
   status?: HTMLElement,
 ): Promise<void> {

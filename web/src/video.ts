@@ -43,7 +43,10 @@ export function show(box: VideoBox, stream: MediaStream): void {
   };
   if (!box.sound && video.muted) return muted(); // a multiview tile: sound only when someone asks
   video.muted = false;
-  video.play().then(() => (box.unmute.hidden = true)).catch(muted);
+  video.play().then(() => (box.unmute.hidden = true)).catch(() => {
+    console.info(`autoplay with sound refused for ${video.dataset.testid}: playing muted, click to unmute`);
+    muted();
+  });
 }
 
 /** One watched source in a box: `start` (re)subscribes, a picture that never comes is subscribed again

@@ -124,7 +124,16 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
 
   // --- hand-off log ----------------------------------------------------------------------------
   const log = h('div', { 'data-testid': 'handoffs' });
-  const reloadLog = (): void => void withLoading(log, () => api('GET', `/api/rooms/${roomId}/handoffs`).then((d) => listOf<Handoff>(d, 'handoffs')), (items) =>
+  // The controller writes a hand-off's audit while the cut is under way, so the log may not have it yet
+  // when the new state arrives: look again a few times until the entry for that epoch is there.
+  let logWait: ReturnType<typeof setTimeout> | undefined;
+  stops.push(() => clearTimeout(logWait));
+  const reloadLog = (epoch?: number, tries = 6): void => void withLoading(log, () => api('GET', `/api/rooms/${roomId}/handoffs`).then((d) => listOf<Handoff>(d, 'handoffs')), (items) => {
+    clearTimeout(logWait);
+    if (epoch !== undefined && tries > 0 && !items.some((x) => x.epoch === epoch)) logWait = setTimeout(() => reloadLog(epoch, tries - 1), 500);
+    return drawLog(items);
+  });
+  const drawLog = (items: Handoff[]): HTMLElement =>
     items.length
       ? h('ol', { class: 'log' }, items.slice(-30).reverse().map((x) => h('li', { 'data-kind': x.kind },
           h('span', { class: 'muted' }, formatTime(x.requested_at)), ' ',
@@ -134,7 +143,7 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
           ` · ${x.actor_id === null ? t('console.by_system') : who(x.actor_id)}`,
           x.switched === false ? h('span', { class: 'error-text' }, ` · ${t('console.not_switched')}`) : null,
           x.switch_ms !== null ? h('span', { class: 'muted' }, ` · ${Math.round(x.switch_ms)} ms`) : null)))
-      : h('p', { class: 'muted' }, t('console.no_handoffs')));
+      : h('p', { class: 'muted' }, t('console.no_handoffs'));
 
   // --- seat queue ------------------------------------------------------------------------------
   const seats = h('div', { 'data-testid': 'seat-queue' });
@@ -214,9 +223,13 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
       s.duration_minutes ? h('span', { class: 'muted' }, ` · ${s.duration_minutes}${t('agenda.min')}`) : null)));
     if (!live.state.agenda.length) runSheet.replaceChildren(h('li', { class: 'muted' }, t('agenda.none')));
   }
+  let shownProgram = live.state.program?.program ?? null;
   live.on('program', () => {
     drawAll();
-    reloadLog();
+    const p = live.state.program;
+    const cut = (p?.program ?? null) !== shownProgram;
+    shownProgram = p?.program ?? null;
+    reloadLog(cut ? p?.epoch : undefined);
   });
   live.on('sources', drawAll);
   live.on('floor', drawSeats);

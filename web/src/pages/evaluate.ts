@@ -63,7 +63,8 @@ export async function evaluatePage(root: HTMLElement, params: Record<string, str
   const role = roleOf(room);
   const head = h('div', { class: 'page-head' },
     h('a', { href: `/rooms/${roomId}`, 'data-link': true }, `← ${room.title}`),
-    h('h1', {}, t('eval.title')));
+    h('h1', {}, t('eval.title')),
+    h('a', { href: `/rooms/${roomId}/replay`, 'data-link': true, class: 'button', id: 'go-replay' }, t('eval.go_replay')));
 
   if (!state.rubric) {
     if (role !== 'host') {

@@ -13,7 +13,7 @@ import StarterKit from '@tiptap/starter-kit';
 import { absolutePositionToRelativePosition, relativePositionToAbsolutePosition, ySyncPluginKey } from 'y-prosemirror';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { api, downloadBlob, errorText, fetchBlob } from '../api';
+import { api, downloadBlob, errorText, fetchBlob, Notice } from '../api';
 import { clear, h } from '../dom';
 import { formatTime, locale, roleName, t } from '../i18n';
 import { navigate } from '../router';
@@ -357,6 +357,12 @@ function buildComments(editor: Editor, ydoc: Y.Doc, doc: Doc, writable: boolean)
           // the end is the range's last character (README: comments anchor format)
           end: toBase64(Y.encodeRelativePosition(absolutePositionToRelativePosition(to - 1, fragment, b.mapping))),
         };
+      } else {
+        // nothing selected: the comment belongs to the section the cursor is in (the server anchors it
+        // to that section's heading)
+        const section = sectionAt(editor, from);
+        if (!section) throw new Notice(t('comment.new_hint'));
+        body.section = section;
       }
       await api('POST', `/api/docs/${doc.id}/comments`, body);
       text.value = '';
@@ -366,6 +372,15 @@ function buildComments(editor: Editor, ydoc: Y.Doc, doc: Doc, writable: boolean)
   map.observeDeep(draw);
   draw();
   return { el: h('div', {}, form, status, list), destroy: () => map.unobserveDeep(draw) };
+}
+
+/** The title of the section (a level 1–2 heading, as the server counts them) that holds position `pos`. */
+function sectionAt(editor: Editor, pos: number): string {
+  let title = '';
+  editor.state.doc.forEach((node, offset) => {
+    if (offset <= pos && node.type.name === 'heading' && Number(node.attrs.level) <= 2) title = node.textContent.trim();
+  });
+  return title;
 }
 
 function buildVersions(doc: Doc, room: Room, writable: boolean, role: string | null): HTMLElement {

@@ -219,8 +219,14 @@ function membersSection(room: Room, isHost: boolean): HTMLElement {
       const me = m.user_id === getSession()?.user.id;
       if (!isHost || me) return h('li', {}, name, ' · ', h('span', { class: 'tag muted' }, roleName(m.role)), m.school ? h('span', { class: 'muted' }, ` ${m.school}`) : null);
       const sel = h('select', { 'aria-label': t('member.role_of', { name }) }, ROLES.map((r) => h('option', { value: r, selected: r === m.role }, roleName(r))));
-      sel.onchange = () => void busy(null, async () => {
-        await api('PATCH', `/api/rooms/${room.id}/members/${m.user_id}`, { role: sel.value });
+      sel.onchange = () => void busy(sel, async () => {
+        try {
+          await api('PATCH', `/api/rooms/${room.id}/members/${m.user_id}`, { role: sel.value });
+        } catch (err) {
+          sel.value = m.role; // refused (e.g. the last host): show the role that still holds
+          throw err;
+        }
+        m.role = sel.value;
         toast(t('common.saved'));
       });
       return h('li', { class: 'row' }, name, m.school ? h('span', { class: 'muted' }, m.school) : null, sel);

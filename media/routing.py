@@ -1,0 +1,164 @@
+"""Run a room's media operations in the process that is the room's media home.
+
+All peer connections of a room's media (venue and seat publishers, their viewers, the program and
+preview feeds, recordings) must live in one process, because frames are forwarded in memory. With one
+process that is always this one. With several (``MOKE_REDIS_URL``) the home is the process holding the
+room's program-feed lease (``rooms.controller``); a client's Socket.IO connection may be on any process,
+so an operation that arrives elsewhere is sent to the home over the bus and its answer comes back the
+same way (the client then talks WebRTC straight to the home's address; Socket.IO events to the client's
+sid cross processes through python-socketio's Redis manager).
+
+Wire format on the bus (JSON): a request on ``media:rpc:<home node>``
+``{"id", "op", "args", "reply_to"}``; the answer on ``media:reply:<caller node>``
+``{"id", "result"}`` or ``{"id", "error": {"status", "code", "message", "details"}}``.
+``broadcast`` sends ``{"op", "args"}`` on ``media:all`` and every process runs it (client gone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from server.bus import Bus
+from server.bus.base import Subscription
+from server.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    MokeError,
+    NotFound,
+    RateLimited,
+    TooLarge,
+    Unavailable,
+    ValidationError,
+)
+
+log = logging.getLogger(__name__)
+
+Op = Callable[..., Awaitable[dict[str, Any]]]
+HomeOf = Callable[[str], Awaitable[str]]
+
+_ERRORS: dict[int, type[MokeError]] = {
+    e.status: e for e in (BadRequest, ValidationError, Forbidden, NotFound, Conflict, TooLarge, RateLimited)
+}
+
+
+def error_from(body: dict[str, Any]) -> MokeError:
+    """Rebuild an error raised in another process (same status, code, message and details)."""
+    kind = _ERRORS.get(int(body.get("status", 0)), Unavailable)
+    return kind(str(body.get("message", "")), code=str(body.get("code")), details=body.get("details"))
+
+
+def error_to(exc: MokeError) -> dict[str, Any]:
+    return {"status": exc.status, **exc.to_dict()}
+
+
+class MediaRouter:
+    """Routes named media operations of a room to its home process; owns its bus subscriptions."""
+
+    def __init__(self, bus: Bus, *, timeout: float = 10.0) -> None:
+        self.bus = bus
+        self.node = bus.node_id
+        self.timeout = timeout
+        self.home_of: HomeOf | None = None  # set by the controller; None: every room is at home here
+        self._ops: dict[str, Op] = {}
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._subs: list[Subscription] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.remote_calls = 0  # operations this process sent to another one (observability, tests)
+        self.served_calls = 0  # operations this process ran for another one
+
+    def register(self, name: str, op: Op) -> None:
+        self._ops[name] = op
+
+    async def start(self) -> None:
+        self._subs = [
+            await self.bus.subscribe(f"media:rpc:{self.node}", self._on_request),
+            await self.bus.subscribe(f"media:reply:{self.node}", self._on_reply),
+            await self.bus.subscribe("media:all", self._on_broadcast),
+        ]
+
+    async def stop(self) -> None:
+        for sub in self._subs:
+            await sub.close()
+        self._subs = []
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for fut in self._waiting.values():
+            if not fut.done():
+                fut.set_exception(Unavailable("the server is shutting down", code="shutting_down"))
+        self._waiting.clear()
+
+    async def home(self, room_id: str) -> str:
+        return self.node if self.home_of is None else await self.home_of(room_id)
+
+    async def call(self, room_id: str, op: str, /, **args: Any) -> tuple[str, dict[str, Any]]:
+        """Run ``op`` at the room's home; returns (the node that ran it, its result)."""
+        node = await self.home(room_id)
+        return node, await self.call_at(node, op, **args)
+
+    async def call_at(self, node: str, op: str, /, **args: Any) -> dict[str, Any]:
+        if node == self.node:
+            return await self._ops[op](**args)
+        msg_id = next(self._ids)
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[msg_id] = fut
+        self.remote_calls += 1
+        request = {"id": msg_id, "op": op, "args": args, "reply_to": self.node}
+        try:
+            await self.bus.publish(f"media:rpc:{node}", json.dumps(request).encode())
+            reply = await asyncio.wait_for(fut, self.timeout)
+        except TimeoutError:
+            raise Unavailable(
+                "the server process that carries this room's media did not answer", code="media_unreachable"
+            ) from None
+        finally:
+            self._waiting.pop(msg_id, None)
+        if "error" in reply:
+            raise error_from(reply["error"])
+        return dict(reply["result"])
+
+    async def broadcast(self, op: str, /, **args: Any) -> None:
+        """Run ``op`` here now and in every other process (without answers)."""
+        await self._ops[op](**args)
+        await self.bus.publish("media:all", json.dumps({"op": op, "args": args, "from": self.node}).encode())
+
+    async def _on_request(self, _channel: str, data: bytes) -> None:
+        # each request in its own task: an SDP answer takes a while and must not hold up the next
+        task = asyncio.get_running_loop().create_task(self._serve(json.loads(data)), name="media-rpc")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve(self, msg: dict[str, Any]) -> None:
+        self.served_calls += 1
+        reply: dict[str, Any] = {"id": msg["id"]}
+        try:
+            reply["result"] = await self._ops[msg["op"]](**msg["args"])
+        except MokeError as exc:
+            reply["error"] = error_to(exc)
+        except Exception:
+            log.exception("media operation %s failed for node %s", msg.get("op"), msg.get("reply_to"))
+            reply["error"] = error_to(MokeError("internal error", code="internal"))
+        await self.bus.publish(f"media:reply:{msg['reply_to']}", json.dumps(reply).encode())
+
+    async def _on_reply(self, _channel: str, data: bytes) -> None:
+        msg = json.loads(data)
+        fut = self._waiting.get(int(msg["id"]))
+        if fut is not None and not fut.done():
+            fut.set_result(msg)
+
+    async def _on_broadcast(self, _channel: str, data: bytes) -> None:
+        msg = json.loads(data)
+        if msg.get("from") != self.node:
+            await self._ops[msg["op"]](**msg["args"])
+
+
+ROUTER: web.AppKey[MediaRouter] = web.AppKey("moke_media_router", MediaRouter)
