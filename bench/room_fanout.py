@@ -24,6 +24,8 @@ Flags:
 
 Rows of the table: time until every client had joined, per-join reply time (p50/p99), chat delivery
 latency (p50/p99), deliveries seen / expected, presence deltas each client received while the room filled,
+how long after a client sent room:join the others already in the room saw it in a delta (p50/p99; an upper
+bound of presence latency: it includes the join's own time in the server's queue),
 server CPU (% of one core over the send window, summed over processes; and CPU time from the window's start
 to the end of the drain divided by the deliveries seen), server RSS, and the client processes' CPU. On a
 busy machine latency mostly measures how much CPU the server process gets; CPU per delivery does not.
@@ -79,6 +81,8 @@ class WorkerResult:
     latencies: list[float] = field(default_factory=list)
     join_times: list[float] = field(default_factory=list)
     deltas: int = 0  # presence:delta events received while joining
+    joined_at: dict[int, float] = field(default_factory=dict)  # user id -> when it sent room:join
+    seen: list[tuple[int, float]] = field(default_factory=list)  # (user id, when a delta first showed it)
     retries: int = 0
 
 
@@ -207,7 +211,9 @@ async def _worker(seats: list[Seat], library: bool, conn: Connection) -> None:
     last_rx = [0.0]  # when the last chat message arrived
     http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))  # each WebSocket holds a connection
 
-    def handler(seat: Seat) -> OnEvent:
+    def handler(seat: Seat, known: set[int]) -> OnEvent:
+        """``known``: users this client has seen online (filled from the join state; empty until then)."""
+
         def on_event(event: str, data: Any) -> None:
             if event == "chat:message":
                 if data["user_id"] == seat.user_id:
@@ -216,22 +222,36 @@ async def _worker(seats: list[Seat], library: bool, conn: Connection) -> None:
                 sent = json.loads(data["text"])["t"]
                 if window[0] <= sent < window[1]:
                     result.latencies.append(t - sent)
-            elif event == "presence:delta" and joining[0]:
-                result.deltas += 1
+            elif event == "presence:delta":
+                if joining[0]:
+                    result.deltas += 1
+                if not known:
+                    return  # not joined yet: the join state will have them
+                t = time.time()
+                for line in data["changed"]:
+                    if line["user_id"] not in known:
+                        known.add(line["user_id"])
+                        result.seen.append((line["user_id"], t))
 
         return on_event
 
     async def connect(seat: Seat) -> Any:
         for attempt in range(ATTEMPTS):
-            c = LibClient(handler(seat)) if library else WireClient(http, handler(seat))
+            known: set[int] = set()
+            c = LibClient(handler(seat, known)) if library else WireClient(http, handler(seat, known))
             try:
                 async with sem:
                     t0 = time.time()
                     await c.connect(seat.url, seat.token, 60)
+                    asked = time.time()
                     reply = await c.call("room:join", {"room_id": seat.room_id}, timeout=120)
                     if not reply.get("ok"):
                         raise RuntimeError(f"join refused: {reply}")
-                    result.join_times.append(time.time() - t0)
+                    t1 = time.time()
+                    result.join_times.append(t1 - t0)
+                    result.joined_at[seat.user_id] = asked
+                    known.update(u["user_id"] for u in reply["state"]["online"])
+                    known.add(seat.user_id)
                 return c
             except Exception as exc:
                 result.retries += 1
@@ -392,6 +412,8 @@ async def run_scenario(
                 p.kill()
     lat = sorted(x for r in results for x in r.latencies)
     joins = [x for r in results for x in r.join_times]
+    joined_at = {u: t for r in results for u, t in r.joined_at.items()}
+    shown = [t - joined_at[u] for r in results for u, t in r.seen if u in joined_at]
     sends = sum(1 for s in seats if s.sender) * int(seconds)
     return {
         "joined": joined_in,
@@ -403,6 +425,8 @@ async def run_scenario(
         "delivered": len(lat),
         "expected": sends * (per_room - 1),
         "deltas": sum(r.deltas for r in results) / len(seats),
+        "shown50": pct(shown, 50) * 1000,
+        "shown99": pct(shown, 99) * 1000,
         "cpu": cpu * 100,
         "cpu_per_delivery": cpu_total / max(1, len(lat)) * 1e6,
         "client_cpu": client_cpu * 100,
@@ -445,6 +469,7 @@ ROWS = [
     ("chat latency p99 (ms)", lambda r: f"{r['p99']:.1f}"),
     ("delivered / expected", lambda r: f"{r['delivered']}/{r['expected']}"),
     ("presence deltas per client", lambda r: f"{r['deltas']:.0f}"),
+    ("join → seen by others p50/p99 (ms)", lambda r: f"{r['shown50']:.0f} / {r['shown99']:.0f}"),
     ("server CPU (% of a core)", lambda r: f"{r['cpu']:.0f}"),
     ("server CPU per delivery (µs)", lambda r: f"{r['cpu_per_delivery']:.0f}"),
     ("server RSS (MB)", lambda r: f"{r['rss']:.0f}"),
