@@ -71,6 +71,7 @@ async def test_record_stop_list_and_play_back(server: RunningServer, api: Api, s
     status, done = await api.call("POST", f"/api/recordings/{rec['id']}/stop", token=host.token)
     assert status == 200, done
     assert done["status"] == "done" and done["frames"] >= 90 and done["size"] > 0
+    assert done["origin"] >= done["started_at"]  # the file starts at the first keyframe after the request
     status, listed = await api.call("GET", f"/api/rooms/{room_id}/recordings", token=observer.token)
     assert [r["id"] for r in listed] == [rec["id"]]
 
@@ -142,6 +143,9 @@ async def test_crash_mid_recording_leaves_a_playable_file(tmp_path: Path) -> Non
             [row] = listed
             assert row["status"] == "interrupted" and row["size"] == path.stat().st_size
             assert row["duration"] >= 1.0 and row["frames"] == len(counters)
+            # stored with the first keyframe, so replay can place notes on an interrupted recording too
+            assert row["origin"] >= row["started_at"]
+            assert row["stopped_at"] == pytest.approx(row["origin"] + row["duration"])
             await db.stop()
     finally:
         proc.kill()
