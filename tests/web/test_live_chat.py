@@ -37,10 +37,13 @@ def test_moderator_deletes_a_message_everyone_sees_it_deleted(web: Browser, rest
     # a confirm step: cancelling keeps the message
     expect(wrong.get_by_text("确定删除这条消息？")).to_be_visible()
     web.shot(mod, "live-chat-delete-confirm-zh")
+    expect(wrong.get_by_role("button", name="确认删除")).to_be_focused()
     wrong.get_by_role("button", name="取消").click()
     expect(wrong.get_by_role("button", name="确认删除")).to_have_count(0)
+    expect(wrong.get_by_role("button", name="删除李老师的消息")).to_be_focused()  # focus is not lost
     wrong.get_by_role("button", name="删除李老师的消息").click()
     wrong.get_by_role("button", name="确认删除").click()
+    expect(mod.locator("#chat-input")).to_be_focused()
 
     # both open pages show it deleted, in place, without a reload; the other message stays
     for page in (obs, mod):

@@ -81,12 +81,14 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
     yes.onclick = () => void busy(yes, async () => {
       await call('chat:delete', { room_id: roomId, message_id: m.id });
       confirming = null;
+      input.focus(); // the button is gone with the message: keep keyboard users in the chat
     }, chatStatus);
     return h('span', { class: 'row confirm', role: 'group', 'aria-label': t('chat.delete_question') },
       h('span', {}, t('chat.delete_question')), yes,
       h('button', { type: 'button', class: 'small', onclick: () => {
         confirming = null;
         drawChat();
+        chatList.querySelector<HTMLButtonElement>(`[data-message-id="${m.id}"] .msg-delete`)?.focus();
       } }, t('common.cancel')));
   };
   const msgEl = (m: ChatMessage): HTMLElement => {
