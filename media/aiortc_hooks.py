@@ -220,7 +220,7 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
 
 
 _SENDER = "_RTCRtpSender__"
-_SENDER_STATE = ("rtp_started", "rtp_exited", "rtp_header_extensions_map", "mid", "rtx_payload_type",
+_SENDER_STATE = ("started", "rtp_started", "rtp_exited", "rtp_header_extensions_map", "mid", "rtx_payload_type",
                  "rtx_sequence_number", "ntp_timestamp", "rtp_timestamp", "octet_count", "packet_count")  # fmt: skip
 _HEADER = struct.Struct("!BBHLL")
 _MARKER_TYPE_SEQ = struct.Struct("!BH")
@@ -242,6 +242,8 @@ class RtpForwarder:
             or not callable(getattr(sender, "_retransmit", None))
         ):
             raise RuntimeError(f"aiortc changed: RTCRtpSender lacks _run_rtp/_retransmit or {missing}")
+        if getattr(sender, _SENDER + "started"):
+            raise RuntimeError("install_forwarder must run before the sender starts (before negotiation)")
         self.sender = sender
         self.packer = packer
         self.retransmits = 0

@@ -5,7 +5,7 @@ Usage, for any peer connection that should receive a source::
     track = ForwardTrack(source.subscribe())          # "audio" or "video" from the source
     sender = pc.addTrack(track)                       # before createAnswer/createOffer
     pin_codec(transceiver_of(pc, sender), source.codec)  # setCodecPreferences to the source codec
-    track.bind(sender)                                # packer installed, viewer PLI -> source
+    track.bind(sender)                                # RtpForwarder installed, viewer PLI -> source
 
 ``recv`` yields the source's :class:`EncodedFrame`; the sender's packet loop
 (``aiortc_hooks.RtpForwarder``) sends its payloads, packed once for all viewers, with this viewer's
@@ -40,7 +40,7 @@ class ForwardTrack(MediaStreamTrack):
         self.codec: str | None = None
 
     def bind(self, sender: RTCRtpSender) -> None:
-        """Install the packer for the source's codec and route the viewer's PLI/FIR upstream."""
+        """Forward the source's codec on ``sender`` (before negotiation) and its PLI/FIR upstream."""
         codec = self.subscription.source.codec
         if codec is None:
             raise ValueError("the source has no codec yet (no publisher)")

@@ -299,14 +299,19 @@ class VenueController:
     async def _notice_dead_owners(self) -> None:
         """A room whose feed owner died (its lease lapsed) with the program venue, which published
         there: take the feed over and handle the venue as lost (alert, then fallback or slate)."""
+        if not self.store.shared:
+            return  # one process owns every feed and its venue listener sees every loss
         for room_id in list(self._rooms):
-            if self._rooms[room_id].fallback_timer is not None:
+            room = self._rooms[room_id]
+            if room.fallback_timer is not None or await self.store.owner(room_id) is not None:
                 continue
             state = await self.store.load(room_id)
             venue_id = state.program
             if state.on_air not in (OnAir.VENUE, OnAir.FALLBACK) or venue_id is None:
+                if not room.lock.locked() and room_id not in self.media.rooms():
+                    del self._rooms[room_id]  # nothing on air that could be lost: stop watching
                 continue
-            if venue_id in await self.store.live(room_id) or await self.store.owner(room_id) is not None:
+            if venue_id in await self.store.live(room_id):
                 continue
             log.warning("program venue lapsed with its process room=%s venue=%s", room_id, venue_id)
             if await self._claim(room_id):

@@ -29,6 +29,8 @@ from server.db import Database
 class ProgramStore(ABC):
     """Controller state per room, live venues per room, and which process owns a room's program feed."""
 
+    shared = False  # True when several processes share it (then a process can die holding a feed)
+
     @abstractmethod
     async def load(self, room_id: str) -> ProgramState:
         """The current state; a fresh epoch-0 state for a room never controlled."""
@@ -181,6 +183,8 @@ return 0
 
 
 class RedisProgramStore(ProgramStore):
+    shared = True
+
     def __init__(self, url: str, *, prefix: str) -> None:
         self.redis: aioredis.Redis = aioredis.from_url(url)
         self.prefix = f"{prefix}:venues"

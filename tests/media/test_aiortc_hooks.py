@@ -145,9 +145,16 @@ async def test_forwarder_sends_shared_payloads_and_answers_nacks_from_its_histor
         await pc.close()
 
 
-def test_forwarder_refuses_a_sender_without_the_internals_it_replaces() -> None:
+async def test_forwarder_refuses_a_sender_without_its_internals_or_already_sending() -> None:
     with pytest.raises(RuntimeError, match="aiortc changed"):
         aiortc_hooks.RtpForwarder(object(), aiortc_hooks.Packer("video/VP8"))  # type: ignore[arg-type]
+    pc = RTCPeerConnection()
+    sender = pc.addTransceiver("video", direction="sendonly").sender
+    sender._RTCRtpSender__started = True  # type: ignore[attr-defined]  # aiortc's loop already runs
+    with pytest.raises(RuntimeError, match="before the sender starts"):
+        aiortc_hooks.install_forwarder(sender, "video/VP8")
+    sender._RTCRtpSender__started = False  # type: ignore[attr-defined]  # else stop() waits for its tasks
+    await pc.close()
 
 
 async def test_receiver_tap_replaces_the_decoder_queue_before_receive() -> None:

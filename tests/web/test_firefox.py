@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -124,6 +125,20 @@ def test_guest_joins_by_code_and_chats_with_chromium(ff: Pages, web: Browser, re
     chromium.locator("#chat-input").press("Enter")
     guest.wait_text("[data-testid=chat]", "欢迎李老师")
     ff.shot(guest, "live-chat-guest-zh")
+
+    # a voice note recorded by Firefox's MediaRecorder plays in Chromium and in Firefox
+    guest.click("#voice-record")
+    guest.wait("el => el.getAttribute('aria-pressed') === 'true'", "#voice-record")
+    time.sleep(1.2)  # the length of the recording itself
+    guest.click("#voice-record")
+    audio = chromium.get_by_test_id("chat").locator("audio")
+    expect(audio).to_have_count(1)
+    audio.evaluate("a => { a.muted = true; return a.play(); }")
+    chromium.wait_for_function("a => a.currentTime > 0.2", arg=audio.element_handle())
+    kind = audio.evaluate("a => fetch(a.src).then(r => r.status + ' ' + r.headers.get('content-type'))")
+    assert kind.startswith("200 audio/"), kind
+    played = "el => { el.muted = true; el.play(); return el.currentTime > 0.2; }"
+    guest.wait(played, "[data-testid=chat] audio")
 
 
 def test_coedits_the_lesson_plan_with_chromium(ff: Pages, web: Browser, rest: Rest) -> None:
