@@ -16,15 +16,20 @@ PostgreSQL; the second adds Redis (python-socketio's Redis manager; presence, se
 Flags:
   --seconds S    length of the send window (default 10)
   --workers N    client processes (default 4)
-  --crowd N      clients in the one-room scenario (default 500)
-  --rooms RxN    the many-rooms scenario: R rooms of N clients (default 50x20)
+  --crowd N      clients in the one-room scenario (default 500; 0 skips it)
+  --rooms RxN    the many-rooms scenario: R rooms of N clients (default 50x20; 0x0 skips it)
   --senders N    clients sending one message per second in each scenario (default 20)
   --only 1|2     run only the one-process or only the two-process deployment
   --smoke        tiny sizes (1 × 40 and 5 × 8, 4 senders) to check the script works
 
 Rows of the table: time until every client had joined, per-join reply time (p50/p99), chat delivery
 latency (p50/p99), deliveries seen / expected, presence deltas each client received while the room filled,
-server CPU (% of one core, summed over processes) and RSS. Runs take a few minutes and load the machine.
+how long after a client sent room:join the others already in the room saw it in a delta (p50/p99; an upper
+bound of presence latency: it includes the join's own time in the server's queue),
+server CPU (% of one core over the send window, summed over processes; and CPU time from the window's start
+to the end of the drain divided by the deliveries seen), server RSS, and the client processes' CPU. On a
+busy machine latency mostly measures how much CPU the server process gets; CPU per delivery does not.
+Runs take a few minutes and load the machine.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -58,6 +64,7 @@ CLK = os.sysconf("SC_CLK_TCK")
 JOINS_AT_ONCE = 8  # per worker process
 ATTEMPTS = 4
 READY_TIMEOUT = 900.0
+DRAIN_MAX = 60.0
 
 
 @dataclass
@@ -74,59 +81,187 @@ class WorkerResult:
     latencies: list[float] = field(default_factory=list)
     join_times: list[float] = field(default_factory=list)
     deltas: int = 0  # presence:delta events received while joining
+    joined_at: dict[int, float] = field(default_factory=dict)  # user id -> when it sent room:join
+    seen: list[tuple[int, float]] = field(default_factory=list)  # (user id, when a delta first showed it)
     retries: int = 0
 
 
+# ---- clients ---------------------------------------------------------------------------------------
+OnEvent = Callable[[str, Any], None]
+
+
+class WireClient:
+    """The Socket.IO protocol spoken directly over one aiohttp WebSocket: Engine.IO 4 open, ping → pong,
+    Socket.IO 5 CONNECT with auth, EVENT, ACK. A python-socketio AsyncClient spends several times more CPU
+    on each message it receives; with hundreds of them on a small machine the clients, not the server,
+    would set the latency (``--client python-socketio`` runs the library instead)."""
+
+    def __init__(self, http: aiohttp.ClientSession, on_event: OnEvent) -> None:
+        self.http = http
+        self.on_event = on_event
+        self.acks: dict[int, asyncio.Future[Any]] = {}
+        self.n = 0
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.reader: asyncio.Task[None] | None = None
+        self.closed = ""  # why the connection ended, once it has
+
+    async def connect(self, url: str, token: str, timeout: float) -> None:
+        ws_url = "ws" + url[4:] + "/socket.io/?EIO=4&transport=websocket"
+        self.ws = ws = await self.http.ws_connect(ws_url, timeout=aiohttp.ClientWSTimeout(ws_close=5),
+                                                  max_msg_size=0, autoping=True)  # fmt: skip
+        opened = await ws.receive(timeout)
+        if not (isinstance(opened.data, str) and opened.data.startswith("0")):
+            raise ConnectionError(f"no Engine.IO open packet: {opened.data!r}")
+        await ws.send_str("40" + json.dumps({"token": token}))
+        connected = await ws.receive(timeout)
+        if not (isinstance(connected.data, str) and connected.data.startswith("40")):
+            raise ConnectionError(f"Socket.IO connect refused: {connected.data!r}")
+        self.reader = asyncio.get_running_loop().create_task(self._read(ws))
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        why = "connection closed"
+        try:
+            async for msg in ws:
+                data = msg.data
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                if data == "2":
+                    await ws.send_str("3")
+                elif data.startswith("42"):
+                    event, payload = json.loads(data[2:])[:2]
+                    self.on_event(event, payload)
+                elif data.startswith("43"):
+                    i = 2
+                    while data[i].isdigit():
+                        i += 1
+                    fut = self.acks.pop(int(data[2:i]), None)
+                    if fut is not None and not fut.done():
+                        fut.set_result(json.loads(data[i:])[0])
+                elif data.startswith("41") or data.startswith("1"):
+                    why = f"closed by the server ({data!r})"
+                    break
+        except Exception as exc:
+            why = f"reader failed: {exc!r}"
+        finally:
+            self.closed = why
+            for fut in self.acks.values():
+                if not fut.done():
+                    fut.set_exception(ConnectionError(why))
+            self.acks.clear()
+
+    async def call(self, event: str, data: Any, timeout: float) -> Any:
+        assert self.ws is not None
+        if self.closed:
+            raise ConnectionError(self.closed)
+        self.n += 1
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.acks[self.n] = fut
+        await self.ws.send_str(f"42{self.n}" + json.dumps([event, data]))
+        return await asyncio.wait_for(fut, timeout)
+
+    async def emit(self, event: str, data: Any) -> None:
+        assert self.ws is not None
+        await self.ws.send_str("42" + json.dumps([event, data]))
+
+    async def close(self) -> None:
+        if self.ws is not None and not self.ws.closed:
+            with contextlib.suppress(Exception):
+                await self.ws.send_str("41")
+            await self.ws.close()
+        if self.reader is not None:
+            self.reader.cancel()
+
+
+class LibClient:
+    """python-socketio's AsyncClient behind the same four calls."""
+
+    def __init__(self, on_event: OnEvent) -> None:
+        import socketio
+
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("*", lambda event, data=None: on_event(event, data))
+
+    async def connect(self, url: str, token: str, timeout: float) -> None:
+        await self.sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=timeout)
+
+    async def call(self, event: str, data: Any, timeout: float) -> Any:
+        return await self.sio.call(event, data, timeout=timeout)
+
+    async def emit(self, event: str, data: Any) -> None:
+        await self.sio.emit(event, data)
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
+
+
 # ---- client worker process -------------------------------------------------------------------------
-def worker(seats: list[Seat], conn: Connection) -> None:
+def worker(seats: list[Seat], library: bool, conn: Connection) -> None:
     try:
-        asyncio.run(_worker(seats, conn))
+        asyncio.run(_worker(seats, library, conn))
     except BaseException as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         raise
 
 
-async def _worker(seats: list[Seat], conn: Connection) -> None:
-    import socketio
-
+async def _worker(seats: list[Seat], library: bool, conn: Connection) -> None:
     result = WorkerResult()
     sem = asyncio.Semaphore(JOINS_AT_ONCE)
     window: list[float] = [0.0, 0.0]
     joining = [True]
+    last_rx = [0.0]  # when the last chat message arrived
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))  # each WebSocket holds a connection
+
+    def handler(seat: Seat, known: set[int]) -> OnEvent:
+        """``known``: users this client has seen online (filled from the join state; empty until then)."""
+
+        def on_event(event: str, data: Any) -> None:
+            if event == "chat:message":
+                if data["user_id"] == seat.user_id:
+                    return
+                t = last_rx[0] = time.time()
+                sent = json.loads(data["text"])["t"]
+                if window[0] <= sent < window[1]:
+                    result.latencies.append(t - sent)
+            elif event == "presence:delta":
+                if joining[0]:
+                    result.deltas += 1
+                if not known:
+                    return  # not joined yet: the join state will have them
+                t = time.time()
+                for line in data["changed"]:
+                    if line["user_id"] not in known:
+                        known.add(line["user_id"])
+                        result.seen.append((line["user_id"], t))
+
+        return on_event
 
     async def connect(seat: Seat) -> Any:
         for attempt in range(ATTEMPTS):
-            c = socketio.AsyncClient(reconnection=False)
-
-            @c.on("chat:message")
-            async def on_message(msg: dict[str, Any]) -> None:
-                if msg["user_id"] == seat.user_id:
-                    return
-                t = time.time()
-                sent = json.loads(msg["text"])["t"]
-                if window[0] <= sent < window[1]:
-                    result.latencies.append(t - sent)
-
-            @c.on("presence:delta")
-            async def on_delta(_d: dict[str, Any]) -> None:
-                if joining[0]:
-                    result.deltas += 1
-
+            known: set[int] = set()
+            c = LibClient(handler(seat, known)) if library else WireClient(http, handler(seat, known))
             try:
                 async with sem:
                     t0 = time.time()
-                    await c.connect(
-                        seat.url, auth={"token": seat.token}, transports=["websocket"], wait_timeout=60
-                    )
+                    await c.connect(seat.url, seat.token, 60)
+                    asked = time.time()
                     reply = await c.call("room:join", {"room_id": seat.room_id}, timeout=120)
                     if not reply.get("ok"):
                         raise RuntimeError(f"join refused: {reply}")
-                    result.join_times.append(time.time() - t0)
+                    t1 = time.time()
+                    result.join_times.append(t1 - t0)
+                    result.joined_at[seat.user_id] = asked
+                    known.update(u["user_id"] for u in reply["state"]["online"])
+                    known.add(seat.user_id)
                 return c
-            except Exception:
+            except Exception as exc:
                 result.retries += 1
+                print(
+                    f"  retry {attempt + 1}: {seat.url} user {seat.user_id}: {exc!r}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 with contextlib.suppress(Exception):
-                    await c.disconnect()
+                    await c.close()
                 if attempt == ATTEMPTS - 1:
                     raise
                 await asyncio.sleep(1.0 + attempt * 2)
@@ -153,9 +288,13 @@ async def _worker(seats: list[Seat], conn: Connection) -> None:
 
     senders = [(c, s) for c, s in zip(clients, seats, strict=True) if s.sender]
     await asyncio.gather(*(send_loop(c, s, (i * 0.0487) % 1.0) for i, (c, s) in enumerate(senders)))
-    await asyncio.sleep(max(0.0, start + seconds + 3 - time.time()))  # drain
+    # drain: until nothing has arrived for 2 s (a backlog on a busy machine still counts), at most a minute
+    end = start + seconds
+    while time.time() < end + DRAIN_MAX and (time.time() < end + 2 or time.time() - last_rx[0] < 2):
+        await asyncio.sleep(0.25)
     conn.send(("done", result))
-    await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+    await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    await http.close()
 
 
 def receive(pipe: Connection, procs: list[Any], timeout: float) -> Any:
@@ -228,8 +367,9 @@ async def make_seats(urls: list[str], rooms: int, per_room: int, senders: int) -
 
 
 async def run_scenario(
-    servers: list[ServerProcess], rooms: int, per_room: int, senders: int, seconds: float, workers: int
+    servers: list[ServerProcess], rooms: int, per_room: int, args: argparse.Namespace
 ) -> dict[str, Any]:
+    senders, seconds, workers = args.senders, args.seconds, args.workers
     seats = await make_seats([s.url for s in servers], rooms, per_room, senders)
     # spread each room over the workers, so every worker has listeners of every room
     chunks: list[list[Seat]] = [seats[i::workers] for i in range(workers)]
@@ -237,7 +377,7 @@ async def run_scenario(
     pipes, procs = [], []
     for chunk in chunks:
         parent, child = ctx.Pipe()
-        p = ctx.Process(target=worker, args=(chunk, child), daemon=True)
+        p = ctx.Process(target=worker, args=(chunk, args.client == "python-socketio", child), daemon=True)
         p.start()
         pipes.append(parent)
         procs.append(p)
@@ -250,17 +390,21 @@ async def run_scenario(
         print(f"  {rooms} × {per_room} on {len(servers)} process(es): all joined in {joined_in:.0f} s",
               file=sys.stderr, flush=True)  # fmt: skip
         pids = [s.proc.pid for s in servers if s.proc is not None]
-        start = time.time() + 1.0
-        await asyncio.sleep(1.0)
-        cpu0 = sum(cpu_seconds(p) for p in pids)
+        start = time.time() + 1.0  # every worker has the window before the first message goes out
         for pipe in pipes:
             pipe.send((start, seconds))
+        await asyncio.sleep(start - time.time())
+        cpu0 = sum(cpu_seconds(p) for p in pids)
+        client_cpu0 = sum(cpu_seconds(p.pid) for p in procs if p.pid)
         await asyncio.sleep(start + seconds - time.time())
         cpu = (sum(cpu_seconds(p) for p in pids) - cpu0) / seconds
+        client_cpu = (sum(cpu_seconds(p.pid) for p in procs if p.pid) - client_cpu0) / seconds
         rss = sum(rss_mb(p) for p in pids)
         results: list[WorkerResult] = [
-            await loop.run_in_executor(None, receive, pipe, procs, seconds + 120) for pipe in pipes
+            await loop.run_in_executor(None, receive, pipe, procs, seconds + DRAIN_MAX + 120)
+            for pipe in pipes
         ]
+        cpu_total = sum(cpu_seconds(p) for p in pids) - cpu0  # the window and the drain after it
     finally:
         for p in procs:
             p.join(30)
@@ -268,6 +412,8 @@ async def run_scenario(
                 p.kill()
     lat = sorted(x for r in results for x in r.latencies)
     joins = [x for r in results for x in r.join_times]
+    joined_at = {u: t for r in results for u, t in r.joined_at.items()}
+    shown = [t - joined_at[u] for r in results for u, t in r.seen if u in joined_at]
     sends = sum(1 for s in seats if s.sender) * int(seconds)
     return {
         "joined": joined_in,
@@ -279,7 +425,11 @@ async def run_scenario(
         "delivered": len(lat),
         "expected": sends * (per_room - 1),
         "deltas": sum(r.deltas for r in results) / len(seats),
+        "shown50": pct(shown, 50) * 1000,
+        "shown99": pct(shown, 99) * 1000,
         "cpu": cpu * 100,
+        "cpu_per_delivery": cpu_total / max(1, len(lat)) * 1e6,
+        "client_cpu": client_cpu * 100,
         "rss": rss,
     }
 
@@ -301,9 +451,7 @@ async def deployment(
             print(f"{rooms} × {per_room}, {processes} process(es): server pids "
                   f"{[s.proc.pid for s in servers if s.proc]}", file=sys.stderr, flush=True)  # fmt: skip
             try:
-                results.append(
-                    await run_scenario(servers, rooms, per_room, args.senders, args.seconds, args.workers)
-                )
+                results.append(await run_scenario(servers, rooms, per_room, args))
             finally:
                 for s in servers:
                     try:
@@ -321,8 +469,11 @@ ROWS = [
     ("chat latency p99 (ms)", lambda r: f"{r['p99']:.1f}"),
     ("delivered / expected", lambda r: f"{r['delivered']}/{r['expected']}"),
     ("presence deltas per client", lambda r: f"{r['deltas']:.0f}"),
+    ("join → seen by others p50/p99 (ms)", lambda r: f"{r['shown50']:.0f} / {r['shown99']:.0f}"),
     ("server CPU (% of a core)", lambda r: f"{r['cpu']:.0f}"),
+    ("server CPU per delivery (µs)", lambda r: f"{r['cpu_per_delivery']:.0f}"),
     ("server RSS (MB)", lambda r: f"{r['rss']:.0f}"),
+    ("client CPU (% of a core)", lambda r: f"{r['client_cpu']:.0f}"),
 ]
 
 
@@ -349,6 +500,8 @@ async def main() -> None:
     parser.add_argument("--crowd", type=int, default=500, help="clients in the one-room scenario")
     parser.add_argument("--rooms", default="50x20", help="many-rooms scenario: ROOMSxCLIENTS")
     parser.add_argument("--senders", type=int, default=20, help="clients sending 1 message/s")
+    parser.add_argument("--client", choices=("wire", "python-socketio"), default="wire",
+                        help="protocol spoken by hand over aiohttp (light) or python-socketio's AsyncClient")  # fmt: skip
     parser.add_argument("--only", type=int, choices=(1, 2), help="run one deployment (1 or 2 processes)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the script works")
     args = parser.parse_args()
@@ -356,13 +509,13 @@ async def main() -> None:
     if args.smoke:
         scenarios, args.senders = [(1, 40), (5, 8)], 4
     else:
-        scenarios = [(1, args.crowd), (many[0], many[1])]
+        scenarios = [sc for sc in [(1, args.crowd), (many[0], many[1])] if sc[0] * sc[1] > 0]
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         one = await deployment(1, Path(tmp), scenarios, args) if args.only != 2 else []
         two = await deployment(2, Path(tmp), scenarios, args) if args.only != 1 else []
     print(f"\nroom fan-out: {args.senders} senders × 1 msg/s for {args.seconds:g} s, {args.workers} client "
-          f"processes, {os.cpu_count()} CPUs; load average {load_before[0]:.1f} before, "
+          f"processes ({args.client} clients), {os.cpu_count()} CPUs; load average {load_before[0]:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after")  # fmt: skip
     print(table(scenarios, one, two))
 

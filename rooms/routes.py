@@ -159,7 +159,8 @@ async def member_dicts(session: AsyncSession, room_id: str) -> list[dict[str, An
         .where(Member.room_id == room_id)
         .order_by(Member.joined_at)
     )  # fmt: skip
-    return [r._asdict() for r in rows]
+    keys = list(rows.keys())
+    return [dict(zip(keys, r, strict=True)) for r in rows]  # Row._asdict costs more than the query here
 
 
 async def members_of(session: AsyncSession, room_id: str) -> list[MemberOut]:

@@ -15,6 +15,7 @@ import socketio
 from server.auth.tokens import Principal, TokenService
 from server.config import Settings
 from server.errors import MokeError
+from server.fanout import DirectEmit, RedisManager
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,10 @@ class MokeSocketServer(socketio.AsyncServer):
 
 
 def create_sio(settings: Settings) -> socketio.AsyncServer:
-    manager: socketio.AsyncManager | None = None
+    manager: socketio.AsyncManager = DirectEmit()
     if settings.redis_url:
         # python-socketio's own Redis manager carries emits to rooms across processes.
-        manager = socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
+        manager = RedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
     return MokeSocketServer(
         async_mode="aiohttp",
         client_manager=manager,
