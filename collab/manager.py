@@ -85,6 +85,10 @@ class RoomManager:
     def loaded(self) -> int:
         return len(self._docs)
 
+    def rooms(self) -> list[DocRoom]:
+        """Every loaded document's room."""
+        return [entry.room for entry in self._docs.values()]
+
     def room(self, doc_id: str) -> DocRoom | None:
         entry = self._docs.get(doc_id)
         return entry.room if entry is not None and entry.buffer is None else None

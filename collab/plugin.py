@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -10,9 +11,10 @@ from collab import comment_routes, documents, version_routes
 from collab.api import LIVE_DOCS
 from collab.export import routes as export_routes
 from collab.manager import RoomManager
-from collab.server import MANAGER, collab_ws
+from collab.server import MANAGER, close_for_role, collab_ws
 from collab.store import DocStore
 from collab.versions import RESTORE_LOCKS, RestoreLocks
+from rooms.routes import ROLE_CHANNEL
 from server.api import ApiRoutes
 from server.context import AppContext
 
@@ -24,9 +26,15 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     app[LIVE_DOCS] = manager
     app[RESTORE_LOCKS] = RestoreLocks()
 
+    async def on_role(_channel: str, data: bytes) -> None:
+        room_id, user_id, _role = json.loads(data)
+        close_for_role(manager, room_id, int(user_id))
+
     async def live_documents(app: web.Application) -> AsyncIterator[None]:
         await manager.start()
+        roles = await ctx.bus.subscribe(ROLE_CHANNEL, on_role)  # every process: its own connections
         yield
+        await roles.close()
         await manager.stop()
 
     app.cleanup_ctx.append(live_documents)

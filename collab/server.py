@@ -27,7 +27,16 @@ from rooms.membership import authorize
 from rooms.permissions import Action, allowed
 from server.auth.tokens import Principal
 from server.context import ctx_of
-from server.errors import BadRequest, MokeError, NotFound, RateLimited, TooLarge, Unavailable, ws_close
+from server.errors import (
+    BadRequest,
+    Conflict,
+    MokeError,
+    NotFound,
+    RateLimited,
+    TooLarge,
+    Unavailable,
+    ws_close,
+)
 from server.http import principal_of
 
 log = logging.getLogger(__name__)
@@ -58,10 +67,12 @@ class Connection:
     """One client WebSocket as a room peer."""
 
     def __init__(self, ws: web.WebSocketResponse, request: web.Request, principal: Principal, *,
-                 doc_id: str, read_only: bool) -> None:  # fmt: skip
+                 doc_id: str, room_id: str, read_only: bool) -> None:  # fmt: skip
         self.ws = ws
         self.transport = request.transport
         self.read_only = read_only
+        self.user_id = principal.user_id
+        self.room_id = room_id
         self.closed = False
         self.failed = False
         self.label = f"user={principal.user_id}"
@@ -93,6 +104,20 @@ class Connection:
                 await self._close_task
 
 
+def close_for_role(manager: RoomManager, room_id: str, user_id: int) -> int:
+    """Close ``user_id``'s connections to the documents of ``room_id`` after their role there changed.
+
+    Write access is decided at connect; closing makes the client (y-websocket reconnects by itself) come
+    back under the new role, so a demoted editor cannot keep writing and a promoted observer can start."""
+    closed = 0
+    for room in manager.rooms():
+        for peer in tuple(room.peers):
+            if isinstance(peer, Connection) and peer.room_id == room_id and peer.user_id == user_id:
+                peer.fail(Conflict("your role in this room changed; connect again", code="role_changed"))
+                closed += 1
+    return closed
+
+
 async def _document_room(request: web.Request, doc_id: str) -> str:
     async with ctx_of(request).db.session() as session:
         row = (
@@ -119,7 +144,7 @@ async def collab_ws(request: web.Request) -> web.StreamResponse:
             max_msg_size=settings.collab_max_message_bytes * 2 + 1024, compress=False, heartbeat=30
         )
         await ws.prepare(request)
-        conn = Connection(ws, request, principal, doc_id=doc_id, read_only=read_only)
+        conn = Connection(ws, request, principal, doc_id=doc_id, room_id=room_id, read_only=read_only)
         log.info("collab connect doc=%s %s role=%s read_only=%s", doc_id, conn.label, role, read_only)
         await _serve(manager, room, conn, settings.collab_max_message_bytes, settings.collab_rate_messages)
         return ws

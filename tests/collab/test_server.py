@@ -21,8 +21,9 @@ from collab.protocol import (
     decode_frame,
     encode_awareness_update,
 )
-from tests.collab.conftest import room_with_doc
-from tests.support.api import Api
+from rooms.permissions import Role
+from tests.collab.conftest import make_doc, room_with_doc
+from tests.support.api import Api, add_member, make_room
 from tests.support.server import RunningServer, make_settings
 
 
@@ -221,3 +222,32 @@ async def test_ten_simultaneous_openers_of_a_new_document(api: Api, server: Runn
                 await asyncio.wait_for(handshake(ws), 2)
 
         await asyncio.gather(*(open_and_sync() for _ in range(10)))
+
+
+async def test_role_change_closes_that_members_connections(api: Api, server: RunningServer) -> None:
+    """Access is decided at connect: when the host demotes an editor, the server closes that member's open
+    connections (4409 ``role_changed``) and the reconnect is read-only; other people stay connected."""
+    db = server.ctx.db
+    host, editor = await api.register(), await api.register()
+    room_id = await make_room(db, host["user"]["id"])
+    await add_member(db, room_id, editor["user"]["id"], Role.EDITOR)
+    doc_id = await make_doc(db, room_id, host["user"]["id"])
+    url = f"{server.ws_url}/collab/{doc_id}?token="
+    async with aiohttp.ClientSession() as http:
+        async with (
+            http.ws_connect(url + editor["token"]) as ed,
+            http.ws_connect(url + host["token"]) as other,
+        ):
+            await handshake(ed)
+            await handshake(other)
+            status, body = await api.call(
+                "PATCH", f"/api/rooms/{room_id}/members/{editor['user']['id']}", token=host["token"],
+                json={"role": "observer"},
+            )  # fmt: skip
+            assert status == 200, body
+            code, reason = await closed_with(ed)
+            assert code == 4409 and reason.startswith("role_changed"), (code, reason)
+            assert not other.closed  # the host's connection is untouched
+        async with http.ws_connect(url + editor["token"]) as again:
+            seen = await handshake(again)
+            assert any(isinstance(m, PermissionDenied) for m in seen)  # read-only now

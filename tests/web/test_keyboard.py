@@ -26,6 +26,20 @@ def tab_to(page: Any, selector: str, back: bool = False, most: int = 80) -> None
     raise AssertionError(f"{selector} never got the focus by {'Shift+Tab' if back else 'Tab'}")
 
 
+UNNAMED = """() => [...document.querySelectorAll(
+  'button, input:not([type=hidden]), select, textarea, a[href], [tabindex]:not([tabindex="-1"])')]
+  .filter((el) => el.getClientRects().length > 0)
+  .filter((el) => !(el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || el.labels?.length
+    || el.textContent.trim() || el.getAttribute('title')))
+  .map((el) => el.outerHTML.slice(0, 160))"""
+
+
+def assert_all_named(page: Any) -> None:
+    """Every visible control has a name a screen reader can say (a label, text, aria-label or title)."""
+    unnamed = page.evaluate(UNNAMED)
+    assert not unnamed, unnamed
+
+
 def test_join_chat_raise_hand_cue_and_take_by_keyboard(web: Browser, rest: Rest) -> None:
     rest.require("/api/rooms/{room_id}/program")
     host = rest.register("赵导播")
@@ -36,6 +50,7 @@ def test_join_chat_raise_hand_cue_and_take_by_keyboard(web: Browser, rest: Rest)
 
     guest = web.page(label="guest")
     guest.goto(f"{web.base}/join")
+    assert_all_named(guest)
     tab_to(guest, "input[name=code]")
     guest.keyboard.type(code)
     tab_to(guest, "input[name=display_name]")  # leaving the code field shows the invite's preview
@@ -49,6 +64,7 @@ def test_join_chat_raise_hand_cue_and_take_by_keyboard(web: Browser, rest: Rest)
     guest.keyboard.press("Enter")
     expect(guest.get_by_role("heading", name="观摩直播")).to_be_visible()
 
+    assert_all_named(guest)
     tab_to(guest, "#chat-input")
     guest.keyboard.type("键盘也能发言")
     guest.keyboard.press("Enter")
@@ -62,6 +78,7 @@ def test_join_chat_raise_hand_cue_and_take_by_keyboard(web: Browser, rest: Rest)
     mod.goto(f"{web.base}/rooms/{room_id}/console")
     expect(mod.get_by_test_id("seat-queue")).to_contain_text("李老师")
     expect(mod.locator(f'[data-venue-id="{venue_id}"] .badge')).to_have_text("在线")
+    assert_all_named(mod)
     tab_to(mod, f'[data-venue-id="{venue_id}"] [data-action=cue]')
     mod.keyboard.press("Enter")
     expect(mod.get_by_test_id("console-preview-label")).to_have_text("预监：三小")

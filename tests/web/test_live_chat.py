@@ -52,3 +52,19 @@ def test_moderator_deletes_a_message_everyone_sees_it_deleted(web: Browser, rest
     # and so does the history after a reload
     obs.reload()
     expect(obs.get_by_test_id("chat").locator(".msg").first).to_have_text("该消息已被删除")
+
+
+def test_refused_message_is_explained_and_kept(web: Browser, rest: Rest) -> None:
+    rest.require("/api/rooms/{room_id}/archive")
+    host = rest.register("赵主持")
+    room_id, _ = room_with_invite(rest, host, "observer", kind="showcase")
+    page = web.page(host, label="host")
+    page.goto(f"{web.base}/rooms/{room_id}/live")
+    expect(page.locator("#chat-input")).to_be_visible()
+    rest.ok("POST", f"/api/rooms/{room_id}/archive", token=host["token"])
+    page.locator("#chat-input").fill("活动结束后还想说一句")
+    page.locator("#chat-input").press("Enter")
+    expect(page.locator(".chat-box").get_by_role("alert")).to_have_text("该活动已归档，只能查看")
+    expect(page.locator("#chat-input")).to_have_value("活动结束后还想说一句")  # not lost
+    expect(page.get_by_test_id("chat")).not_to_contain_text("活动结束后还想说一句")
+    web.shot(page, "live-chat-refused-zh")

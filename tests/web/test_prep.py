@@ -72,6 +72,8 @@ def test_coedit_cursors_observer_comments_versions_export(web: Browser, rest: Re
     a_text.click()
     a.keyboard.press("Home")
     a.keyboard.press("Shift+End")
+    # the range is selected before the comment is written (a collapsed cursor makes a section comment)
+    a.wait_for_function("() => getSelection().toString().includes('《秋天的雨》第一课时')")
     a.get_by_label("新批注").fill("课题要写全称")
     a.get_by_role("button", name="添加批注").click()
     thread = b.get_by_test_id("comments").locator(".thread").first

@@ -118,20 +118,29 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   }, chatStatus);
   const input = h('input', { 'aria-label': t('chat.input'), placeholder: t('chat.placeholder'), maxlength: 2000, id: 'chat-input' });
   const send = h('button', { type: 'submit', class: 'primary' }, t('chat.send'));
+  // Messages leave one after another in the order typed; the input is free for the next one at once
+  // (a disabled send button would also block Enter), and a message that fails comes back into it.
+  let outbox: Promise<void> = Promise.resolve();
   const chatForm = h('form', { class: 'chat-form row', onsubmit: (e: Event) => {
     e.preventDefault();
     const text = input.value.trim();
     if (!text) return;
+    input.value = '';
     const clientId = uid();
-    void busy(send, async () => {
-      const res = await call_retry(() => callChat(roomId, clientId, text));
-      input.value = '';
+    outbox = outbox.then(() => busy(null, async () => {
+      let res: Record<string, unknown>;
+      try {
+        res = await call_retry(() => callChat(roomId, clientId, text));
+      } catch (err) {
+        if (!input.value) input.value = text;
+        throw err;
+      }
       const msg = (res.message ?? res) as ChatMessage;
       if (msg.id && !live.state.chat.some((m) => m.id === msg.id)) {
         live.state.chat.push(msg);
         drawChat();
       }
-    }, chatStatus);
+    }, chatStatus));
   } }, input, send);
 
   // voice notes: MediaRecorder → upload → the server posts it to the chat
