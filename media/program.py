@@ -146,8 +146,9 @@ class Switcher:
                 break
             except TimeoutError:
                 if time.monotonic() >= deadline or self.pending is not leg:
-                    if self.pending is leg:  # no keyframe in time: keep the old source
+                    if self.pending is leg and self._on_air():  # no keyframe in time: keep the old source
                         self._drop_pending()
+                    # with nothing on air yet, the leg stays: the venue's first keyframe puts it on air
                     break
                 # A PLI can be lost, or ignored by an encoder that has just sent a keyframe
                 # (libwebrtc drops requests that come too soon after one): ask again.
@@ -155,6 +156,10 @@ class Switcher:
         if at is None:
             return CutResult(switched=False, seconds=time.monotonic() - started)
         return CutResult(switched=True, seconds=at - started)
+
+    def _on_air(self) -> bool:
+        """True when the output carries something (a venue or the slate)."""
+        return self.active is not None or self._slate_task is not None
 
     def close(self) -> None:
         self._drop_pending()

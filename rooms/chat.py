@@ -16,33 +16,36 @@ TAIL = 50
 PAGE_MAX = 200
 
 
-async def require_open(db: Database, room_id: str) -> None:
-    """An archived room is read-only: its history stays, nothing new is said in it."""
-    async with db.session() as session:
-        archived = await session.scalar(select(Room.archived_at).where(Room.id == room_id))
-    if archived is not None:
-        raise Conflict("the room is archived", code="room_archived")
-
-
 async def _find(db: Database, room_id: str, user_id: int, client_id: str) -> MessageOut | None:
     async with db.session() as session:
-        row = (
-            await session.execute(
-                select(ChatMessage, VoiceNote.duration)
-                .outerjoin(VoiceNote, VoiceNote.id == ChatMessage.voice_id)
-                .where(
-                    ChatMessage.room_id == room_id,
-                    ChatMessage.user_id == user_id,
-                    ChatMessage.client_id == client_id,
-                )
+        return await _find_in(session, room_id, user_id, client_id)
+
+
+async def _find_in(session: AsyncSession, room_id: str, user_id: int, client_id: str) -> MessageOut | None:
+    row = (
+        await session.execute(
+            select(ChatMessage, VoiceNote.duration)
+            .outerjoin(VoiceNote, VoiceNote.id == ChatMessage.voice_id)
+            .where(
+                ChatMessage.room_id == room_id,
+                ChatMessage.user_id == user_id,
+                ChatMessage.client_id == client_id,
             )
-        ).first()
+        )
+    ).first()
     return message_out(row[0], row[1]) if row else None
 
 
-async def existing(db: Database, room_id: str, user_id: int, client_id: str) -> MessageOut | None:
-    """The message this author already sent with ``client_id`` (a retry), if any."""
-    return await _find(db, room_id, user_id, client_id)
+async def existing_or_open(db: Database, room_id: str, user_id: int, client_id: str) -> MessageOut | None:
+    """The message this author already sent with ``client_id`` (a retry), if any; otherwise the room must be
+    open — an archived room is read-only: its history stays, nothing new is said in it. One session."""
+    async with db.session() as session:
+        found = await _find_in(session, room_id, user_id, client_id)
+        if found is None:
+            archived = await session.scalar(select(Room.archived_at).where(Room.id == room_id))
+            if archived is not None:
+                raise Conflict("the room is archived", code="room_archived")
+    return found
 
 
 async def store(
@@ -60,7 +63,7 @@ async def store(
 ) -> tuple[MessageOut, bool]:
     """Persist one message; returns it and whether it is new (False: same client_id sent before).
 
-    ``looked_up``: the caller just checked :func:`existing` (the unique index still catches races)."""
+    ``looked_up``: the caller just checked :func:`existing_or_open` (the unique index still catches races)."""
     if not looked_up:
         found = await _find(db, room_id, user_id, client_id)
         if found is not None:

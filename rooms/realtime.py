@@ -143,10 +143,9 @@ class RoomEvents:
                 )
             if not p.text.strip():
                 raise ValidationError("text: must not be blank")
-            again = await chat.existing(self.db, p.room_id, principal.user_id, p.client_id)
+            again = await chat.existing_or_open(self.db, p.room_id, principal.user_id, p.client_id)
             if again is not None:
                 return {"message": again.model_dump(), "duplicate": True}
-            await chat.require_open(self.db, p.room_id)
             await self.check_chat_rate(principal.user_id)
             msg, new = await chat.store(
                 self.db, room_id=p.room_id, user_id=principal.user_id, author_name=principal.name,

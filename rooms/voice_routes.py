@@ -62,10 +62,9 @@ async def upload_voice(request: web.Request) -> web.Response:
     client_id = request.query.get("client_id", "")
     if not 1 <= len(client_id) <= 64:
         raise ValidationError("client_id: 1–64 characters required")
-    again = await chat.existing(ctx.db, room_id, p.user_id, client_id)
+    again = await chat.existing_or_open(ctx.db, room_id, p.user_id, client_id)
     if again is not None:
         return json_response(again)
-    await chat.require_open(ctx.db, room_id)
     if request.content_length is not None and request.content_length > s.rooms_voice_max_bytes:
         raise TooLarge(f"voice notes are at most {s.rooms_voice_max_bytes} bytes")
     data = await request.content.read(s.rooms_voice_max_bytes + 1)

@@ -102,6 +102,23 @@ async def test_a_cut_without_a_keyframe_in_time_keeps_the_old_venue(vp8_slate: s
     plane.close()
 
 
+async def test_a_first_cut_that_times_out_still_goes_on_air_at_the_venues_first_keyframe(
+    vp8_slate: slate.Slate,
+) -> None:
+    """Nothing was on air to keep: the program must not stay empty until the next command."""
+    registry = SourceRegistry(keyframe_interval=0.0)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=0.2)
+    a = venue(registry, "a")
+    video = plane.switcher("r1").output.video.subscribe()
+    push(a, b"a0", 0)  # live, but only delta frames: the keyframe is late
+    result = await plane.cut("r1", "a", epoch=1)
+    assert not result.switched
+    push(a, b"a1", 3000, keyframe=True)
+    push(a, b"a2", 6000)
+    assert [bytes(f.packet) for f in drain(video)] == [b"Va1", b"Va2"]
+    plane.close()
+
+
 async def test_superseded_and_stale_cuts(vp8_slate: slate.Slate) -> None:
     registry = SourceRegistry(keyframe_interval=0.0)
     plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=2.0)

@@ -34,8 +34,31 @@ def test_rubric_note_score_aggregate(web: Browser, rest: Rest) -> None:
     expect(op.get_by_test_id("score-status")).to_have_text("评分已提交")
     web.shot(op, "evaluate-observer-zh")
 
-    hp.get_by_role("button", name="刷新", exact=True).click()
+    # live, without a reload or a click: the shared note and the new aggregate reach the host
+    expect(hp.get_by_test_id("notes")).to_contain_text("学生朗读很投入")
     expect(hp.get_by_test_id("aggregate")).to_contain_text("已有 1 份评分")
-    hp.reload()
-    expect(hp.get_by_test_id("notes")).to_contain_text("学生朗读很投入")  # shared notes reach the host
     web.shot(hp, "evaluate-host-zh")
+
+
+def test_notes_written_offline_are_kept_and_sent_once_on_reconnect(web: Browser, rest: Rest) -> None:
+    host = rest.register("赵主持")
+    room_id, code = room_with_invite(rest, host, "observer", kind="trial")
+    rest.ok("POST", f"/api/rooms/{room_id}/rubrics", {"template": "general"}, token=host["token"])
+    guest = rest.ok("POST", "/api/auth/guest", {"code": code, "display_name": "孙老师", "school": "五小"})
+    op = web.page(guest, label="observer-offline")
+    op.goto(f"{web.base}/rooms/{room_id}/evaluate")
+    expect(op.get_by_test_id("notes")).to_contain_text("还没有观察记录")
+    op.context.set_offline(True)
+    for text in ("板书清楚", "小组讨论时间偏短"):
+        op.locator("#note-text").fill(text)
+        op.get_by_role("button", name="记录").click()
+    pending = op.get_by_test_id("notes-pending")
+    expect(pending).to_contain_text("2 条记录待发送")
+    expect(pending).to_contain_text("小组讨论时间偏短")
+    web.shot(op, "evaluate-offline-pending-zh")
+    assert rest.ok("GET", f"/api/rooms/{room_id}/notes", token=guest["token"]) == []
+    op.context.set_offline(False)
+    expect(pending).to_be_empty(timeout=30000)
+    expect(op.get_by_test_id("notes")).to_contain_text("小组讨论时间偏短")
+    texts = [n["text"] for n in rest.ok("GET", f"/api/rooms/{room_id}/notes", token=guest["token"])]
+    assert sorted(texts) == ["小组讨论时间偏短", "板书清楚"]  # each once

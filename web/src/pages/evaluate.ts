@@ -1,9 +1,12 @@
 /** 听评课: timestamped observation notes (shared or private), scoring a segment on the room's rubric, and
  * for hosts and moderators the live aggregate and the report downloads. Lazy-loaded. */
-import { api, downloadBlob, fetchBlob } from '../api';
+import { api, downloadBlob, errorText, fetchBlob } from '../api';
 import { h } from '../dom';
 import { formatTime, t } from '../i18n';
-import { navigate } from '../router';
+import { NoteOutbox } from '../outbox';
+import { on } from '../realtime';
+import { type Cleanup, navigate } from '../router';
+import { LiveRoom } from '../roomstate';
 import { type AgendaSegment, canManage, getRoom, listOf, roleOf } from '../rooms';
 import { getSession } from '../session';
 import { busy, errorBox, field, loading, toast, uid, withLoading } from '../ui';
@@ -41,7 +44,7 @@ interface Aggregate {
 
 const WHOLE_LESSON = 'lesson';
 
-export async function evaluatePage(root: HTMLElement, params: Record<string, string>): Promise<void> {
+export async function evaluatePage(root: HTMLElement, params: Record<string, string>): Promise<Cleanup | void> {
   if (!getSession()) {
     navigate(`/login?next=${encodeURIComponent(location.pathname)}`, true);
     return;
@@ -91,6 +94,17 @@ export async function evaluatePage(root: HTMLElement, params: Record<string, str
 
   // --- notes ---------------------------------------------------------------------------------------
   const notes = h('div', { 'data-testid': 'notes' });
+  const pendingBox = h('div', { 'data-testid': 'notes-pending', 'aria-live': 'polite' });
+  const outbox = new NoteOutbox(roomId);
+  const drawPending = (): void => {
+    const mine = outbox.pending().filter((n) => n.segment_id === segSel.value);
+    pendingBox.replaceChildren(...(outbox.pending().length
+      ? [h('p', { class: 'muted' }, t('eval.pending', { n: outbox.pending().length })),
+         h('ul', { class: 'plain' }, mine.map((n) => h('li', { class: 'pending' },
+           h('span', { class: 'muted' }, formatTime(n.at)), ' ', h('span', { class: 'tag muted' }, t('eval.unsent')),
+           h('p', {}, n.text))))]
+      : []));
+  };
   const reloadNotes = (): void => void withLoading(notes,
     () => api('GET', `/api/rooms/${roomId}/notes?segment_id=${encodeURIComponent(segSel.value)}`).then((d) => listOf<Note>(d, 'notes')),
     (list) => list.length
@@ -105,19 +119,23 @@ export async function evaluatePage(root: HTMLElement, params: Record<string, str
   const share = h('input', { type: 'checkbox', id: 'note-share', checked: true });
   const noteStatus = h('p', { class: 'status' });
   const addNote = h('button', { type: 'submit', class: 'primary' }, t('eval.add_note'));
+  outbox.onChange = drawPending;
+  outbox.onSent = () => reloadNotes();
+  outbox.onRejected = (n, err) => {
+    noteStatus.textContent = `${t('eval.rejected', { text: n.text.slice(0, 20) })} ${errorText(err)}`;
+    noteStatus.className = 'status error-text';
+  };
   const noteForm = h('form', { class: 'card', onsubmit: (e: Event) => {
     e.preventDefault();
     if (!noteText.value.trim()) return;
-    const now = Date.now() / 1000;
-    void busy(addNote, async () => {
-      await api('POST', `/api/rooms/${roomId}/notes`, {
-        client_id: uid(), text: noteText.value.trim(), kind: kind.value, segment_id: segSel.value,
-        shared: share.checked, at: now, client_now: Date.now() / 1000,
-      });
-      noteText.value = '';
-      reloadNotes();
-    }, noteStatus);
-  } }, h('h2', {}, t('eval.notes')), noteText, h('div', { class: 'row' }, kind, h('label', { class: 'inline' }, share, t('eval.share')), addNote), noteStatus, notes);
+    noteStatus.textContent = '';
+    // kept in the outbox first: written offline, it is sent when the connection is back
+    void outbox.add({
+      room_id: roomId, client_id: uid(), text: noteText.value.trim(), kind: kind.value, segment_id: segSel.value,
+      shared: share.checked, at: Date.now() / 1000, client_now: Date.now() / 1000,
+    });
+    noteText.value = '';
+  } }, h('h2', {}, t('eval.notes')), noteText, h('div', { class: 'row' }, kind, h('label', { class: 'inline' }, share, t('eval.share')), addNote), noteStatus, pendingBox, notes);
 
   // --- scores --------------------------------------------------------------------------------------
   const steps: number[] = [];
@@ -177,9 +195,28 @@ export async function evaluatePage(root: HTMLElement, params: Record<string, str
 
   segSel.onchange = () => {
     reloadNotes();
+    drawPending();
     if (manage) reloadAgg();
   };
   root.replaceChildren(head, field(t('eval.segment'), segSel), h('div', { class: 'columns' }, h('div', {}, scoreForm, aggBox), noteForm));
   reloadNotes();
+  drawPending();
   if (manage) reloadAgg();
+
+  // live: shared notes for everyone, the aggregate for hosts and moderators (joining the room's channels)
+  const live = new LiveRoom(roomId);
+  const offs = [
+    on<{ room_id: string; note: { segment_id?: string | null } }>('note:shared', (d) => {
+      if (d.room_id === roomId) reloadNotes();
+    }),
+    on<{ room_id: string; segment_id: string }>('eval:aggregate', (d) => {
+      if (manage && d.room_id === roomId && d.segment_id === segSel.value) reloadAgg();
+    }),
+  ];
+  live.join().then(() => void outbox.flush()).catch(() => undefined);
+  return () => {
+    for (const off of offs) off();
+    outbox.close();
+    live.leave();
+  };
 }
