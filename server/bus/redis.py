@@ -23,7 +23,9 @@ class RedisBus(Bus):
         super().__init__()
         self.url = url
         self.prefix = f"{prefix}:bus:"
-        self.redis: aioredis.Redis = aioredis.from_url(url)
+        # named, so an operator's CLIENT LIST shows which process each connection belongs to
+        self.client_name = f"moke-bus-{self.node_id}"
+        self.redis: aioredis.Redis = aioredis.from_url(url, client_name=self.client_name)
         self._pubsub: aioredis.client.PubSub | None = None
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
