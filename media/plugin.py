@@ -39,7 +39,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     async def media_service(app: web.Application) -> AsyncIterator[None]:
         await service.start()
         await router.start()
-        await recordings.recover()
+        await recordings.recover(router.held_elsewhere)
         yield
         await recordings.stop_all()
         await router.stop()

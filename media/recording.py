@@ -33,6 +33,9 @@ from server.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
 
+# room id -> True while another live process carries the room's media (and so its recordings)
+RunningElsewhere = Callable[[str], Awaitable[bool]]
+
 FORMATS = {"video/vp8": ("webm", "vp8", "video/webm"), "video/h264": ("matroska", "h264", "video/x-matroska")}
 RECORDING_QUEUE_FRAMES = 600
 
@@ -196,26 +199,50 @@ class RecordingService:
         self.data_dir = data_dir
         self.active: dict[str, Recorder] = {}
         self._lock = asyncio.Lock()
+        self._recheck: asyncio.Future[None] | None = None
 
     def file_of(self, row: Recording) -> Path:
         return self.data_dir / row.path
 
-    async def recover(self) -> int:
-        """Rows left ``recording`` by a crash become ``interrupted`` with what their files hold."""
+    async def recover(
+        self, running_elsewhere: RunningElsewhere | None = None, *, recheck_after: float = 8.0
+    ) -> int:
+        """Rows left ``recording`` by a crash become ``interrupted`` with what their files hold.
+
+        With several processes, a row may belong to a recording that another live process is writing
+        (its room's media home): ``running_elsewhere(room_id)`` says so, and such rows are left alone.
+        They are looked at once more after ``recheck_after`` seconds (longer than the home's lease), so
+        that a crashed process's rows, whose lease was still running at start-up, are not missed."""
         async with self.db.transaction() as session:
             rows = (
                 await session.scalars(select(Recording).where(Recording.status == RecordingStatus.RECORDING))
             ).all()
-            for row in rows:
+            mine = [
+                r for r in rows
+                if r.id not in self.active and (running_elsewhere is None or not await running_elsewhere(r.room_id))
+            ]  # fmt: skip
+            for row in mine:
                 path = self.file_of(row)
                 duration, frames = await asyncio.to_thread(probe, path)
                 row.status = RecordingStatus.INTERRUPTED
                 row.duration, row.frames = duration, frames
                 row.size = path.stat().st_size if path.exists() else 0
                 row.stopped_at = (row.origin or row.started_at) + duration
-        if rows:
-            log.warning("marked %d unfinished recordings as interrupted", len(rows))
-        return len(rows)
+        if mine:
+            log.warning("marked %d unfinished recordings as interrupted", len(mine))
+        others = len(rows) - len(mine) - sum(r.id in self.active for r in rows)
+        if others:
+            log.info("left %d recordings that another process is writing", others)
+            if recheck_after > 0 and self._recheck is None:
+                self._recheck = asyncio.ensure_future(self._recover_later(running_elsewhere, recheck_after))
+        return len(mine)
+
+    async def _recover_later(self, running_elsewhere: RunningElsewhere | None, delay: float) -> None:
+        await asyncio.sleep(delay)
+        try:
+            await self.recover(running_elsewhere, recheck_after=0)
+        except Exception:
+            log.exception("second look at unfinished recordings failed")
 
     async def start(self, room_id: str, source_name: str, user_id: int) -> Recording:
         async with self._lock:
@@ -301,6 +328,9 @@ class RecordingService:
         return (path.stat().st_size if path.exists() else 0), recorder.duration
 
     async def stop_all(self) -> None:
+        if self._recheck is not None:
+            self._recheck.cancel()
+            await asyncio.gather(self._recheck, return_exceptions=True)
         for rec_id in list(self.active):
             try:
                 await self.stop(rec_id)

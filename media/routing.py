@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 Op = Callable[..., Awaitable[dict[str, Any]]]
 HomeOf = Callable[[str], Awaitable[str]]
+OwnerOf = Callable[[str], Awaitable[str | None]]
 
 _ERRORS: dict[int, type[MokeError]] = {
     e.status: e for e in (BadRequest, ValidationError, Forbidden, NotFound, Conflict, TooLarge, RateLimited)
@@ -67,6 +68,7 @@ class MediaRouter:
         self.node = bus.node_id
         self.timeout = timeout
         self.home_of: HomeOf | None = None  # set by the controller; None: every room is at home here
+        self.owner_of: OwnerOf | None = None  # the room's home if some process holds it (never claims)
         self._ops: dict[str, Op] = {}
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
@@ -96,6 +98,11 @@ class MediaRouter:
             if not fut.done():
                 fut.set_exception(Unavailable("the server is shutting down", code="shutting_down"))
         self._waiting.clear()
+
+    async def held_elsewhere(self, room_id: str) -> bool:
+        """True while another process is the room's media home."""
+        owner = None if self.owner_of is None else await self.owner_of(room_id)
+        return owner is not None and owner != self.node
 
     async def home(self, room_id: str) -> str:
         return self.node if self.home_of is None else await self.home_of(room_id)

@@ -72,6 +72,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     app[CONTROLLER] = controller
     if ROUTER in app:
         app[ROUTER].home_of = controller.feed_home  # a room's media lives where its program feed does
+        app[ROUTER].owner_of = store.owner
     install_events(ctx.sio, ctx, app)
     plane: ProgramPlane | None = None
     if SOURCES in app and PROGRAM_MEDIA not in app:

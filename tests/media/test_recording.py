@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from pathlib import Path
 
 import aiohttp
 import av
 import pytest
 import socketio
+from sqlalchemy import select
 
+from media.models import Recording, RecordingStatus
+from media.recording import RecordingService
 from media.recording_routes import RECORDINGS
+from media.registry import SourceRegistry
 from rooms.permissions import Role
 from server.config import Settings
 from server.db import Database
@@ -207,3 +213,39 @@ async def test_recording_the_program_across_a_hand_off(
     last_red = max(t for t, c in frames if c == "red")
     cut_in_file = done["started_at"] + (last_red + first_green) / 2
     assert green["requested_at"] - 1.0 <= cut_in_file <= green["switched_at"] + 1.0
+
+
+async def test_recovery_leaves_recordings_another_process_writes_and_looks_again_after_its_lease(
+    server: RunningServer, api: Api, settings: Settings
+) -> None:
+    """Several processes share the table: a starting process must not mark a live process's recording
+    interrupted; a row whose process died (its lease still running at start-up) is caught on the second look."""
+    reg = await api.register()
+    live_room = await make_room(server.ctx.db, reg["user"]["id"], kind="trial")
+    dead_room = await make_room(server.ctx.db, reg["user"]["id"], kind="trial")
+    rows = {
+        room: Recording(id=uuid.uuid4().hex[:16], room_id=room, source="program", started_at=time.time(),
+                        status=RecordingStatus.RECORDING, path=f"recordings/{room}/gone.webm",
+                        content_type="video/webm")
+        for room in (live_room, dead_room)
+    }  # fmt: skip
+    async with server.ctx.db.transaction() as session:
+        session.add_all(rows.values())
+    service = RecordingService(server.ctx.db, SourceRegistry(), settings.data_dir)
+    lapsed: set[str] = set()
+
+    async def running_elsewhere(room: str) -> bool:
+        return room not in lapsed
+
+    async def statuses() -> dict[str, str]:
+        async with server.ctx.db.session() as session:
+            return {r.room_id: r.status for r in await session.scalars(
+                select(Recording).where(Recording.id.in_([r.id for r in rows.values()])))}  # fmt: skip
+
+    assert await service.recover(running_elsewhere, recheck_after=0.2) == 0
+    assert await statuses() == {live_room: "recording", dead_room: "recording"}
+    lapsed.add(dead_room)  # the dead process's lease runs out before the second look
+    assert service._recheck is not None
+    await service._recheck
+    assert await statuses() == {live_room: "recording", dead_room: "interrupted"}
+    await service.stop_all()

@@ -177,6 +177,13 @@ async def test_clients_on_either_process_publish_watch_record_and_leave_through_
                                            token=show.host["token"], json={"source": "program"})  # fmt: skip
             assert status == 201, rec
             assert rec["id"] in a.app[RECORDINGS].active and not b.app[RECORDINGS].active
+            async with running_server(base) as c:  # another process starts while A records
+                status, listed = await Api(session, c.url).call(
+                    "GET", f"/api/rooms/{show.room_id}/recordings", token=show.host["token"]
+                )
+                assert [r["status"] for r in listed if r["id"] == rec["id"]] == [
+                    "recording"
+                ]  # not interrupted
             await asyncio.sleep(1.5)
             status, rec = await api_b.call(
                 "POST", f"/api/recordings/{rec['id']}/stop", token=show.host["token"]
