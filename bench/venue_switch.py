@@ -33,14 +33,14 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 
 from media import aiortc_hooks  # noqa: E402
-from tests.media.clients import ToneTrack, publisher_offer  # noqa: E402
-from tests.media.program_clients import ColourTrack, Observer, Seen  # noqa: E402
+from tests.media.program_clients import Observer, Seen  # noqa: E402
 from tests.rooms.clients import Client  # noqa: E402
 from tests.rooms.venue_support import (  # noqa: E402
     Showcase,
     command,
     person,
     program_listed,
+    publish,
     showcase,
     watch_program,
 )  # fmt: skip
@@ -55,18 +55,6 @@ def pct(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-async def publish(show: Showcase, colour: str, fps: int) -> None:
-    from aiortc import RTCSessionDescription
-
-    pc = await publisher_offer(ColourTrack(colour, fps=fps), ToneTrack())
-    reply = await show.host_client.call("media:publish", {
-        "room_id": show.room_id, "venue_id": show.venues[colour],
-        "sdp": pc.localDescription.sdp, "type": "offer"})  # fmt: skip
-    assert reply["ok"], reply
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type=reply["type"]))
-    show.pcs[colour] = pc
 
 
 async def reconnect_peer(show: Showcase, viewer, colour: str) -> float:  # type: ignore[no-untyped-def]
@@ -155,7 +143,7 @@ async def collect(workers: list[subprocess.Popen[str]]) -> list[Observer]:
 async def measure(args: argparse.Namespace, api: Api, url: str, colours: tuple[str, ...]) -> None:
     show = await showcase(api, url, colours)
     for colour in colours:
-        await publish(show, colour, args.fps)
+        await publish(show, colour, fps=args.fps)
     moderator = await person(api, url, show, "moderator")
     viewer = await person(api, url, show, "observer")
     await program_listed(viewer, show.room_id)
