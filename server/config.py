@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from server.errors import ConfigError
+from server.proxies import parse_trusted
 
 SUPPORTED_DB_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
@@ -44,7 +45,18 @@ class Settings:
     secret_key: str = _opt(
         "", "key that signs tokens; generated and kept in DATA_DIR/secret_key when empty", secret=True
     )
-    public_url: str = _opt("", "external base URL used in invite links (default http://HOST:PORT)")
+    public_url: str = _opt(
+        "", "external base URL used in invite links (default http://HOST:PORT, https:// with TLS)"
+    )
+    tls_cert: str = _opt(
+        "", "PEM certificate chain: serve HTTPS (browsers give camera and mic only to HTTPS)"
+    )
+    tls_key: str = _opt("", "PEM private key of TLS_CERT")
+    trusted_proxies: str = _opt(
+        "",
+        "comma-separated reverse-proxy addresses or CIDRs whose X-Forwarded-For / Forwarded is believed; "
+        "none by default",
+    )
     token_ttl_seconds: int = _opt(12 * 3600, "lifetime of issued bearer tokens")
     max_request_bytes: int = _opt(
         1024 * 1024, "largest accepted HTTP request body (uploads have their own limit)"
@@ -109,7 +121,8 @@ class Settings:
 
     @property
     def base_url(self) -> str:
-        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls_cert else "http"
+        return self.public_url.rstrip("/") or f"{scheme}://{self.host}:{self.port}"
 
     def with_overrides(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -200,6 +213,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError(
             f"MOKE_MEDIA_PROGRAM_CODEC: {s.media_program_codec!r} is not video/VP8 or video/H264"
         )
+    _validate_tls(s)
+    parse_trusted(s.trusted_proxies)  # raises ConfigError naming a bad entry
     positive: Sequence[str] = (
         "token_ttl_seconds",
         "max_request_bytes",
@@ -222,6 +237,22 @@ def _validate(s: Settings) -> None:
     for name in positive:
         if getattr(s, name) <= 0:
             raise ConfigError(f"{env_name(name)}: must be greater than 0")
+
+
+def _validate_tls(s: Settings) -> None:
+    """Both files or neither, and both readable: a typo fails at start, not at the first handshake."""
+    if bool(s.tls_cert) != bool(s.tls_key):
+        missing = "MOKE_TLS_KEY" if s.tls_cert else "MOKE_TLS_CERT"
+        raise ConfigError(f"{missing}: HTTPS needs both MOKE_TLS_CERT and MOKE_TLS_KEY")
+    for name in ("tls_cert", "tls_key"):
+        path = getattr(s, name)
+        if not path:
+            continue
+        try:
+            with open(path, "rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            raise ConfigError(f"{env_name(name)}: cannot read {path}: {exc.strerror}") from None
 
 
 def _load_or_create_secret(data_dir: Path) -> str:
