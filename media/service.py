@@ -18,7 +18,7 @@ from aiohttp import web
 from aiortc import RTCSessionDescription
 
 from media import aiortc_hooks
-from media.ice import parse_ice_servers, rtc_configuration
+from media.ice import IceServers
 from media.peers import Peer, PublisherPeer, ViewerPeer, parse_offer
 from media.registry import MediaSource, SourceRegistry
 from server.config import Settings
@@ -65,7 +65,12 @@ class MediaService:
         self.settings = settings
         self.registry = registry
         self.notify = notify
-        self.config = rtc_configuration(parse_ice_servers(settings.media_ice_servers))
+        self.ice = IceServers.from_settings(
+            settings.media_ice_servers,
+            settings.media_turn_urls,
+            settings.media_turn_secret,
+            settings.media_turn_ttl,
+        )
         self.publishers: dict[str, PublisherPeer] = {}
         self.viewers: dict[str, ViewerPeer] = {}
         self.sid_of: dict[str, str] = {}  # peer id -> Socket.IO sid
@@ -116,7 +121,7 @@ class MediaService:
             raise Conflict(f"{name} is already being published by someone else", code="already_published")
         peer = PublisherPeer(
             source,
-            self.config,
+            self.ice.for_server(),
             self._peer_ended,
             user_id=user_id,
             rtp_timeout=self.settings.media_rtp_timeout,
@@ -148,7 +153,7 @@ class MediaService:
         offer = parse_offer(sdp, type_)
         if len(self.viewers) >= self.settings.media_max_viewers:
             raise Unavailable("this server has reached its viewer limit", code="viewer_limit")
-        peer = ViewerPeer(source, self.config, self._peer_ended, user_id=user_id)
+        peer = ViewerPeer(source, self.ice.for_server(), self._peer_ended, user_id=user_id)
         self.viewers[peer.id] = peer
         self.sid_of[peer.id] = sid
         answer = await peer.answer(offer)

@@ -85,7 +85,27 @@ class Settings:
     rooms_invite_attempts: int = _opt(10, "invite-code guesses per client address per minute")
     # media: WebRTC
     media_ice_servers: str = _opt(
-        "", "comma-separated STUN/TURN URLs (turn:user:pass@host:port); none by default"
+        "",
+        "comma-separated STUN/TURN URLs (turn:user:pass@host:port) for the server's peers; browsers get "
+        "only the STUN ones; none by default",
+    )
+    media_turn_urls: str = _opt(
+        "",
+        "comma-separated TURN URLs sharing MEDIA_TURN_SECRET (turn:host:3478?transport=udp, "
+        "turn:host:443?transport=tcp, turns:host:443?transport=tcp); every client gets its own credentials",
+    )
+    media_turn_secret: str = _opt(
+        "", "shared secret of the TURN server (coturn static-auth-secret with use-auth-secret)", secret=True
+    )
+    media_turn_ttl: int = _opt(
+        6 * 3600, "seconds minted TURN credentials stay valid (longer than the longest lesson)"
+    )
+    media_announced_address: str = _opt(
+        "",
+        "public IP put in place of the server's own address in its ICE candidates (cloud VM behind 1:1 NAT)",
+    )
+    media_udp_ports: str = _opt(
+        "", "UDP port range of the server's media sockets, LOW-HIGH (e.g. 40000-40999); empty = any port"
     )
     media_fallback_delay: float = _opt(
         3.0, "seconds before the program cuts to the fallback venue on signal loss"
@@ -159,7 +179,7 @@ def _convert(name: str, kind: Any, raw: str, source: str) -> Any:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add one ``--flag`` per settings field, documented with its variable and default."""
     for f in dataclasses.fields(Settings):
-        default = "(generated)" if f.metadata.get("secret") else repr(f.default)
+        default = "(generated)" if f.name == "secret_key" else repr(f.default)
         parser.add_argument(
             flag_name(f.name),
             dest=f.name,
@@ -230,6 +250,7 @@ def _validate(s: Settings) -> None:
         "rooms_voice_max_seconds",
         "rooms_presence_ttl",
         "rooms_invite_attempts",
+        "media_turn_ttl",
         "evaluation_note_max_chars",
         "evaluation_comment_max_chars",
         "evaluation_moment_seconds",
