@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,6 +79,71 @@ def parse_turn_urls(value: str) -> list[str]:
             raise ConfigError(f"MOKE_MEDIA_TURN_URLS: {raw!r}: TURN over TLS runs over TCP")
         urls.append(raw)
     return urls
+
+
+def parse_port_range(value: str) -> tuple[int, int] | None:
+    """``MOKE_MEDIA_UDP_PORTS``: ``"40000-40999"`` → ``(40000, 40999)``; empty → None (any port)."""
+    if not value.strip():
+        return None
+    low, sep, high = value.partition("-")
+    try:
+        ports = (int(low), int(high)) if sep else (int(low), int(low))
+    except ValueError:
+        ports = (0, 0)
+    if not 1024 <= ports[0] <= ports[1] <= 65535:
+        raise ConfigError(f"MOKE_MEDIA_UDP_PORTS: {value!r} is not LOW-HIGH within 1024-65535")
+    return ports
+
+
+def parse_announced_address(value: str) -> str | None:
+    """``MOKE_MEDIA_ANNOUNCED_ADDRESS``: one IPv4 address (the public side of a 1:1 NAT), or None."""
+    if not value.strip():
+        return None
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        address = None
+    if not isinstance(address, ipaddress.IPv4Address):
+        raise ConfigError(f"MOKE_MEDIA_ANNOUNCED_ADDRESS: {value!r} is not an IPv4 address")
+    return str(address)
+
+
+def announce_address(sdp: str, address: str) -> str:
+    """Put ``address`` in place of the IPv4 host candidates' addresses in ``sdp`` (and in ``c=`` lines
+    that named one of them), as mediasoup's ``announcedAddress`` does.
+
+    Behind a 1:1 NAT each private ``ip:port`` appears outside as ``address:port``, so a client that
+    knows only the public address reaches the same socket. Candidates that become identical (one
+    per interface) are kept once; relay, server-reflexive and IPv6 candidates are left alone.
+    """
+    replaced: set[str] = set()
+    seen: set[tuple[str, ...]] = set()
+    out: list[str] = []
+    for line in sdp.split("\r\n"):
+        if line.startswith("m="):
+            seen = set()  # each media section lists its candidates (bundled sections repeat them)
+        if line.startswith("a=candidate:"):
+            parts = line.split(" ")
+            if len(parts) >= 8 and parts[7] == "host" and _is_ipv4(parts[4]):
+                replaced.add(parts[4])
+                parts[4] = address
+                line = " ".join(parts)
+            key = tuple(parts[1:])  # the same transport address with another foundation is a duplicate
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(line)
+    for i, line in enumerate(out):
+        if line.startswith("c=IN IP4 ") and line[9:] in replaced:
+            out[i] = f"c=IN IP4 {address}"
+    return "\r\n".join(out)
+
+
+def _is_ipv4(text: str) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(text), ipaddress.IPv4Address)
+    except ValueError:
+        return False
 
 
 def rtc_configuration(servers: list[RTCIceServer]) -> RTCConfiguration:
