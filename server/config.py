@@ -98,7 +98,7 @@ class Settings:
         "", "shared secret of the TURN server (coturn static-auth-secret with use-auth-secret)", secret=True
     )
     media_turn_ttl: int = _opt(
-        6 * 3600, "seconds minted TURN credentials stay valid (longer than the longest lesson)"
+        6 * 3600, "seconds minted TURN credentials may allocate a relay (a relay allocated in time lasts)"
     )
     media_announced_address: str = _opt(
         "",
