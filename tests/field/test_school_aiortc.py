@@ -10,15 +10,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import av
 import socketio
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from tests.field.conftest import Deployment
+from tests.field.conftest import Deployment, put_on_program, showcase
 from tests.media.clients import CounterTrack, read_counter
-from tests.support.api import Api
 
 
 @dataclass
@@ -62,74 +60,56 @@ async def _frames(track: MediaStreamTrack, out: list[int]) -> None:
         return
 
 
-async def publish_and_watch(base: str, ice: list[RTCIceServer] | None, want: int = 30) -> Outcome:
-    """Set up a showcase over REST, publish its venue, put it on the program and watch the program."""
-    async with aiohttp.ClientSession() as http:
-        api = Api(http, base)
-        host = await api.register(display_name="教研员")
-        status, room = await api.call("POST", "/api/rooms", token=host["token"],
-                                      json={"title": "网络展示交流", "kind": "showcase"})  # fmt: skip
-        assert status == 201, room
-        status, venue = await api.call("POST", f"/api/rooms/{room['id']}/venues", token=host["token"],
-                                       json={"name": "三小"})  # fmt: skip
-        assert status == 201, venue
-        config = RTCConfiguration(iceServers=ice or [])
+async def _connect(base: str, session: dict[str, Any]) -> socketio.AsyncClient:
+    sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+    await sio.connect(base, auth={"token": session["token"]}, transports=["websocket"], wait_timeout=10)
+    return sio
 
-        sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
-        await sio.connect(base, auth={"token": host["token"]}, transports=["websocket"], wait_timeout=10)
-        pcs: list[RTCPeerConnection] = []
-        try:
-            joined = await sio.call("room:join", {"room_id": room["id"]}, timeout=10)
+
+async def publish_and_watch(base: str, ice: list[RTCIceServer] | None, want: int = 30) -> Outcome:
+    """The venue's presenter publishes, the host puts the venue on the program, an observer watches it."""
+    show = await showcase(base)
+    config = RTCConfiguration(iceServers=ice or [])
+    presenter = await _connect(base, show.presenter)
+    observer = await _connect(base, show.observer)
+    pub, viewer = RTCPeerConnection(config), RTCPeerConnection(config)
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        for sio in (presenter, observer):
+            joined = await sio.call("room:join", {"room_id": show.room_id}, timeout=10)
             assert joined["ok"], joined
 
-            pub = RTCPeerConnection(config)
-            pcs.append(pub)
-            pub.addTransceiver(CounterTrack(fps=15), direction="sendonly")
-            await pub.setLocalDescription(await pub.createOffer())
-            reply = await sio.call("media:publish", {"room_id": room["id"], "venue_id": venue["id"],
-                                                     "sdp": pub.localDescription.sdp, "type": "offer"},
-                                   timeout=30)  # fmt: skip
-            assert reply["ok"], reply
-            await pub.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type=reply["type"]))
-            await _live(api, host["token"], room["id"], venue["id"])
-            switched = await sio.call("venue:switch", {"room_id": room["id"], "venue_id": venue["id"],
-                                                       "epoch": 0}, timeout=10)  # fmt: skip
-            assert switched["ok"], switched
+        pub.addTransceiver(CounterTrack(fps=15), direction="sendonly")
+        await pub.setLocalDescription(await pub.createOffer())
+        reply = await presenter.call("media:publish", {"room_id": show.room_id, "venue_id": show.venue_id,
+                                                       "sdp": pub.localDescription.sdp, "type": "offer"},
+                                     timeout=30)  # fmt: skip
+        assert reply["ok"], reply
+        await pub.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type=reply["type"]))
+        await put_on_program(base, show)
 
-            viewer = RTCPeerConnection(config)
-            pcs.append(viewer)
-            viewer.addTransceiver("video", direction="recvonly")
-            frames: list[int] = []
-            tasks: list[asyncio.Task[None]] = []
-            viewer.on("track", lambda track: tasks.append(asyncio.ensure_future(_frames(track, frames))))
-            await viewer.setLocalDescription(await viewer.createOffer())
-            reply = await sio.call("media:watch", {"room_id": room["id"], "source": "program",
-                                                   "sdp": viewer.localDescription.sdp, "type": "offer"},
-                                   timeout=30)  # fmt: skip
-            assert reply["ok"], reply
-            await viewer.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type=reply["type"]))
-            deadline = time.monotonic() + 60
-            while len(frames) < want:
-                assert time.monotonic() < deadline, f"{len(frames)} program frames arrived; states " + str(
-                    [pub.connectionState, viewer.connectionState]
-                )
-                await asyncio.sleep(0.1)
-            return Outcome(list(frames), nominated_pair(pub), nominated_pair(viewer))
-        finally:
-            for pc in pcs:
-                await pc.close()
+        viewer.addTransceiver("video", direction="recvonly")
+        frames: list[int] = []
+        viewer.on("track", lambda track: tasks.append(asyncio.ensure_future(_frames(track, frames))))
+        await viewer.setLocalDescription(await viewer.createOffer())
+        reply = await observer.call("media:watch", {"room_id": show.room_id, "source": "program",
+                                                    "sdp": viewer.localDescription.sdp, "type": "offer"},
+                                    timeout=30)  # fmt: skip
+        assert reply["ok"], reply
+        await viewer.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type=reply["type"]))
+        deadline = time.monotonic() + 60
+        while len(frames) < want:
+            states = [pub.connectionState, viewer.connectionState]
+            assert time.monotonic() < deadline, f"{len(frames)} program frames arrived; peers {states}"
+            await asyncio.sleep(0.1)
+        return Outcome(list(frames), nominated_pair(pub), nominated_pair(viewer))
+    finally:
+        for pc in (pub, viewer):
+            await pc.close()
+        for task in tasks:
+            task.cancel()
+        for sio in (presenter, observer):
             await sio.disconnect()
-
-
-async def _live(api: Api, token: str, room_id: str, venue_id: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        status, program = await api.call("GET", f"/api/rooms/{room_id}/program", token=token)
-        assert status == 200, program
-        if venue_id in program["live"]:
-            return
-        assert time.monotonic() < deadline, f"venue never live: {program}"
-        await asyncio.sleep(0.1)
 
 
 def _counting_up(frames: list[int]) -> None:
