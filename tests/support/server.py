@@ -92,12 +92,12 @@ class ServerProcess:
         assert self.proc.stdout is not None
         loop = asyncio.get_running_loop()
         line = await asyncio.wait_for(loop.run_in_executor(None, self.proc.stdout.readline), timeout)
-        m = re.search(rb"http://([\d.]+):(\d+)", line)
+        m = re.search(rb"(https?)://([\d.]+):(\d+)", line)
         if not m:
             raise RuntimeError(f"server did not start: {line!r}; see {self.log_path}")
-        self.port = int(m.group(2))
-        host = "127.0.0.1" if not self.prefix else m.group(1).decode()
-        self.url = f"http://{host}:{self.port}"
+        self.port = int(m.group(3))
+        host = "127.0.0.1" if not self.prefix else m.group(2).decode()
+        self.url = f"{m.group(1).decode()}://{host}:{self.port}"
         return self
 
     @property
