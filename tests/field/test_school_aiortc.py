@@ -7,16 +7,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import av
-import socketio
+import pytest
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from tests.field.conftest import Deployment, put_on_program, showcase
+from tests.field.conftest import Deployment, connect, put_on_program, showcase
 from tests.media.clients import CounterTrack, read_counter
+from tests.support.api import Api
+from tests.support.netns import SERVER_IP_2, Firewall
 
 
 @dataclass
@@ -60,19 +63,31 @@ async def _frames(track: MediaStreamTrack, out: list[int]) -> None:
         return
 
 
-async def _connect(base: str, session: dict[str, Any]) -> socketio.AsyncClient:
-    sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
-    await sio.connect(base, auth={"token": session["token"]}, transports=["websocket"], wait_timeout=10)
-    return sio
+async def ice_servers(
+    dep: Deployment, session: dict[str, Any], keep: Callable[[str], bool]
+) -> list[RTCIceServer]:
+    """What ``GET /api/media/ice`` gives this user (STUN, TURN with minted credentials), one entry per URL
+    that ``keep`` accepts: aiortc uses only the first TURN URL, so a client picks the one its network lets
+    through, as a browser would by trying them all."""
+    async with dep.http() as http:
+        status, body = await Api(http, dep.url).call("GET", "/api/media/ice", token=session["token"])
+    assert status == 200, body
+    return [
+        RTCIceServer(urls=url, username=entry.get("username"), credential=entry.get("credential"))
+        for entry in body["ice_servers"]
+        for url in entry["urls"]
+        if keep(url)
+    ]
 
 
-async def publish_and_watch(base: str, ice: list[RTCIceServer] | None, want: int = 30) -> Outcome:
+async def publish_and_watch(dep: Deployment, keep: Callable[[str], bool], want: int = 30) -> Outcome:
     """The venue's presenter publishes, the host puts the venue on the program, an observer watches it."""
-    show = await showcase(base)
-    config = RTCConfiguration(iceServers=ice or [])
-    presenter = await _connect(base, show.presenter)
-    observer = await _connect(base, show.observer)
-    pub, viewer = RTCPeerConnection(config), RTCPeerConnection(config)
+    show = await showcase(dep)
+    pub = RTCPeerConnection(RTCConfiguration(await ice_servers(dep, show.presenter, keep)))
+    viewer = RTCPeerConnection(RTCConfiguration(await ice_servers(dep, show.observer, keep)))
+    http = dep.http()
+    presenter = await connect(dep, http, show.presenter)
+    observer = await connect(dep, http, show.observer)
     tasks: list[asyncio.Task[None]] = []
     try:
         for sio in (presenter, observer):
@@ -86,7 +101,7 @@ async def publish_and_watch(base: str, ice: list[RTCIceServer] | None, want: int
                                      timeout=30)  # fmt: skip
         assert reply["ok"], reply
         await pub.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type=reply["type"]))
-        await put_on_program(base, show)
+        await put_on_program(dep, show)
 
         viewer.addTransceiver("video", direction="recvonly")
         frames: list[int] = []
@@ -110,6 +125,7 @@ async def publish_and_watch(base: str, ice: list[RTCIceServer] | None, want: int
             task.cancel()
         for sio in (presenter, observer):
             await sio.disconnect()
+        await http.close()
 
 
 def _counting_up(frames: list[int]) -> None:
@@ -118,12 +134,35 @@ def _counting_up(frames: list[int]) -> None:
     assert rises >= len(frames) * 0.8, frames
 
 
-def test_through_nat_over_udp(school: Deployment) -> Any:
-    outcome = school.net.school.run(lambda: publish_and_watch(school.url, None))
+def test_through_nat_over_udp(school: Deployment) -> None:
+    outcome = school.net.school.run(lambda: publish_and_watch(school, lambda url: True))
     _counting_up(outcome.frames)
-    print("aiortc nat:", outcome.publisher, outcome.viewer)
+    print("aiortc, open network:", outcome.publisher, outcome.viewer)
     # the school's private host address is useless to the server: it answers the check that came from
-    # the router's address, a peer-reflexive candidate, and media flows over UDP through the NAT
+    # the router's address (a peer-reflexive candidate on its side), and media flows over UDP through the
+    # NAT although a TURN server was offered
     for pair in (outcome.publisher, outcome.viewer):
-        assert pair.local_type == "host" and pair.local_protocol == "udp"
-        assert pair.remote_type == "host" and pair.remote_protocol == "udp"
+        assert (pair.local_type, pair.local_protocol) == ("host", "udp"), pair
+        assert (pair.remote_type, pair.remote_protocol) == ("host", "udp"), pair
+
+
+@pytest.mark.parametrize(
+    ("firewall", "turn_url", "relay"),
+    [
+        ("no-udp", "turn:{ip}:3478?transport=tcp", "tcp"),
+        ("tcp443-only", "turns:{ip}:443?transport=tcp", "tls"),
+    ],
+)
+def test_relayed_when_the_school_blocks_udp(
+    school: Deployment, monkeypatch: pytest.MonkeyPatch, firewall: Firewall, turn_url: str, relay: str
+) -> None:
+    school.net.firewall(firewall)
+    # aioice opens TURN over TLS with the default context: make it trust the test CA
+    monkeypatch.setenv("SSL_CERT_FILE", str(school.ca.cert_path))
+    url = turn_url.format(ip=SERVER_IP_2)
+    outcome = school.net.school.run(lambda: publish_and_watch(school, lambda u: u == url))
+    _counting_up(outcome.frames)
+    print(f"aiortc, {firewall}:", outcome.publisher, outcome.viewer)
+    for pair in (outcome.publisher, outcome.viewer):
+        assert (pair.local_type, pair.local_protocol, pair.relay_protocol) == ("relay", "udp", relay), pair
+        assert pair.remote_protocol == "udp", pair

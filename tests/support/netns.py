@@ -10,6 +10,7 @@ packet coming from the router's 203.0.113.1 (MASQUERADE). Firewall policies on t
 school networks that drop outbound UDP or let only TCP 443 out. Every address lives in a documentation
 range inside namespaces built here; nothing is routed anywhere else.
 
+Needs ``ip`` (iproute2) and ``iptables`` (Debian's default nft backend; the legacy one works as well).
 Namespaces are named ``moke-<pid>-<tag>-<role>``: parallel runs never meet, and a run killed before its
 teardown is swept by the next one (its pid is gone). Interfaces are created inside the namespaces, so
 deleting a namespace removes its veths and iptables rules with it.
@@ -32,7 +33,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -145,20 +145,6 @@ class Namespace:
 
         return self.call(probe)
 
-    def wait_port(
-        self, host: str, port: int, timeout: float = 30, proc: subprocess.Popen[bytes] | None = None
-    ) -> None:
-        deadline = time.monotonic() + timeout
-        while not self.port_open(host, port):
-            if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"{proc.args!r} exited with {proc.returncode} before listening on {port}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"nothing listens on {host}:{port} in {self.name}")
-            time.sleep(0.1)
-
-    def pids(self) -> list[int]:
-        return [int(p) for p in _sh("ip", "netns", "pids", self.name).split()]
-
     def close(self) -> None:
         """Stop what runs inside (our processes first, politely), then delete the namespace."""
         for proc in self.procs:
@@ -257,9 +243,9 @@ class SchoolNetwork:
 def school_network() -> Iterator[SchoolNetwork]:
     """Build the namespaces (sweeping dead runs' leftovers first); tear everything down afterwards."""
     require_netns()
-    sweep_stale()
     net = SchoolNetwork(secrets.token_hex(3))
     try:
+        sweep_stale()
         net.build()
     except Exception as exc:
         net.close()
