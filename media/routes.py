@@ -26,6 +26,7 @@ class SourceStatus(BaseModel):
     bitrate_out: int
     frames_in: int
     keyframe_requests: int
+    keyframe_reasks: int  # requests repeated when the publisher's keyframe throttle window closed
     packets_lost: int
     dropped_frames: int
     retransmits: int
