@@ -24,7 +24,10 @@ fails loudly when an upgrade moves any of these:
    (before ``send()`` starts it): one header template per frame, payloads shared by every viewer
    (:meth:`Packer.pack` on a :class:`Shareable` frame), its own history for NACKs (via RTX when
    negotiated), and the private counters aiortc's RTCP sender reports read.
-5. **Receive statistics** (:func:`receive_counts`): packets received and lost per media SSRC.
+5. **Receive statistics** (:func:`receive_counts`): packets received and lost per media SSRC, and
+   the publisher leg's retransmissions (:class:`NackCounter`): aiortc's video receiver NACKs every
+   gap (``_send_rtcp_nack``, sequence numbers it still misses), and retransmissions arrive as RTX on
+   the SSRCs in its private ``__rtx_ssrc`` map (or again on the media SSRC without RTX).
 6. **Loopback ICE candidates.** aioice's ``get_host_addresses`` skips 127.0.0.1 and has no option to
    keep it; :func:`use_loopback_candidates` swaps it process-wide (tests, single-machine demos).
 """
@@ -50,7 +53,7 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpsender import random_sequence_number
 from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensions, RtpPacket
-from aiortc.utils import random32
+from aiortc.utils import random32, uint16_add
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +174,12 @@ class CompleteFrameBuffer(JitterBuffer):
     aiortc completes a video frame only when the first packet of the *next* frame arrives (its
     timestamp differs), which holds every forwarded frame back by one frame interval. Here a video
     frame is complete when the packets from the buffer's origin (the packet after the previous
-    frame) up to one with the RTP marker bit are all present; an Opus packet is a whole frame
-    (RFC 7587), so audio leaves packet by packet. A frame whose sender set no marker still
-    completes on the timestamp change, as before.
+    frame) up to one with the RTP marker bit are all present; a hole waits for its retransmission
+    (aiortc NACKs video). An Opus packet is a whole frame (RFC 7587) and audio is never NACKed, so
+    audio leaves packet by packet as it arrives, past any hole (aiortc's buffer would hold the packets
+    behind a hole until 16 piled up, then keep that 300 ms queued for good); a packet older than one
+    already sent is dropped. A video frame whose sender set no marker still completes on the
+    timestamp change, as before.
     """
 
     def __init__(self, capacity: int, *, video: bool) -> None:
@@ -183,6 +189,11 @@ class CompleteFrameBuffer(JitterBuffer):
     def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
         if self._origin is None:
             return None
+        if not self.video:  # add() already dropped a late packet (before the origin)
+            packet = self._packets[sequence_number % self._capacity]
+            assert packet is not None
+            self.remove(uint16_add(sequence_number, -self._origin) + 1)  # it and the holes before it
+            return JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
         packets: list[RtpPacket] = []
         for count in range(self._capacity):
             packet = self._packets[(self._origin + count) % self._capacity]
@@ -191,7 +202,7 @@ class CompleteFrameBuffer(JitterBuffer):
             if packets and packet.timestamp != packets[0].timestamp:
                 break  # the previous frame ended without a marker
             packets.append(packet)
-            if packet.marker or not self.video:
+            if packet.marker:
                 break
         else:
             return None
@@ -247,6 +258,7 @@ class RtpForwarder:
         self.sender = sender
         self.packer = packer
         self.retransmits = 0
+        self.nacked = 0  # sequence numbers viewers asked for (answered or too old for the history)
         self.history: dict[int, tuple[int, bytes, bytes]] = {}  # seq % size -> (seq, header, payload)
         sender._run_rtp = self.run  # type: ignore[method-assign]
         sender._retransmit = self.retransmit  # type: ignore[method-assign]
@@ -309,6 +321,7 @@ class RtpForwarder:
 
     async def retransmit(self, sequence_number: int) -> None:
         """Resend a packet a viewer NACKed, if still in the history (as RTX when negotiated)."""
+        self.nacked += 1
         entry = self.history.get(sequence_number % RTP_HISTORY_SIZE)
         if entry is None or entry[0] != sequence_number:
             return
@@ -339,6 +352,39 @@ def receive_counts(receiver: RTCRtpReceiver) -> tuple[int | None, int, int]:
         return None, 0, 0
     ssrc, stats = max(streams.items(), key=lambda kv: kv[1].packets_received)
     return ssrc, int(stats.packets_received), int(stats.packets_lost)
+
+
+_RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"
+
+
+class NackCounter:
+    """Counts the NACKs ``receiver`` sends its remote sender and the retransmissions that come back.
+
+    Install before the receiver starts (from the ``track`` event); aiortc's receiver still sends
+    every NACK itself.
+    """
+
+    def __init__(self, receiver: RTCRtpReceiver) -> None:
+        send = getattr(receiver, "_send_rtcp_nack", None)
+        if not callable(send) or not isinstance(getattr(receiver, _RTX_SSRC, None), dict):
+            raise RuntimeError("aiortc changed: RTCRtpReceiver lacks _send_rtcp_nack or a private __rtx_ssrc")
+        self.receiver = receiver
+        self.nacks = 0  # RTCP NACK packets sent
+        self.nacked = 0  # sequence numbers asked for in them (one may be asked again at the next gap)
+        self._send = send
+        receiver._send_rtcp_nack = self._send_nack  # type: ignore[method-assign]
+
+    async def _send_nack(self, media_ssrc: int, lost: list[int]) -> None:
+        self.nacks += 1
+        self.nacked += len(lost)
+        await self._send(media_ssrc, lost)
+
+    @property
+    def rtx_received(self) -> int:
+        """Packets that arrived on a negotiated RTX SSRC (each answers one NACKed sequence number)."""
+        rtx: dict[int, int] = getattr(self.receiver, _RTX_SSRC)
+        streams: dict[int, Any] = getattr(self.receiver, _REMOTE_STREAMS)
+        return sum(int(streams[s].packets_received) for s in rtx if s in streams)
 
 
 async def send_pli(receiver: RTCRtpReceiver) -> bool:

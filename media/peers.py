@@ -149,6 +149,7 @@ class PublisherPeer(Peer):
         self.rtp_timeout = rtp_timeout
         self.on_live = on_live
         self.receivers: dict[str, RTCRtpReceiver] = {}
+        self.nack_counters: list[aiortc_hooks.NackCounter] = []
         self.attached: set[str] = set()
         self.last_frame_at: float | None = None
 
@@ -165,6 +166,8 @@ class PublisherPeer(Peer):
                 kind = track.kind
                 enc = self.source.video if kind == "video" else self.source.audio
                 self.receivers[kind] = receiver
+                if kind == "video":  # aiortc NACKs video only
+                    self.nack_counters.append(aiortc_hooks.NackCounter(receiver))
                 aiortc_hooks.tap_receiver(receiver, functools.partial(self._on_frame, enc, receiver))
 
     def _on_frame(
@@ -195,12 +198,18 @@ class PublisherPeer(Peer):
                 return
 
     def stats(self) -> dict[str, int]:
+        """Packets received and lost; NACKed sequence numbers and the RTX packets that answered them."""
         received = lost = 0
         for receiver in self.receivers.values():
             _, r, lo = aiortc_hooks.receive_counts(receiver)
             received += r
             lost += lo
-        return {"packets_received": received, "packets_lost": lost}
+        return {
+            "packets_received": received,
+            "packets_lost": lost,
+            "nacked": sum(c.nacked for c in self.nack_counters),
+            "rtx_received": sum(c.rtx_received for c in self.nack_counters),
+        }
 
     async def _before_close(self) -> None:
         if self.source.owner is self:

@@ -28,7 +28,10 @@ class SourceStatus(BaseModel):
     keyframe_requests: int
     keyframe_reasks: int  # requests repeated when the publisher's keyframe throttle window closed
     packets_lost: int
+    publisher_nacked: int  # sequence numbers the server NACKed the publisher for (live publication)
+    publisher_rtx_received: int  # retransmissions (RTX) that came back from the publisher
     dropped_frames: int
+    viewer_nacked: int  # sequence numbers viewers NACKed (``retransmits`` of them answered from history)
     retransmits: int
 
 

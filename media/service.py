@@ -259,7 +259,10 @@ class MediaService:
             "keyframe_requests": src.video.keyframe_requests,
             "keyframe_reasks": src.video.keyframe_reasks,
             "packets_lost": owner.stats()["packets_lost"] if owner else 0,
+            "publisher_nacked": owner.stats()["nacked"] if owner else 0,
+            "publisher_rtx_received": owner.stats()["rtx_received"] if owner else 0,
             "dropped_frames": sum(t.subscription.dropped for v in viewers for t in v.tracks),
+            "viewer_nacked": sum(t.nacked for v in viewers for t in v.tracks),
             "retransmits": sum(t.retransmits for v in viewers for t in v.tracks),
         }
 
