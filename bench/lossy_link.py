@@ -63,6 +63,7 @@ class Result:
     viewer_nacked: int = 0
     resent: int = 0
     keyframe_requests: int = 0
+    gaps: int = 0
 
 
 async def publish(show: Showcase, mode: str, link: Link) -> RTCPeerConnection:
@@ -164,6 +165,7 @@ async def run_one(
         viewer_nacked=src["viewer_nacked"],
         resent=src["retransmits"],
         keyframe_requests=src["keyframe_requests"],
+        gaps=src["publisher_gaps"],
     )
 
 
@@ -177,13 +179,16 @@ def report(args: argparse.Namespace, results: list[Result]) -> None:
     for r in results:
         print(f"{r.link:<9}{r.mode:<7}{r.fps:>6.1f}{r.freezes:>8}{r.frozen:>9.1f}{r.missing:>8}{r.up_kbps:>8.0f}"
               f"{r.up_lost:>8}{r.down_lost:>8}{r.pub_nacked:>10}{r.pub_rtx:>7}{r.viewer_nacked:>10}"
-              f"{r.resent:>7}{r.keyframe_requests:>7}")  # fmt: skip
+              f"{r.resent:>7}{r.keyframe_requests:>7}{r.gaps:>8}")  # fmt: skip
     print(
         "\nfps: frames decoded per second at the viewer (the publisher sends 30); freezes: gaps > 500 ms;"
         " missing: frames never decoded;\nlost up/dn: datagrams the links dropped (publisher->server,"
         " server->viewer); NACKed up: sequence numbers the server asked the publisher for;\nRTX up:"
         " retransmissions received over RTX; NACKed dn: asked by the viewer; resent: answered from the"
-        " server's history;\nPLI up: keyframe requests the server sent the publisher."
+        " server's history;\nPLI up: keyframe requests the server sent the publisher; gaps up: lost packets"
+        " the server gave up on (no retransmission within 0.6 s: frames dropped until a keyframe).\n"
+        "The viewer is aiortc: its receiver NACKs only when a new gap appears and, with no NACKs (off),"
+        " waits for a lost packet until 512 packets pile up (a browser skips and sends a PLI)."
     )
 
 

@@ -39,6 +39,7 @@ import logging
 import queue
 import random
 import struct
+import time
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
@@ -53,7 +54,7 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpsender import random_sequence_number
 from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensions, RtpPacket
-from aiortc.utils import random32, uint16_add
+from aiortc.utils import random32, uint16_add, uint16_gt
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,10 @@ VIDEO_CLOCK = 90000
 AUDIO_CLOCK = 48000
 
 FrameCallback = Callable[[RTCRtpCodecParameters, JitterFrame], None]
+# seconds a lost video packet is waited for (NACKed again every RENACK_INTERVAL) before the frame is
+# given up and a keyframe asked for; with 50 +- 20 ms each way, two or three retransmissions fit
+HOLE_TIMEOUT = 0.6
+RENACK_INTERVAL = 0.15
 
 
 class Shareable(Protocol):
@@ -155,8 +160,11 @@ _DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
 _REMOTE_STREAMS = "_RTCRtpReceiver__remote_streams"
 
 
-def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback) -> None:
-    """Deliver ``receiver``'s depayloaded frames to ``on_frame`` (event loop) instead of a decoder.
+def tap_receiver(
+    receiver: RTCRtpReceiver, on_frame: FrameCallback, on_gap: Callable[[], None] | None = None
+) -> None:
+    """Deliver ``receiver``'s depayloaded frames to ``on_frame`` (event loop) instead of a decoder;
+    ``on_gap`` when a lost video packet was given up (see :class:`CompleteFrameBuffer`).
 
     Must run before ``receiver.receive()`` (i.e. from the peer connection's ``track`` event).
     """
@@ -165,7 +173,7 @@ def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback) -> None:
     if getattr(receiver, _DECODER_THREAD) is not None:
         raise RuntimeError("tap_receiver must run before the receiver starts")
     setattr(receiver, _DECODER_QUEUE, _TapQueue(on_frame))
-    release_complete_frames(receiver)
+    release_complete_frames(receiver, on_gap)
 
 
 class CompleteFrameBuffer(JitterBuffer):
@@ -180,11 +188,73 @@ class CompleteFrameBuffer(JitterBuffer):
     behind a hole until 16 piled up, then keep that 300 ms queued for good); a packet older than one
     already sent is dropped. A video frame whose sender set no marker still completes on the
     timestamp change, as before.
+
+    A video hole that no retransmission fills within ``hole_timeout`` (aiortc would wait until 512
+    packets pile up: seconds of freeze on a lossy link) is given up: the frame with the hole is
+    dropped up to the next frame boundary the buffer has (a packet with the marker bit) and
+    ``on_gap`` is called, so the consumer drops frames until a keyframe and asks for one.
     """
 
-    def __init__(self, capacity: int, *, video: bool) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        *,
+        video: bool,
+        on_gap: Callable[[], None] | None = None,
+        hole_timeout: float = HOLE_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(capacity, prefetch=0, is_video=video)
         self.video = video
+        self.on_gap = on_gap
+        self.hole_timeout = hole_timeout
+        self.clock = clock
+        self.gaps = 0  # holes given up
+        self._stalled_since: float | None = None
+        self._newest: int | None = None
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        pli_flag, frame = super().add(packet)
+        if not self.video or frame is not None or self._origin is None:
+            self._stalled_since = None
+            return pli_flag, frame
+        if self._newest is None or uint16_gt(packet.sequence_number, self._newest):
+            self._newest = packet.sequence_number
+        hole = self._first_hole(self._newest)  # a retransmission may fill one hole of several
+        if hole is None:  # the frame is still arriving
+            self._stalled_since = None
+            return pli_flag, frame
+        now = self.clock()
+        if self._stalled_since is None:
+            self._stalled_since = now
+        elif now - self._stalled_since >= self.hole_timeout and self._skip_past(hole):
+            self._stalled_since = None
+            self.gaps += 1
+            if self.on_gap is not None:
+                self.on_gap()
+            frame = self._remove_frame(packet.sequence_number)
+        return pli_flag, frame
+
+    def _first_hole(self, newest: int) -> int | None:
+        """Offset from the origin of the first missing packet before ``newest``, if any."""
+        assert self._origin is not None
+        ahead = uint16_add(newest, -self._origin)
+        if ahead >= self._capacity:  # ``newest`` was already handed on: the origin is past it
+            return None
+        for count in range(ahead):
+            if self._packets[(self._origin + count) % self._capacity] is None:
+                return count
+        return None
+
+    def _skip_past(self, hole: int) -> bool:
+        """Drop the frame with the hole: up to the first marker packet after it. False if none yet."""
+        assert self._origin is not None
+        for count in range(hole + 1, self._capacity):
+            packet = self._packets[(self._origin + count) % self._capacity]
+            if packet is not None and packet.marker:
+                self.remove(count + 1)
+                return True
+        return False
 
     def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
         if self._origin is None:
@@ -213,12 +283,14 @@ class CompleteFrameBuffer(JitterBuffer):
 _JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
 
 
-def release_complete_frames(receiver: RTCRtpReceiver) -> CompleteFrameBuffer:
+def release_complete_frames(
+    receiver: RTCRtpReceiver, on_gap: Callable[[], None] | None = None
+) -> CompleteFrameBuffer:
     """Make ``receiver`` hand on each frame as soon as its last packet is in (no next-frame wait)."""
     old = getattr(receiver, _JITTER_BUFFER, None)
     if not isinstance(old, JitterBuffer) or not hasattr(old, "_is_video") or not hasattr(old, "_packets"):
         raise RuntimeError("aiortc changed: RTCRtpReceiver has no private __jitter_buffer")
-    buffer = CompleteFrameBuffer(old.capacity, video=old._is_video)
+    buffer = CompleteFrameBuffer(old.capacity, video=old._is_video, on_gap=on_gap)
     setattr(receiver, _JITTER_BUFFER, buffer)
     return buffer
 
@@ -355,6 +427,7 @@ def receive_counts(receiver: RTCRtpReceiver) -> tuple[int | None, int, int]:
 
 
 _RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"
+_NACK_GENERATOR = "_RTCRtpReceiver__nack_generator"
 
 
 class NackCounter:
@@ -366,11 +439,18 @@ class NackCounter:
 
     def __init__(self, receiver: RTCRtpReceiver) -> None:
         send = getattr(receiver, "_send_rtcp_nack", None)
-        if not callable(send) or not isinstance(getattr(receiver, _RTX_SSRC, None), dict):
-            raise RuntimeError("aiortc changed: RTCRtpReceiver lacks _send_rtcp_nack or a private __rtx_ssrc")
+        if (
+            not callable(send)
+            or not isinstance(getattr(receiver, _RTX_SSRC, None), dict)
+            or not hasattr(receiver, _NACK_GENERATOR)
+        ):
+            raise RuntimeError(
+                "aiortc changed: RTCRtpReceiver lacks _send_rtcp_nack, __rtx_ssrc or __nack_generator"
+            )
         self.receiver = receiver
         self.nacks = 0  # RTCP NACK packets sent
         self.nacked = 0  # sequence numbers asked for in them (one may be asked again at the next gap)
+        self.repeated = 0  # NACKs sent again by :meth:`repeat`
         self._send = send
         receiver._send_rtcp_nack = self._send_nack  # type: ignore[method-assign]
 
@@ -378,6 +458,28 @@ class NackCounter:
         self.nacks += 1
         self.nacked += len(lost)
         await self._send(media_ssrc, lost)
+
+    async def repeat(self, interval: float = RENACK_INTERVAL, give_up: float = HOLE_TIMEOUT) -> None:
+        """NACK again, every ``interval``, what is still missing (until ``give_up`` seconds old).
+
+        aiortc NACKs only when a new gap appears, so a lost retransmission waited for the next loss;
+        libwebrtc re-sends its NACKs about once per round trip in the same way.
+        """
+        generator = getattr(self.receiver, _NACK_GENERATOR)
+        if generator is None or not isinstance(getattr(generator, "missing", None), set):
+            raise RuntimeError("aiortc changed: RTCRtpReceiver has no private __nack_generator.missing")
+        first_seen: dict[int, float] = {}
+        while True:
+            await asyncio.sleep(interval)
+            missing: set[int] = generator.missing
+            now = time.monotonic()
+            for seq in [s for s in first_seen if s not in missing]:
+                del first_seen[seq]
+            again = [s for s in missing if interval <= now - first_seen.setdefault(s, now) < give_up]
+            ssrc = receive_counts(self.receiver)[0]
+            if again and ssrc is not None:
+                self.repeated += 1
+                await self._send_nack(ssrc, sorted(again))
 
     @property
     def rtx_received(self) -> int:

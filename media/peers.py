@@ -152,6 +152,8 @@ class PublisherPeer(Peer):
         self.nack_counters: list[aiortc_hooks.NackCounter] = []
         self.attached: set[str] = set()
         self.last_frame_at: float | None = None
+        self.broken: set[str] = set()  # kinds that lost a frame for good: dropped until a keyframe
+        self.frames_given_up = 0
 
     async def answer(self, offer: RTCSessionDescription) -> RTCSessionDescription:
         self.pc.on("track", self._on_track)
@@ -167,8 +169,14 @@ class PublisherPeer(Peer):
                 enc = self.source.video if kind == "video" else self.source.audio
                 self.receivers[kind] = receiver
                 if kind == "video":  # aiortc NACKs video only
-                    self.nack_counters.append(aiortc_hooks.NackCounter(receiver))
-                aiortc_hooks.tap_receiver(receiver, functools.partial(self._on_frame, enc, receiver))
+                    counter = aiortc_hooks.NackCounter(receiver)
+                    self.nack_counters.append(counter)
+                    self._spawn(counter.repeat())
+                aiortc_hooks.tap_receiver(
+                    receiver,
+                    functools.partial(self._on_frame, enc, receiver),
+                    functools.partial(self._on_gap, enc),
+                )
 
     def _on_frame(
         self, enc: EncodedSource, receiver: RTCRtpReceiver, codec: RTCRtpCodecParameters, frame: JitterFrame
@@ -186,7 +194,18 @@ class PublisherPeer(Peer):
                 self._spawn(self.on_live(self))
         clock = 48000 if enc.kind == "audio" else 90000
         self.last_frame_at = time.monotonic()
-        enc.push(make_packet(frame.data, frame.timestamp, Fraction(1, clock)), is_keyframe(mime, frame.data))
+        keyframe = is_keyframe(mime, frame.data)
+        if enc.kind in self.broken:
+            if not keyframe:
+                return  # it refers to the frame that was lost: viewers would decode garbage
+            self.broken.discard(enc.kind)
+        enc.push(make_packet(frame.data, frame.timestamp, Fraction(1, clock)), keyframe)
+
+    def _on_gap(self, enc: EncodedSource) -> None:
+        """A lost packet was given up: its frame is gone, so is every frame until the next keyframe."""
+        self.frames_given_up += 1
+        self.broken.add(enc.kind)
+        enc.request_keyframe()
 
     async def _watchdog(self) -> None:
         """End the publication when no media arrives for ``rtp_timeout`` seconds."""
@@ -209,6 +228,7 @@ class PublisherPeer(Peer):
             "packets_lost": lost,
             "nacked": sum(c.nacked for c in self.nack_counters),
             "rtx_received": sum(c.rtx_received for c in self.nack_counters),
+            "frames_given_up": self.frames_given_up,
         }
 
     async def _before_close(self) -> None:

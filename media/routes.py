@@ -30,6 +30,7 @@ class SourceStatus(BaseModel):
     packets_lost: int
     publisher_nacked: int  # sequence numbers the server NACKed the publisher for (live publication)
     publisher_rtx_received: int  # retransmissions (RTX) that came back from the publisher
+    publisher_gaps: int  # lost packets given up (no retransmission in time): a keyframe was asked for
     dropped_frames: int
     viewer_nacked: int  # sequence numbers viewers NACKed (``retransmits`` of them answered from history)
     retransmits: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import fractions
 from unittest import mock
 
@@ -305,3 +306,60 @@ def test_audio_never_waits_for_a_lost_packet() -> None:
         released.append(frame.timestamp)
     assert released == [960 * i for i in range(40) if i % 7 != 3]
     assert audio.add(opus[3])[1] is None  # a late packet is dropped, never sent out of order
+
+
+def test_a_video_hole_nobody_fills_is_given_up_at_the_next_frame_boundary() -> None:
+    now = [0.0]
+    gaps: list[int] = []
+    video = aiortc_hooks.CompleteFrameBuffer(
+        512, video=True, on_gap=lambda: gaps.append(1), clock=lambda: now[0]
+    )
+    frames = [bytes([0x10 if i == 0 else 0x11, 0x02, 0x00]) + bytes([i]) * 2500 for i in range(6)]
+    packets = []
+    for i, data in enumerate(frames):
+        packets.append(wire_packets(VP8, Vp8Encoder._packetize(data, i), 100 + 2 * i, 3000 * i))
+    assert all(len(p) == 2 for p in packets)
+    out = [video.add(p)[1] for p in packets[0]]
+    assert out[1] is not None and out[1].timestamp == 0
+    video.add(packets[1][0])  # frame 1 loses its second packet for good
+    for p in packets[2]:
+        now[0] += 0.1
+        assert video.add(p)[1] is None  # waiting for the retransmission
+    assert gaps == []
+    now[0] += aiortc_hooks.HOLE_TIMEOUT
+    # given up: the lost packet was frame 1's marker, so the first boundary the buffer can see is
+    # frame 2's marker; frames 1 and 2 are dropped (the consumer waits for a keyframe anyway)
+    assert video.add(packets[3][0])[1] is None
+    assert gaps == [1] and video.gaps == 1
+    frame = video.add(packets[3][1])[1]
+    assert frame is not None and frame.timestamp == 9000 and frame.data == frames[3]  # and on from there
+    frame = video.add(packets[4][1])[1]  # a later hole waits again (until its own timeout)
+    assert frame is None and gaps == [1]
+
+
+async def test_nack_counter_repeats_what_is_still_missing_until_it_gives_up() -> None:
+    pc = RTCPeerConnection()
+    receiver = pc.addTransceiver("video", direction="recvonly").receiver
+    counter = aiortc_hooks.NackCounter(receiver)
+    sent: list[tuple[int, list[int]]] = []
+
+    async def send(ssrc: int, lost: list[int]) -> None:
+        sent.append((ssrc, lost))
+
+    counter._send = send  # type: ignore[method-assign]
+    generator = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
+    streams = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+    streams[1111] = mock.Mock(packets_received=10, packets_lost=1)
+    generator.missing.update({7, 8})
+    task = asyncio.ensure_future(counter.repeat(interval=0.01, give_up=10))
+    while not sent:
+        await asyncio.sleep(0.005)
+    assert sent[0] == (1111, [7, 8]) and counter.repeated >= 1
+    generator.missing.discard(7)  # the retransmission came
+    count = len(sent)
+    while len(sent) == count:
+        await asyncio.sleep(0.005)
+    assert sent[-1] == (1111, [8])
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await pc.close()
