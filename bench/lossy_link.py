@@ -174,7 +174,7 @@ def report(args: argparse.Namespace, results: list[Result]) -> None:
           f"{args.seconds:.0f} s per row; impaired = {args.loss:.0%} loss, {args.delay * 1000:.0f} ± "
           f"{args.jitter * 1000:.0f} ms, {args.rate / 1e6:g} Mbit/s cap, both links, both ways\n")  # fmt: skip
     head = (f"{'link':<9}{'repair':<7}{'fps':>6}{'freezes':>8}{'frozen s':>9}{'missing':>8}{'up kb/s':>8}"
-            f"{'lost up':>8}{'lost dn':>8}{'NACKed up':>10}{'RTX up':>7}{'NACKed dn':>10}{'resent':>7}{'PLI up':>7}")  # fmt: skip
+            f"{'lost up':>8}{'lost dn':>8}{'NACKed up':>10}{'RTX up':>7}{'NACKed dn':>10}{'resent':>7}{'PLI up':>7}{'gaps up':>8}")  # fmt: skip
     print(head)
     for r in results:
         print(f"{r.link:<9}{r.mode:<7}{r.fps:>6.1f}{r.freezes:>8}{r.frozen:>9.1f}{r.missing:>8}{r.up_kbps:>8.0f}"
