@@ -205,7 +205,5 @@ def test_a_take_right_after_a_cue_is_re_asked_when_the_publishers_keyframe_windo
     last = takes[-1]
     # the re-ask went out (it is scheduled from the cue's answered request, not 300 ms after the take's)
     assert last["after"]["keyframe_reasks"] > last["before"]["keyframe_reasks"], takes
-    assert last["after"]["keyframe_requests"] >= last["before"]["keyframe_requests"] + 3, (
-        takes
-    )  # cue, take, re-ask
-    print("cue then take after 100 ms: take ->", [t["switch_ms"] for t in takes], "ms")
+    asked = last["after"]["keyframe_requests"] - last["before"]["keyframe_requests"]
+    assert asked >= 3, takes  # the cue's request, the take's (ignored) and the re-ask
