@@ -258,7 +258,7 @@ class MediaService:
             "frames_in": src.video.frames_in + src.audio.frames_in,
             "keyframe_requests": src.video.keyframe_requests,
             "packets_lost": owner.stats()["packets_lost"] if owner else 0,
-            "dropped_frames": sum(t.subscription.dropped for v in viewers for t in v.tracks),
+            "dropped_frames": sum(t.reader.dropped for v in viewers for t in v.tracks),
             "retransmits": sum(t.retransmits for v in viewers for t in v.tracks),
         }
 

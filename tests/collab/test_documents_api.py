@@ -12,11 +12,11 @@ from typing import Any
 import aiohttp
 import docx
 
-from collab.api import LIVE_DOCS, LiveDocuments
+from collab.api import LIVE_DOCS, RESTORE_LOCKS, LiveDocuments
 from collab.comments import add_section_comment
 from collab.prosemirror import doc_from_state, read_state, replace_content
 from collab.template import heading, lesson_plan_nodes, paragraph, text
-from collab.versions import RESTORE_LOCKS, RestoreLocks, get_version, restore_version
+from collab.versions import RestoreLocks, get_version, restore_version
 from rooms.permissions import Role
 from tests.collab.lessonplan_js import plan_clients
 from tests.support.api import Api, add_member, make_room

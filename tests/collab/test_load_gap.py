@@ -9,8 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from collab.api import LIVE_DOCS
-from collab.server import MANAGER
+from collab.api import LIVE_DOCS, SESSIONS
 from collab.store import StoredDoc
 from tests.collab.conftest import room_with_doc
 from tests.collab.test_server import text_of, text_update
@@ -36,7 +35,7 @@ async def test_update_published_while_another_process_loads_is_kept(
 
         # B reads the store *before* A's next update is stored, then waits: exactly the window
         # between subscribing and applying what was read.
-        manager_b = b.app[MANAGER]
+        manager_b = b.app[SESSIONS]
         original_load = manager_b.store.load
         read_done, release = asyncio.Event(), asyncio.Event()
 

@@ -9,9 +9,8 @@ import aiohttp
 import pycrdt
 import pytest
 
-from collab.api import LIVE_DOCS
+from collab.api import LIVE_DOCS, SESSIONS
 from collab.protocol import SyncUpdate
-from collab.server import MANAGER
 from server.config import Settings
 from tests.collab.conftest import room_with_doc
 from tests.collab.test_server import handshake, receive, text_of, text_update
@@ -38,7 +37,7 @@ async def test_apply_update_reaches_clients_and_store(api: Api, server: RunningS
 
 async def test_idle_documents_unload_compact_and_reload(api: Api, server: RunningServer) -> None:
     s = await room_with_doc(api, server.ctx.db)
-    manager = server.app[MANAGER]
+    manager = server.app[SESSIONS]
     base = b""
     async with aiohttp.ClientSession() as http:
         async with http.ws_connect(f"{server.ws_url}/collab/{s.doc_id}?token={s.host}") as ws:
@@ -49,11 +48,11 @@ async def test_idle_documents_unload_compact_and_reload(api: Api, server: Runnin
                 await ws.send_bytes(bytes(SyncUpdate(u)))
         # the client left at once: what it sent is still stored, and compacted in the background
         for _ in range(250):
-            if await manager.store.log_length(s.doc_id) < 8 and manager.room(s.doc_id) is None:
+            if await manager.store.log_length(s.doc_id) < 8 and manager.session(s.doc_id) is None:
                 break
             await asyncio.sleep(0.02)
         assert await manager.store.log_length(s.doc_id) < 8
-        assert manager.room(s.doc_id) is None  # unloaded once nobody is there
+        assert manager.session(s.doc_id) is None  # unloaded once nobody is there
         assert text_of(await server.app[LIVE_DOCS].state(s.doc_id)) == "01234567"
         async with http.ws_connect(f"{server.ws_url}/collab/{s.doc_id}?token={s.editor}") as ws:
             seen = await handshake(ws)  # reloaded on demand
@@ -62,7 +61,7 @@ async def test_idle_documents_unload_compact_and_reload(api: Api, server: Runnin
 
 async def test_resync_after_bus_gap_relays_what_was_missed(api: Api, server: RunningServer) -> None:
     s = await room_with_doc(api, server.ctx.db)
-    manager = server.app[MANAGER]
+    manager = server.app[SESSIONS]
     async with aiohttp.ClientSession() as http:
         async with http.ws_connect(f"{server.ws_url}/collab/{s.doc_id}?token={s.host}") as ws:
             await handshake(ws)

@@ -127,9 +127,9 @@ async def test_updates_are_stored_before_relay_and_grouped(api: Api, server: Run
             assert isinstance(msg, SyncUpdate) and text_of(msg.update) == "一二三四"
     store = server.app[LIVE_DOCS]
     assert text_of(await store.state(s.doc_id)) == "一二三四"
-    from collab.server import MANAGER
+    from collab.api import SESSIONS
 
-    manager = server.app[MANAGER]
+    manager = server.app[SESSIONS]
     assert await manager.store.log_length(s.doc_id) == 4
 
 
