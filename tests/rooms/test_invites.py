@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from rooms.invites import CODE_ALPHABET
+from rooms.invites import CODE_ALPHABET, create_invite
+from rooms.permissions import Role
 from tests.rooms.clients import create_room, invite
-from tests.support.api import Api
-from tests.support.server import make_settings, running_server
+from tests.support.api import Api, make_room
+from tests.support.server import RunningServer, make_settings, running_server
 
 
 async def test_invite_lifecycle(api: Api) -> None:
@@ -86,3 +87,30 @@ async def test_guessing_codes_is_rate_limited_per_address(tmp_path: Path, api: A
             "POST", "/api/invites/redeem", token=user["token"], json={"code": good["code"]}
         )
         assert status == 429
+
+
+async def test_guest_joins_one_room_with_invite_code(api: Api, server: RunningServer) -> None:
+    host = await api.register()
+    db = server.ctx.db
+    room = await make_room(db, host["user"]["id"])
+    other_room = await make_room(db, host["user"]["id"])
+    async with db.transaction() as session:
+        invite = await create_invite(
+            session, room_id=room, role=Role.OBSERVER, created_by=host["user"]["id"], max_uses=1
+        )
+    typed = invite.code.lower()[:4] + "-" + invite.code.lower()[4:]  # people type codes loosely
+    status, body = await api.call(
+        "POST", "/api/auth/guest", json={"code": typed, "display_name": "陈老师", "school": "三小"}
+    )
+    assert status == 200, body
+    assert body["room_id"] == room and body["role"] == "observer" and body["user"]["is_guest"]
+    principal = server.ctx.tokens.verify(body["token"])
+    assert principal.can_enter(room) and not principal.can_enter(other_room)
+    # max_uses=1: the second guest is refused with the same answer as an unknown code
+    status2, again = await api.call(
+        "POST", "/api/auth/guest", json={"code": invite.code, "display_name": "x"}
+    )
+    status3, unknown = await api.call(
+        "POST", "/api/auth/guest", json={"code": "ZZZZZZZZ", "display_name": "x"}
+    )
+    assert status2 == status3 == 404 and again == unknown
