@@ -5,8 +5,8 @@ Access is decided before the upgrade (401 without a valid token, 404 unknown or 
 Each connection has a message-size limit, a token-bucket rate limit, and is closed alone — with a
 close code and reason from ``server.errors.ws_close`` — when it sends something malformed.
 
-Fan-out writes pre-built frames straight to the client's transport (see ``DocSession``); a client whose
-socket buffer grows past ``SLOW_PEER_BYTES`` is disconnected rather than slowing everyone down.
+Fan-out writes pre-built frames straight to the client's transport (``collab.aiohttp_hooks``); a client whose
+socket buffer grows past ``SLOW_CLIENT_BYTES`` is disconnected rather than slowing everyone down.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import time
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
+from collab.aiohttp_hooks import RawFrames
 from collab.api import SESSIONS
 from collab.manager import SessionManager
 from collab.models import Document
@@ -42,7 +43,7 @@ from server.http import principal_of
 
 log = logging.getLogger(__name__)
 
-SLOW_PEER_BYTES = 8 * 1024 * 1024
+SLOW_CLIENT_BYTES = 8 * 1024 * 1024
 
 
 class TokenBucket:
@@ -69,7 +70,7 @@ class Connection:
     def __init__(self, ws: web.WebSocketResponse, request: web.Request, principal: Principal, *,
                  doc_id: str, room_id: str, read_only: bool) -> None:  # fmt: skip
         self.ws = ws
-        self.transport = request.transport
+        self.frames = RawFrames(request, ws)
         self.read_only = read_only
         self.user_id = principal.user_id
         self.room_id = room_id
@@ -80,12 +81,12 @@ class Connection:
         self._close_task: asyncio.Task[bool] | None = None
 
     def send(self, frame: bytes) -> None:
-        if self.closed or self.transport is None or self.transport.is_closing():
+        if self.closed or self.frames.closing:
             return
-        if self.transport.get_write_buffer_size() > SLOW_PEER_BYTES:
+        if self.frames.buffered > SLOW_CLIENT_BYTES:
             self.fail(Unavailable("client too slow to keep up", code="too_slow"))
             return
-        self.transport.write(frame)
+        self.frames.write(frame)
 
     def fail(self, exc: MokeError) -> None:
         if self.closed:

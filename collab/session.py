@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import pycrdt
 
+from collab.aiohttp_hooks import binary_frame
 from collab.awareness import AwarenessRegistry
 from collab.protocol import (
     AwarenessMessage,
@@ -31,7 +32,6 @@ from collab.protocol import (
     SyncStep1,
     SyncStep2,
     SyncUpdate,
-    ws_binary_frame,
 )
 from collab.store import DocStore
 from server.errors import BadRequest, MokeError, TooLarge
@@ -92,57 +92,57 @@ class DocSession:
         self.log_rows = log_rows
 
     # ---- clients -------------------------------------------------------------------------------------
-    def join(self, peer: Client) -> None:
+    def join(self, client: Client) -> None:
         """Start the sync handshake: the server's step 1, then everyone's awareness (as y-websocket does)."""
-        self.clients.add(peer)
-        peer.send(ws_binary_frame(bytes(SyncStep1(self.doc.get_state()))))
-        if peer.read_only:
-            peer.send(
-                ws_binary_frame(bytes(PermissionDenied("read-only: your role may not edit this document")))
+        self.clients.add(client)
+        client.send(binary_frame(bytes(SyncStep1(self.doc.get_state()))))
+        if client.read_only:
+            client.send(
+                binary_frame(bytes(PermissionDenied("read-only: your role may not edit this document")))
             )
         everyone = self.awareness.encode_all()
         if everyone is not None:
-            peer.send(ws_binary_frame(bytes(AwarenessMessage(everyone))))
+            client.send(binary_frame(bytes(AwarenessMessage(everyone))))
 
-    def leave(self, peer: Client) -> bytes | None:
-        """Remove ``peer``; returns its awareness removal (already relayed locally) for other processes."""
-        self.clients.discard(peer)
-        self._denied.discard(peer)
-        removal = self.awareness.remove_owner(peer)
+    def leave(self, client: Client) -> bytes | None:
+        """Remove ``client``; returns its awareness removal (already relayed locally) for other processes."""
+        self.clients.discard(client)
+        self._denied.discard(client)
+        removal = self.awareness.remove_owner(client)
         if removal is not None:
             self.broadcast_awareness(removal)
         return removal
 
-    async def handle(self, peer: Client, msg: Message) -> bytes | None:
-        """Act on one message from ``peer``; returns an awareness update to publish to other processes."""
+    async def handle(self, client: Client, msg: Message) -> bytes | None:
+        """Act on one message from ``client``; returns an awareness update to publish to other processes."""
         if isinstance(msg, SyncStep1):
             async with self.lock:
                 try:
                     diff = self.doc.get_update(msg.state_vector)
                 except Exception as exc:
                     raise BadRequest(f"malformed state vector: {exc}", code="malformed_message") from None
-            peer.send(ws_binary_frame(bytes(SyncStep2(diff))))
+            client.send(binary_frame(bytes(SyncStep2(diff))))
         elif isinstance(msg, SyncStep2 | SyncUpdate):
-            if peer.read_only:
-                if len(msg.update) > EMPTY_UPDATE_MAX and peer not in self._denied:
-                    self._denied.add(peer)
-                    log.info("dropped update from read-only client doc=%s %s", self.doc_id, peer.label)
-                    peer.send(ws_binary_frame(bytes(PermissionDenied("read-only: your edits are not saved"))))
+            if client.read_only:
+                if len(msg.update) > EMPTY_UPDATE_MAX and client not in self._denied:
+                    self._denied.add(client)
+                    log.info("dropped update from read-only client doc=%s %s", self.doc_id, client.label)
+                    client.send(binary_frame(bytes(PermissionDenied("read-only: your edits are not saved"))))
                 return None
-            self.submit(msg.update, peer)
+            self.submit(msg.update, client)
         elif isinstance(msg, AwarenessMessage):
-            changed = self.awareness.apply(msg.update, peer)
+            changed = self.awareness.apply(msg.update, client)
             if changed:
                 self.broadcast_awareness(msg.update)
                 return msg.update
         elif isinstance(msg, QueryAwareness):
             everyone = self.awareness.encode_all()
             if everyone is not None:
-                peer.send(ws_binary_frame(bytes(AwarenessMessage(everyone))))
+                client.send(binary_frame(bytes(AwarenessMessage(everyone))))
         return None
 
     def broadcast_awareness(self, update: bytes) -> None:
-        frame = ws_binary_frame(bytes(AwarenessMessage(update)))
+        frame = binary_frame(bytes(AwarenessMessage(update)))
         for p in tuple(self.clients):
             p.send(frame)
 
@@ -245,7 +245,7 @@ class DocSession:
             update = pycrdt.merge_updates(*(u for u, _ in items))
             excluded = {e for _, e in items}
             exclude = excluded.pop() if len(excluded) == 1 else None
-        frame = ws_binary_frame(bytes(SyncUpdate(update)))
+        frame = binary_frame(bytes(SyncUpdate(update)))
         for p in tuple(self.clients):
             if p is not exclude:
                 p.send(frame)
