@@ -120,3 +120,80 @@ async def connected(server: RunningServer, room_id: str, *people: Person) -> Asy
             await _join(server, listener, room_id, p)
             out.append(listener)
         yield out
+
+
+SEG = "seg-trial-1"
+
+
+# criterion -> score, per observer (general template: 7 criteria, weights 15×6 + 10)
+SHEETS = [
+    {
+        "goals": 4,
+        "content": 4,
+        "methods": 3,
+        "interaction": 5,
+        "participation": 4,
+        "effect": 4,
+        "literacy": 5,
+    },
+    {
+        "goals": 5,
+        "content": 3,
+        "methods": 4,
+        "interaction": 4,
+        "participation": 4,
+        "effect": 5,
+        "literacy": 4,
+    },
+    {
+        "goals": 3,
+        "content": 5,
+        "methods": 4,
+        "interaction": 3,
+        "participation": 4,
+        "effect": 3,
+        "literacy": 3,
+    },
+]
+
+
+def sheet_body(sheet: dict[str, float], rubric_id: str | None = None, comment: str = "") -> dict[str, object]:
+    body: dict[str, object] = {
+        "scores": [{"criterion": k, "score": v, "comment": f"{k}意见"} for k, v in sheet.items()],
+        "comment": comment,
+    }
+    if rubric_id:
+        body["rubric_id"] = rubric_id
+    return body
+
+
+async def choose_general(les: Lesson) -> dict[str, object]:
+    status, rubric = await les.api.call(
+        "POST", f"/api/rooms/{les.room_id}/rubrics", token=les.host.token, json={"template": "general"}
+    )
+    assert status == 201, rubric
+    return dict(rubric)
+
+
+NOTES = [  # (observer index, seconds after the first, kind, criterion, text)
+    (0, 0, "positive", "interaction", "导入环节用秋天的图片激发兴趣，学生反应热烈"),
+    (1, 45, "question", "methods", "小组合作的分工是否明确？"),
+    (2, 200, "suggestion", "effect", "朗读指导可以更具体，建议示范读"),
+]
+
+
+async def populate(les: Lesson, at0: float) -> None:
+    await choose_general(les)
+    for i, (who, offset, kind, criterion, text) in enumerate(NOTES):
+        status, note = await les.api.call(
+            "POST", f"/api/rooms/{les.room_id}/notes", token=les.observers[who].token,
+            json={"client_id": f"n{i}", "text": text, "kind": kind, "criterion": criterion, "segment_id": SEG,
+                  "at": at0 + offset, "venue_id": "sanxiao", "shared": True},
+        )  # fmt: skip
+        assert status == 201, note
+    for person, sheet in zip(les.observers, SHEETS, strict=True):
+        status, out = await les.api.call(
+            "PUT", f"/api/rooms/{les.room_id}/segments/{SEG}/evaluation", token=person.token,
+            json=sheet_body(sheet, comment=f"{person.name}：整体设计合理"),
+        )  # fmt: skip
+        assert status == 200, out
