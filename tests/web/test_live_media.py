@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Browser, Rest
+from tests.support.web import Browser, Rest
 
 # A camera of a given shape for this page (the fake device draws whatever size is asked for).
 CAMERA = """
