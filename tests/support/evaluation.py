@@ -8,9 +8,15 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import socketio
 
+from evaluation.aggregate import ScoreSheet, TaggedMoment, aggregate
+from evaluation.notes import NoteKind, NoteOut
+from evaluation.report import Report, note_lines
+from evaluation.rubrics import Rubric
+from evaluation.scores import EvaluationOut, ScoreOut
 from rooms.permissions import Action, Role, allowed
 from server.auth.tokens import Principal
 from server.db import now
@@ -197,3 +203,63 @@ async def populate(les: Lesson, at0: float) -> None:
             json=sheet_body(sheet, comment=f"{person.name}：整体设计合理"),
         )  # fmt: skip
         assert status == 200, out
+
+
+def sample_report(*, anonymous: bool = False) -> Report:
+    """A small but complete segment report built from the real aggregation, without a server."""
+    rubric = Rubric.model_validate(
+        {
+            "id": "rb1", "room_id": "room", "version": 3, "created_at": 0.0, "name": "课堂教学评价量表",
+            "criteria": [{"key": "goals", "title": "教学目标", "weight": 40}, {"key": "process", "title": "教学过程", "weight": 60}],
+        }
+    )  # fmt: skip
+    evaluations = [
+        EvaluationOut(
+            id=f"e{i}",
+            room_id="room",
+            segment_id="seg-1",
+            rubric_id="rb1",
+            observer_id=None if anonymous else 10 + i,
+            observer_name=None if anonymous else name,
+            scores=[
+                ScoreOut(criterion="goals", score=g, comment="目标清楚"),
+                ScoreOut(criterion="process", score=p, comment=""),
+            ],
+            comment=f"总评{i}",
+            created_at=None,
+            updated_at=None,
+        )  # fmt: skip
+        for i, (name, g, p) in enumerate([("李老师", 4, 5), ("赵老师", 3, 4)])
+    ]
+    sheets = [ScoreSheet({s.criterion: s.score for s in e.scores}) for e in evaluations]
+    agg = aggregate(rubric, sheets, [TaggedMoment(1000.0, "positive", "goals")], bucket_seconds=60)
+    notes = [
+        NoteOut(
+            id=f"n{i}",
+            room_id="room",
+            client_id=f"c{i}",
+            author_id=10,
+            author_name="李老师",
+            segment_id="seg-1",
+            at=at,
+            venue_id="v1",
+            text=text,
+            kind=kind,
+            criterion=criterion,
+            shared=True,
+            shared_at=at,
+            created_at=at,
+            updated_at=at,
+        )  # fmt: skip
+        for i, (at, text, kind, criterion) in enumerate(
+            [
+                (1_700_000_000.0, "导入自然", NoteKind.POSITIVE, "goals"),
+                (1_700_000_095.0, "提问太快", NoteKind.QUESTION, None),
+            ]
+        )
+    ]
+    return Report(
+        room_title="《秋天的雨》试讲", segment_id="seg-1", segment_title="第一课时", rubric=rubric, aggregate=agg,
+        anonymous=anonymous, evaluations=evaluations, notes=note_lines(notes, rubric, ZoneInfo("Asia/Shanghai")),
+        charts={}, generated="2026-12-04 18:00", bucket_seconds=60,
+    )  # fmt: skip
