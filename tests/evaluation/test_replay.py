@@ -21,14 +21,14 @@ from media.models import Recording
 from media.recording_routes import RECORDINGS
 from rooms.program_models import Handoff
 from server.config import Settings
-from tests.media.clients import read_counter
-from tests.media.support import Person as MediaPerson
-from tests.media.support import make_venue, publish, wait_for
 from tests.support.api import Api
 from tests.support.evaluation import lesson
+from tests.support.media import Person as MediaPerson
+from tests.support.media import make_venue, publish, wait_for
+from tests.support.media_clients import read_counter
 from tests.support.server import RunningServer, make_settings
 
-FPS = 30  # tests.media.clients.CounterTrack
+FPS = 30  # tests.support.media_clients.CounterTrack
 # The frame at a note's offset may be the one drawn a little before the note reached the server
 # (capture → encode → network → server; slow on a loaded machine), or a frame later (clock rounding).
 # A quarter of a second: well under the 18 frames a file that starts KEYFRAME_DELAY late would be off.

@@ -12,8 +12,8 @@ from aiortc import RTCPeerConnection
 
 from media.registry import SourceRegistry
 from media.service import MediaService
-from tests.media.clients import CounterTrack, ToneTrack, Viewer, publisher_offer
-from tests.media.support import wait_for
+from tests.support.media import wait_for
+from tests.support.media_clients import CounterTrack, ToneTrack, Viewer, publisher_offer
 from tests.support.server import make_settings
 
 CYCLES = int(os.environ.get("CYC", "1000"))

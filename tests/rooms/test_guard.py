@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rooms.clients import create_room, invite
 from tests.support.api import Api
+from tests.support.rooms import create_room, invite
 from tests.support.server import make_settings, running_server
 
 

@@ -6,8 +6,8 @@ import asyncio
 
 from rooms.invites import CODE_ALPHABET, create_invite
 from rooms.permissions import Role
-from tests.rooms.clients import create_room, invite
 from tests.support.api import Api, make_room
+from tests.support.rooms import create_room, invite
 from tests.support.server import RunningServer
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from rooms.guard import SHARED
 from server.config import Settings
-from tests.rooms.clients import Client, create_room, guest, invite
 from tests.support.api import Api
+from tests.support.rooms import Client, create_room, guest, invite
 from tests.support.server import ROOT, RunningServer, make_settings
 
 

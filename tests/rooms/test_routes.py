@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from tests.rooms.clients import create_room, member
 from tests.support.api import Api
+from tests.support.rooms import create_room, member
 
 
 async def test_create_read_update_archive_and_list(api: Api) -> None:

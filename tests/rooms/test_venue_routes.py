@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.rooms.clients import create_room, member
 from tests.support.api import Api
+from tests.support.rooms import create_room, member
 
 
 async def test_venues_and_agenda(api: Api) -> None:
