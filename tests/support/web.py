@@ -15,6 +15,7 @@ import pytest
 from tests.support.server import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "web"
+INSECURE_HOST = "moke.test"
 
 
 CHROMIUM_ARGS = [
@@ -26,6 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    # a name that is not localhost: http://moke.test:PORT is an insecure origin (no camera, no mic)
+    f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1",
 ]
 
 
