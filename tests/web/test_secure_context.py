@@ -58,3 +58,24 @@ def test_insecure_origin_explains_missing_media_and_links_to_https(web: Browser,
     ok.goto(f"{web.base}/rooms/{room_id}/live")
     expect(ok.locator("#publish-venue")).to_be_visible()
     expect(ok.get_by_test_id("media-blocked")).to_be_hidden()
+
+
+def test_every_page_works_over_plain_http_without_throwing(web: Browser, rest: Rest) -> None:
+    host = rest.register("赵主持")
+    room_id = rest.ok("POST", "/api/rooms", {"title": "《秋天的雨》试讲", "kind": "trial"}, host["token"])[
+        "id"
+    ]
+    rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": "observer"}, host["token"])
+    base = f"http://{INSECURE_HOST}:{urlsplit(web.base).port}"
+    page = web.page(host, label="insecure-pages")
+    page.goto(f"{base}/rooms/{room_id}")
+    assert page.evaluate("window.isSecureContext") is False
+    # no navigator.clipboard over plain HTTP: the invite link is still copied (or the teacher told how)
+    page.get_by_role("button", name="复制链接").first.click()
+    expect(page.locator(".toast")).to_contain_text("已复制邀请链接")
+    for path in ("/", f"/rooms/{room_id}/prep", f"/rooms/{room_id}/console", f"/rooms/{room_id}/evaluate",
+                 f"/rooms/{room_id}/replay", f"/rooms/{room_id}/live"):  # fmt: skip
+        page.goto(base + path)
+        expect(page.locator("#app")).not_to_be_empty()
+        page.wait_for_load_state("networkidle")
+    web.shot(page, "live-insecure-host-zh")
