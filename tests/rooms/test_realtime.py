@@ -9,8 +9,8 @@ from rooms.permissions import Role
 from rooms.realtime import joined_role
 from rooms.shared import MemoryShared
 from server.errors import Forbidden
-from tests.rooms.clients import Client, create_room, guest, invite, member
 from tests.support.api import Api
+from tests.support.rooms import Client, create_room, guest, invite, member
 from tests.support.server import RunningServer
 
 
