@@ -9,8 +9,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.rooms.clients import Client, cid, create_room, member
 from tests.support.api import Api
+from tests.support.rooms import Client, cid, create_room, member
 from tests.support.server import ServerProcess
 from tests.support.services import fresh_pg_database, require_redis, unique_prefix
 

@@ -13,8 +13,8 @@ import pytest
 
 from rooms.guard import SHARED
 from server.config import Settings
-from tests.rooms.clients import Client, create_room, guest, invite
 from tests.support.api import Api
+from tests.support.rooms import Client, create_room, guest, invite
 from tests.support.server import ROOT, RunningServer, make_settings
 
 
@@ -31,7 +31,7 @@ async def test_a_client_whose_network_vanishes_leaves_presence(api: Api, server:
     gid = g["user"]["id"]
     h = await Client(server.url, host["token"]).connect()
     lone = subprocess.Popen(
-        [sys.executable, "-m", "tests.rooms.lone_client", server.url, g["token"], rid],
+        [sys.executable, "-m", "tests.support.lone_client", server.url, g["token"], rid],
         cwd=ROOT, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     try:

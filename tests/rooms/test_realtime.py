@@ -10,8 +10,8 @@ from rooms.realtime import joined_role
 from rooms.shared import MemoryShared
 from server.cluster import MemoryCluster
 from server.errors import Forbidden
-from tests.rooms.clients import Client, create_room, guest, invite, member
 from tests.support.api import Api
+from tests.support.rooms import Client, create_room, guest, invite, member
 from tests.support.server import RunningServer
 
 

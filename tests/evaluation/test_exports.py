@@ -1,4 +1,5 @@
-"""Exports of a segment: DOCX parsed back, CSV read back, HTML parsed, PDF printed when Chromium exists."""
+"""Report downloads (evaluation/exports.py): DOCX parsed back, CSV read back, HTML parsed, PDF printed when
+Chromium exists."""
 
 from __future__ import annotations
 
@@ -10,33 +11,9 @@ from html.parser import HTMLParser
 
 import docx
 
-from tests.evaluation.helpers import Lesson, lesson
-from tests.evaluation.test_live import SEG, SHEETS, choose_general, sheet_body
 from tests.support.api import Api
+from tests.support.evaluation import NOTES, SEG, SHEETS, Lesson, lesson, populate
 from tests.support.server import RunningServer
-
-NOTES = [  # (observer index, seconds after the first, kind, criterion, text)
-    (0, 0, "positive", "interaction", "导入环节用秋天的图片激发兴趣，学生反应热烈"),
-    (1, 45, "question", "methods", "小组合作的分工是否明确？"),
-    (2, 200, "suggestion", "effect", "朗读指导可以更具体，建议示范读"),
-]
-
-
-async def populate(les: Lesson, at0: float) -> None:
-    await choose_general(les)
-    for i, (who, offset, kind, criterion, text) in enumerate(NOTES):
-        status, note = await les.api.call(
-            "POST", f"/api/rooms/{les.room_id}/notes", token=les.observers[who].token,
-            json={"client_id": f"n{i}", "text": text, "kind": kind, "criterion": criterion, "segment_id": SEG,
-                  "at": at0 + offset, "venue_id": "sanxiao", "shared": True},
-        )  # fmt: skip
-        assert status == 201, note
-    for person, sheet in zip(les.observers, SHEETS, strict=True):
-        status, out = await les.api.call(
-            "PUT", f"/api/rooms/{les.room_id}/segments/{SEG}/evaluation", token=person.token,
-            json=sheet_body(sheet, comment=f"{person.name}：整体设计合理"),
-        )  # fmt: skip
-        assert status == 200, out
 
 
 async def fetch(les: Lesson, fmt: str) -> tuple[int, bytes, str]:

@@ -14,9 +14,9 @@ import socketio
 from rooms.models import Venue
 from rooms.permissions import Role
 from server.db import Database
-from tests.media.clients import CounterTrack, ToneTrack, Viewer, publisher_offer
 from tests.support.api import Api, add_member, make_room
 from tests.support.impair import Impairment, UdpImpairer, rewrite_candidates
+from tests.support.media_clients import CounterTrack, ToneTrack, Viewer, publisher_offer
 from tests.support.server import RunningServer
 
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from tests.collab.yjs import YClients, node_clients
+from tests.support.yjs import YClients, node_clients
 
 SCRIPT = Path(__file__).resolve().parents[1] / "js" / "lessonplan.mjs"
 

@@ -1,14 +1,14 @@
-"""One live document: a pycrdt ``Doc``, its connected peers, their awareness, and the write pipeline.
+"""One live document: a pycrdt ``Doc``, its connected clients, their awareness, and the write pipeline.
 
 Ordering rule (durability): an update is applied to the in-memory document, written to the store,
-and only then relayed to peers and other processes. ``self.lock`` is held from applying a batch to
+and only then relayed to clients and other processes. ``self.lock`` is held from applying a batch to
 committing it, so whoever holds the lock (sync step 1 answers, ``state()``) sees exactly what is
 stored: no client ever receives an edit the store does not have.
 
 Batching: updates arriving in one event-loop turn form one batch (one transaction, shared with
 other documents by :class:`collab.store.DocStore`); everything relayed in one turn is merged with
 ``pycrdt.merge_updates`` into one sync-update message, framed once, and the same bytes are written
-to every peer (the stock y-websocket 3.x client reads only the first message of a frame, so updates
+to every client (the stock y-websocket 3.x client reads only the first message of a frame, so updates
 are merged rather than packed).
 """
 
@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import pycrdt
 
+from collab.aiohttp_hooks import binary_frame
 from collab.awareness import AwarenessRegistry
 from collab.protocol import (
     AwarenessMessage,
@@ -31,7 +32,6 @@ from collab.protocol import (
     SyncStep1,
     SyncStep2,
     SyncUpdate,
-    ws_binary_frame,
 )
 from collab.store import DocStore
 from server.errors import BadRequest, MokeError, TooLarge
@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 EMPTY_UPDATE_MAX = 2  # b"\x00\x00": no structs, empty delete set (a read-only client's sync step 2)
 
 
-class Peer(Protocol):
-    """A connected client as the room sees it (``collab.server.Connection``)."""
+class Client(Protocol):
+    """A connected client as the session sees it (``collab.server.Connection``)."""
 
     read_only: bool
     closed: bool
@@ -60,11 +60,11 @@ Publish = Callable[[bytes], Awaitable[None]]
 @dataclass
 class _Incoming:
     update: bytes
-    origin: Peer | None
+    origin: Client | None
     done: asyncio.Future[None] | None
 
 
-class DocRoom:
+class DocSession:
     """State and fan-out of one document in this process. Created and unloaded by the manager."""
 
     def __init__(self, doc_id: str, store: DocStore, *, max_doc_bytes: int, publish: Publish) -> None:
@@ -73,17 +73,17 @@ class DocRoom:
         self.store = store
         self.max_doc_bytes = max_doc_bytes
         self.publish = publish  # to the other processes (bus); already-durable bytes only
-        self.peers: set[Peer] = set()
+        self.clients: set[Client] = set()
         self.awareness = AwarenessRegistry()
         self.lock = asyncio.Lock()
         self.stored_bytes = 0
         self.log_rows = 0
-        self.holds = 0  # connections and API calls using the room (the manager unloads at 0)
+        self.holds = 0  # connections and API calls using the session (the manager unloads at 0)
         self.broken: MokeError | None = None
         self._incoming: list[_Incoming] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._outbox: list[tuple[bytes, Peer | None]] = []
-        self._denied: set[Peer] = set()
+        self._outbox: list[tuple[bytes, Client | None]] = []
+        self._denied: set[Client] = set()
 
     # ---- loading ---------------------------------------------------------------------------------
     def apply_stored(self, state: bytes, stored_bytes: int, log_rows: int) -> None:
@@ -91,64 +91,64 @@ class DocRoom:
         self.stored_bytes = stored_bytes
         self.log_rows = log_rows
 
-    # ---- peers -----------------------------------------------------------------------------------
-    def join(self, peer: Peer) -> None:
+    # ---- clients -------------------------------------------------------------------------------------
+    def join(self, client: Client) -> None:
         """Start the sync handshake: the server's step 1, then everyone's awareness (as y-websocket does)."""
-        self.peers.add(peer)
-        peer.send(ws_binary_frame(bytes(SyncStep1(self.doc.get_state()))))
-        if peer.read_only:
-            peer.send(
-                ws_binary_frame(bytes(PermissionDenied("read-only: your role may not edit this document")))
+        self.clients.add(client)
+        client.send(binary_frame(bytes(SyncStep1(self.doc.get_state()))))
+        if client.read_only:
+            client.send(
+                binary_frame(bytes(PermissionDenied("read-only: your role may not edit this document")))
             )
         everyone = self.awareness.encode_all()
         if everyone is not None:
-            peer.send(ws_binary_frame(bytes(AwarenessMessage(everyone))))
+            client.send(binary_frame(bytes(AwarenessMessage(everyone))))
 
-    def leave(self, peer: Peer) -> bytes | None:
-        """Remove ``peer``; returns its awareness removal (already relayed locally) for other processes."""
-        self.peers.discard(peer)
-        self._denied.discard(peer)
-        removal = self.awareness.remove_owner(peer)
+    def leave(self, client: Client) -> bytes | None:
+        """Remove ``client``; returns its awareness removal (already relayed locally) for other processes."""
+        self.clients.discard(client)
+        self._denied.discard(client)
+        removal = self.awareness.remove_owner(client)
         if removal is not None:
             self.broadcast_awareness(removal)
         return removal
 
-    async def handle(self, peer: Peer, msg: Message) -> bytes | None:
-        """Act on one message from ``peer``; returns an awareness update to publish to other processes."""
+    async def handle(self, client: Client, msg: Message) -> bytes | None:
+        """Act on one message from ``client``; returns an awareness update to publish to other processes."""
         if isinstance(msg, SyncStep1):
             async with self.lock:
                 try:
                     diff = self.doc.get_update(msg.state_vector)
                 except Exception as exc:
                     raise BadRequest(f"malformed state vector: {exc}", code="malformed_message") from None
-            peer.send(ws_binary_frame(bytes(SyncStep2(diff))))
+            client.send(binary_frame(bytes(SyncStep2(diff))))
         elif isinstance(msg, SyncStep2 | SyncUpdate):
-            if peer.read_only:
-                if len(msg.update) > EMPTY_UPDATE_MAX and peer not in self._denied:
-                    self._denied.add(peer)
-                    log.info("dropped update from read-only peer doc=%s peer=%s", self.doc_id, peer.label)
-                    peer.send(ws_binary_frame(bytes(PermissionDenied("read-only: your edits are not saved"))))
+            if client.read_only:
+                if len(msg.update) > EMPTY_UPDATE_MAX and client not in self._denied:
+                    self._denied.add(client)
+                    log.info("dropped update from read-only client doc=%s %s", self.doc_id, client.label)
+                    client.send(binary_frame(bytes(PermissionDenied("read-only: your edits are not saved"))))
                 return None
-            self.submit(msg.update, peer)
+            self.submit(msg.update, client)
         elif isinstance(msg, AwarenessMessage):
-            changed = self.awareness.apply(msg.update, peer)
+            changed = self.awareness.apply(msg.update, client)
             if changed:
                 self.broadcast_awareness(msg.update)
                 return msg.update
         elif isinstance(msg, QueryAwareness):
             everyone = self.awareness.encode_all()
             if everyone is not None:
-                peer.send(ws_binary_frame(bytes(AwarenessMessage(everyone))))
+                client.send(binary_frame(bytes(AwarenessMessage(everyone))))
         return None
 
     def broadcast_awareness(self, update: bytes) -> None:
-        frame = ws_binary_frame(bytes(AwarenessMessage(update)))
-        for p in tuple(self.peers):
+        frame = binary_frame(bytes(AwarenessMessage(update)))
+        for p in tuple(self.clients):
             p.send(frame)
 
     # ---- the write pipeline ----------------------------------------------------------------------
     def submit(
-        self, update: bytes, origin: Peer | None, *, wait: bool = False
+        self, update: bytes, origin: Client | None, *, wait: bool = False
     ) -> asyncio.Future[None] | None:
         """Queue an update for apply → store → relay; with ``wait`` a future resolves once relayed."""
         loop = asyncio.get_running_loop()
@@ -188,7 +188,7 @@ class DocRoom:
                 # and resend their edits through sync
                 self.broken = MokeError("document storage failed; reconnect", code="storage_failed")
                 self.broken.ws_close = 1011  # type: ignore[misc]
-                for p in tuple(self.peers):
+                for p in tuple(self.clients):
                     p.fail(self.broken)
                 self._reject(accepted, self.broken)
                 return
@@ -218,21 +218,19 @@ class DocRoom:
     def _reject(self, items: list[_Incoming], error: MokeError) -> None:
         for item in items:
             if item.origin is not None:
-                log.warning(
-                    "update rejected doc=%s peer=%s: %s", self.doc_id, item.origin.label, error.message
-                )
+                log.warning("update rejected doc=%s %s: %s", self.doc_id, item.origin.label, error.message)
                 item.origin.fail(error)
             if item.done is not None and not item.done.done():
                 item.done.set_exception(error)
 
     def apply_remote(self, update: bytes) -> None:
-        """An update another process has already stored: apply and pass on to local peers."""
+        """An update another process has already stored: apply and pass on to local clients."""
         self.doc.apply_update(update)
         self.relay(update, None)
 
     # ---- fan-out ---------------------------------------------------------------------------------
-    def relay(self, update: bytes, exclude: Peer | None) -> None:
-        """Send ``update`` to every peer (but ``exclude``) at the end of this loop turn, merged with others."""
+    def relay(self, update: bytes, exclude: Client | None) -> None:
+        """Send ``update`` to every client (but ``exclude``) at the end of this loop turn, merged with others."""
         if not self._outbox:
             asyncio.get_running_loop().call_soon(self._send_outbox)
         self._outbox.append((update, exclude))
@@ -247,8 +245,8 @@ class DocRoom:
             update = pycrdt.merge_updates(*(u for u, _ in items))
             excluded = {e for _, e in items}
             exclude = excluded.pop() if len(excluded) == 1 else None
-        frame = ws_binary_frame(bytes(SyncUpdate(update)))
-        for p in tuple(self.peers):
+        frame = binary_frame(bytes(SyncUpdate(update)))
+        for p in tuple(self.clients):
             if p is not exclude:
                 p.send(frame)
 

@@ -1,6 +1,6 @@
 """A python-socketio client in its own process: connects, joins a room, prints ``joined``, then waits.
 
-``python -m tests.rooms.lone_client URL TOKEN ROOM_ID`` — the presence tests stop it with SIGSTOP to play a
+``python -m tests.support.lone_client URL TOKEN ROOM_ID`` — the presence tests stop it with SIGSTOP to play a
 client whose network vanished (its TCP connection stays open, it answers no pings).
 """
 

@@ -1,14 +1,14 @@
-"""Real Yjs clients (stock y-websocket WebsocketProvider in Node) against the in-process server."""
+"""A document session (collab/session.py) driven by real Yjs clients (stock y-websocket provider in Node)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from collab.api import LIVE_DOCS
-from tests.collab.conftest import room_with_doc
-from tests.collab.yjs import yclients
 from tests.support.api import Api
+from tests.support.collab import room_with_doc
 from tests.support.server import RunningServer
+from tests.support.yjs import yclients
 
 
 async def test_two_clients_converge(api: Api, server: RunningServer) -> None:

@@ -1,4 +1,5 @@
-"""A synthetic live segment: rubric from a template, three observers note and score, the host watches."""
+"""Evaluation REST (evaluation/routes.py) on a synthetic live segment: rubric from a template, three observers
+note and score, the host watches the aggregate; anonymous mode, closing, rubric versions."""
 
 from __future__ import annotations
 
@@ -7,59 +8,16 @@ import math
 import time
 
 from evaluation.rubrics import templates
-from tests.evaluation.helpers import Lesson, connected, lesson
 from tests.support.api import Api
+from tests.support.evaluation import (
+    SEG,
+    SHEETS,
+    choose_general,
+    connected,
+    lesson,
+    sheet_body,
+)
 from tests.support.server import RunningServer
-
-SEG = "seg-trial-1"
-# criterion -> score, per observer (general template: 7 criteria, weights 15×6 + 10)
-SHEETS = [
-    {
-        "goals": 4,
-        "content": 4,
-        "methods": 3,
-        "interaction": 5,
-        "participation": 4,
-        "effect": 4,
-        "literacy": 5,
-    },
-    {
-        "goals": 5,
-        "content": 3,
-        "methods": 4,
-        "interaction": 4,
-        "participation": 4,
-        "effect": 5,
-        "literacy": 4,
-    },
-    {
-        "goals": 3,
-        "content": 5,
-        "methods": 4,
-        "interaction": 3,
-        "participation": 4,
-        "effect": 3,
-        "literacy": 3,
-    },
-]
-
-
-def sheet_body(sheet: dict[str, float], rubric_id: str | None = None, comment: str = "") -> dict[str, object]:
-    body: dict[str, object] = {
-        "scores": [{"criterion": k, "score": v, "comment": f"{k}意见"} for k, v in sheet.items()],
-        "comment": comment,
-    }
-    if rubric_id:
-        body["rubric_id"] = rubric_id
-    return body
-
-
-async def choose_general(les: Lesson) -> dict[str, object]:
-    status, rubric = await les.api.call(
-        "POST", f"/api/rooms/{les.room_id}/rubrics", token=les.host.token, json={"template": "general"}
-    )
-    assert status == 201, rubric
-    return dict(rubric)
 
 
 async def test_templates_are_chinese_and_valid(api: Api, server: RunningServer) -> None:
@@ -308,50 +266,3 @@ async def test_scores_stay_with_their_rubric_version(api: Api, server: RunningSe
         "GET", f"/api/rooms/{les.room_id}/rubrics", token=les.observers[0].token
     )
     assert [v["version"] for v in versions] == [1, 2]
-
-
-async def test_replay_places_notes_on_the_recording_timeline(api: Api, server: RunningServer) -> None:
-    les = await lesson(server, api)
-    started = time.time() - 1000  # a recording that ran from 1000 s ago to 100 s ago
-    for i, (ago, shared) in enumerate([(1200, True), (900, True), (400, False), (300, True), (50, True)]):
-        status, _ = await api.call("POST", f"/api/rooms/{les.room_id}/notes", token=les.observers[i % 2].token,
-                                   json={"client_id": f"r{i}", "text": f"记录{i}", "at": time.time() - ago, "shared": shared})  # fmt: skip
-        assert status == 201
-    url = f"/api/rooms/{les.room_id}/replay?origin={started}&until={started + 900}"
-    status, body = await api.call("GET", url, token=les.observers[1].token)
-    assert status == 200
-    # observer 2 sees the shared notes inside the recording, not observer 1's draft (note 2)
-    assert [p["note"]["text"] for p in body["notes"]] == ["记录1", "记录3"]
-    assert [round(p["offset"]) for p in body["notes"]] == [100, 700]
-    status, own = await api.call("GET", url, token=les.observers[0].token)
-    assert [p["note"]["text"] for p in own["notes"]] == ["记录1", "记录2", "记录3"]
-    status, err = await api.call("GET", f"/api/rooms/{les.room_id}/replay", token=les.observers[0].token)
-    assert status == 422 and err["error"]["code"] == "bad_query"
-
-
-async def test_replay_on_a_recording(api: Api, server: RunningServer) -> None:
-    from media.models import Recording
-
-    les = await lesson(server, api)
-    started = time.time() - 600
-    async with server.ctx.db.transaction() as session:
-        session.add(Recording(id="rec1", room_id=les.room_id, source="program", venue_id=None, started_by=les.host.user_id,
-                              started_at=started, stopped_at=started + 500, duration=500.0, size=0, frames=0,
-                              status="done", path="recordings/rec1.webm", content_type="video/webm"))  # fmt: skip
-    for i, ago in enumerate([700, 450, 200, 50]):
-        status, _ = await api.call("POST", f"/api/rooms/{les.room_id}/notes", token=les.observers[0].token,
-                                   json={"client_id": f"q{i}", "text": f"实录{i}", "at": time.time() - ago, "shared": True})  # fmt: skip
-        assert status == 201
-    status, body = await api.call(
-        "GET", f"/api/rooms/{les.room_id}/replay?recording_id=rec1", token=les.observers[1].token
-    )
-    assert status == 200, body
-    assert body["recording_url"] == "/api/recordings/rec1/file" and body["origin"] == started
-    assert [(p["note"]["text"], round(p["offset"])) for p in body["notes"]] == [
-        ("实录1", 150),
-        ("实录2", 400),
-    ]
-    status, err = await api.call(
-        "GET", f"/api/rooms/{les.room_id}/replay?recording_id=nope", token=les.observers[1].token
-    )
-    assert status == 404 and err["error"]["code"] == "recording_not_found"

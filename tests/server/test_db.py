@@ -1,4 +1,4 @@
-"""Storage contract: the same models and migrations on SQLite and PostgreSQL."""
+"""Storage contract (server/db.py): the same models and migrations on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
