@@ -20,17 +20,18 @@ from server.context import AppContext
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
-    registry = SourceRegistry(keyframe_interval=ctx.settings.media_keyframe_interval)
+    tasks = ctx.cluster.task_group("media")
+    registry = SourceRegistry(keyframe_interval=ctx.settings.media_keyframe_interval, tasks=tasks)
 
     async def notify(sid: str, event: str, payload: dict[str, object]) -> None:
         await ctx.sio.emit(event, payload, to=sid)
 
-    service = MediaService(ctx.settings, registry, notify)
-    recordings = RecordingService(ctx.db, registry, ctx.settings.data_dir)
+    service = MediaService(ctx.settings, registry, notify, tasks.child("service"))
+    recordings = RecordingService(ctx.db, registry, ctx.settings.data_dir, tasks.child("recordings"))
     app[SOURCES] = registry
     app[MEDIA] = service
     app[RECORDINGS] = recordings
-    router = MediaRouter(ctx.bus)
+    router = MediaRouter(ctx.bus, tasks=tasks.child("rpc"))
     app[ROUTER] = router
     signalling.install(app, ctx, service, router)
     operations.register(app, router, service, recordings)
@@ -44,6 +45,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
         await recordings.stop_all()
         await router.stop()
         await service.stop()
+        await tasks.close()
 
     app.cleanup_ctx.append(media_service)
     return [routes, recording_routes]
