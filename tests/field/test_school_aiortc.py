@@ -166,6 +166,7 @@ def test_through_nat_over_udp(school: Deployment) -> None:
         ("no-udp", "turn:{ip}:3478?transport=tcp", "tcp"),
         ("tcp443-only", "turns:{ip}:443?transport=tcp", "tls"),
     ],
+    ids=["no-udp", "tcp443-only"],
 )
 def test_relayed_when_the_school_blocks_udp(
     school: Deployment, monkeypatch: pytest.MonkeyPatch, firewall: Firewall, turn_url: str, relay: str
