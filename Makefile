@@ -7,14 +7,14 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.stamp
 
-.PHONY: run test install install-test web wheel testjs chromium firefox deploy-tools lint pytest bench clean
+.PHONY: run test install install-test web wheel testjs chromium firefox coturn deploy-tools lint pytest bench clean
 
 ## make run: install everything (Python + web client) and serve on http://127.0.0.1:8080
 run: install web
 	$(VENV)/bin/moke serve
 
-## make test: install test dependencies (and Chromium, Firefox ESR, docker-compose and Caddy from Debian when root), lint, type-check, run the suite
-test: install-test web testjs chromium firefox deploy-tools lint pytest
+## make test: install test dependencies (and Chromium, Firefox ESR, coturn, docker-compose and Caddy from Debian when root), lint, type-check, run the suite
+test: install-test web testjs chromium firefox coturn deploy-tools lint pytest
 
 install: $(STAMP)-run
 $(STAMP)-run: pyproject.toml requirements.lock
@@ -70,6 +70,14 @@ deploy-tools:
 	      $$(command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || echo docker-compose) \
 	      $$(command -v caddy >/dev/null || echo caddy) >/dev/null; \
 	  else echo "note: docker-compose or caddy is missing and we are not root; deploy tests will be skipped"; fi; \
+	fi
+
+# Debian's coturn: the TURN server the media tests allocate relays on (TURN REST API secret, UDP/TCP/TLS).
+coturn:
+	@if [ ! -x /usr/bin/turnserver ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null; \
+	  else echo "note: /usr/bin/turnserver is missing and we are not root; TURN tests will be skipped"; fi; \
 	fi
 
 lint:
