@@ -77,3 +77,13 @@ def test_serve_help_documents_every_option() -> None:
     for f in fields(Settings):
         assert flag_name(f.name) in proc.stdout, f.name
         assert env_name(f.name) in proc.stdout, f.name
+
+
+def test_web_dir_of_a_source_checkout_is_found_from_the_package_not_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    root = Path(__file__).resolve().parents[2]
+    web_dir = load_settings(environ={"MOKE_DATA_DIR": str(tmp_path)}).web_dir
+    assert web_dir.is_absolute()
+    assert web_dir == root / "web" / "dist"  # an installed wheel has server/web_dist instead (tests/deploy)
