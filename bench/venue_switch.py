@@ -40,7 +40,6 @@ from aiortc import RTCPeerConnection  # noqa: E402
 
 from media import aiortc_hooks  # noqa: E402
 from tests.media.program_clients import Observer, Seen  # noqa: E402
-from tests.rooms.clients import Client  # noqa: E402
 from tests.rooms.venue_support import (  # noqa: E402
     Showcase,
     command,
@@ -51,6 +50,7 @@ from tests.rooms.venue_support import (  # noqa: E402
     watch_program,
 )  # fmt: skip
 from tests.support.api import Api  # noqa: E402
+from tests.support.rooms import Client  # noqa: E402
 from tests.support.server import ServerProcess  # noqa: E402
 
 COLOURS = ("red", "green", "blue")

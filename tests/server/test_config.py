@@ -83,7 +83,13 @@ def test_web_dir_of_a_source_checkout_is_found_from_the_package_not_the_working_
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    root = Path(__file__).resolve().parents[2]
     web_dir = load_settings(environ={"MOKE_DATA_DIR": str(tmp_path)}).web_dir
     assert web_dir.is_absolute()
-    assert web_dir == root / "web" / "dist"  # an installed wheel has server/web_dist instead (tests/deploy)
+    assert web_dir == ROOT / "web" / "dist"  # an installed wheel has server/web_dist instead (tests/deploy)
+
+
+def test_configuration_document_lists_every_setting() -> None:
+    """docs/configuration.md is the operator's reference: a new setting without its line there fails here."""
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    missing = [env_name(f.name) for f in fields(Settings) if f"`{env_name(f.name)}`" not in text]
+    assert not missing, f"add these settings to docs/configuration.md: {missing}"
