@@ -23,8 +23,7 @@ from collab.manager import RoomManager
 from collab.models import Document
 from collab.protocol import decode_frame
 from collab.room import DocRoom
-from rooms.membership import authorize
-from rooms.permissions import Action, allowed
+from rooms.api import Action, allowed, authorize
 from server.auth.tokens import Principal
 from server.context import ctx_of
 from server.errors import (

@@ -15,12 +15,13 @@ from sqlalchemy.exc import IntegrityError
 
 from evaluation import rubrics
 from evaluation.models import Note
-from evaluation.program import check_segment, main_venue_at, program_time
+from evaluation.program import check_segment, program_time
 from evaluation.rubrics import KEY_PATTERN
 from server.context import AppContext
 from server.db import now
 from server.errors import Forbidden, NotFound, ValidationError
 from server.models import User
+from venues.api import main_venue_at
 
 
 class NoteKind(StrEnum):

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from evaluation.models import Note
 from rooms.permissions import Role
-from rooms.program_models import Handoff
 from server.db import Database
 from tests.evaluation.helpers import connected, lesson
 from tests.evaluation.test_live import SHEETS, choose_general, sheet_body
 from tests.support.api import Api, add_member, make_room
 from tests.support.server import RunningServer, ServerProcess
+from venues.models import Handoff
 
 
 async def test_main_venue_comes_from_the_handoff_log(api: Api, server: RunningServer) -> None:

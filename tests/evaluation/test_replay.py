@@ -19,7 +19,6 @@ from aiortc import RTCPeerConnection
 from media import aiortc_hooks
 from media.models import Recording
 from media.recording_routes import RECORDINGS
-from rooms.program_models import Handoff
 from server.config import Settings
 from tests.evaluation.helpers import lesson
 from tests.media.clients import read_counter
@@ -27,6 +26,7 @@ from tests.media.support import Person as MediaPerson
 from tests.media.support import make_venue, publish, wait_for
 from tests.support.api import Api
 from tests.support.server import RunningServer, make_settings
+from venues.models import Handoff
 
 FPS = 30  # tests.media.clients.CounterTrack
 # The frame at a note's offset may be the one drawn a little before the note reached the server

@@ -13,9 +13,9 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from media.continuity import RTP_TS_MOD, signed_delta
 from tests.media.clients import ToneTrack, publisher_offer
-from tests.media.program_clients import ColourTrack, Observer
 from tests.rooms.clients import Client, create_room, member
 from tests.support.api import Api
+from tests.support.program_clients import ColourTrack, Observer
 
 
 @dataclass

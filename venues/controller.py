@@ -2,7 +2,7 @@
 and makes the room's program feed follow the state.
 
 Commands may arrive at any process. Each one is applied with a compare-and-set on the epoch in the
-:class:`~rooms.program_store.ProgramStore`, so all commands of a room, from all processes, apply in one
+:class:`~venues.store.ProgramStore`, so all commands of a room, from all processes, apply in one
 order and a command based on an old epoch is refused with ``Conflict``. The room's program feed is
 owned by exactly one process at a time (a lease in the store, renewed while the process lives; taken
 by the process where the room's venues publish); a process that decides a cut but does not own the
@@ -21,11 +21,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from media.api import CutResult, ProgramMedia
-from rooms import handoffs
-from rooms.program_state import Command, Facts, Kind, OnAir, ProgramState, Transition, transition
-from rooms.program_store import ProgramStore
 from server.bus import Bus
 from server.errors import Conflict, MokeError
+from venues import handoffs
+from venues.state import Command, Facts, Kind, OnAir, ProgramState, Transition, transition
+from venues.store import ProgramStore
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,10 @@ from media.api import PROGRAM_MEDIA
 from media.program import ProgramPlane
 from media.registry import SOURCES
 from server.config import Settings
-from tests.media.program_clients import Observer
-from tests.rooms.venue_support import (
+from tests.support.api import Api
+from tests.support.program_clients import Observer
+from tests.support.server import RunningServer, make_settings, running_server
+from tests.support.venues import (
     assert_clean,
     command,
     handoffs_when,
@@ -27,8 +29,6 @@ from tests.rooms.venue_support import (
     unpublish,
     watch_program,
 )  # fmt: skip
-from tests.support.api import Api
-from tests.support.server import RunningServer, make_settings, running_server
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from sqlalchemy import select, update
 
 from media.api import CutResult
-from rooms.program_models import Handoff
-from rooms.program_state import Transition
 from server.db import Database
+from venues.models import Handoff
+from venues.state import Transition
 
 
 class HandoffOut(BaseModel):
