@@ -123,7 +123,7 @@ async def add(ctx: AppContext, room_id: str, user_id: int, data: NoteIn) -> tupl
     at = program_time(t, data.at, data.client_now, max_age=MAX_AGE)
     note = Note(
         id=secrets.token_hex(8), room_id=room_id, author_id=user_id, client_id=data.client_id,
-        segment_id=data.segment_id, at=at, venue_id=await main_venue_at(ctx, room_id, at, data.venue_id),
+        segment_id=data.segment_id, at=at, venue_id=await main_venue_at(ctx.db, room_id, at, data.venue_id),
         text=text, kind=data.kind.value if data.kind else None, criterion=data.criterion,
         shared_at=t if data.shared else None, created_at=t, updated_at=t,
     )  # fmt: skip

@@ -107,6 +107,6 @@ async def get_replay(request: web.Request) -> web.Response:
             origin=origin,
             until=until,
             notes=place(found, origin, until),
-            on_air=await main_venues(ctx, room_id, origin, until if until is not None else now()),
+            on_air=await main_venues(ctx.db, room_id, origin, until if until is not None else now()),
         )  # fmt: skip
     )

@@ -208,7 +208,7 @@ async def test_recording_the_program_across_a_hand_off(
     red, green = handoffs
     assert (red["to_venue"], green["from_venue"], green["to_venue"]) == (
         show.venues["red"], show.venues["red"], show.venues["green"])  # fmt: skip
-    assert red["on_air_until"] == green["requested_at"]
+    assert red["on_air_until"] == green["switched_at"]  # the picture changed when the wire switched
     first_green = next(t for t, c in frames if c == "green")
     last_red = max(t for t, c in frames if c == "red")
     cut_in_file = done["started_at"] + (last_red + first_green) / 2

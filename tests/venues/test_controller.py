@@ -95,7 +95,7 @@ async def test_hand_offs_follow_the_agenda_on_one_connection(api: Api, server: R
             (show.venues["green"], show.venues["blue"], 3), (show.venues["blue"], show.venues["red"], 5),
         ]  # fmt: skip
         assert all(h["switched"] and h["switch_ms"] is not None and h["actor_id"] for h in handoffs)
-        assert handoffs[0]["on_air_until"] == handoffs[1]["requested_at"]
+        assert handoffs[0]["on_air_until"] == handoffs[1]["switched_at"]
     finally:
         for o in observers:
             await o.close()
