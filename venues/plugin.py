@@ -61,6 +61,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
         store,
         ctx.bus,
         sql_directory(ctx.db),
+        app[PROGRAM_MEDIA],
         db=ctx.db,
         fallback_delay=settings.media_fallback_delay,
         finished=sql_finished(ctx.db),
@@ -73,7 +74,6 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     router.home_of = controller.feed_home  # a room's media lives where its program feed does
     router.owner_of = store.owner
     install_events(ctx.sio, ctx, controller)
-    media = app[PROGRAM_MEDIA]
 
     async def program_state(room_id: str) -> dict[str, Any] | None:
         state = await controller.state(room_id)
@@ -82,7 +82,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     app[JOIN_STATE].add("program", program_state)
 
     async def service(app: web.Application) -> AsyncIterator[None]:
-        await controller.start(media)
+        await controller.start()
         yield
         await controller.stop()
         await store.close()
