@@ -11,7 +11,7 @@ from aiohttp import web
 
 from rooms.events import FloodGuard, Reply, on
 from rooms.floor import FLOOR, FloorService, seat_needed
-from rooms.membership import authorize
+from rooms.membership import authorize, require_venue_publisher
 from rooms.models import AgendaSegment, Member, Room, Venue
 from rooms.notify import mod_channel, room_channel
 from rooms.permissions import Action, Role, allowed, require
@@ -41,6 +41,7 @@ __all__ = [
     "mod_channel",
     "on",
     "require",
+    "require_venue_publisher",
     "room_channel",
     "seat_needed",
 ]
