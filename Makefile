@@ -7,14 +7,14 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.stamp
 
-.PHONY: run test install install-test web testjs chromium firefox lint pytest bench clean
+.PHONY: run test install install-test web testjs chromium firefox coturn lint pytest bench clean
 
 ## make run: install everything (Python + web client) and serve on http://127.0.0.1:8080
 run: install web
 	$(VENV)/bin/moke serve
 
-## make test: install test dependencies (and Chromium and Firefox ESR from Debian when root), lint, type-check, run the suite
-test: install-test web testjs chromium firefox lint pytest
+## make test: install test dependencies (and Chromium, Firefox ESR and coturn from Debian when root), lint, type-check, run the suite
+test: install-test web testjs chromium firefox coturn lint pytest
 
 install: $(STAMP)-run
 $(STAMP)-run: pyproject.toml requirements.lock
@@ -54,6 +54,14 @@ firefox:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr fonts-noto-cjk >/dev/null; \
 	  else echo "note: /usr/bin/firefox-esr is missing and we are not root; Firefox tests will be skipped"; fi; \
+	fi
+
+# Debian's coturn: the TURN server the media tests allocate relays on (TURN REST API secret, UDP/TCP/TLS).
+coturn:
+	@if [ ! -x /usr/bin/turnserver ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null; \
+	  else echo "note: /usr/bin/turnserver is missing and we are not root; TURN tests will be skipped"; fi; \
 	fi
 
 lint:

@@ -27,20 +27,29 @@ fails loudly when an upgrade moves any of these:
 5. **Receive statistics** (:func:`receive_counts`): packets received and lost per media SSRC.
 6. **Loopback ICE candidates.** aioice's ``get_host_addresses`` skips 127.0.0.1 and has no option to
    keep it; :func:`use_loopback_candidates` swaps it process-wide (tests, single-machine demos).
+7. **A UDP port range.** aioice binds every host candidate's socket to port 0 (any ephemeral port) in
+   ``Connection.get_component_candidates`` and has no option for a range; :func:`use_port_range`
+   swaps that method process-wide for a copy of aioice 0.13's that binds inside ``low..high``
+   (a firewall then opens one range instead of every UDP port). The copy is checked against the
+   source of the installed aioice, so an upgrade that changes the original fails the hook test.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import queue
 import random
+import socket
 import struct
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
 import aioice.ice
+import aioice.turn
 import av
+from aioice.candidate import Candidate, candidate_foundation, candidate_priority
 from aiortc import RTCRtpReceiver, RTCRtpSender, clock
 from aiortc.codecs.base import Encoder
 from aiortc.codecs.h264 import H264Encoder
@@ -360,3 +369,120 @@ def _loopback_only(use_ipv4: bool, use_ipv6: bool) -> list[str]:
 def use_loopback_candidates(enabled: bool) -> None:
     """Gather only 127.0.0.1 host candidates in this process (True) or the real interfaces (False)."""
     aioice.ice.get_host_addresses = _loopback_only if enabled else _original_host_addresses
+
+
+_original_component_candidates = aioice.ice.Connection.get_component_candidates
+_port_range: tuple[int, int] | None = None
+
+
+async def _bind_in_range(
+    loop: asyncio.AbstractEventLoop, factory: Callable[[], Any], address: str, low: int, high: int
+) -> tuple[asyncio.DatagramTransport, Any]:
+    """A UDP endpoint on ``address`` at a free port of ``low..high`` (from a random start, so
+    concurrent gatherers rarely race for the same port)."""
+    size = high - low + 1
+    start = random.randrange(size)
+    for i in range(size):
+        port = low + (start + i) % size
+        try:
+            transport, protocol = await loop.create_datagram_endpoint(factory, local_addr=(address, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                continue
+            raise
+        return transport, protocol
+    raise OSError(errno.EADDRINUSE, f"no free UDP port in {low}-{high} on {address}")
+
+
+async def _component_candidates_in_range(
+    self: aioice.ice.Connection,
+    component: int,
+    addresses: list[str],
+    timeout: int = 5,  # noqa: ASYNC109 (aioice's signature)
+) -> list[Candidate]:
+    """aioice 0.13's ``Connection.get_component_candidates``; only the host sockets' bind differs."""
+    assert _port_range is not None
+    low, high = _port_range
+    candidates = []
+    loop = asyncio.get_running_loop()
+
+    # Gather host candidates.
+    host_protocols = []
+    for address in addresses:
+        # Create the transport.
+        try:
+            transport, protocol = await _bind_in_range(
+                loop, lambda: aioice.ice.StunProtocol(self), address, low, high
+            )
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, aioice.turn.UDP_SOCKET_BUFFER_SIZE)
+        except OSError as exc:
+            log.warning("could not bind a media socket on %s: %s", address, exc)
+            continue
+        host_protocols.append(protocol)
+
+        # Add the host candidate.
+        candidate_address = protocol.transport.get_extra_info("sockname")
+        protocol.local_candidate = Candidate(
+            foundation=candidate_foundation("host", "udp", candidate_address[0]),
+            component=component,
+            transport="udp",
+            priority=candidate_priority(component, "host"),
+            host=candidate_address[0],
+            port=candidate_address[1],
+            type="host",
+        )
+        candidates.append(protocol.local_candidate)
+    self._protocols += host_protocols
+
+    tasks: list[asyncio.Task[tuple[Candidate, aioice.ice.StunProtocol | None]]] = []
+
+    # Query STUN server for server-reflexive candidates (IPv4 only).
+    if self.stun_server:
+        for protocol in host_protocols:
+            if aioice.ice.ipaddress.ip_address(protocol.local_candidate.host).version == 4:
+                tasks.append(
+                    asyncio.create_task(aioice.ice.server_reflexive_candidate(protocol, self.stun_server))
+                )
+
+    # Connect to TURN server.
+    if self.turn_server:
+        tasks.append(
+            asyncio.create_task(
+                aioice.ice.relayed_candidate(
+                    component=component,
+                    hide_related_address=(self._transport_policy == aioice.ice.TransportPolicy.RELAY),
+                    protocol_factory=lambda: aioice.ice.StunProtocol(self),
+                    turn_server=self.turn_server,
+                    turn_username=self.turn_username,
+                    turn_password=self.turn_password,
+                    turn_ssl=self.turn_ssl,
+                    turn_transport=self.turn_transport,
+                )
+            )
+        )
+
+    # Run tasks in parallel and handle exceptions.
+    if len(tasks):
+        done, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in done:
+            if task.exception() is None:
+                candidate, relay_protocol = task.result()
+                candidates.append(candidate)
+                if relay_protocol is not None:
+                    self._protocols.append(relay_protocol)
+        for task in pending:
+            task.cancel()
+
+    return candidates
+
+
+def use_port_range(ports: tuple[int, int] | None) -> None:
+    """Bind media host sockets inside ``(low, high)`` in this process, or anywhere (None)."""
+    global _port_range
+    if ports is not None and not 1024 <= ports[0] <= ports[1] <= 65535:
+        raise ValueError(f"bad UDP port range {ports}")
+    _port_range = ports
+    method = _original_component_candidates if ports is None else _component_candidates_in_range
+    aioice.ice.Connection.get_component_candidates = method  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
 import collab.plugin
@@ -24,6 +25,7 @@ from server.context import CTX, AppContext
 from server.db import Database
 from server.http import HTTP_METRICS, HttpMetrics, request_middleware
 from server.openapi import build_openapi
+from server.proxies import parse_trusted, trusted_proxy_middleware
 from server.realtime import create_sio, install_auth
 from server.static import install_static
 
@@ -46,7 +48,10 @@ def moke_version() -> str:
 
 
 def build_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[request_middleware], client_max_size=settings.max_request_bytes)
+    middlewares: list[Middleware] = [request_middleware]
+    if settings.trusted_proxies:  # outermost: every other layer sees the real client address
+        middlewares.insert(0, trusted_proxy_middleware(parse_trusted(settings.trusted_proxies)))
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_request_bytes)
     registry = CollectorRegistry()
     sio = create_sio(settings)
     sio.attach(app)

@@ -132,10 +132,13 @@ def no_ice() -> RTCConfiguration:
 
 
 async def publisher_offer(
-    video: MediaStreamTrack | None, audio: MediaStreamTrack | None, codec: str | None = None
+    video: MediaStreamTrack | None,
+    audio: MediaStreamTrack | None,
+    codec: str | None = None,
+    config: RTCConfiguration | None = None,
 ) -> RTCPeerConnection:
-    """A publishing peer with its offer set as local description."""
-    pc = RTCPeerConnection(no_ice())
+    """A publishing peer with its offer set as local description (``config``: ICE servers, policy)."""
+    pc = RTCPeerConnection(config or no_ice())
     for track in (audio, video):
         if track is not None:
             t = pc.addTransceiver(track, direction="sendonly")
@@ -191,8 +194,10 @@ class Viewer:
     ``lose_every``: drop every n-th incoming video packet on first delivery (see :class:`FirstDeliveryLoss`).
     """
 
-    def __init__(self, *, audio: bool = True, lose_every: int = 0) -> None:
-        self.pc = RTCPeerConnection(no_ice())
+    def __init__(
+        self, *, audio: bool = True, lose_every: int = 0, config: RTCConfiguration | None = None
+    ) -> None:
+        self.pc = RTCPeerConnection(config or no_ice())
         self.pc.addTransceiver("video", direction="recvonly")
         if audio:
             self.pc.addTransceiver("audio", direction="recvonly")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import fractions
+import hashlib
+import inspect
+import socket
 from unittest import mock
 
 import aioice.ice
@@ -19,6 +23,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from media import aiortc_hooks
 from media.source import EncodedFrame, make_packet
+from tests.support.coturn import free_port
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
 OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=96)
@@ -242,3 +247,62 @@ def test_loopback_candidates_switch() -> None:
     assert aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=True) == ["127.0.0.1"]
     aiortc_hooks.use_loopback_candidates(False)
     assert "127.0.0.1" not in aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False)
+
+
+# sha256 of aioice 0.13.0's Connection.get_component_candidates, which use_port_range copies: an aioice
+# that changed it must be re-read and the copy in media/aiortc_hooks.py brought in step.
+COMPONENT_CANDIDATES_SHA256 = "118597a9fcb703f9950c2f2964e3e44423724576eda484ba6747b1610ccf4a2f"
+
+
+def test_port_range_copy_matches_the_installed_aioice() -> None:
+    assert aioice.__version__ == "0.13.0", "re-check media/aiortc_hooks.py use_port_range against this aioice"
+    source = inspect.getsource(aiortc_hooks._original_component_candidates)
+    assert hashlib.sha256(source.encode()).hexdigest() == COMPONENT_CANDIDATES_SHA256, (
+        "aioice changed Connection.get_component_candidates: update _component_candidates_in_range"
+    )
+    with pytest.raises(ValueError):
+        aiortc_hooks.use_port_range((80, 90))  # below 1024, or upside down
+    with pytest.raises(ValueError):
+        aiortc_hooks.use_port_range((50010, 50000))
+
+
+async def test_port_range_binds_host_sockets_inside_it_and_peers_connect() -> None:
+    low = free_port()
+    if low > 65535 - 8:
+        low -= 8
+    ports = (low, low + 7)  # two peers on loopback need two ports: eight leave room for busy ones
+    aiortc_hooks.use_loopback_candidates(True)
+    aiortc_hooks.use_port_range(ports)
+    try:
+        assert aioice.ice.Connection.get_component_candidates is aiortc_hooks._component_candidates_in_range
+        a, b = RTCPeerConnection(), RTCPeerConnection()
+        channel = a.createDataChannel("check")
+        got: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        b.on("datachannel", lambda ch: ch.on("message", lambda m: got.done() or got.set_result(m)))
+        channel.on("open", lambda: channel.send("through the range"))
+        await a.setLocalDescription(await a.createOffer())
+        await b.setRemoteDescription(a.localDescription)
+        await b.setLocalDescription(await b.createAnswer())
+        await a.setRemoteDescription(b.localDescription)
+        assert await asyncio.wait_for(got, 20) == "through the range"
+        for pc in (a, b):
+            candidates = pc.sctp.transport.transport.iceGatherer.getLocalCandidates()  # type: ignore[union-attr]
+            assert candidates and all(ports[0] <= c.port <= ports[1] for c in candidates), candidates
+        await a.close()
+        await b.close()
+    finally:
+        aiortc_hooks.use_port_range(None)
+        aiortc_hooks.use_loopback_candidates(False)
+    assert aioice.ice.Connection.get_component_candidates is aiortc_hooks._original_component_candidates
+
+
+async def test_a_full_port_range_fails_with_a_clear_error() -> None:
+    port = free_port()
+    taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    taken.bind(("127.0.0.1", port))
+    try:
+        loop = asyncio.get_running_loop()
+        with pytest.raises(OSError, match=f"no free UDP port in {port}-{port}"):
+            await aiortc_hooks._bind_in_range(loop, asyncio.DatagramProtocol, "127.0.0.1", port, port)
+    finally:
+        taken.close()

@@ -86,11 +86,11 @@ class ServerProcess:
         assert self.proc.stdout is not None
         loop = asyncio.get_running_loop()
         line = await asyncio.wait_for(loop.run_in_executor(None, self.proc.stdout.readline), timeout)
-        m = re.search(rb"http://[\d.]+:(\d+)", line)
+        m = re.search(rb"(https?)://[\d.]+:(\d+)", line)
         if not m:
             raise RuntimeError(f"server did not start: {line!r}; see {self.log_path}")
-        self.port = int(m.group(1))
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = int(m.group(2))
+        self.url = f"{m.group(1).decode()}://127.0.0.1:{self.port}"
         return self
 
     @property

@@ -23,6 +23,7 @@ from tests.support.server import ROOT, ServerProcess
 from tests.support.services import require_chromium, unavailable
 
 ARTIFACTS = ROOT / "test-artifacts" / "web"
+INSECURE_HOST = "moke.test"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -32,6 +33,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    # a name that is not localhost: http://moke.test:PORT is an insecure origin (no camera, no mic)
+    f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1",
 ]
 VIEWPORT = {"width": 1366, "height": 768}  # school PCs
 
