@@ -7,14 +7,14 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.stamp
 
-.PHONY: run test install install-test web testjs chromium firefox coturn lint pytest bench clean
+.PHONY: run test install install-test web testjs chromium firefox coturn iptables lint pytest bench clean
 
 ## make run: install everything (Python + web client) and serve on http://127.0.0.1:8080
 run: install web
 	$(VENV)/bin/moke serve
 
-## make test: install test dependencies (and Chromium, Firefox ESR and coturn from Debian when root), lint, type-check, run the suite
-test: install-test web testjs chromium firefox coturn lint pytest
+## make test: install test dependencies (and Chromium, Firefox ESR, coturn and iptables from Debian when root), lint, type-check, run the suite
+test: install-test web testjs chromium firefox coturn iptables lint pytest
 
 install: $(STAMP)-run
 $(STAMP)-run: pyproject.toml requirements.lock
@@ -62,6 +62,14 @@ coturn:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null; \
 	  else echo "note: /usr/bin/turnserver is missing and we are not root; TURN tests will be skipped"; fi; \
+	fi
+
+# iptables: NAT and firewall of the school router the field tests build from namespaces (tests/support/netns.py).
+iptables:
+	@if [ ! -x /usr/sbin/iptables ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null; \
+	  else echo "note: /usr/sbin/iptables is missing and we are not root; the field tests will be skipped"; fi; \
 	fi
 
 lint:

@@ -53,6 +53,11 @@ class ForwardTrack(MediaStreamTrack):
         """Packets resent from this viewer's history on its NACKs."""
         return self.forwarder.retransmits if self.forwarder is not None else 0
 
+    @property
+    def nacked(self) -> int:
+        """Sequence numbers this viewer NACKed (``retransmits`` of them were still in the history)."""
+        return self.forwarder.nacked if self.forwarder is not None else 0
+
     def _keyframe_request(self) -> None:
         self.subscription.source.request_keyframe()
 

@@ -150,8 +150,8 @@ class Switcher:
                         self._drop_pending()
                     # with nothing on air yet, the leg stays: the venue's first keyframe puts it on air
                     break
-                # A PLI can be lost, or ignored by an encoder that has just sent a keyframe
-                # (libwebrtc drops requests that come too soon after one): ask again.
+                # A PLI can be lost: ask again. (One ignored by a throttling encoder is asked again
+                # by the source itself, when the encoder's window closes: see media.source.)
                 source.video.request_keyframe()
         if at is None:
             return CutResult(switched=False, seconds=time.monotonic() - started)

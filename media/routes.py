@@ -26,8 +26,13 @@ class SourceStatus(BaseModel):
     bitrate_out: int
     frames_in: int
     keyframe_requests: int
+    keyframe_reasks: int  # requests repeated when the publisher's keyframe throttle window closed
     packets_lost: int
+    publisher_nacked: int  # sequence numbers the server NACKed the publisher for (live publication)
+    publisher_rtx_received: int  # retransmissions (RTX) that came back from the publisher
+    publisher_gaps: int  # lost packets given up (no retransmission in time): a keyframe was asked for
     dropped_frames: int
+    viewer_nacked: int  # sequence numbers viewers NACKed (``retransmits`` of them answered from history)
     retransmits: int
 
 

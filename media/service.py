@@ -276,8 +276,13 @@ class MediaService:
             "bitrate_out": round(self.rates_out[key].bps) if key in self.rates_out else 0,
             "frames_in": src.video.frames_in + src.audio.frames_in,
             "keyframe_requests": src.video.keyframe_requests,
+            "keyframe_reasks": src.video.keyframe_reasks,
             "packets_lost": owner.stats()["packets_lost"] if owner else 0,
+            "publisher_nacked": owner.stats()["nacked"] if owner else 0,
+            "publisher_rtx_received": owner.stats()["rtx_received"] if owner else 0,
+            "publisher_gaps": owner.stats()["frames_given_up"] if owner else 0,
             "dropped_frames": sum(t.subscription.dropped for v in viewers for t in v.tracks),
+            "viewer_nacked": sum(t.nacked for v in viewers for t in v.tracks),
             "retransmits": sum(t.retransmits for v in viewers for t in v.tracks),
         }
 

@@ -16,6 +16,7 @@ from rooms.permissions import Role
 from server.db import Database
 from tests.media.clients import CounterTrack, ToneTrack, Viewer, publisher_offer
 from tests.support.api import Api, add_member, make_room
+from tests.support.impair import Impairment, UdpImpairer, rewrite_candidates
 from tests.support.server import RunningServer
 
 
@@ -69,29 +70,57 @@ class Publication:
     pc: Any
     camera: CounterTrack
     reply: dict[str, Any]
+    relay: UdpImpairer | None = None
+
+
+class Link:
+    """An impaired link between one aiortc client and the server (see ``tests.support.impair``):
+    the client's candidates go to the server as the relay's side b, the server's come back as side a."""
+
+    def __init__(self, impairment: Impairment, seed: int = 0) -> None:
+        self.relay = UdpImpairer(impairment, seed=seed)
+
+    async def offer(self, sdp: str) -> str:
+        await self.relay.start()
+        return rewrite_candidates(sdp, self.relay.b_address)
+
+    def answer(self, sdp: str) -> str:
+        return rewrite_candidates(sdp, self.relay.a_address)
 
 
 async def publish(who: Person, room_id: str, *, venue_id: str | None = None, seat: bool = False,
-                  codec: str | None = None) -> Publication:  # fmt: skip
-    camera = CounterTrack()
+                  codec: str | None = None, link: Link | None = None,
+                  camera: CounterTrack | None = None) -> Publication:  # fmt: skip
+    camera = camera or CounterTrack()
     pc = await publisher_offer(camera, ToneTrack(), codec=codec)
     target: dict[str, Any] = {"seat": True} if seat else {"venue_id": venue_id}
-    reply = await who.call("media:publish", {"room_id": room_id, **target, "sdp": pc.localDescription.sdp,
-                                              "type": "offer"})  # fmt: skip
+    sdp = pc.localDescription.sdp if link is None else await link.offer(pc.localDescription.sdp)
+    reply = await who.call("media:publish", {"room_id": room_id, **target, "sdp": sdp, "type": "offer"})
     assert reply["ok"], reply
     from aiortc import RTCSessionDescription
 
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type=reply["type"]))
-    return Publication(pc, camera, reply)
+    answer = reply["sdp"] if link is None else link.answer(reply["sdp"])
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type=reply["type"]))
+    return Publication(pc, camera, reply, link.relay if link else None)
 
 
 async def watch(
-    who: Person, room_id: str, source: str, *, audio: bool = True, lose_every: int = 0
+    who: Person,
+    room_id: str,
+    source: str,
+    *,
+    audio: bool = True,
+    lose_every: int = 0,
+    link: Link | None = None,
+    viewer: Viewer | None = None,
 ) -> tuple[Viewer, dict[str, Any]]:
-    viewer = Viewer(audio=audio, lose_every=lose_every)
-    reply = await who.call("media:watch", {"room_id": room_id, "source": source, **await viewer.offer()})
+    viewer = viewer or Viewer(audio=audio, lose_every=lose_every)
+    offer = await viewer.offer()
+    if link is not None:
+        offer["sdp"] = await link.offer(offer["sdp"])
+    reply = await who.call("media:watch", {"room_id": room_id, "source": source, **offer})
     assert reply["ok"], reply
-    await viewer.accept(reply)
+    await viewer.accept(reply if link is None else {**reply, "sdp": link.answer(reply["sdp"])})
     return viewer, reply
 
 
