@@ -36,10 +36,10 @@ import aiohttp  # noqa: E402
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription  # noqa: E402
 
 from media import aiortc_hooks  # noqa: E402
-from tests.media.clients import CounterTrack, ToneTrack, Viewer  # noqa: E402
-from tests.media.support import Link  # noqa: E402
 from tests.support.api import Api  # noqa: E402
 from tests.support.impair import Impairment  # noqa: E402
+from tests.support.media import Link  # noqa: E402
+from tests.support.media_clients import CounterTrack, ToneTrack, Viewer  # noqa: E402
 from tests.support.server import ServerProcess  # noqa: E402
 from tests.support.venues import Showcase, person, showcase  # noqa: E402
 

@@ -281,7 +281,7 @@ class MediaService:
             "publisher_nacked": owner.stats()["nacked"] if owner else 0,
             "publisher_rtx_received": owner.stats()["rtx_received"] if owner else 0,
             "publisher_gaps": owner.stats()["frames_given_up"] if owner else 0,
-            "dropped_frames": sum(t.subscription.dropped for v in viewers for t in v.tracks),
+            "dropped_frames": sum(t.reader.dropped for v in viewers for t in v.tracks),
             "viewer_nacked": sum(t.nacked for v in viewers for t in v.tracks),
             "retransmits": sum(t.retransmits for v in viewers for t in v.tracks),
         }

@@ -80,11 +80,11 @@ class EncodedFrame:
     shared: dict[str, tuple[list[bytes], int]] = field(default_factory=dict)
 
 
-class SubscriptionClosed(Exception):
-    """Raised by :meth:`Subscription.get` once the subscription (or its source) is closed."""
+class ReaderClosed(Exception):
+    """Raised by :meth:`FrameReader.get` once the reader (or its source) is closed."""
 
 
-class Subscription:
+class FrameReader:
     """One reader of a source: a bounded queue that recovers from overflow at the next keyframe."""
 
     def __init__(self, source: EncodedSource, maxsize: int) -> None:
@@ -119,10 +119,10 @@ class Subscription:
             waiter.set_result(None)
 
     async def get(self) -> EncodedFrame:
-        """The next frame; raises :class:`SubscriptionClosed` after :meth:`close`."""
+        """The next frame; raises :class:`ReaderClosed` after :meth:`close`."""
         while not self.frames:
             if self.closed:
-                raise SubscriptionClosed
+                raise ReaderClosed
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
@@ -132,7 +132,7 @@ class Subscription:
         return self.frames.popleft()
 
     def close(self) -> None:
-        """Stop receiving; a pending :meth:`get` raises :class:`SubscriptionClosed`."""
+        """Stop receiving; a pending :meth:`get` raises :class:`ReaderClosed`."""
         if self.closed:
             return
         self.closed = True
@@ -144,7 +144,7 @@ class Subscription:
 
 
 class EncodedSource:
-    """Encoded frames of one kind (``"audio"`` or ``"video"``) fanned out to subscribers."""
+    """Encoded frames of one kind (``"audio"`` or ``"video"``) fanned out to readers."""
 
     def __init__(
         self, kind: str, *, keyframe_interval: float = 0.3, name: str = "", clock: Clock | None = None
@@ -155,7 +155,7 @@ class EncodedSource:
         self.name = name
         self.keyframe_interval = keyframe_interval
         self.codec: str | None = None  # MIME type of the current upstream, e.g. "video/VP8"
-        self.subscribers: set[Subscription] = set()
+        self.subscribers: set[FrameReader] = set()
         self.frames_in = 0
         self.bytes_in = 0
         self.keyframe_requests = 0  # requests actually sent upstream
@@ -220,9 +220,9 @@ class EncodedSource:
             sub.offer(frame)
 
     # ---- downstream ----------------------------------------------------------------------------
-    def subscribe(self, maxsize: int = DEFAULT_QUEUE_FRAMES) -> Subscription:
+    def subscribe(self, maxsize: int = DEFAULT_QUEUE_FRAMES) -> FrameReader:
         """A new reader; a video reader starts at the next keyframe, which is requested now."""
-        sub = Subscription(self, maxsize)
+        sub = FrameReader(self, maxsize)
         if self.closed:
             sub.closed = True
             return sub
@@ -231,7 +231,7 @@ class EncodedSource:
             self.request_keyframe()
         return sub
 
-    def _unsubscribe(self, sub: Subscription) -> None:
+    def _unsubscribe(self, sub: FrameReader) -> None:
         self.subscribers.discard(sub)
 
     def request_keyframe(self) -> None:
@@ -282,7 +282,7 @@ class EncodedSource:
             log.warning("keyframe request for %s failed: %s", self.name, task.exception())
 
     def close(self) -> None:
-        """End the source: every subscriber's pending ``get`` raises :class:`SubscriptionClosed`."""
+        """End the source: every subscriber's pending ``get`` raises :class:`ReaderClosed`."""
         self.closed = True
         self.detach()
         for task in self._tasks:

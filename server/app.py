@@ -20,6 +20,7 @@ from server.api import ApiRoutes
 from server.auth import routes as auth_routes
 from server.auth.tokens import TokenService
 from server.bus import create_bus
+from server.cluster import create_cluster
 from server.config import Settings
 from server.context import CTX, AppContext
 from server.db import Database
@@ -55,10 +56,13 @@ def build_app(settings: Settings) -> web.Application:
     registry = CollectorRegistry()
     sio = create_sio(settings)
     sio.attach(app)
+    cluster = create_cluster(settings.redis_url, settings.redis_prefix, node_ttl=settings.cluster_node_ttl)
+    cluster.failures.register(registry)
     ctx = AppContext(
         settings=settings,
         db=Database(settings.effective_database_url),
-        bus=create_bus(settings.redis_url, settings.redis_prefix),
+        cluster=cluster,
+        bus=create_bus(settings.redis_url, settings.redis_prefix, cluster=cluster),
         tokens=TokenService(settings.secret_key, settings.token_ttl_seconds),
         metrics=registry,
         sio=sio,
@@ -70,10 +74,15 @@ def build_app(settings: Settings) -> web.Application:
     async def core_services(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         await ctx.db.start()
+        await ctx.cluster.start()  # first: it owns the Redis client the bus and the packages share
         await ctx.bus.start()
-        log.info("core services up db=%s bus=%s", ctx.db.url.split(":", 1)[0], type(ctx.bus).__name__)
+        log.info(
+            "core services up db=%s bus=%s node=%s",
+            ctx.db.url.split(":", 1)[0], type(ctx.bus).__name__, ctx.cluster.node_id,
+        )  # fmt: skip
         yield
         await ctx.bus.stop()
+        await ctx.cluster.stop()
         await ctx.db.stop()
 
     app.cleanup_ctx.append(core_services)

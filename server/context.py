@@ -1,4 +1,4 @@
-"""What every package is handed at start-up: settings, storage, bus, tokens, metrics, Socket.IO."""
+"""What every package is handed at start-up: settings, storage, cluster, bus, tokens, metrics, Socket.IO."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from server.auth.tokens import TokenService
 from server.bus import Bus
+from server.cluster import Cluster
 from server.config import Settings
 from server.db import Database
 
@@ -18,6 +19,7 @@ from server.db import Database
 class AppContext:
     settings: Settings
     db: Database
+    cluster: Cluster
     bus: Bus
     tokens: TokenService
     metrics: CollectorRegistry

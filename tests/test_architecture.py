@@ -25,9 +25,6 @@ ALLOWED: dict[str, frozenset[str]] = {
 WIRING = frozenset({"server.app", "server.cli", "server.__main__"})
 # Other packages reach these only through their public module.
 PUBLIC = {"rooms": "rooms.api", "media": "media.api", "venues": "venues.api"}
-# Arrows that are being removed in another change of the same issue; each must still exist (so the entry
-# goes when the arrow does). (importing module, imported package)
-PENDING = frozenset({("server.auth.routes", "rooms")})  # guest log-in moves into rooms (issue 12.5)
 
 
 def module_name(path: Path) -> str:
@@ -80,7 +77,7 @@ def violations(graph: dict[str, set[str]]) -> list[str]:
             continue
         for target in sorted(targets):
             dest = target.split(".")[0]
-            if dest == source or (module, dest) in PENDING:
+            if dest == source:
                 continue
             if dest not in ALLOWED[source]:
                 out.append(f"{module} imports {target}: {source} may not depend on {dest}")
@@ -95,11 +92,7 @@ def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
         if module in WIRING:
             continue
         source = module.split(".")[0]
-        packages[source].update(
-            t.split(".")[0]
-            for t in targets
-            if t.split(".")[0] != source and (module, t.split(".")[0]) not in PENDING
-        )
+        packages[source].update(t.split(".")[0] for t in targets if t.split(".")[0] != source)
     return packages
 
 
@@ -134,14 +127,6 @@ def test_the_package_graph_has_no_cycle() -> None:
     packages = package_graph(module_graph())
     assert cycle(packages) is None
     assert packages["rooms"] == {"server"}
-
-
-def test_pending_arrows_still_exist() -> None:
-    graph = module_graph()
-    for module, dest in PENDING:
-        assert any(t.split(".")[0] == dest for t in graph.get(module, ())), (
-            f"drop ({module}, {dest}) from PENDING"
-        )
 
 
 def test_the_checks_see_a_forbidden_arrow_a_side_door_and_a_cycle() -> None:

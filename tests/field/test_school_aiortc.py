@@ -17,8 +17,8 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConn
 from aiortc.mediastreams import MediaStreamError
 
 from tests.field.conftest import Deployment, connect, put_on_program, showcase
-from tests.media.clients import CounterTrack, read_counter
 from tests.support.api import Api
+from tests.support.media_clients import CounterTrack, read_counter
 from tests.support.netns import SERVER_IP_2, Firewall
 
 

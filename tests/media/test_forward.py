@@ -11,9 +11,9 @@ import pytest
 
 from rooms.permissions import Role
 from server.config import Settings
-from tests.media.support import Link, make_venue, person, publish, room_with_host, wait_for, watch
 from tests.support.api import Api
 from tests.support.impair import Impairment
+from tests.support.media import Link, make_venue, person, publish, room_with_host, wait_for, watch
 from tests.support.server import RunningServer, make_settings
 
 

@@ -20,9 +20,9 @@ from media.registry import SourceRegistry
 from rooms.permissions import Role
 from server.config import Settings
 from server.db import Database
-from tests.media.clients import read_counter
-from tests.media.support import Person, make_venue, person, publish, room_with_host, wait_for
 from tests.support.api import Api, make_room
+from tests.support.media import Person, make_venue, person, publish, room_with_host, wait_for
+from tests.support.media_clients import read_counter
 from tests.support.program_clients import classify
 from tests.support.server import RunningServer, ServerProcess, make_settings
 from tests.support.venues import command, handoffs_when, showcase

@@ -1,4 +1,4 @@
-"""EncodedSource / Subscription: fan-out, bounded queues, keyframe throttling, republish rebase."""
+"""EncodedSource / FrameReader: fan-out, bounded queues, keyframe throttling, republish rebase."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from media.source import REASK_MARGIN, EncodedSource, SubscriptionClosed, make_packet
+from media.source import REASK_MARGIN, EncodedSource, ReaderClosed, make_packet
 
 TB = Fraction(1, 90000)
 
@@ -214,7 +214,7 @@ async def test_republish_rebases_timestamps_and_close_ends_readers() -> None:
     waiter = asyncio.ensure_future(sub.get())
     await asyncio.sleep(0)
     src.close()
-    with pytest.raises(SubscriptionClosed):
+    with pytest.raises(ReaderClosed):
         await waiter
     assert src.subscribers == set()
 

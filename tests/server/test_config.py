@@ -77,3 +77,10 @@ def test_serve_help_documents_every_option() -> None:
     for f in fields(Settings):
         assert flag_name(f.name) in proc.stdout, f.name
         assert env_name(f.name) in proc.stdout, f.name
+
+
+def test_configuration_document_lists_every_setting() -> None:
+    """docs/configuration.md is the operator's reference: a new setting without its line there fails here."""
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    missing = [env_name(f.name) for f in fields(Settings) if f"`{env_name(f.name)}`" not in text]
+    assert not missing, f"add these settings to docs/configuration.md: {missing}"

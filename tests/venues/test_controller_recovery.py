@@ -14,10 +14,10 @@ import pytest
 from aiortc import RTCSessionDescription
 
 from media import aiortc_hooks
-from tests.media.clients import ToneTrack, publisher_offer
-from tests.rooms.clients import Client
 from tests.support.api import Api
+from tests.support.media_clients import ToneTrack, publisher_offer
 from tests.support.program_clients import ColourTrack, Observer
+from tests.support.rooms import Client
 from tests.support.server import ServerProcess, make_settings, running_server
 from tests.support.services import fresh_pg_database, require_redis, unique_prefix
 from tests.support.venues import (

@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Browser, Rest, publishing_venue, room_with_invite
+from tests.support.web import Browser, Rest, publishing_venue, room_with_invite
 
 # A camera of a given shape for this page (the fake device draws whatever size is asked for).
 CAMERA = """
@@ -133,8 +133,8 @@ async def _cue_then_take(
     and ``b``'s keyframe counters after it."""
     import aiohttp
 
-    from tests.rooms.clients import Client
     from tests.support.api import Api
+    from tests.support.rooms import Client
 
     async with aiohttp.ClientSession() as session:
         api = Api(session, base)
