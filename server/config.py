@@ -20,6 +20,19 @@ from server.errors import ConfigError
 from server.proxies import parse_trusted
 
 SUPPORTED_DB_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+# A wheel carries the built web client inside the package (setup.py copies web/dist there).
+PACKAGED_WEB_DIR = Path(__file__).resolve().parent / "web_dist"
+
+
+def default_web_dir() -> Path:
+    """The installed package's client, else ``web/dist`` of the source tree the package sits in.
+
+    Found from this file, never from the working directory, so ``moke serve`` started anywhere
+    (systemd, a container, another folder) serves the client it was installed with.
+    """
+    if (PACKAGED_WEB_DIR / "index.html").is_file():
+        return PACKAGED_WEB_DIR
+    return PACKAGED_WEB_DIR.parent.parent / "web" / "dist"
 
 
 def _opt(default: Any, help: str, *, secret: bool = False) -> Any:
@@ -68,7 +81,9 @@ class Settings:
     )
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
     log_json: bool = _opt(False, "write logs as one JSON object per line")
-    web_dir: Path = _opt(Path("web/dist"), "built browser client to serve at /")
+    web_dir: Path = _opt(
+        default_web_dir(), "built browser client to serve at / (default: the one installed with Moke)"
+    )
     shutdown_timeout: float = _opt(10.0, "seconds to wait for connections and writes on SIGTERM")
     sio_ping_interval: float = _opt(10.0, "seconds between Engine.IO pings to each Socket.IO client")
     sio_ping_timeout: float = _opt(
