@@ -20,9 +20,7 @@ import socketio
 from pydantic import BaseModel, Field
 
 from evaluation import notes, scores, summary
-from rooms.events import FloodGuard, Reply, on
-from rooms.membership import authorize
-from rooms.permissions import Action
+from rooms.api import Action, FloodGuard, Reply, authorize, on
 from server.context import AppContext
 from server.realtime import principal_of_sid
 

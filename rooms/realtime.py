@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import socketio
-from aiohttp import web
 from pydantic import Field, StrictBool
 
 from rooms import chat
@@ -29,7 +28,7 @@ from rooms.permissions import Action, Role, allowed, require
 from rooms.presence import PresenceService
 from rooms.schemas import ID, Strict
 from rooms.shared import SharedState
-from rooms.state import room_state
+from rooms.state import JoinState, room_state
 from server.config import Settings
 from server.db import Database
 from server.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
@@ -78,7 +77,7 @@ class SeatIn(Strict):
 class RoomEvents:
     """Registers the handlers; holds what they share."""
 
-    app: web.Application
+    parts: JoinState
     sio: socketio.AsyncServer
     db: Database
     settings: Settings
@@ -103,7 +102,7 @@ class RoomEvents:
             await self.presence.put(p.room_id, sid, entry)
             log.info("room join room=%s user=%s role=%s sid=%s", p.room_id, principal.user_id, role, sid)
             state = await room_state(
-                self.app, self.db, self.presence, self.floor, self.settings.rooms_default_seats,
+                self.parts, self.db, self.presence, self.floor, self.settings.rooms_default_seats,
                 principal, p.room_id, role.value,
             )  # fmt: skip
             return {"state": state}
@@ -233,9 +232,9 @@ class RoomEvents:
         await self.sio.leave_room(sid, mod_channel(room_id))
 
     async def _may_use_av(self, room_id: str, user_id: int, role: Role) -> bool:
-        if allowed(role, Action.SEAT_GRANT) or allowed(role, Action.MEDIA_PUBLISH_VENUE):
+        if allowed(role, Action.MEDIA_PUBLISH_VENUE):
             return True
-        return await self.floor.holds_seat(room_id, user_id)
+        return await self.floor.may_publish_seat(room_id, user_id, role)
 
     async def check_chat_rate(self, user_id: int) -> None:
         """Per user across processes: ``rooms_chat_rate`` messages (text or voice) per 5 seconds."""
