@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from rooms.permissions import Role
 from server.api import validate
 from server.errors import Forbidden, MokeError, RateLimited, ValidationError, sio_error
-from server.realtime import expects_ack
+from server.socketio_hooks import expects_ack
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,10 @@ MAX_ROOMS_PER_CONNECTION = 8
 
 
 class FloodGuard:
-    """Per connection and event: at most ``limit`` events per second (connections live in one process)."""
+    """Per connection and event: at most ``limit`` events per second (connections live in one process).
+
+    Only the venue control events (``rooms/program_api.py``) still use this and :func:`on`; they move to
+    ``server.realtime.Realtime.event`` with the controller's move to ``venues/`` (issue 12)."""
 
     def __init__(self, limit: int = FLOOD_EVENTS) -> None:
         self.limit = limit
@@ -79,20 +82,6 @@ def on(
         sio.on(event, handler)
 
     return deco
-
-
-def install_unknown_event(sio: socketio.AsyncServer, guard: FloodGuard) -> None:
-    """Events no package handles get a clear error (and count toward flood control)."""
-
-    async def catch_all(event: str, sid: str, *args: Any) -> Reply:
-        if not guard.allow(sid, "*"):
-            return {"ok": False, "error": {"code": "flood", "message": "too many events"}}
-        name = event[:64] if isinstance(event, str) else "?"
-        return await reply_error(
-            sio, sid, ValidationError(f"unknown event {name!r}", code="unknown_event"), name
-        )
-
-    sio.on("*", catch_all)
 
 
 # ---- which rooms a connection has joined (kept in its Socket.IO session) ------------------------

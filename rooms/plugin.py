@@ -26,7 +26,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     presence = PresenceService(ctx.sio, shared, ctx.bus.node_id, s.rooms_presence_ttl)
     floor = FloorService(ctx.sio, ctx.db, shared, presence, s.rooms_default_seats)
     events = RoomEvents(app, ctx.sio, ctx.db, s, shared, presence, floor)
-    events.install()
+    events.install(ctx.realtime)
     app[SHARED] = shared
     app[FLOOR] = floor
     app[CHAT_EVENTS] = events

@@ -24,7 +24,7 @@ from server.context import CTX, AppContext
 from server.db import Database
 from server.http import HTTP_METRICS, HttpMetrics, request_middleware
 from server.openapi import build_openapi
-from server.realtime import create_sio, install_auth
+from server.realtime import Realtime, create_sio
 from server.static import install_static
 
 log = logging.getLogger(__name__)
@@ -50,17 +50,18 @@ def build_app(settings: Settings) -> web.Application:
     registry = CollectorRegistry()
     sio = create_sio(settings)
     sio.attach(app)
+    tokens = TokenService(settings.secret_key, settings.token_ttl_seconds)
     ctx = AppContext(
         settings=settings,
         db=Database(settings.effective_database_url),
         bus=create_bus(settings.redis_url, settings.redis_prefix),
-        tokens=TokenService(settings.secret_key, settings.token_ttl_seconds),
+        tokens=tokens,
         metrics=registry,
         sio=sio,
+        realtime=Realtime(sio, tokens),
     )
     app[CTX] = ctx
     app[HTTP_METRICS] = HttpMetrics(registry)
-    install_auth(sio, ctx.tokens)
 
     async def core_services(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
