@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 
-from collab.room import DocRoom
+from collab.session import DocSession
 from collab.store import DocStore
 from server.bus import Bus, Subscription
 from server.config import Settings
@@ -27,18 +27,18 @@ NODE_DEAD_AFTER = 7.0
 
 
 class _Loaded:
-    """What the manager keeps per document: the room, its bus subscription, its loading task."""
+    """What the manager keeps per document: the session, its bus subscription, its loading task."""
 
-    def __init__(self, room: DocRoom) -> None:
-        self.room = room
+    def __init__(self, session: DocSession) -> None:
+        self.session = session
         self.sub: Subscription | None = None
         self.ready: asyncio.Task[None] | None = None
         self.buffer: list[bytes] | None = []  # bus messages that arrive while loading
         self.unload: asyncio.TimerHandle | None = None
 
 
-class RoomManager:
-    """Owns every :class:`DocRoom` of the process and the tasks around them (``start``/``stop``)."""
+class SessionManager:
+    """Owns every :class:`DocSession` of the process and the tasks around them (``start``/``stop``)."""
 
     def __init__(self, settings: Settings, store: DocStore, bus: Bus) -> None:
         self.settings = settings
@@ -80,35 +80,35 @@ class RoomManager:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    # ---- rooms -----------------------------------------------------------------------------------
+    # ---- sessions -----------------------------------------------------------------------------------
     @property
     def loaded(self) -> int:
         return len(self._docs)
 
-    def rooms(self) -> list[DocRoom]:
-        """Every loaded document's room."""
-        return [entry.room for entry in self._docs.values()]
+    def sessions(self) -> list[DocSession]:
+        """Every loaded document's session."""
+        return [entry.session for entry in self._docs.values()]
 
-    def room(self, doc_id: str) -> DocRoom | None:
+    def session(self, doc_id: str) -> DocSession | None:
         entry = self._docs.get(doc_id)
-        return entry.room if entry is not None and entry.buffer is None else None
+        return entry.session if entry is not None and entry.buffer is None else None
 
-    async def acquire(self, doc_id: str) -> DocRoom:
-        """The live room of ``doc_id``, loaded once however many callers ask at the same time."""
+    async def acquire(self, doc_id: str) -> DocSession:
+        """The live session of ``doc_id``, loaded once however many callers ask at the same time."""
         entry = self._docs.get(doc_id)
         if entry is None:
-            room = DocRoom(
+            session = DocSession(
                 doc_id,
                 self.store,
                 max_doc_bytes=self.settings.collab_max_doc_bytes,
                 publish=lambda update: self._publish(doc_id, b"u", update),
             )
-            entry = _Loaded(room)
+            entry = _Loaded(session)
             self._docs[doc_id] = entry
             entry.ready = asyncio.get_running_loop().create_task(
                 self._load(entry), name=f"collab-load:{doc_id}"
             )
-        entry.room.holds += 1
+        entry.session.holds += 1
         if entry.unload is not None:
             entry.unload.cancel()
             entry.unload = None
@@ -116,54 +116,54 @@ class RoomManager:
             assert entry.ready is not None
             await asyncio.shield(entry.ready)
         except BaseException:
-            self.release(entry.room)
+            self.release(entry.session)
             raise
-        return entry.room
+        return entry.session
 
-    def release(self, room: DocRoom) -> None:
-        room.holds -= 1
-        entry = self._docs.get(room.doc_id)
-        if entry is None or entry.room is not room or room.holds > 0:
+    def release(self, session: DocSession) -> None:
+        session.holds -= 1
+        entry = self._docs.get(session.doc_id)
+        if entry is None or entry.session is not session or session.holds > 0:
             return
         if entry.ready is not None and entry.ready.done() and entry.ready.exception() is not None:
             self._drop(entry)  # failed load: forget at once so the next caller retries
             return
         delay = self.settings.collab_unload_after
-        entry.unload = asyncio.get_running_loop().call_later(delay, self._maybe_unload, room.doc_id)
+        entry.unload = asyncio.get_running_loop().call_later(delay, self._maybe_unload, session.doc_id)
 
     def _maybe_unload(self, doc_id: str) -> None:
         entry = self._docs.get(doc_id)
         if entry is None:
             return
         entry.unload = None
-        if not entry.room.idle:
+        if not entry.session.idle:
             entry.unload = asyncio.get_running_loop().call_later(1.0, self._maybe_unload, doc_id)
             return
         self._drop(entry)
         log.debug("unloaded doc=%s", doc_id)
 
     def _drop(self, entry: _Loaded) -> None:
-        if self._docs.get(entry.room.doc_id) is entry:
-            del self._docs[entry.room.doc_id]
+        if self._docs.get(entry.session.doc_id) is entry:
+            del self._docs[entry.session.doc_id]
         if entry.sub is not None:
-            self._spawn(entry.sub.close(), f"collab-unsub:{entry.room.doc_id}")
+            self._spawn(entry.sub.close(), f"collab-unsub:{entry.session.doc_id}")
             entry.sub = None
 
     async def _load(self, entry: _Loaded) -> None:
         """Subscribe first, then read the store: an update stored in between arrives on the bus."""
-        room = entry.room
+        session = entry.session
         started = time.monotonic()
         entry.sub = await self.bus.subscribe(
-            "collab:" + room.doc_id, lambda _ch, data: self._on_bus(entry, data)
+            "collab:" + session.doc_id, lambda _ch, data: self._on_bus(entry, data)
         )
-        stored = await self.store.load(room.doc_id)
-        room.apply_stored(stored.state, stored.stored_bytes, stored.pending_updates)
+        stored = await self.store.load(session.doc_id)
+        session.apply_stored(stored.state, stored.stored_bytes, stored.pending_updates)
         buffered, entry.buffer = entry.buffer or [], None
         for data in buffered:
             self._deliver(entry, data)
         log.info(
             "loaded doc=%s bytes=%d log_rows=%d in %.1f ms",
-            room.doc_id, stored.stored_bytes, stored.pending_updates, (time.monotonic() - started) * 1000,
+            session.doc_id, stored.stored_bytes, stored.pending_updates, (time.monotonic() - started) * 1000,
         )  # fmt: skip
 
     # ---- bus -------------------------------------------------------------------------------------
@@ -173,7 +173,11 @@ class RoomManager:
         except Exception:
             log.exception("collab bus publish failed doc=%s", doc_id)
         entry = self._docs.get(doc_id)
-        if kind == b"u" and entry is not None and entry.room.log_rows >= self.settings.collab_compact_after:
+        if (
+            kind == b"u"
+            and entry is not None
+            and entry.session.log_rows >= self.settings.collab_compact_after
+        ):
             self.schedule_compaction(doc_id)
 
     async def publish_awareness(self, doc_id: str, update: bytes) -> None:
@@ -189,15 +193,15 @@ class RoomManager:
         kind, node, payload = data[:1], data[1 : 1 + len(self.node)].decode(), data[1 + len(self.node) :]
         if node == self.node:
             return
-        room = entry.room
+        session = entry.session
         try:
             if kind == b"u":
-                room.apply_remote(payload)
+                session.apply_remote(payload)
             elif kind == b"a":
-                if room.awareness.apply(payload, ("node", node)):
-                    room.broadcast_awareness(payload)
+                if session.awareness.apply(payload, ("node", node)):
+                    session.broadcast_awareness(payload)
         except ValueError:
-            log.warning("bad collab bus message doc=%s from node=%s", room.doc_id, node)
+            log.warning("bad collab bus message doc=%s from node=%s", session.doc_id, node)
 
     async def _beat(self) -> None:
         while True:
@@ -217,23 +221,23 @@ class RoomManager:
     def _forget_node(self, node: str) -> None:
         log.warning("collab node %s went silent; clearing its clients' awareness", node)
         for entry in self._docs.values():
-            removal = entry.room.awareness.remove_owner(("node", node))
+            removal = entry.session.awareness.remove_owner(("node", node))
             if removal is not None:
-                entry.room.broadcast_awareness(removal)
+                entry.session.broadcast_awareness(removal)
 
     async def _resync_all(self) -> None:
         """After a bus gap, re-read every loaded document and relay what this process missed."""
         for entry in list(self._docs.values()):
             if entry.buffer is not None:
                 continue
-            room = entry.room
-            stored = await self.store.load(room.doc_id)
-            before = room.doc.get_state()
-            room.doc.apply_update(stored.state)
-            missed = room.doc.get_update(before)
+            session = entry.session
+            stored = await self.store.load(session.doc_id)
+            before = session.doc.get_state()
+            session.doc.apply_update(stored.state)
+            missed = session.doc.get_update(before)
             if len(missed) > 2:
-                room.relay(missed, None)
-            log.info("resynced doc=%s after bus reconnect", room.doc_id)
+                session.relay(missed, None)
+            log.info("resynced doc=%s after bus reconnect", session.doc_id)
 
     # ---- compaction ------------------------------------------------------------------------------
     def schedule_compaction(self, doc_id: str) -> None:
@@ -245,9 +249,9 @@ class RoomManager:
     async def _compact(self, doc_id: str) -> None:
         try:
             folded = await self.store.compact(doc_id)
-            room = self.room(doc_id)
-            if room is not None:
-                room.log_rows = max(0, room.log_rows - folded)
+            session = self.session(doc_id)
+            if session is not None:
+                session.log_rows = max(0, session.log_rows - folded)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -257,16 +261,16 @@ class RoomManager:
 
     # ---- LiveDocuments ---------------------------------------------------------------------------
     async def state(self, doc_id: str) -> bytes:
-        room = self.room(doc_id)
-        if room is None:
+        session = self.session(doc_id)
+        if session is None:
             return (await self.store.load(doc_id)).state
-        async with room.lock:
-            return room.doc.get_update()
+        async with session.lock:
+            return session.doc.get_update()
 
     async def apply_update(self, doc_id: str, update: bytes, *, origin: str) -> None:
-        room = await self.acquire(doc_id)
+        session = await self.acquire(doc_id)
         try:
-            done = room.submit(update, None, wait=True)
+            done = session.submit(update, None, wait=True)
             assert done is not None
             try:
                 await done
@@ -274,4 +278,4 @@ class RoomManager:
                 raise BadRequest(f"update rejected: {exc.message}", code=exc.code) from None
             log.info("applied update doc=%s origin=%s bytes=%d", doc_id, origin, len(update))
         finally:
-            self.release(room)
+            self.release(session)

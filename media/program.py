@@ -32,7 +32,7 @@ from media.api import CutResult, VenueLiveListener
 from media.continuity import TimestampRewriter
 from media.registry import MediaSource, SourceRegistry
 from media.slate import AUDIO_FRAME, AUDIO_RATE, Slate
-from media.source import EncodedFrame, EncodedSource, Subscription, make_packet
+from media.source import EncodedFrame, EncodedSource, FrameReader, make_packet
 
 log = logging.getLogger(__name__)
 MIN_KEYFRAME_RETRY = 0.05  # seconds; the retry follows the venue's throttle interval, never faster
@@ -44,8 +44,8 @@ AUDIO_TICKS_PER_SECOND = 50  # the slate's audio: one 20 ms packet per tick
 SLATE_MAX_LAG = 0.2  # seconds
 
 
-class _Tap(Subscription):
-    """A subscription that hands each frame to the switcher synchronously (no queue, no task)."""
+class _Tap(FrameReader):
+    """A reader that hands each frame to the switcher synchronously (no queue, no task)."""
 
     def __init__(self, source: EncodedSource, on_frame: Callable[[_Tap, EncodedFrame], None]) -> None:
         super().__init__(source, maxsize=1)
@@ -58,7 +58,7 @@ class _Tap(Subscription):
             self._on_frame(self, frame)
 
 
-class _FirstFrame(Subscription):
+class _FirstFrame(FrameReader):
     """Calls ``then`` once, at the source's next frame, then unsubscribes."""
 
     def __init__(self, source: EncodedSource, then: Callable[[], None]) -> None:
@@ -150,8 +150,8 @@ class Switcher:
                         self._drop_pending()
                     # with nothing on air yet, the leg stays: the venue's first keyframe puts it on air
                     break
-                # A PLI can be lost, or ignored by an encoder that has just sent a keyframe
-                # (libwebrtc drops requests that come too soon after one): ask again.
+                # A PLI can be lost: ask again. (One ignored by a throttling encoder is asked again
+                # by the source itself, when the encoder's window closes: see media.source.)
                 source.video.request_keyframe()
         if at is None:
             return CutResult(switched=False, seconds=time.monotonic() - started)

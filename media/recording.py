@@ -27,7 +27,7 @@ from sqlalchemy import select
 from media.bitstream import vp8_dimensions
 from media.models import Recording, RecordingStatus
 from media.registry import MediaSource, SourceRegistry
-from media.source import EncodedFrame, Subscription, SubscriptionClosed
+from media.source import EncodedFrame, FrameReader, ReaderClosed
 from server.db import Database, now
 from server.errors import Conflict, NotFound
 
@@ -67,7 +67,7 @@ class Recorder:
         self.origin: float | None = None
         self._on_origin = on_origin
         self._queue: queue.SimpleQueue[tuple[str, EncodedFrame] | None] = queue.SimpleQueue()
-        self._subs: list[Subscription] = []
+        self._subs: list[FrameReader] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._thread = threading.Thread(target=self._write, name=f"recorder-{path.stem}", daemon=True)
         self.error: BaseException | None = None
@@ -80,8 +80,8 @@ class Recorder:
             self._subs.append(sub)
             self._tasks.append(asyncio.ensure_future(self._pump(enc.kind, sub)))
 
-    async def _pump(self, kind: str, sub: Subscription) -> None:
-        with contextlib.suppress(SubscriptionClosed):
+    async def _pump(self, kind: str, sub: FrameReader) -> None:
+        with contextlib.suppress(ReaderClosed):
             while True:
                 frame = await sub.get()
                 self._queue.put((kind, frame))

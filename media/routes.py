@@ -6,6 +6,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from media.routing import ROUTER
+from media.service import MEDIA
 from rooms.membership import authorize
 from rooms.permissions import Action
 from server.api import ApiRoutes, json_response
@@ -26,8 +27,13 @@ class SourceStatus(BaseModel):
     bitrate_out: int
     frames_in: int
     keyframe_requests: int
+    keyframe_reasks: int  # requests repeated when the publisher's keyframe throttle window closed
     packets_lost: int
+    publisher_nacked: int  # sequence numbers the server NACKed the publisher for (live publication)
+    publisher_rtx_received: int  # retransmissions (RTX) that came back from the publisher
+    publisher_gaps: int  # lost packets given up (no retransmission in time): a keyframe was asked for
     dropped_frames: int
+    viewer_nacked: int  # sequence numbers viewers NACKed (``retransmits`` of them answered from history)
     retransmits: int
 
 
@@ -52,3 +58,35 @@ async def room_media(request: web.Request) -> web.Response:
     await authorize(ctx_of(request).db, principal_of(request), room_id, Action.MEDIA_PREVIEW)
     _node, status = await request.app[ROUTER].call(room_id, "status", room_id=room_id)
     return json_response(RoomMediaStatus.model_validate(status))
+
+
+class IceServerOut(BaseModel):
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class IceOut(BaseModel):
+    ice_servers: list[IceServerOut]
+    expires_at: int | None  # unix time the TURN credentials stop working (fetch again before)
+    https_url: str | None  # where this server serves HTTPS (camera and microphone work only there)
+
+
+@routes.route("GET", "/api/media/ice", summary="ICE servers for this client's peer connections, with TURN "
+              "credentials minted for it (short-lived)", response=IceOut)  # fmt: skip
+async def ice_servers(request: web.Request) -> web.Response:
+    principal = principal_of(request)
+    ctx = ctx_of(request)
+    ice = request.app[MEDIA].ice.for_browser(principal.user_id)
+    base = ctx.settings.base_url
+    response = json_response(
+        IceOut(
+            ice_servers=[
+                IceServerOut(urls=s.urls, username=s.username, credential=s.credential) for s in ice.servers
+            ],
+            expires_at=ice.expires_at,
+            https_url=base if base.startswith("https://") else None,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"  # credentials of this user: no shared cache keeps them
+    return response

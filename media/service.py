@@ -18,7 +18,7 @@ from aiohttp import web
 from aiortc import RTCSessionDescription
 
 from media import aiortc_hooks
-from media.ice import parse_ice_servers, rtc_configuration
+from media.ice import IceServers, announce_address, parse_announced_address, parse_port_range
 from media.peers import Peer, PublisherPeer, ViewerPeer, parse_offer
 from media.registry import MediaSource, SourceRegistry
 from server.config import Settings
@@ -65,7 +65,14 @@ class MediaService:
         self.settings = settings
         self.registry = registry
         self.notify = notify
-        self.config = rtc_configuration(parse_ice_servers(settings.media_ice_servers))
+        self.announced_address = parse_announced_address(settings.media_announced_address)
+        self.udp_ports = parse_port_range(settings.media_udp_ports)
+        self.ice = IceServers.from_settings(
+            settings.media_ice_servers,
+            settings.media_turn_urls,
+            settings.media_turn_secret,
+            settings.media_turn_ttl,
+        )
         self.publishers: dict[str, PublisherPeer] = {}
         self.viewers: dict[str, ViewerPeer] = {}
         self.sid_of: dict[str, str] = {}  # peer id -> Socket.IO sid
@@ -80,6 +87,8 @@ class MediaService:
     async def start(self) -> None:
         if self.settings.media_ice_loopback:
             aiortc_hooks.use_loopback_candidates(True)
+        if self.udp_ports is not None:
+            aiortc_hooks.use_port_range(self.udp_ports)
         self._sampler = asyncio.ensure_future(self._sample_forever())
 
     async def stop(self) -> None:
@@ -91,6 +100,8 @@ class MediaService:
         peers: list[Peer] = [*self.viewers.values(), *self.publishers.values()]
         await asyncio.gather(*(p.close("server shutdown") for p in peers), return_exceptions=True)
         self.registry.close()
+        if self.udp_ports is not None:
+            aiortc_hooks.use_port_range(None)
         log.info("media stopped: closed %d peer connections", len(peers))
 
     # ---- publishing ----------------------------------------------------------------------------
@@ -116,7 +127,7 @@ class MediaService:
             raise Conflict(f"{name} is already being published by someone else", code="already_published")
         peer = PublisherPeer(
             source,
-            self.config,
+            self.ice.for_server(),
             self._peer_ended,
             user_id=user_id,
             rtp_timeout=self.settings.media_rtp_timeout,
@@ -129,7 +140,7 @@ class MediaService:
             await current.close("replaced by a new publication")
         self.publishers[peer.id] = peer
         self.sid_of[peer.id] = sid
-        answer = await peer.answer(offer)
+        answer = self._announced(await peer.answer(offer))
         log.info("publish room=%s source=%s user=%s publication=%s", room_id, name, user_id, peer.id)
         return answer, peer.id
 
@@ -148,12 +159,20 @@ class MediaService:
         offer = parse_offer(sdp, type_)
         if len(self.viewers) >= self.settings.media_max_viewers:
             raise Unavailable("this server has reached its viewer limit", code="viewer_limit")
-        peer = ViewerPeer(source, self.config, self._peer_ended, user_id=user_id)
+        peer = ViewerPeer(source, self.ice.for_server(), self._peer_ended, user_id=user_id)
         self.viewers[peer.id] = peer
         self.sid_of[peer.id] = sid
-        answer = await peer.answer(offer)
+        answer = self._announced(await peer.answer(offer))
         log.info("watch room=%s source=%s user=%s subscription=%s", room_id, name, user_id, peer.id)
         return answer, peer.id
+
+    def _announced(self, answer: RTCSessionDescription) -> RTCSessionDescription:
+        """The answer as clients must see it: the public address in place of ours behind a 1:1 NAT."""
+        if self.announced_address is None:
+            return answer
+        return RTCSessionDescription(
+            sdp=announce_address(answer.sdp, self.announced_address), type=answer.type
+        )
 
     # ---- ending --------------------------------------------------------------------------------
     async def unpublish(self, sid: str, publication_id: str) -> None:
@@ -257,8 +276,13 @@ class MediaService:
             "bitrate_out": round(self.rates_out[key].bps) if key in self.rates_out else 0,
             "frames_in": src.video.frames_in + src.audio.frames_in,
             "keyframe_requests": src.video.keyframe_requests,
+            "keyframe_reasks": src.video.keyframe_reasks,
             "packets_lost": owner.stats()["packets_lost"] if owner else 0,
-            "dropped_frames": sum(t.subscription.dropped for v in viewers for t in v.tracks),
+            "publisher_nacked": owner.stats()["nacked"] if owner else 0,
+            "publisher_rtx_received": owner.stats()["rtx_received"] if owner else 0,
+            "publisher_gaps": owner.stats()["frames_given_up"] if owner else 0,
+            "dropped_frames": sum(t.reader.dropped for v in viewers for t in v.tracks),
+            "viewer_nacked": sum(t.nacked for v in viewers for t in v.tracks),
             "retransmits": sum(t.retransmits for v in viewers for t in v.tracks),
         }
 

@@ -17,7 +17,8 @@ SHARED: web.AppKey[SharedState] = web.AppKey("moke_rooms_shared", SharedState)
 
 
 def _key(request: web.Request) -> str:
-    # request.remote is the TCP peer; X-Forwarded-For is not trusted (a guesser could forge it).
+    # request.remote is the TCP peer, or the client a trusted proxy forwarded for (server.proxies);
+    # X-Forwarded-For from anyone else is ignored (a guesser could forge it).
     return f"invite:{request.remote or 'unknown'}"
 
 

@@ -22,8 +22,8 @@ from server.context import AppContext
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
     s = ctx.settings
-    shared = create_shared(s.redis_url, s.redis_prefix)
-    presence = PresenceService(ctx.sio, shared, ctx.bus.node_id, s.rooms_presence_ttl)
+    shared = create_shared(ctx.cluster, s.redis_prefix)
+    presence = PresenceService(ctx.sio, shared, ctx.cluster)
     floor = FloorService(ctx.sio, ctx.db, shared, presence, s.rooms_default_seats)
     events = RoomEvents(app, ctx.sio, ctx.db, s, shared, presence, floor)
     events.install(ctx.realtime)

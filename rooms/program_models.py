@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base
@@ -23,9 +23,10 @@ class Handoff(Base):
     """One change of the program source: who, when, from, to, epoch, and when it happened on the wire."""
 
     __tablename__ = "venue_handoffs"
+    __table_args__ = (Index("ix_venue_handoffs_room", "room_id", "epoch"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
     epoch: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))  # rooms.program_state.Kind value
     actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the controller itself

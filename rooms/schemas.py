@@ -178,3 +178,9 @@ class ChatPage(BaseModel):
     room_id: str
     messages: list[MessageOut]
     more: bool
+
+
+class GuestIn(BaseModel):
+    code: str = Field(min_length=4, max_length=32, description="invite code (邀请码)")
+    display_name: str = Field(min_length=1, max_length=64)
+    school: str = Field(default="", max_length=128)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
 import collab.plugin
@@ -19,11 +20,13 @@ from server.api import ApiRoutes
 from server.auth import routes as auth_routes
 from server.auth.tokens import TokenService
 from server.bus import create_bus
+from server.cluster import create_cluster
 from server.config import Settings
 from server.context import CTX, AppContext
 from server.db import Database
 from server.http import HTTP_METRICS, HttpMetrics, request_middleware
 from server.openapi import build_openapi
+from server.proxies import parse_trusted, trusted_proxy_middleware
 from server.realtime import Realtime, create_sio
 from server.static import install_static
 
@@ -46,15 +49,21 @@ def moke_version() -> str:
 
 
 def build_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[request_middleware], client_max_size=settings.max_request_bytes)
+    middlewares: list[Middleware] = [request_middleware]
+    if settings.trusted_proxies:  # outermost: every other layer sees the real client address
+        middlewares.insert(0, trusted_proxy_middleware(parse_trusted(settings.trusted_proxies)))
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_request_bytes)
     registry = CollectorRegistry()
     sio = create_sio(settings)
     sio.attach(app)
+    cluster = create_cluster(settings.redis_url, settings.redis_prefix, node_ttl=settings.cluster_node_ttl)
+    cluster.failures.register(registry)
     tokens = TokenService(settings.secret_key, settings.token_ttl_seconds)
     ctx = AppContext(
         settings=settings,
         db=Database(settings.effective_database_url),
-        bus=create_bus(settings.redis_url, settings.redis_prefix),
+        cluster=cluster,
+        bus=create_bus(settings.redis_url, settings.redis_prefix, cluster=cluster),
         tokens=tokens,
         metrics=registry,
         sio=sio,
@@ -66,10 +75,15 @@ def build_app(settings: Settings) -> web.Application:
     async def core_services(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         await ctx.db.start()
+        await ctx.cluster.start()  # first: it owns the Redis client the bus and the packages share
         await ctx.bus.start()
-        log.info("core services up db=%s bus=%s", ctx.db.url.split(":", 1)[0], type(ctx.bus).__name__)
+        log.info(
+            "core services up db=%s bus=%s node=%s",
+            ctx.db.url.split(":", 1)[0], type(ctx.bus).__name__, ctx.cluster.node_id,
+        )  # fmt: skip
         yield
         await ctx.bus.stop()
+        await ctx.cluster.stop()
         await ctx.db.stop()
 
     app.cleanup_ctx.append(core_services)

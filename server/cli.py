@@ -69,17 +69,20 @@ def _prompt_password() -> str:
 
 async def serve(settings: Settings) -> None:
     from server.app import build_app
+    from server.tls import server_ssl_context
 
+    ssl_context = server_ssl_context(settings)  # before anything starts: a bad certificate fails fast
     app = build_app(settings)
     runner = web.AppRunner(app, shutdown_timeout=settings.shutdown_timeout, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
     await site.start()
     port = settings.port
     sockets = getattr(site._server, "sockets", None)
     if sockets:
         port = sockets[0].getsockname()[1]
-    print(f"Moke listening on http://{settings.host}:{port}", flush=True)
+    scheme = "https" if ssl_context else "http"
+    print(f"Moke listening on {scheme}://{settings.host}:{port}", flush=True)
     print(
         "  log in: register at the page above, or create an admin with `moke create-admin NAME`", flush=True
     )

@@ -17,8 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from server.errors import ConfigError
+from server.proxies import parse_trusted
 
 SUPPORTED_DB_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+# A wheel carries the built web client inside the package (setup.py copies web/dist there).
+PACKAGED_WEB_DIR = Path(__file__).resolve().parent / "web_dist"
+
+
+def default_web_dir() -> Path:
+    """The installed package's client, else ``web/dist`` of the source tree the package sits in.
+
+    Found from this file, never from the working directory, so ``moke serve`` started anywhere
+    (systemd, a container, another folder) serves the client it was installed with.
+    """
+    if (PACKAGED_WEB_DIR / "index.html").is_file():
+        return PACKAGED_WEB_DIR
+    return PACKAGED_WEB_DIR.parent.parent / "web" / "dist"
 
 
 def _opt(default: Any, help: str, *, secret: bool = False) -> Any:
@@ -41,17 +55,35 @@ class Settings:
     redis_prefix: str = _opt(
         "moke", "prefix for every Redis key and channel (several deployments on one Redis)"
     )
+    cluster_node_ttl: float = _opt(
+        6.0,
+        "seconds after its last heartbeat (sent every third of this) that a server process counts as gone: "
+        "its presence entries, collab cursors and venue signals go",
+    )
     secret_key: str = _opt(
         "", "key that signs tokens; generated and kept in DATA_DIR/secret_key when empty", secret=True
     )
-    public_url: str = _opt("", "external base URL used in invite links (default http://HOST:PORT)")
+    public_url: str = _opt(
+        "", "external base URL used in invite links (default http://HOST:PORT, https:// with TLS)"
+    )
+    tls_cert: str = _opt(
+        "", "PEM certificate chain: serve HTTPS (browsers give camera and mic only to HTTPS)"
+    )
+    tls_key: str = _opt("", "PEM private key of TLS_CERT")
+    trusted_proxies: str = _opt(
+        "",
+        "comma-separated reverse-proxy addresses or CIDRs whose X-Forwarded-For / Forwarded is believed; "
+        "none by default",
+    )
     token_ttl_seconds: int = _opt(12 * 3600, "lifetime of issued bearer tokens")
     max_request_bytes: int = _opt(
         1024 * 1024, "largest accepted HTTP request body (uploads have their own limit)"
     )
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
     log_json: bool = _opt(False, "write logs as one JSON object per line")
-    web_dir: Path = _opt(Path("web/dist"), "built browser client to serve at /")
+    web_dir: Path = _opt(
+        default_web_dir(), "built browser client to serve at / (default: the one installed with Moke)"
+    )
     shutdown_timeout: float = _opt(10.0, "seconds to wait for connections and writes on SIGTERM")
     sio_ping_interval: float = _opt(10.0, "seconds between Engine.IO pings to each Socket.IO client")
     sio_ping_timeout: float = _opt(
@@ -67,13 +99,32 @@ class Settings:
     rooms_default_seats: int = _opt(9, "interactive seats per room unless the room says otherwise")
     rooms_chat_max_chars: int = _opt(2000, "longest chat message")
     rooms_chat_rate: int = _opt(5, "chat messages per user per 5 seconds")
-    rooms_presence_ttl: float = _opt(15.0, "seconds after which a silent client leaves presence")
     rooms_voice_max_bytes: int = _opt(2 * 1024 * 1024, "largest voice note upload")
     rooms_voice_max_seconds: float = _opt(120.0, "longest voice note")
     rooms_invite_attempts: int = _opt(10, "invite-code guesses per client address per minute")
     # media: WebRTC
     media_ice_servers: str = _opt(
-        "", "comma-separated STUN/TURN URLs (turn:user:pass@host:port); none by default"
+        "",
+        "comma-separated STUN/TURN URLs (turn:user:pass@host:port) for the server's peers; browsers get "
+        "only the STUN ones; none by default",
+    )
+    media_turn_urls: str = _opt(
+        "",
+        "comma-separated TURN URLs sharing MEDIA_TURN_SECRET (turn:host:3478?transport=udp, "
+        "turn:host:443?transport=tcp, turns:host:443?transport=tcp); every client gets its own credentials",
+    )
+    media_turn_secret: str = _opt(
+        "", "shared secret of the TURN server (coturn static-auth-secret with use-auth-secret)", secret=True
+    )
+    media_turn_ttl: int = _opt(
+        6 * 3600, "seconds minted TURN credentials may allocate a relay (a relay allocated in time lasts)"
+    )
+    media_announced_address: str = _opt(
+        "",
+        "public IP put in place of the server's own address in its ICE candidates (cloud VM behind 1:1 NAT)",
+    )
+    media_udp_ports: str = _opt(
+        "", "UDP port range of the server's media sockets, LOW-HIGH (e.g. 40000-40999); empty = any port"
     )
     media_fallback_delay: float = _opt(
         3.0, "seconds before the program cuts to the fallback venue on signal loss"
@@ -109,7 +160,8 @@ class Settings:
 
     @property
     def base_url(self) -> str:
-        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls_cert else "http"
+        return self.public_url.rstrip("/") or f"{scheme}://{self.host}:{self.port}"
 
     def with_overrides(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -146,7 +198,7 @@ def _convert(name: str, kind: Any, raw: str, source: str) -> Any:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add one ``--flag`` per settings field, documented with its variable and default."""
     for f in dataclasses.fields(Settings):
-        default = "(generated)" if f.metadata.get("secret") else repr(f.default)
+        default = "(generated)" if f.name == "secret_key" else repr(f.default)
         parser.add_argument(
             flag_name(f.name),
             dest=f.name,
@@ -200,7 +252,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError(
             f"MOKE_MEDIA_PROGRAM_CODEC: {s.media_program_codec!r} is not video/VP8 or video/H264"
         )
+    _validate_tls(s)
+    parse_trusted(s.trusted_proxies)  # raises ConfigError naming a bad entry
     positive: Sequence[str] = (
+        "cluster_node_ttl",
         "token_ttl_seconds",
         "max_request_bytes",
         "sio_ping_interval",
@@ -213,8 +268,8 @@ def _validate(s: Settings) -> None:
         "rooms_chat_rate",
         "rooms_voice_max_bytes",
         "rooms_voice_max_seconds",
-        "rooms_presence_ttl",
         "rooms_invite_attempts",
+        "media_turn_ttl",
         "evaluation_note_max_chars",
         "evaluation_comment_max_chars",
         "evaluation_moment_seconds",
@@ -222,6 +277,22 @@ def _validate(s: Settings) -> None:
     for name in positive:
         if getattr(s, name) <= 0:
             raise ConfigError(f"{env_name(name)}: must be greater than 0")
+
+
+def _validate_tls(s: Settings) -> None:
+    """Both files or neither, and both readable: a typo fails at start, not at the first handshake."""
+    if bool(s.tls_cert) != bool(s.tls_key):
+        missing = "MOKE_TLS_KEY" if s.tls_cert else "MOKE_TLS_CERT"
+        raise ConfigError(f"{missing}: HTTPS needs both MOKE_TLS_CERT and MOKE_TLS_KEY")
+    for name in ("tls_cert", "tls_key"):
+        path = getattr(s, name)
+        if not path:
+            continue
+        try:
+            with open(path, "rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            raise ConfigError(f"{env_name(name)}: cannot read {path}: {exc.strerror}") from None
 
 
 def _load_or_create_secret(data_dir: Path) -> str:

@@ -1,4 +1,4 @@
-"""What every package is handed at start-up: settings, storage, bus, tokens, metrics, Socket.IO
+"""What every package is handed at start-up: settings, storage, cluster, bus, tokens, metrics, Socket.IO
 (``sio`` to emit, ``realtime`` to register events and disconnect hooks)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from server.auth.tokens import TokenService
 from server.bus import Bus
+from server.cluster import Cluster
 from server.config import Settings
 from server.db import Database
 from server.realtime import Realtime
@@ -20,6 +21,7 @@ from server.realtime import Realtime
 class AppContext:
     settings: Settings
     db: Database
+    cluster: Cluster
     bus: Bus
     tokens: TokenService
     metrics: CollectorRegistry

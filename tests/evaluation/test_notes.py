@@ -14,9 +14,8 @@ from evaluation.models import Note
 from rooms.permissions import Role
 from rooms.program_models import Handoff
 from server.db import Database
-from tests.evaluation.helpers import connected, lesson
-from tests.evaluation.test_live import SHEETS, choose_general, sheet_body
 from tests.support.api import Api, add_member, make_room
+from tests.support.evaluation import SHEETS, choose_general, connected, lesson, sheet_body
 from tests.support.server import RunningServer, ServerProcess
 
 

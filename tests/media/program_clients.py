@@ -11,7 +11,7 @@ import av
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from tests.media.clients import VIDEO_RATE, draw_counter, no_ice, read_counter
+from tests.support.media_clients import VIDEO_RATE, draw_counter, no_ice, read_counter
 
 # chroma (U, V) per venue; "slate" is the slate's dark blue (media.slate.BACKGROUND)
 COLOURS: dict[str, tuple[int, int]] = {

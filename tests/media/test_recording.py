@@ -20,13 +20,13 @@ from media.registry import SourceRegistry
 from rooms.permissions import Role
 from server.config import Settings
 from server.db import Database
-from tests.media.clients import read_counter
 from tests.media.program_clients import classify
-from tests.media.support import Person, make_venue, person, publish, room_with_host, wait_for
 from tests.rooms.venue_support import command, handoffs_when, showcase
 from tests.rooms.venue_support import person as venue_person
 from tests.rooms.venue_support import publish as publish_venue
 from tests.support.api import Api, make_room
+from tests.support.media import Person, make_venue, person, publish, room_with_host, wait_for
+from tests.support.media_clients import read_counter
 from tests.support.server import RunningServer, ServerProcess, make_settings
 
 

@@ -15,9 +15,7 @@ from aiortc import RTCSessionDescription
 
 from media import aiortc_hooks
 from rooms.program_api import CONTROLLER
-from tests.media.clients import ToneTrack, publisher_offer
 from tests.media.program_clients import ColourTrack, Observer
-from tests.rooms.clients import Client
 from tests.rooms.venue_support import (
     assert_clean,
     command,
@@ -30,6 +28,8 @@ from tests.rooms.venue_support import (
     watch_program,
 )  # fmt: skip
 from tests.support.api import Api
+from tests.support.media_clients import ToneTrack, publisher_offer
+from tests.support.rooms import Client
 from tests.support.server import ServerProcess, make_settings, running_server
 from tests.support.services import fresh_pg_database, require_redis, unique_prefix
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rooms.floor import FLOOR
-from tests.rooms.clients import Client, create_room, member
 from tests.support.api import Api
+from tests.support.rooms import Client, create_room, member
 from tests.support.server import RunningServer
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import av
 
-from tests.rooms.clients import Client, create_room, member
 from tests.support.api import Api
+from tests.support.rooms import Client, create_room, member
 from tests.support.server import make_settings, running_server
 
 

@@ -12,10 +12,10 @@ from typing import Any
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from media.continuity import RTP_TS_MOD, signed_delta
-from tests.media.clients import ToneTrack, publisher_offer
 from tests.media.program_clients import ColourTrack, Observer
-from tests.rooms.clients import Client, create_room, member
 from tests.support.api import Api
+from tests.support.media_clients import ToneTrack, publisher_offer
+from tests.support.rooms import Client, create_room, member
 
 
 @dataclass

@@ -1,6 +1,59 @@
 /** WebRTC through the server's relay: publish a local stream, watch a source ("program", "preview",
  * "venue:<id>", "seat:<user>"). Offer/answer go over Socket.IO acks after ICE gathering (no trickle). */
+import { api, Notice } from './api';
+import { type MediaBlock, mediaBlock } from './capabilities';
+import { t } from './i18n';
 import { call } from './realtime';
+
+interface IceInfo {
+  ice_servers: { urls: string[]; username: string | null; credential: string | null }[];
+  expires_at: number | null;
+  https_url: string | null;
+}
+
+let ice: { info: IceInfo; refreshAt: number } | null = null;
+
+/** The ICE servers the server gives this user (STUN, TURN with credentials minted for us). Kept until
+ * half their lifetime is gone, so a peer connection never starts with credentials about to expire. */
+async function iceInfo(): Promise<IceInfo> {
+  const now = Date.now() / 1000;
+  if (ice && now < ice.refreshAt) return ice.info;
+  try {
+    const info = await api<IceInfo>('GET', '/api/media/ice');
+    ice = { info, refreshAt: info.expires_at ? now + (info.expires_at - now) / 2 : now + 3600 };
+    return info;
+  } catch {
+    // a server without the route (or a blip): host candidates still work on an open network
+    return { ice_servers: [], expires_at: null, https_url: null };
+  }
+}
+
+async function peerConnection(): Promise<RTCPeerConnection> {
+  const { ice_servers } = await iceInfo();
+  const iceServers: RTCIceServer[] = ice_servers.map((s) =>
+    s.username && s.credential ? { urls: s.urls, username: s.username, credential: s.credential } : { urls: s.urls });
+  return new RTCPeerConnection({ iceServers });
+}
+
+/** Where this page works with camera and microphone: the server's HTTPS address, else this address
+ * over https://. */
+export async function secureAddress(): Promise<string> {
+  const path = `${location.pathname}${location.search}`;
+  const base = (await iceInfo()).https_url;
+  return base ? `${base.replace(/\/$/, '')}${path}` : `https://${location.hostname}${path}`;
+}
+
+/** Why the camera/microphone cannot be used here, in the reader's language, with what to open instead. */
+export function mediaBlockText(block: MediaBlock, address: string): string {
+  return t(block === 'insecure' ? 'media.insecure' : 'media.unsupported', { url: address });
+}
+
+/** getUserMedia, or a Notice that says why the browser will not give the camera/microphone here. */
+export async function capture(constraints: MediaStreamConstraints, needRecorder = false): Promise<MediaStream> {
+  const block = mediaBlock(needRecorder);
+  if (block) throw new Notice(mediaBlockText(block, await secureAddress()));
+  return navigator.mediaDevices.getUserMedia(constraints);
+}
 
 function gathered(pc: RTCPeerConnection, timeoutMs = 3000): Promise<void> {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
@@ -25,7 +78,7 @@ export interface Watching {
 }
 
 export async function watch(roomId: string, source: string): Promise<Watching> {
-  const pc = new RTCPeerConnection();
+  const pc = await peerConnection();
   pc.addTransceiver('video', { direction: 'recvonly' });
   pc.addTransceiver('audio', { direction: 'recvonly' });
   const stream = new MediaStream();
@@ -68,7 +121,7 @@ export async function publish(
   stream: MediaStream,
   target: { venue_id: string } | { seat: true },
 ): Promise<Publishing> {
-  const pc = new RTCPeerConnection();
+  const pc = await peerConnection();
   for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);

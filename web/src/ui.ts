@@ -76,3 +76,11 @@ export function field(label: string, input: HTMLElement): HTMLElement {
 export function uid(): string {
   return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
 }
+
+/** Copy `text`; over plain HTTP there is no `navigator.clipboard`, so select `input` (which shows the
+ * same text) and use the older copy command, which works there. */
+export async function copyText(text: string, input?: HTMLInputElement | null): Promise<void> {
+  if (navigator.clipboard) return navigator.clipboard.writeText(text);
+  input?.select();
+  if (!input || !document.execCommand('copy')) throw new Error('copy unavailable');
+}

@@ -2,9 +2,10 @@
  * history and voice notes, raise hand; seat holders get mic/camera and the discussion grid; presenters
  * can publish their venue's camera. Lazy-loaded. */
 import { api } from '../api';
+import { mediaBlock } from '../capabilities';
 import { h } from '../dom';
 import { formatTime, roleName, t } from '../i18n';
-import { attach, publish, type Publishing } from '../media';
+import { attach, capture, mediaBlockText, publish, type Publishing, secureAddress } from '../media';
 import { call } from '../realtime';
 import { type ChatMessage, enterRoom, type Person, personName, userIdOf } from '../roomstate';
 import { canManage, listOf, venueLabel } from '../rooms';
@@ -45,6 +46,17 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   drawLabel();
   main.box.note.textContent = t('live.waiting');
   stops.push(() => main.stop());
+
+  // --- no camera/microphone here (plain HTTP, or a browser without them): say why, and where to go
+  const blocked = mediaBlock(true);
+  const mediaNotice = h('div', { class: 'notice', role: 'note', 'data-testid': 'media-blocked', hidden: !blocked });
+  if (blocked) {
+    void secureAddress().then((address) => {
+      const [before, after = ''] = mediaBlockText(blocked, '\u0000').split('\u0000');
+      mediaNotice.replaceChildren(
+        h('p', {}, before, h('a', { href: address, 'data-testid': 'media-secure-link' }, address), after));
+    });
+  }
 
   // --- presence --------------------------------------------------------------------------------
   const presence = h('ul', { class: 'presence', 'data-testid': 'presence' });
@@ -154,7 +166,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
       return;
     }
     void busy(null, async () => {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      const stream = await capture({ audio: true }, true);
       const chunks: Blob[] = [];
       recorder = new MediaRecorder(stream);
       recorder.ondataavailable = (e) => e.data.size && chunks.push(e.data);
@@ -196,7 +208,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
     let on: boolean;
     if (!seatStream) {
       // publish once, with only the asked-for kind switched on (the other starts muted)
-      seatStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+      seatStream = await capture({ audio: true, video: { width: 640, height: 360 } });
       seatStream.getAudioTracks().forEach((tr) => (tr.enabled = kind === 'audio'));
       seatStream.getVideoTracks().forEach((tr) => (tr.enabled = kind === 'video'));
       seatPub = await publish(roomId, seatStream, { seat: true });
@@ -289,7 +301,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
       pubStatus.textContent = t('live.unpublished');
       return;
     }
-    venueStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+    venueStream = await capture({ audio: true, video: { width: 1280, height: 720 } });
     attach(preview, venueStream);
     venuePub = await publish(roomId, venueStream, { venue_id: venueSel.value });
     await callRoom('presence:update', { room_id: roomId, venue_id: venueSel.value, camera: true, mic: true }).catch(() => undefined);
@@ -317,6 +329,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
       canManage(myRole) && h('a', { href: `/rooms/${roomId}/console`, 'data-link': true, class: 'button' }, t('room.go_console'))),
     h('div', { class: 'live' },
       h('section', { class: 'stage', 'aria-label': t('live.stage') },
+        mediaNotice,
         h('div', { class: 'row' }, label, sourceSel),
         main.box.wrap,
         h('div', { class: 'row' }, hand, floorInfo),

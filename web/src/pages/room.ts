@@ -6,7 +6,7 @@ import { formatTime, roleName, t } from '../i18n';
 import { type AgendaSegment, canEdit, canManage, getRoom, listOf, ROLES, type Room, roleOf, type Venue } from '../rooms';
 import { serverHas } from '../capabilities';
 import { getSession } from '../session';
-import { busy, field, toast, withLoading } from '../ui';
+import { busy, copyText, field, toast, withLoading } from '../ui';
 
 interface Invite {
   id: string;
@@ -100,7 +100,10 @@ function inviteItem(inv: Invite, reload: () => void): HTMLElement {
         { class: 'row' },
         h('button', {
           type: 'button',
-          onclick: () => void navigator.clipboard?.writeText(link).then(() => toast(t('invite.copied'))),
+          onclick: (e: Event) => {
+            const input = (e.currentTarget as HTMLElement).closest('li')?.querySelector<HTMLInputElement>('.invite-link');
+            copyText(link, input).then(() => toast(t('invite.copied')), () => toast(t('invite.copy_manually'), 'error'));
+          },
         }, t('invite.copy')),
         h('button', {
           type: 'button',
