@@ -14,7 +14,7 @@ from collab.manager import SessionManager
 from collab.server import close_for_role, collab_ws
 from collab.store import DocStore
 from collab.versions import RestoreLocks
-from rooms.routes import ROLE_CHANNEL
+from rooms.api import ROLE_CHANNEL
 from server.api import ApiRoutes
 from server.context import AppContext
 

@@ -24,8 +24,7 @@ from collab.manager import SessionManager
 from collab.models import Document
 from collab.protocol import decode_frame
 from collab.session import DocSession
-from rooms.membership import authorize
-from rooms.permissions import Action, allowed
+from rooms.api import Action, allowed, authorize
 from server.auth.tokens import Principal
 from server.context import ctx_of
 from server.errors import (

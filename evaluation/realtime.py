@@ -18,9 +18,7 @@ import logging
 from pydantic import BaseModel, Field
 
 from evaluation import notes, scores, summary
-from rooms.membership import authorize
-from rooms.notify import mod_channel, room_channel
-from rooms.permissions import Action
+from rooms.api import Action, authorize, mod_channel, room_channel
 from server.context import AppContext
 from server.realtime import Reply, principal_of_sid
 

@@ -13,14 +13,14 @@ from pydantic import BaseModel
 
 from evaluation import notes
 from evaluation.notes import NoteOut
-from evaluation.program import OnAir, main_venues
 from evaluation.routes import allow
-from media.models import Recording
-from rooms.permissions import Action
+from media.api import Recording
+from rooms.api import Action
 from server.api import ApiRoutes, json_response
 from server.context import AppContext
 from server.db import now
 from server.errors import NotFound, ValidationError
+from venues.api import MainStretch, main_venues
 
 routes = ApiRoutes("evaluation")
 
@@ -37,7 +37,7 @@ class ReplayOut(BaseModel):
     origin: float
     until: float | None
     notes: list[PlacedNote]
-    on_air: list[OnAir]  # which venue was main when (the hand-off log), on the same timeline
+    on_air: list[MainStretch]  # which venue was main when (the hand-off log), on the same timeline
 
 
 def place(found: list[NoteOut], origin: float, until: float | None) -> list[PlacedNote]:
@@ -107,6 +107,6 @@ async def get_replay(request: web.Request) -> web.Response:
             origin=origin,
             until=until,
             notes=place(found, origin, until),
-            on_air=await main_venues(ctx, room_id, origin, until if until is not None else now()),
+            on_air=await main_venues(ctx.db, room_id, origin, until if until is not None else now()),
         )  # fmt: skip
     )

@@ -3,7 +3,7 @@
 All peer connections of a room's media (venue and seat publishers, their viewers, the program and
 preview feeds, recordings) must live in one process, because frames are forwarded in memory. With one
 process that is always this one. With several (``MOKE_REDIS_URL``) the home is the process holding the
-room's program-feed lease (``rooms.controller``); a client's Socket.IO connection may be on any process,
+room's program-feed lease (``venues.controller``); a client's Socket.IO connection may be on any process,
 so an operation that arrives elsewhere is sent to the home over the bus and its answer comes back the
 same way (the client then talks WebRTC straight to the home's address; Socket.IO events to the client's
 sid cross processes through python-socketio's Redis manager).

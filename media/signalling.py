@@ -19,20 +19,14 @@ from __future__ import annotations
 
 import logging
 
-from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import select
 
 from media.registry import source_name_valid
 from media.routing import MediaRouter
 from media.service import MediaService
-from rooms.floor import FLOOR
-from rooms.membership import authorize
-from rooms.models import Member, Venue
-from rooms.notify import room_channel
-from rooms.permissions import Action, Role
+from rooms.api import Action, FloorService, authorize, require_venue_publisher, room_channel, seat_needed
 from server.context import AppContext
-from server.errors import Forbidden, NotFound, ValidationError
+from server.errors import Forbidden, ValidationError
 from server.realtime import Reply, principal_of_sid
 
 log = logging.getLogger(__name__)
@@ -73,7 +67,7 @@ class RoomIn(BaseModel):
     room_id: str = Id
 
 
-def install(app: web.Application, ctx: AppContext, service: MediaService, router: MediaRouter) -> None:
+def install(ctx: AppContext, service: MediaService, router: MediaRouter, floor: FloorService) -> None:
     """Register the ``media:*`` events and a disconnect hook on ``ctx.realtime``.
 
     Each operation runs at the room's media home (``media.routing``), here or in another process."""
@@ -85,13 +79,14 @@ def install(app: web.Application, ctx: AppContext, service: MediaService, router
         principal = await principal_of_sid(sio, sid)
         if body.seat:
             role = await authorize(ctx.db, principal, body.room_id, Action.MEDIA_PUBLISH_SEAT)
-            await _require_seat(app, body.room_id, principal.user_id, role)
+            if not await floor.may_publish_seat(body.room_id, principal.user_id, role):
+                raise Forbidden("you need an interactive seat to publish; raise your hand", code="no_seat")
             name = f"seat:{principal.user_id}"
-            recheck_seat = role not in (Role.HOST, Role.MODERATOR)
+            recheck_seat = seat_needed(role)
         else:
             assert body.venue_id is not None
             role = await authorize(ctx.db, principal, body.room_id, Action.MEDIA_PUBLISH_VENUE)
-            await _require_venue(ctx, body.room_id, body.venue_id, principal.user_id, role)
+            await require_venue_publisher(ctx.db, body.room_id, body.venue_id, principal.user_id, role)
             name = f"venue:{body.venue_id}"
             recheck_seat = False
         node, answer = await router.call(
@@ -168,28 +163,3 @@ class _Homes:
     def forget_sid(self, sid: str) -> None:
         for peer_id in [p for p, (_n, s) in self._where.items() if s == sid]:
             del self._where[peer_id]
-
-
-async def _require_seat(app: web.Application, room_id: str, user_id: int, role: Role) -> None:
-    """Seat publishing needs a granted seat (hosts and moderators run the floor and always may)."""
-    if role in (Role.HOST, Role.MODERATOR):
-        return
-    floor = app.get(FLOOR)
-    if floor is None or not await floor.holds_seat(room_id, user_id):
-        raise Forbidden("you need an interactive seat to publish; raise your hand", code="no_seat")
-
-
-async def _require_venue(ctx: AppContext, room_id: str, venue_id: str, user_id: int, role: Role) -> None:
-    """A presenter publishes their own venue; the host may publish any venue of the room."""
-    async with ctx.db.session() as session:
-        venue = await session.get(Venue, venue_id)
-        if venue is None or venue.room_id != room_id:
-            raise NotFound(f"venue {venue_id} not found in this room", code="venue_not_found")
-        if role == Role.PRESENTER and venue.presenter_id not in (None, user_id):
-            raise Forbidden("you are not the presenter of this venue", code="not_venue_presenter")
-        if role == Role.PRESENTER and venue.presenter_id is None:
-            member_venue = await session.scalar(
-                select(Member.venue_id).where(Member.room_id == room_id, Member.user_id == user_id)
-            )
-            if member_venue is not None and member_venue != venue_id:
-                raise Forbidden("you present at another venue", code="not_venue_presenter")

@@ -14,13 +14,12 @@ import time
 from dataclasses import dataclass
 
 import socketio
-from aiohttp import web
 from pydantic import Field, StrictBool
 
 from rooms import chat
-from rooms.events import joined_role as joined_role
-from rooms.events import joined_rooms, set_joined
 from rooms.floor import FloorService
+from rooms.joined import joined_role as joined_role
+from rooms.joined import joined_rooms, set_joined
 from rooms.membership import authorize
 from rooms.models import Venue
 from rooms.notify import mod_channel, room_channel
@@ -28,7 +27,7 @@ from rooms.permissions import Action, Role, allowed, require
 from rooms.presence import PresenceService
 from rooms.schemas import ID, Strict
 from rooms.shared import SharedState
-from rooms.state import room_state
+from rooms.state import JoinState, room_state
 from server.config import Settings
 from server.db import Database
 from server.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
@@ -77,7 +76,7 @@ class SeatIn(Strict):
 class RoomEvents:
     """Registers the handlers; holds what they share."""
 
-    app: web.Application
+    parts: JoinState
     sio: socketio.AsyncServer
     db: Database
     settings: Settings
@@ -101,7 +100,7 @@ class RoomEvents:
             await self.presence.put(p.room_id, sid, entry)
             log.info("room join room=%s user=%s role=%s sid=%s", p.room_id, principal.user_id, role, sid)
             state = await room_state(
-                self.app, self.db, self.presence, self.floor, self.settings.rooms_default_seats,
+                self.parts, self.db, self.presence, self.floor, self.settings.rooms_default_seats,
                 principal, p.room_id, role.value,
             )  # fmt: skip
             return {"state": state}
@@ -228,9 +227,9 @@ class RoomEvents:
         await self.sio.leave_room(sid, mod_channel(room_id))
 
     async def _may_use_av(self, room_id: str, user_id: int, role: Role) -> bool:
-        if allowed(role, Action.SEAT_GRANT) or allowed(role, Action.MEDIA_PUBLISH_VENUE):
+        if allowed(role, Action.MEDIA_PUBLISH_VENUE):
             return True
-        return await self.floor.holds_seat(room_id, user_id)
+        return await self.floor.may_publish_seat(room_id, user_id, role)
 
     async def check_chat_rate(self, user_id: int) -> None:
         """Per user across processes: ``rooms_chat_rate`` messages (text or voice) per 5 seconds."""

@@ -14,7 +14,7 @@ import collab.plugin
 import evaluation.plugin
 import media.plugin
 import rooms.plugin
-import rooms.program_plugin
+import venues.plugin
 from server import health
 from server.api import ApiRoutes
 from server.auth import routes as auth_routes
@@ -37,7 +37,7 @@ PLUGINS = (
     collab.plugin.setup,
     media.plugin.setup,
     evaluation.plugin.setup,
-    rooms.program_plugin.setup,  # the main-venue controller: after media, which provides PROGRAM_MEDIA
+    venues.plugin.setup,  # the main-venue controller: after rooms and media, whose services it is given
 )
 
 

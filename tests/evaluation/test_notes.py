@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 
 from evaluation.models import Note
 from rooms.permissions import Role
-from rooms.program_models import Handoff
 from server.db import Database
 from tests.support.api import Api, add_member, make_room
 from tests.support.evaluation import SHEETS, choose_general, connected, lesson, sheet_body
 from tests.support.server import RunningServer, ServerProcess
+from venues.models import Handoff
 
 
 async def test_main_venue_comes_from_the_handoff_log(api: Api, server: RunningServer) -> None:

@@ -19,7 +19,6 @@ from aiortc import RTCPeerConnection
 from media import aiortc_hooks
 from media.models import Recording
 from media.recording_routes import RECORDINGS
-from rooms.program_models import Handoff
 from server.config import Settings
 from tests.support.api import Api
 from tests.support.evaluation import lesson
@@ -27,6 +26,7 @@ from tests.support.media import Person as MediaPerson
 from tests.support.media import make_venue, publish, wait_for
 from tests.support.media_clients import read_counter
 from tests.support.server import RunningServer, make_settings
+from venues.models import Handoff
 
 FPS = 30  # tests.support.media_clients.CounterTrack
 # The frame at a note's offset may be the one drawn a little before the note reached the server

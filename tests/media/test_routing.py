@@ -17,11 +17,11 @@ from media.routing import ROUTER, MediaRouter, error_from, error_to
 from media.service import MEDIA
 from server.bus.redis import RedisBus
 from server.errors import Conflict, Forbidden, MokeError, NotFound, Unavailable
-from tests.rooms.venue_support import assert_clean, command, person, publish, showcase, watch_program
 from tests.support.api import Api
 from tests.support.rooms import Client
 from tests.support.server import make_settings, running_server
 from tests.support.services import require_redis, unique_prefix
+from tests.support.venues import assert_clean, command, person, publish, showcase, watch_program
 
 pytestmark = pytest.mark.redis
 

@@ -14,9 +14,13 @@ import pytest
 from aiortc import RTCSessionDescription
 
 from media import aiortc_hooks
-from rooms.program_api import CONTROLLER
-from tests.media.program_clients import ColourTrack, Observer
-from tests.rooms.venue_support import (
+from tests.support.api import Api
+from tests.support.media_clients import ToneTrack, publisher_offer
+from tests.support.program_clients import ColourTrack, Observer
+from tests.support.rooms import Client
+from tests.support.server import ServerProcess, make_settings, running_server
+from tests.support.services import fresh_pg_database, require_redis, unique_prefix
+from tests.support.venues import (
     assert_clean,
     command,
     handoffs_when,
@@ -27,11 +31,7 @@ from tests.rooms.venue_support import (
     showcase,
     watch_program,
 )  # fmt: skip
-from tests.support.api import Api
-from tests.support.media_clients import ToneTrack, publisher_offer
-from tests.support.rooms import Client
-from tests.support.server import ServerProcess, make_settings, running_server
-from tests.support.services import fresh_pg_database, require_redis, unique_prefix
+from venues.api import CONTROLLER
 
 
 @pytest.fixture(autouse=True)

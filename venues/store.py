@@ -9,7 +9,7 @@
   live venue is live *until* a deadline its process keeps pushing forward (a sorted set scored by
   Redis time), so the venues of a process that dies without a word go offline after ``ttl``.
 
-``tests/rooms/test_program_store.py`` runs one contract over all three.
+``tests/venues/test_store.py`` runs one contract over all three.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import redis.asyncio as aioredis
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
-from rooms.program_models import ProgramRecord
-from rooms.program_state import ProgramState
 from server.db import Database
+from venues.models import ProgramRecord
+from venues.state import ProgramState
 
 
 class ProgramStore(ABC):

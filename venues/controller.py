@@ -2,7 +2,7 @@
 and makes the room's program feed follow the state.
 
 Commands may arrive at any process. Each one is applied with a compare-and-set on the epoch in the
-:class:`~rooms.program_store.ProgramStore`, so all commands of a room, from all processes, apply in one
+:class:`~venues.store.ProgramStore`, so all commands of a room, from all processes, apply in one
 order and a command based on an old epoch is refused with ``Conflict``. The room's program feed is
 owned by exactly one process at a time (a lease in the store, renewed while the process lives; taken
 by the process where the room's venues publish); a process that decides a cut but does not own the
@@ -21,11 +21,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from media.api import CutResult, ProgramMedia
-from rooms import handoffs
-from rooms.program_state import Command, Facts, Kind, OnAir, ProgramState, Transition, transition
-from rooms.program_store import ProgramStore
 from server.bus import Bus
 from server.errors import Conflict, MokeError
+from venues import handoffs
+from venues.state import Command, Facts, Kind, OnAir, ProgramState, Transition, transition
+from venues.store import ProgramStore
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class VenueController:
         store: ProgramStore,
         bus: Bus,
         db_directory: Directory,
+        media: ProgramMedia,
         *,
         db: handoffs.Database,
         fallback_delay: float,
@@ -70,7 +71,7 @@ class VenueController:
         self.bus = bus
         self.node = bus.node_id
         self.directory = db_directory
-        self.media: ProgramMedia = _NoMedia()
+        self.media = media
         self.db = db
         self.fallback_delay = fallback_delay
         self.lease_ttl = lease_ttl
@@ -86,9 +87,7 @@ class VenueController:
         self._sub: object | None = None
 
     # ---- lifecycle ----------------------------------------------------------------------------
-    async def start(self, media: ProgramMedia | None) -> None:
-        if media is not None:
-            self.media = media
+    async def start(self) -> None:
         self._sub = await self.bus.subscribe(f"venues:node:{self.node}", self._on_forwarded_cut)
         self.media.add_venue_listener(self.venue_changed)
         self._renewer = asyncio.get_running_loop().create_task(self._renew_leases(), name="venues-lease")
@@ -395,31 +394,3 @@ class VenueController:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("venue controller task failed", exc_info=task.exception())
-
-
-class _NoMedia:
-    """Before ``start``: no venue is live and nothing can be cut."""
-
-    def venue_is_live(self, room_id: str, venue_id: str) -> bool:
-        return False
-
-    async def cut(self, room_id: str, venue_id: str | None, *, epoch: int) -> CutResult:
-        return CutResult(switched=False, seconds=0.0)
-
-    def unfit_reason(self, room_id: str, venue_id: str) -> str | None:
-        return None
-
-    async def preview(self, room_id: str, venue_id: str | None, *, epoch: int) -> CutResult:
-        return CutResult(switched=False, seconds=0.0)
-
-    def add_venue_listener(self, listener: object) -> None:
-        return None
-
-    def rooms(self) -> set[str]:
-        return set()
-
-    def idle_seconds(self, room_id: str) -> float:
-        return 0.0
-
-    async def release(self, room_id: str) -> None:
-        return None

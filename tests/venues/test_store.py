@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from rooms.program_state import OnAir, ProgramState
-from rooms.program_store import MemoryProgramStore, ProgramStore, RedisProgramStore, SqlProgramStore
 from server.db import Database
 from server.models import User
 from tests.support.api import make_room
 from tests.support.services import fresh_pg_database, require_redis, unique_prefix
+from venues.state import OnAir, ProgramState
+from venues.store import MemoryProgramStore, ProgramStore, RedisProgramStore, SqlProgramStore
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgresql", "redis"])
