@@ -21,7 +21,7 @@ from server.context import AppContext
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
-    manager = SessionManager(ctx.settings, DocStore(ctx.db), ctx.bus)
+    manager = SessionManager(ctx.settings, DocStore(ctx.db), ctx.bus, ctx.cluster)
     app[SESSIONS] = manager
     app[LIVE_DOCS] = manager
     app[RESTORE_LOCKS] = RestoreLocks()

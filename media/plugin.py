@@ -27,21 +27,26 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     Needs the rooms package set up first (its floor decides who may publish seat media)."""
     settings = ctx.settings
     floor = app[FLOOR]
-    registry = SourceRegistry(keyframe_interval=settings.media_keyframe_interval)
+    tasks = ctx.cluster.task_group("media")
+    registry = SourceRegistry(keyframe_interval=settings.media_keyframe_interval, tasks=tasks)
 
     async def notify(sid: str, event: str, payload: dict[str, object]) -> None:
         await ctx.sio.emit(event, payload, to=sid)
 
-    service = MediaService(settings, registry, notify)
-    recordings = RecordingService(ctx.db, registry, settings.data_dir)
+    service = MediaService(settings, registry, notify, tasks.child("service"))
+    recordings = RecordingService(ctx.db, registry, settings.data_dir, tasks.child("recordings"))
     codec = settings.media_program_codec
     plane = ProgramPlane(
-        registry, codec=codec, slate=slate.encode(codec), cut_timeout=settings.media_cut_timeout
+        registry,
+        codec=codec,
+        slate=slate.encode(codec),
+        cut_timeout=settings.media_cut_timeout,
+        tasks=tasks.child("program"),
     )
     app[SOURCES] = registry
     app[MEDIA] = service
     app[RECORDINGS] = recordings
-    router = MediaRouter(ctx.bus)
+    router = MediaRouter(ctx.bus, tasks=tasks.child("rpc"))
     app[ROUTER] = router
     app[PROGRAM_MEDIA] = plane
     signalling.install(ctx, service, router, floor)
@@ -57,6 +62,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
         await recordings.stop_all()
         await router.stop()
         await service.stop()
+        await tasks.close()
 
     app.cleanup_ctx.append(media_service)
     return [routes, recording_routes]

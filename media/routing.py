@@ -27,6 +27,7 @@ from aiohttp import web
 
 from server.bus import Bus
 from server.bus.base import Subscription
+from server.cluster import TaskGroup
 from server.errors import (
     BadRequest,
     Conflict,
@@ -63,7 +64,7 @@ def error_to(exc: MokeError) -> dict[str, Any]:
 class MediaRouter:
     """Routes named media operations of a room to its home process; owns its bus subscriptions."""
 
-    def __init__(self, bus: Bus, *, timeout: float = 10.0) -> None:
+    def __init__(self, bus: Bus, *, timeout: float = 10.0, tasks: TaskGroup | None = None) -> None:
         self.bus = bus
         self.node = bus.node_id
         self.timeout = timeout
@@ -73,7 +74,7 @@ class MediaRouter:
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._subs: list[Subscription] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.tasks = tasks if tasks is not None else TaskGroup("media/rpc")
         self.remote_calls = 0  # operations this process sent to another one (observability, tests)
         self.served_calls = 0  # operations this process ran for another one
 
@@ -91,9 +92,7 @@ class MediaRouter:
         for sub in self._subs:
             await sub.close()
         self._subs = []
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.tasks.close()
         for fut in self._waiting.values():
             if not fut.done():
                 fut.set_exception(Unavailable("the server is shutting down", code="shutting_down"))
@@ -140,9 +139,7 @@ class MediaRouter:
 
     async def _on_request(self, _channel: str, data: bytes) -> None:
         # each request in its own task: an SDP answer takes a while and must not hold up the next
-        task = asyncio.get_running_loop().create_task(self._serve(json.loads(data)), name="media-rpc")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.tasks.spawn(self._serve(json.loads(data)), name="media-rpc")
 
     async def _serve(self, msg: dict[str, Any]) -> None:
         self.served_calls += 1

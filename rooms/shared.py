@@ -95,7 +95,7 @@ class MemoryShared(SharedState):
     """One process: plain dicts (no await between check and change, so each call is atomic)."""
 
     def __init__(self) -> None:
-        self._counters: dict[str, tuple[float, int]] = {}
+        self._counters: dict[str, tuple[float, int]] = {}  # key -> (window ends, monotonic; count)
         self._presence: dict[str, dict[str, Entry]] = {}
         self._hands: dict[str, dict[int, float]] = {}
         self._seats: dict[str, dict[int, float]] = {}
@@ -103,19 +103,25 @@ class MemoryShared(SharedState):
 
     async def hit(self, key: str, limit: int, window: float) -> bool:
         t = time.monotonic()
-        start, n = self._counters.get(key, (t, 0))
-        if t - start >= window:
-            start, n = t, 0
+        expires, n = self._live_counter(key, t)
         if n >= limit:
-            self._counters[key] = (start, n)
             return False
-        self._counters[key] = (start, n + 1)
+        self._counters[key] = (expires if n else t + window, n + 1)
         if len(self._counters) > 100_000:
-            self._counters = {k: v for k, v in self._counters.items() if t - v[0] < 600}
+            self._counters = {k: v for k, v in self._counters.items() if v[0] > t}
         return True
 
     async def count(self, key: str) -> int:
-        return self._counters.get(key, (0.0, 0))[1]
+        return self._live_counter(key, time.monotonic())[1]
+
+    def _live_counter(self, key: str, t: float) -> tuple[float, int]:
+        # A counter ends with its window whether or not anything hits it again (as the Redis key's
+        # PEXPIRE does): a reader that only counts (the invite guard) must not keep a window alive.
+        expires, n = self._counters.get(key, (0.0, 0))
+        if n and t >= expires:
+            del self._counters[key]
+            return 0.0, 0
+        return expires, n
 
     async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None:
         self._presence.setdefault(room_id, {})[sid] = {**entry, "node": node_id}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry
@@ -66,8 +66,9 @@ class TaskGroup:
         self._children.add(group)
         return group
 
-    def spawn(self, coro: Coroutine[Any, Any, T], name: str | None = None) -> asyncio.Task[T]:
-        """Start ``coro`` as a task of this group."""
+    def spawn(self, aw: Awaitable[T], name: str | None = None) -> asyncio.Task[T]:
+        """Start ``aw`` (a coroutine, or any awaitable) as a task of this group."""
+        coro: Coroutine[Any, Any, T] = aw if asyncio.iscoroutine(aw) else _wrap(aw)
         if self.closed:
             coro.close()
             raise RuntimeError(f"task group {self.name} is closed")
@@ -91,13 +92,21 @@ class TaskGroup:
         return len(self._tasks)
 
     def cancel(self) -> None:
-        """Cancel every task (and every child's) now, without waiting; ``close`` also waits."""
+        """Close the group now without waiting (for owners that end synchronously): cancel every task
+        of it and its children; ``close`` does the same and waits until they have ended."""
+        self.closed = True
         current = asyncio.current_task()
         for task in list(self._tasks):
             if task is not current:
                 task.cancel()
         for group in list(self._children):
             group.cancel()
+        self._detach()
+
+    def _detach(self) -> None:
+        if self._parent is not None:
+            self._parent._children.discard(self)
+            self._parent = None
 
     async def close(self) -> None:
         """Cancel every task of this group and its children and wait until they have ended."""
@@ -112,5 +121,8 @@ class TaskGroup:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
             self._done(task)  # now, not on the next loop turn: a closed group holds no task
-        if self._parent is not None:
-            self._parent._children.discard(self)
+        self._detach()
+
+
+async def _wrap(aw: Awaitable[T]) -> T:
+    return await aw

@@ -9,6 +9,8 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from server.cluster import TaskFailures, TaskGroup
+from tests.support.api import Api
+from tests.support.server import RunningServer
 
 
 async def test_a_failing_task_is_logged_with_its_group_and_counted(caplog: pytest.LogCaptureFixture) -> None:
@@ -78,3 +80,17 @@ async def test_failures_are_exposed_as_a_prometheus_counter() -> None:
     text = generate_latest(registry).decode()
     assert 'moke_task_failures_total{group="collab"} 2.0' in text
     assert 'moke_task_failures_total{group="bus"} 1.0' in text
+
+
+async def test_a_running_server_counts_its_failed_tasks_in_metrics(api: Api, server: RunningServer) -> None:
+    status, body = await api.call("GET", "/metrics")
+    assert status == 200 and "# TYPE moke_task_failures_total counter" in body.decode()
+    group = server.ctx.cluster.task_group("probe")
+
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    await asyncio.wait([group.spawn(boom())])
+    await asyncio.sleep(0)
+    status, body = await api.call("GET", "/metrics")
+    assert 'moke_task_failures_total{group="probe"} 1.0' in body.decode()
