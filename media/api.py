@@ -3,8 +3,8 @@
 ``media`` implements :class:`ProgramMedia` (``media.program.ProgramPlane``) and stores it under
 ``PROGRAM_MEDIA`` on the app in its ``setup``. The controller decides *which* venue is main (epochs,
 conflicts, agenda, fallback policy, audit); the media plane makes the program feed follow it on the wire.
-``ROUTER`` is the room-to-home-process router, whose ``home_of`` / ``owner_of`` the controller fills in
-until media holds its own home lease.
+``ROUTER`` is the room-to-home-process router: it holds each room's media-home lease, and the controller
+runs a room's program feed in the process it names (:meth:`MediaRouter.home`).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     app[SOURCES] = registry
     app[MEDIA] = service
     app[RECORDINGS] = recordings
-    router = MediaRouter(ctx.bus, tasks=tasks.child("rpc"))
+    router = MediaRouter(ctx.bus, ctx.cluster, tasks=tasks.child("rpc"))
     app[ROUTER] = router
     app[PROGRAM_MEDIA] = plane
     signalling.install(ctx, service, router, floor)

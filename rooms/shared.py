@@ -306,6 +306,5 @@ class RedisShared(SharedState):
 
 def create_shared(cluster: Cluster, prefix: str) -> SharedState:
     """Redis shared state on the cluster's Redis client when the cluster runs on Redis, else in process."""
-    from server.cluster.redis import RedisCluster
-
-    return RedisShared(cluster.redis, prefix) if isinstance(cluster, RedisCluster) else MemoryShared()
+    client = cluster.redis_client()
+    return RedisShared(client, prefix) if client is not None else MemoryShared()

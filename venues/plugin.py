@@ -52,16 +52,21 @@ def sql_finished(db: Database) -> Finished:
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     settings = ctx.settings
+    cluster = ctx.cluster
+    client = cluster.redis_client()
     store: ProgramStore = (
-        RedisProgramStore(settings.redis_url, prefix=settings.redis_prefix)
-        if settings.redis_url
+        RedisProgramStore(client, prefix=settings.redis_prefix)
+        if client is not None
         else SqlProgramStore(ctx.db)
     )
+    router = app[ROUTER]
     controller = VenueController(
         store,
         ctx.bus,
         sql_directory(ctx.db),
         app[PROGRAM_MEDIA],
+        cluster=cluster,
+        homes=router,  # the program feed runs in the room's media home
         db=ctx.db,
         fallback_delay=settings.media_fallback_delay,
         finished=sql_finished(ctx.db),
@@ -70,9 +75,6 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     controller.state_listeners.append(lambda state: broadcast_state(ctx.sio, state))
     controller.alert_listeners.append(alert_broadcaster(ctx.sio))
     app[CONTROLLER] = controller
-    router = app[ROUTER]
-    router.home_of = controller.feed_home  # a room's media lives where its program feed does
-    router.owner_of = store.owner
     install_events(ctx, controller)
 
     async def program_state(room_id: str) -> dict[str, Any] | None:

@@ -13,9 +13,8 @@ def create_bus(redis_url: str, prefix: str = "moke", *, cluster: Cluster | None 
     if not redis_url:
         return MemoryBus(node_id, failures)
     from server.bus.redis import RedisBus
-    from server.cluster.redis import RedisCluster
 
-    client = cluster.redis if isinstance(cluster, RedisCluster) else None
+    client = cluster.redis_client() if cluster is not None else None
     return RedisBus(redis_url, prefix=prefix, redis=client, node_id=node_id, failures=failures)
 
 

@@ -20,6 +20,8 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 
+import redis.asyncio as aioredis
+
 from server.cluster.tasks import TaskFailures, TaskGroup
 
 log = logging.getLogger(__name__)
@@ -101,7 +103,8 @@ class Lease:
             await asyncio.sleep(max(self.ttl / 3, 0.05))
             await self._renew_all()
 
-    async def _release_all(self) -> None:
+    async def release_all(self) -> None:
+        """Give up every key this node holds (a clean stop: others may take them at once)."""
         for key in list(self._held):
             try:
                 await self.release(key)
@@ -129,6 +132,11 @@ class Cluster(ABC):
         self._started = False
 
     # ---- what other packages use ---------------------------------------------------------------
+    def redis_client(self) -> aioredis.Redis | None:
+        """The process's one Redis client when the deployment runs on Redis (owned and closed by the
+        cluster: the bus, rooms' shared state and the venue store use it), else None."""
+        return None
+
     def task_group(self, name: str) -> TaskGroup:
         """A new top-level task group whose failures count in this process's metrics."""
         return TaskGroup(name, self.failures)
@@ -177,7 +185,7 @@ class Cluster(ABC):
     async def stop(self) -> None:
         await self.tasks.close()
         for lease in self._leases.values():
-            await lease._release_all()
+            await lease.release_all()
         if self._started:
             try:
                 await self._leave()
@@ -188,10 +196,7 @@ class Cluster(ABC):
 
     async def beat(self) -> None:
         """One heartbeat: stay alive, notice a lapse of our own and nodes that are gone, run listeners."""
-        if not await self._beat(self.node_ttl):
-            log.warning("cluster membership had lapsed node=%s", self.node_id)
-            for listener in list(self._lapsed_listeners):
-                await self._call(listener(), "lapsed")
+        await self._stay_alive()
         members = await self._read_members()
         gone = self._members - members - {self.node_id}
         self._members = members
@@ -202,11 +207,23 @@ class Cluster(ABC):
         for beat_listener in list(self._beat_listeners):
             await self._call(beat_listener(), "beat")
 
+    async def _stay_alive(self) -> None:
+        if not await self._beat(self.node_ttl):
+            log.warning("cluster membership had lapsed node=%s", self.node_id)
+            for listener in list(self._lapsed_listeners):
+                await self._call(listener(), "lapsed")
+
     async def _heartbeat_loop(self) -> None:
+        running: asyncio.Task[None] | None = None
         while True:
             await asyncio.sleep(max(self.node_ttl / 3, 0.05))
+            if running is None or running.done():
+                running = self.tasks.spawn(self.beat(), name="cluster-beat")  # a failure is logged, counted
+                continue
+            # The listeners of the last beat are still at work (a slow database, many rooms): keep
+            # this node alive without waiting for them, so slow housekeeping never looks like a death.
             try:
-                await self.beat()
+                await self._stay_alive()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -76,6 +76,9 @@ class RedisCluster(Cluster):
         self._claim = self.redis.register_script(_CLAIM)
         self._release = self.redis.register_script(_RELEASE)
 
+    def redis_client(self) -> aioredis.Redis:
+        return self.redis
+
     @property
     def _nodes(self) -> str:
         return self.p + "nodes"

@@ -182,3 +182,16 @@ async def test_a_started_node_renews_what_it_holds_and_releases_it_on_stop(node:
     assert await lb.holder("r") == a.node_id and not await lb.acquire("r")
     await a.stop()
     assert await lb.acquire("r")
+
+
+async def test_a_slow_beat_listener_never_makes_its_node_look_dead(node: NodeFactory) -> None:
+    a, b = await node(), await node(node_ttl=0.3)
+    release = asyncio.Event()
+
+    async def slow_housekeeping() -> None:
+        await release.wait()
+
+    b.on_beat(slow_housekeeping)
+    await asyncio.sleep(0.9)  # three TTLs with the first beat's listener still busy
+    assert await a.alive([b.node_id]) == {b.node_id}
+    release.set()
