@@ -1,5 +1,5 @@
 """What the rest of Moke may use of ``rooms``: people, roles and the permission table, the floor,
-the room tables other packages read, the Socket.IO event helpers, and the join-state parts.
+the room tables other packages read, the Socket.IO channels, and the join-state parts.
 
 Other packages (``collab``, ``media``, ``venues``, ``evaluation``) import from this module only;
 ``rooms`` itself imports none of them.
@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from rooms.events import FloodGuard, Reply, on
 from rooms.floor import FloorService, seat_needed
 from rooms.membership import authorize, require_venue_publisher
 from rooms.models import AgendaSegment, Member, Room, Venue
@@ -40,12 +39,10 @@ __all__ = [
     "SHARED",
     "Action",
     "AgendaSegment",
-    "FloodGuard",
     "FloorService",
     "JoinPart",
     "JoinState",
     "Member",
-    "Reply",
     "Role",
     "Room",
     "SharedState",
@@ -53,7 +50,6 @@ __all__ = [
     "allowed",
     "authorize",
     "mod_channel",
-    "on",
     "require",
     "require_venue_publisher",
     "room_channel",
