@@ -1,5 +1,5 @@
 """What the rest of Moke may use of ``rooms``: people, roles and the permission table, the floor,
-the room tables other packages read, the Socket.IO event helpers, and the join-state parts.
+the room tables other packages read, the Socket.IO channels, and the join-state parts.
 
 Other packages (``collab``, ``media``, ``venues``, ``evaluation``) import from this module only;
 ``rooms`` itself imports none of them.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from rooms.events import FloodGuard, Reply, on
 from rooms.floor import FLOOR, FloorService, seat_needed
 from rooms.membership import authorize, require_venue_publisher
 from rooms.models import AgendaSegment, Member, Room, Venue
@@ -27,19 +26,16 @@ __all__ = [
     "ROLE_CHANNEL",
     "Action",
     "AgendaSegment",
-    "FloodGuard",
     "FloorService",
     "JoinPart",
     "JoinState",
     "Member",
-    "Reply",
     "Role",
     "Room",
     "Venue",
     "allowed",
     "authorize",
     "mod_channel",
-    "on",
     "require",
     "require_venue_publisher",
     "room_channel",

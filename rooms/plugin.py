@@ -29,7 +29,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     floor = FloorService(ctx.sio, ctx.db, shared, presence, s.rooms_default_seats)
     parts = JoinState()
     events = RoomEvents(parts, ctx.sio, ctx.db, s, shared, presence, floor)
-    events.install()
+    events.install(ctx.realtime)
     app[SHARED] = shared
     app[FLOOR] = floor
     app[JOIN_STATE] = parts
