@@ -36,12 +36,12 @@ import aiohttp  # noqa: E402
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription  # noqa: E402
 
 from media import aiortc_hooks  # noqa: E402
-from tests.rooms.venue_support import Showcase, person, showcase  # noqa: E402
 from tests.support.api import Api  # noqa: E402
 from tests.support.impair import Impairment  # noqa: E402
 from tests.support.media import Link  # noqa: E402
 from tests.support.media_clients import CounterTrack, ToneTrack, Viewer  # noqa: E402
 from tests.support.server import ServerProcess  # noqa: E402
+from tests.support.venues import Showcase, person, showcase  # noqa: E402
 
 FREEZE = 0.5  # seconds without a decoded frame
 MODES = ("rtx", "nack", "off")

@@ -39,8 +39,11 @@ import aiohttp  # noqa: E402
 from aiortc import RTCPeerConnection  # noqa: E402
 
 from media import aiortc_hooks  # noqa: E402
-from tests.media.program_clients import Observer, Seen  # noqa: E402
-from tests.rooms.venue_support import (  # noqa: E402
+from tests.support.api import Api  # noqa: E402
+from tests.support.program_clients import Observer, Seen  # noqa: E402
+from tests.support.rooms import Client  # noqa: E402
+from tests.support.server import ServerProcess  # noqa: E402
+from tests.support.venues import (  # noqa: E402
     Showcase,
     command,
     person,
@@ -49,9 +52,6 @@ from tests.rooms.venue_support import (  # noqa: E402
     showcase,
     watch_program,
 )  # fmt: skip
-from tests.support.api import Api  # noqa: E402
-from tests.support.rooms import Client  # noqa: E402
-from tests.support.server import ServerProcess  # noqa: E402
 
 COLOURS = ("red", "green", "blue")
 

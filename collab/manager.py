@@ -2,28 +2,26 @@
 
 Implements :class:`collab.api.LiveDocuments`. Cross-process traffic rides ``ctx.bus`` on channel
 ``collab:{doc_id}``: ``u`` + node id + update (already stored by its sender) and ``a`` + node id +
-awareness update. Nodes announce themselves on ``collab:nodes`` every few seconds; when a node falls
-silent its clients' awareness is removed everywhere.
+awareness update. When the cluster (``server.cluster``, one heartbeat per process) reports a node gone,
+its clients' awareness is removed everywhere.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 from collab.session import DocSession
 from collab.store import DocStore
 from server.bus import Bus, Subscription
+from server.cluster import Cluster
 from server.config import Settings
 from server.errors import BadRequest, MokeError
 
 log = logging.getLogger(__name__)
-
-NODE_CHANNEL = "collab:nodes"
-HEARTBEAT_SECONDS = 2.0
-NODE_DEAD_AFTER = 7.0
 
 
 class _Loaded:
@@ -40,45 +38,35 @@ class _Loaded:
 class SessionManager:
     """Owns every :class:`DocSession` of the process and the tasks around them (``start``/``stop``)."""
 
-    def __init__(self, settings: Settings, store: DocStore, bus: Bus) -> None:
+    def __init__(self, settings: Settings, store: DocStore, bus: Bus, cluster: Cluster) -> None:
         self.settings = settings
         self.store = store
         self.bus = bus
-        self.node = bus.node_id
+        self.cluster = cluster
+        self.node = cluster.node_id
         self._docs: dict[str, _Loaded] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.tasks = cluster.task_group("collab")
         self._compacting: set[str] = set()
-        self._nodes_seen: dict[str, float] = {}
-        self._node_sub: Subscription | None = None
-        self._heartbeat: asyncio.Task[None] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
-        self._node_sub = await self.bus.subscribe(NODE_CHANNEL, self._on_node)
         self.bus.on_reconnect(self._resync_all)
-        self._heartbeat = asyncio.get_running_loop().create_task(self._beat(), name="collab-heartbeat")
+        self.cluster.on_node_gone(self._node_gone)
 
     async def stop(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
         for entry in list(self._docs.values()):
             if entry.unload is not None:
                 entry.unload.cancel()
             if entry.sub is not None:
                 await entry.sub.close()
         self._docs.clear()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._node_sub is not None:
-            await self._node_sub.close()
+        await self.tasks.close()
 
-    def _spawn(self, coro: asyncio.Future[None] | object, name: str) -> None:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro, name=name)  # type: ignore[arg-type]
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        if not self.tasks.closed:
+            self.tasks.spawn(coro, name=name)
+        else:
+            coro.close()  # stopping: an unsubscribe or compaction after stop has nothing left to do
 
     # ---- sessions -----------------------------------------------------------------------------------
     @property
@@ -203,20 +191,8 @@ class SessionManager:
         except ValueError:
             log.warning("bad collab bus message doc=%s from node=%s", session.doc_id, node)
 
-    async def _beat(self) -> None:
-        while True:
-            await self.bus.publish(NODE_CHANNEL, self.node.encode())
-            now = time.monotonic()
-            for node, seen in list(self._nodes_seen.items()):
-                if now - seen > NODE_DEAD_AFTER:
-                    del self._nodes_seen[node]
-                    self._forget_node(node)
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-
-    async def _on_node(self, _channel: str, data: bytes) -> None:
-        node = data.decode(errors="replace")
-        if node != self.node:
-            self._nodes_seen[node] = time.monotonic()
+    async def _node_gone(self, node: str) -> None:
+        self._forget_node(node)
 
     def _forget_node(self, node: str) -> None:
         log.warning("collab node %s went silent; clearing its clients' awareness", node)

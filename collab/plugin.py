@@ -14,14 +14,14 @@ from collab.manager import SessionManager
 from collab.server import close_for_role, collab_ws
 from collab.store import DocStore
 from collab.versions import RestoreLocks
-from rooms.routes import ROLE_CHANNEL
+from rooms.api import ROLE_CHANNEL
 from server.api import ApiRoutes
 from server.context import AppContext
 
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
-    manager = SessionManager(ctx.settings, DocStore(ctx.db), ctx.bus)
+    manager = SessionManager(ctx.settings, DocStore(ctx.db), ctx.bus, ctx.cluster)
     app[SESSIONS] = manager
     app[LIVE_DOCS] = manager
     app[RESTORE_LOCKS] = RestoreLocks()

@@ -14,7 +14,7 @@ from collab.models import DocVersion
 from collab.prosemirror import Node, read_state
 from collab.sections import plain_text
 from collab.versions import get_version, list_versions, restore_version, save_version
-from rooms.permissions import Action
+from rooms.api import Action
 from server.api import ApiRoutes, json_response, read_json
 from server.context import ctx_of
 from server.errors import BadRequest

@@ -27,6 +27,7 @@ from media.bitstream import is_keyframe
 from media.forward import ForwardTrack, pin_codec
 from media.registry import MediaSource
 from media.source import EncodedSource, make_packet
+from server.cluster import TaskGroup
 from server.errors import ValidationError
 
 log = logging.getLogger(__name__)
@@ -65,20 +66,25 @@ class Peer:
 
     role = "peer"
 
-    def __init__(self, source: MediaSource, config: RTCConfiguration, on_ended: EndedCallback | None) -> None:
+    def __init__(
+        self,
+        source: MediaSource,
+        config: RTCConfiguration,
+        on_ended: EndedCallback | None,
+        tasks: TaskGroup | None = None,
+    ) -> None:
         self.id = uuid.uuid4().hex[:16]
         self.source = source
         self.pc = RTCPeerConnection(config)
         self.on_ended = on_ended
         self.closed = False
         self.created_at = time.monotonic()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.tasks = tasks if tasks is not None else TaskGroup(f"media/{self.role}")
         self.pc.on("connectionstatechange", self._state_changed)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if not self.tasks.closed:
+            self.tasks.spawn(coro, name=f"{self.role}:{self.id}")
 
     async def _state_changed(self) -> None:
         state = self.pc.connectionState
@@ -98,10 +104,7 @@ class Peer:
         if self.closed:
             return
         self.closed = True
-        current = asyncio.current_task()
-        for task in list(self._tasks):
-            if task is not current:
-                task.cancel()
+        self.tasks.cancel()  # not the task running this close, when it is one of them
         await self._before_close()
         await self.pc.close()
         log.info(
@@ -143,8 +146,9 @@ class PublisherPeer(Peer):
         user_id: int,
         rtp_timeout: float = 5.0,
         on_live: Callable[[PublisherPeer], Awaitable[None]] | None = None,
+        tasks: TaskGroup | None = None,
     ) -> None:
-        super().__init__(source, config, on_ended)
+        super().__init__(source, config, on_ended, tasks)
         self.user_id = user_id
         self.rtp_timeout = rtp_timeout
         self.on_live = on_live
@@ -245,9 +249,15 @@ class ViewerPeer(Peer):
     role = "viewer"
 
     def __init__(
-        self, source: MediaSource, config: RTCConfiguration, on_ended: EndedCallback | None, *, user_id: int
+        self,
+        source: MediaSource,
+        config: RTCConfiguration,
+        on_ended: EndedCallback | None,
+        *,
+        user_id: int,
+        tasks: TaskGroup | None = None,
     ) -> None:
-        super().__init__(source, config, on_ended)
+        super().__init__(source, config, on_ended, tasks)
         self.user_id = user_id
         self.tracks: list[ForwardTrack] = []
 

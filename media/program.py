@@ -33,6 +33,7 @@ from media.continuity import TimestampRewriter
 from media.registry import MediaSource, SourceRegistry
 from media.slate import AUDIO_FRAME, AUDIO_RATE, Slate
 from media.source import EncodedFrame, EncodedSource, FrameReader, make_packet
+from server.cluster import TaskGroup
 
 log = logging.getLogger(__name__)
 MIN_KEYFRAME_RETRY = 0.05  # seconds; the retry follows the venue's throttle interval, never faster
@@ -260,14 +261,22 @@ class Switcher:
 class ProgramPlane:
     """``ProgramMedia`` for the controller: one program and one preview switcher per room."""
 
-    def __init__(self, registry: SourceRegistry, *, codec: str, slate: Slate, cut_timeout: float) -> None:
+    def __init__(
+        self,
+        registry: SourceRegistry,
+        *,
+        codec: str,
+        slate: Slate,
+        cut_timeout: float,
+        tasks: TaskGroup | None = None,
+    ) -> None:
         self.registry = registry
         self.codec = codec
         self.slate = slate
         self.cut_timeout = cut_timeout
         self.programs: dict[str, Switcher] = {}
         self.previews: dict[str, Switcher] = {}
-        self._tasks: set[asyncio.Future[None]] = set()
+        self.tasks = tasks if tasks is not None else TaskGroup("media/program")
         self._busy_at: dict[str, float] = {}  # room -> last time it had a viewer or a live venue
         registry.add_listener(self._source_changed)
 
@@ -359,13 +368,11 @@ class ProgramPlane:
         self.registry.add_listener(on_source)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if not self.tasks.closed:
+            self.tasks.spawn(coro, name="program")
 
     def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        self.tasks.cancel()
         for switcher in [*self.programs.values(), *self.previews.values()]:
             switcher.close()
         self.programs.clear()

@@ -7,8 +7,7 @@ from pydantic import BaseModel
 
 from media.routing import ROUTER
 from media.service import MEDIA
-from rooms.membership import authorize
-from rooms.permissions import Action
+from rooms.api import Action, authorize
 from server.api import ApiRoutes, json_response
 from server.context import ctx_of
 from server.http import principal_of

@@ -43,6 +43,8 @@ from typing import Protocol
 
 import av
 
+from server.cluster import TaskGroup
+
 log = logging.getLogger(__name__)
 
 KeyframeRequester = Callable[[], Awaitable[object]]
@@ -147,7 +149,13 @@ class EncodedSource:
     """Encoded frames of one kind (``"audio"`` or ``"video"``) fanned out to readers."""
 
     def __init__(
-        self, kind: str, *, keyframe_interval: float = 0.3, name: str = "", clock: Clock | None = None
+        self,
+        kind: str,
+        *,
+        keyframe_interval: float = 0.3,
+        name: str = "",
+        clock: Clock | None = None,
+        tasks: TaskGroup | None = None,
     ) -> None:
         if kind not in ("audio", "video"):
             raise ValueError(f"kind must be audio or video, not {kind!r}")
@@ -167,7 +175,7 @@ class EncodedSource:
         self._answered = True  # a keyframe arrived since the last request went upstream
         self._answered_request = -1e9  # when the last request a keyframe answered was sent
         self._timer: Timer | None = None
-        self._tasks: set[asyncio.Task[object]] = set()
+        self.tasks = tasks if tasks is not None else TaskGroup("media/source")  # keyframe requests
         self._pts_offset = 0
         self._last_pts: int | None = None
         self._rebase = False
@@ -265,9 +273,7 @@ class EncodedSource:
         self._answered = False
         self.keyframe_requests += 1
         self.keyframe_reasks += reask
-        task = asyncio.ensure_future(self._requester())
-        self._tasks.add(task)
-        task.add_done_callback(self._request_done)
+        self.tasks.spawn(self._requester(), name=f"keyframe-request:{self.name}")
         window_ends = self._answered_request + self.keyframe_interval
         if now < window_ends:  # probably ignored (see the module doc): ask again when the window closes
             self._timer = clock.call_later(window_ends - now + REASK_MARGIN, self._reask)
@@ -276,17 +282,11 @@ class EncodedSource:
         self._timer = None
         self._send_request(reask=True)
 
-    def _request_done(self, task: asyncio.Future[object]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("keyframe request for %s failed: %s", self.name, task.exception())
-
     def close(self) -> None:
         """End the source: every subscriber's pending ``get`` raises :class:`ReaderClosed`."""
         self.closed = True
         self.detach()
-        for task in self._tasks:
-            task.cancel()
+        self.tasks.cancel()
         for sub in tuple(self.subscribers):
             sub.close()
 

@@ -6,22 +6,13 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import os
 from html.parser import HTMLParser
 
 import docx
 
 from tests.support.api import Api
-from tests.support.evaluation import NOTES, SEG, SHEETS, Lesson, lesson, populate
+from tests.support.evaluation import NOTES, SEG, SHEETS, fetch_report, lesson, populate
 from tests.support.server import RunningServer
-
-
-async def fetch(les: Lesson, fmt: str) -> tuple[int, bytes, str]:
-    async with les.api.http.get(
-        f"{les.api.base}/api/rooms/{les.room_id}/segments/{SEG}/report?format={fmt}",
-        headers={"Authorization": f"Bearer {les.host.token}"},
-    ) as resp:
-        return resp.status, await resp.read(), resp.headers.get("Content-Disposition", "")
 
 
 class _Html(HTMLParser):
@@ -47,7 +38,7 @@ async def test_exports_open_and_read_back(api: Api, server: RunningServer) -> No
     les = await lesson(server, api)
     await populate(les, time.time() - 900)
 
-    status, body, disposition = await fetch(les, "docx")
+    status, body, disposition = await fetch_report(les, "docx")
     assert status == 200 and "filename*=UTF-8''" in disposition
     document = docx.Document(io.BytesIO(body))
     text = "\n".join(p.text for p in document.paragraphs)
@@ -57,7 +48,7 @@ async def test_exports_open_and_read_back(api: Api, server: RunningServer) -> No
     assert "小组合作的分工是否明确？" in cells and "疑问" in cells
     assert len(document.inline_shapes) == 3  # means, distribution, timeline
 
-    status, body, _ = await fetch(les, "csv")
+    status, body, _ = await fetch_report(les, "csv")
     assert status == 200 and body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0][5] == "评价维度" and len(rows) == 1 + 3 * 7
@@ -66,11 +57,11 @@ async def test_exports_open_and_read_back(api: Api, server: RunningServer) -> No
         by_observer.setdefault(r[3], {})[r[4]] = float(r[7])
     assert [by_observer[p.name] for p in les.observers] == SHEETS
 
-    status, body, _ = await fetch(les, "notes-csv")
+    status, body, _ = await fetch_report(les, "notes-csv")
     notes = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert [r[6] for r in notes[1:]] == [n[4] for n in NOTES] and notes[3][0] == "03:20"
 
-    status, body, _ = await fetch(les, "html")
+    status, body, _ = await fetch_report(les, "html")
     parser = _Html()
     parser.feed(body.decode("utf-8"))
     page = "".join(parser.text)
@@ -82,10 +73,10 @@ async def test_exports_open_and_read_back(api: Api, server: RunningServer) -> No
     await api.call(
         "PATCH", f"/api/rooms/{les.room_id}/evaluation", token=les.host.token, json={"anonymous": True}
     )
-    status, body, _ = await fetch(les, "csv")
+    status, body, _ = await fetch_report(les, "csv")
     observers = {r[3] for r in csv.reader(io.StringIO(body.decode("utf-8-sig")))}
     assert observers == {"评价人", "评价人 1", "评价人 2", "评价人 3"}
-    status, body, _ = await fetch(les, "docx")
+    status, body, _ = await fetch_report(les, "docx")
     document = docx.Document(io.BytesIO(body))
     cells = [c.text for table in document.tables for row in table.rows for c in row.cells]
     headings = [p.text for p in document.paragraphs]
@@ -100,15 +91,3 @@ async def test_exports_open_and_read_back(api: Api, server: RunningServer) -> No
         "GET", f"/api/rooms/{les.room_id}/segments/{SEG}/report?format=csv", token=les.observers[0].token
     )
     assert status == 403
-
-
-async def test_pdf_printed_with_a_cjk_font(api: Api, server: RunningServer) -> None:
-    from tests.support.services import require_chromium
-
-    require_chromium()
-    les = await lesson(server, api)
-    await populate(les, __import__("time").time() - 600)
-    status, body, _ = await fetch(les, "pdf")
-    assert status == 200 and body.startswith(b"%PDF-")
-    if os.path.exists("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"):
-        assert b"NotoSansCJK" in body  # the Chinese text was set in an embedded CJK font

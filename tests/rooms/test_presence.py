@@ -21,9 +21,7 @@ from tests.support.server import ROOT, RunningServer, make_settings
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     # Short pings so the test is quick; the bound is the same sum with the defaults (10 s + 10 s).
-    return make_settings(
-        tmp_path / "var", sio_ping_interval=1.0, sio_ping_timeout=2.0, rooms_presence_ttl=1.5
-    )
+    return make_settings(tmp_path / "var", sio_ping_interval=1.0, sio_ping_timeout=2.0, cluster_node_ttl=1.5)
 
 
 async def test_a_client_whose_network_vanishes_leaves_presence(api: Api, server: RunningServer) -> None:

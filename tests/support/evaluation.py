@@ -263,3 +263,12 @@ def sample_report(*, anonymous: bool = False) -> Report:
         anonymous=anonymous, evaluations=evaluations, notes=note_lines(notes, rubric, ZoneInfo("Asia/Shanghai")),
         charts={}, generated="2026-12-04 18:00", bucket_seconds=60,
     )  # fmt: skip
+
+
+async def fetch_report(les: Lesson, fmt: str) -> tuple[int, bytes, str]:
+    """Download the segment ``SEG``'s report in ``fmt`` as the host: status, body, Content-Disposition."""
+    async with les.api.http.get(
+        f"{les.api.base}/api/rooms/{les.room_id}/segments/{SEG}/report?format={fmt}",
+        headers={"Authorization": f"Bearer {les.host.token}"},
+    ) as resp:
+        return resp.status, await resp.read(), resp.headers.get("Content-Disposition", "")

@@ -33,6 +33,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,6 +135,34 @@ class Namespace:
     def run(self, coro: Callable[[], Coroutine[Any, Any, T]], timeout: float = 120) -> T:
         """Run a coroutine to completion in a fresh event loop inside the namespace."""
         return self.call(lambda: asyncio.run(coro()), timeout=timeout)
+
+    @contextmanager
+    def loop(self) -> Iterator[asyncio.AbstractEventLoop]:
+        """An event loop running on a thread of its own inside the namespace until the block ends, for
+        something that serves while the test goes on (a UDP relay on the router); hand it coroutines
+        with ``asyncio.run_coroutine_threadsafe``."""
+        loop = asyncio.new_event_loop()
+        entered: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                _setns(self.path)
+            except OSError as exc:
+                entered.set_exception(exc)
+                return
+            asyncio.set_event_loop(loop)
+            entered.set_result(None)
+            loop.run_forever()
+
+        thread = threading.Thread(target=run, name=f"{self.name}-loop", daemon=True)
+        thread.start()
+        try:
+            entered.result(10)
+            yield loop
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
+            loop.close()
 
     def port_open(self, host: str, port: int) -> bool:
         def probe() -> bool:

@@ -12,9 +12,9 @@ from typing import Any
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from media.continuity import RTP_TS_MOD, signed_delta
-from tests.media.program_clients import ColourTrack, Observer
 from tests.support.api import Api
 from tests.support.media_clients import ToneTrack, publisher_offer
+from tests.support.program_clients import ColourTrack, Observer
 from tests.support.rooms import Client, create_room, member
 
 

@@ -15,8 +15,10 @@ from media.api import PROGRAM_MEDIA
 from media.program import ProgramPlane
 from media.registry import SOURCES
 from server.config import Settings
-from tests.media.program_clients import Observer
-from tests.rooms.venue_support import (
+from tests.support.api import Api
+from tests.support.program_clients import Observer
+from tests.support.server import RunningServer, make_settings, running_server
+from tests.support.venues import (
     assert_clean,
     command,
     handoffs_when,
@@ -27,8 +29,6 @@ from tests.rooms.venue_support import (
     unpublish,
     watch_program,
 )  # fmt: skip
-from tests.support.api import Api
-from tests.support.server import RunningServer, make_settings, running_server
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ async def test_hand_offs_follow_the_agenda_on_one_connection(api: Api, server: R
             (show.venues["green"], show.venues["blue"], 3), (show.venues["blue"], show.venues["red"], 5),
         ]  # fmt: skip
         assert all(h["switched"] and h["switch_ms"] is not None and h["actor_id"] for h in handoffs)
-        assert handoffs[0]["on_air_until"] == handoffs[1]["requested_at"]
+        assert handoffs[0]["on_air_until"] == handoffs[1]["switched_at"]
     finally:
         for o in observers:
             await o.close()

@@ -1,4 +1,5 @@
-"""One contract over every ProgramStore: compare-and-set on the epoch, liveness, the feed-owner lease."""
+"""One contract over every ProgramStore: compare-and-set on the epoch and live venues (the feed's home is
+a cluster lease, covered by tests/server/cluster)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from rooms.program_state import OnAir, ProgramState
-from rooms.program_store import MemoryProgramStore, ProgramStore, RedisProgramStore, SqlProgramStore
 from server.db import Database
 from server.models import User
 from tests.support.api import make_room
 from tests.support.services import fresh_pg_database, require_redis, unique_prefix
+from venues.state import OnAir, ProgramState
+from venues.store import MemoryProgramStore, ProgramStore, RedisProgramStore, SqlProgramStore
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgresql", "redis"])
@@ -76,47 +77,37 @@ async def test_concurrent_writers_from_one_epoch_exactly_one_wins(
     assert (await store.load(room)).program == winner.program
 
 
+async def everyone(nodes: set[str]) -> set[str]:
+    return nodes
+
+
 async def test_live_venues(store_and_room: tuple[ProgramStore, str]) -> None:
     store, room = store_and_room
-    await store.set_live(room, "s1", True)
-    await store.set_live(room, "s3", True)
+    await store.set_live(room, "s1", True, node="a")
+    await store.set_live(room, "s3", True, node="a")
     await store.set_live(room, "s1", False)
-    assert await store.live(room) == frozenset({"s3"})
-    assert await store.live("other") == frozenset()
+    assert await store.live(room, everyone) == frozenset({"s3"})
+    assert await store.live("other", everyone) == frozenset()
 
 
 @pytest.mark.redis
-async def test_shared_liveness_expires_unless_renewed() -> None:
-    """A process that dies never says its venues went offline: in Redis they lapse after the ttl."""
+async def test_shared_liveness_goes_with_the_process() -> None:
+    """A process that dies never says its venues went offline: in Redis they go when the cluster no
+    longer counts their process alive (server.cluster's contract covers the heartbeat itself)."""
     store = RedisProgramStore(require_redis(), prefix=unique_prefix())
+    living = {"a", "b"}
+
+    async def alive(nodes: set[str]) -> set[str]:
+        return nodes & living
+
     try:
-        await store.set_live("r", "long", True, ttl=60)
-        await store.set_live("r", "dies", True, ttl=0.3)
-        await store.set_live("r", "renewed", True, ttl=3)
-        assert await store.live("r") == frozenset({"dies", "renewed", "long"})
-        for _ in range(200):  # its process keeps renewing one of them
-            await asyncio.sleep(0.1)
-            await store.set_live("r", "renewed", True, ttl=3)
-            if "dies" not in await store.live("r"):
-                break
-        assert await store.live("r") == frozenset({"renewed", "long"})
+        await store.set_live("r", "long", True, node="a")
+        await store.set_live("r", "dies", True, node="b")
+        await store.set_live("r", "renewed", True, node="a")
+        assert await store.live("r", alive) == frozenset({"dies", "renewed", "long"})
+        living.discard("b")  # b's heartbeat lapsed
+        assert await store.live("r", alive) == frozenset({"renewed", "long"})
         await store.set_live("r", "renewed", False)
-        assert await store.live("r") == frozenset({"long"})
+        assert await store.live("r", alive) == frozenset({"long"})
     finally:
         await store.close()
-
-
-async def test_one_owner_at_a_time_until_release_or_expiry(store_and_room: tuple[ProgramStore, str]) -> None:
-    store, room = store_and_room
-    assert await store.owner(room) is None
-    assert await store.claim(room, "a", ttl=5)
-    assert not await store.claim(room, "b", ttl=5)
-    assert await store.claim(room, "a", ttl=5)  # renewal
-    assert await store.owner(room) == "a"
-    await store.release(room, "b")  # not b's to release
-    assert await store.owner(room) == "a"
-    await store.release(room, "a")
-    assert await store.claim(room, "b", ttl=0.05)
-    await asyncio.sleep(0.1)  # the lease's own expiry is what is under test
-    assert await store.owner(room) is None
-    assert await store.claim(room, "a", ttl=5)

@@ -9,7 +9,7 @@ from server.db import Base
 
 
 class ProgramRecord(Base):
-    """A room's controller state (``rooms.program_state.ProgramState`` as JSON), guarded by its epoch."""
+    """A room's controller state (``venues.state.ProgramState`` as JSON), guarded by its epoch."""
 
     __tablename__ = "venue_program"
 
@@ -28,7 +28,7 @@ class Handoff(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
     epoch: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))  # rooms.program_state.Kind value
+    kind: Mapped[str] = mapped_column(String(16))  # venues.state.Kind value
     actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the controller itself
     from_venue: Mapped[str | None] = mapped_column(String(32), nullable=True)
     to_venue: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: the slate

@@ -1,6 +1,7 @@
 """The hand-off audit: every change of the program source, and how long it took to happen on the wire.
 
-The list doubles as the event's record: which venue was main when — the recording's segments.
+The list doubles as the event's record: which venue was main when (``on_air_until``, read from
+:class:`venues.timeline.Timeline`) — the recording's segments.
 """
 
 from __future__ import annotations
@@ -8,12 +9,13 @@ from __future__ import annotations
 import time
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from media.api import CutResult
-from rooms.program_models import Handoff
-from rooms.program_state import Transition
 from server.db import Database
+from venues.models import Handoff
+from venues.state import Transition
+from venues.timeline import Timeline, handoff_rows
 
 
 class HandoffOut(BaseModel):
@@ -28,7 +30,7 @@ class HandoffOut(BaseModel):
     switched: bool | None  # null: the wire has not reported yet
     switched_at: float | None
     switch_ms: float | None
-    on_air_until: float | None  # requested_at of the next hand-off: the segment of the recording
+    on_air_until: float | None  # when the next change went on air (null: still on air, or never was)
 
 
 async def record(db: Database, t: Transition) -> int:
@@ -63,15 +65,10 @@ async def finish(db: Database, handoff_id: int, result: CutResult) -> None:
 
 
 async def list_for_room(db: Database, room_id: str) -> list[HandoffOut]:
-    async with db.session() as session:
-        rows = (
-            (await session.execute(select(Handoff).where(Handoff.room_id == room_id).order_by(Handoff.epoch)))
-            .scalars()
-            .all()
-        )
+    rows = await handoff_rows(db, room_id)
+    timeline = Timeline.of(rows)
     out: list[HandoffOut] = []
-    for i, h in enumerate(rows):
-        until = rows[i + 1].requested_at if i + 1 < len(rows) else None
+    for h in rows:
         ms = round(h.switch_seconds * 1000, 1) if h.switch_seconds is not None else None
         out.append(
             HandoffOut(
@@ -86,7 +83,7 @@ async def list_for_room(db: Database, room_id: str) -> list[HandoffOut]:
                 switched=h.switched,
                 switched_at=h.switched_at,
                 switch_ms=ms,
-                on_air_until=until,
+                on_air_until=timeline.until(h.id),
             )
         )
     return out

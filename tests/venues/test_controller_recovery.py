@@ -14,9 +14,14 @@ import pytest
 from aiortc import RTCSessionDescription
 
 from media import aiortc_hooks
-from rooms.program_api import CONTROLLER
-from tests.media.program_clients import ColourTrack, Observer
-from tests.rooms.venue_support import (
+from media.api import ROUTER
+from tests.support.api import Api
+from tests.support.media_clients import ToneTrack, publisher_offer
+from tests.support.program_clients import ColourTrack, Observer
+from tests.support.rooms import Client
+from tests.support.server import ServerProcess, make_settings, running_server
+from tests.support.services import fresh_pg_database, require_redis, unique_prefix
+from tests.support.venues import (
     assert_clean,
     command,
     handoffs_when,
@@ -27,11 +32,6 @@ from tests.rooms.venue_support import (
     showcase,
     watch_program,
 )  # fmt: skip
-from tests.support.api import Api
-from tests.support.media_clients import ToneTrack, publisher_offer
-from tests.support.rooms import Client
-from tests.support.server import ServerProcess, make_settings, running_server
-from tests.support.services import fresh_pg_database, require_redis, unique_prefix
 
 
 @pytest.fixture(autouse=True)
@@ -112,7 +112,7 @@ async def test_two_processes_on_redis_one_feed_owner_commands_anywhere_and_takeo
         mod_a = await person(api_a, a.url, show, "moderator")
         mod_b = await person(api_b, b.url, show, "moderator")
         try:
-            assert await b.app[CONTROLLER].store.owner(show.room_id) == a.ctx.bus.node_id
+            assert await b.app[ROUTER].holder(show.room_id) == a.ctx.cluster.node_id
             # a command at B: applied in the shared store, cut forwarded to A over the bus
             r = await command(mod_b, "venue:switch", show.room_id, venue_id=show.venues["green"], epoch=0)
             assert r["ok"], r
@@ -148,7 +148,7 @@ async def test_two_processes_on_redis_one_feed_owner_commands_anywhere_and_takeo
         observer_b = await watch_program(viewer_b, show.room_id)
         try:
             await observer_b.wait_colour(winner, timeout=15)
-            assert await b.app[CONTROLLER].store.owner(show.room_id) == b.ctx.bus.node_id
+            assert await b.app[ROUTER].holder(show.room_id) == b.ctx.cluster.node_id
             status, program = await api_b.call(
                 "GET", f"/api/rooms/{show.room_id}/program", token=show.host["token"]
             )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rooms.program_state import Command, Facts, Kind, OnAir, ProgramState, transition
 from server.errors import Conflict, NotFound, ValidationError
+from venues.state import Command, Facts, Kind, OnAir, ProgramState, transition
 
 FACTS = Facts(
     venues=frozenset({"centre", "s1", "s3"}),

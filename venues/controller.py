@@ -2,12 +2,14 @@
 and makes the room's program feed follow the state.
 
 Commands may arrive at any process. Each one is applied with a compare-and-set on the epoch in the
-:class:`~rooms.program_store.ProgramStore`, so all commands of a room, from all processes, apply in one
-order and a command based on an old epoch is refused with ``Conflict``. The room's program feed is
-owned by exactly one process at a time (a lease in the store, renewed while the process lives; taken
-by the process where the room's venues publish); a process that decides a cut but does not own the
-feed forwards it to the owner over the bus (``venues:node:<node_id>``). A process that takes the lease
-over (after a restart or a crash of the previous owner) puts the stored program back on air.
+:class:`~venues.store.ProgramStore`, so all commands of a room, from all processes, apply in one
+order and a command based on an old epoch is refused with ``Conflict``. The room's program feed runs
+in the room's media home (``media.routing``: a cluster lease the media router holds, renewed while its
+process lives, taken by the process where the room's venues publish), so feed and media are always in
+one process; a process that decides a cut but is not the home forwards it there over the bus
+(``venues:node:<node_id>``). A process that becomes the home (after a restart or a crash of the
+previous one) puts the stored program back on air. Housekeeping (dead homes, idle feeds) runs on the
+cluster's one heartbeat.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from media.api import CutResult, ProgramMedia
-from rooms import handoffs
-from rooms.program_state import Command, Facts, Kind, OnAir, ProgramState, Transition, transition
-from rooms.program_store import ProgramStore
+from media.api import CutResult, MediaRouter, ProgramMedia
 from server.bus import Bus
+from server.cluster import Cluster
 from server.errors import Conflict, MokeError
+from venues import handoffs
+from venues.state import Command, Facts, Kind, OnAir, ProgramState, Transition, transition
+from venues.store import ProgramStore
 
 log = logging.getLogger(__name__)
 
@@ -59,57 +62,47 @@ class VenueController:
         store: ProgramStore,
         bus: Bus,
         db_directory: Directory,
+        media: ProgramMedia,
         *,
+        cluster: Cluster,
+        homes: MediaRouter,
         db: handoffs.Database,
         fallback_delay: float,
-        lease_ttl: float = 6.0,
         finished: Finished | None = None,
         idle_after: float = 60.0,
     ) -> None:
         self.store = store
         self.bus = bus
-        self.node = bus.node_id
+        self.cluster = cluster
+        self.node = cluster.node_id
+        self.homes = homes  # where each room's media, and so its program feed, lives
         self.directory = db_directory
-        self.media: ProgramMedia = _NoMedia()
+        self.media = media
         self.db = db
         self.fallback_delay = fallback_delay
-        self.lease_ttl = lease_ttl
         self.finished = finished
         self.idle_after = idle_after
         self.state_listeners: list[StateListener] = []
         self.alert_listeners: list[AlertListener] = []
         self._rooms: dict[str, _Room] = {}
-        self._owned: set[str] = set()
-        self._live_here: dict[str, set[str]] = {}  # venues publishing to this process, renewed in the store
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._renewer: asyncio.Task[None] | None = None
+        self._live_here: dict[str, set[str]] = {}  # venues publishing to this process
+        self.tasks = cluster.task_group("venues")
         self._sub: object | None = None
 
     # ---- lifecycle ----------------------------------------------------------------------------
-    async def start(self, media: ProgramMedia | None) -> None:
-        if media is not None:
-            self.media = media
+    async def start(self) -> None:
         self._sub = await self.bus.subscribe(f"venues:node:{self.node}", self._on_forwarded_cut)
         self.media.add_venue_listener(self.venue_changed)
-        self._renewer = asyncio.get_running_loop().create_task(self._renew_leases(), name="venues-lease")
+        self.homes.on_home_taken(self._recover)
+        self.cluster.on_beat(self._housekeeping)
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._renewer, *self._tasks) if t is not None]
-        tasks += [r.fallback_timer for r in self._rooms.values() if r.fallback_timer is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self.tasks.close()  # cuts, recoveries and fallback timers
         for room_id, venues in self._live_here.items():  # their publishers go with this process
             for venue_id in venues:
                 with contextlib.suppress(Exception):
                     await self.store.set_live(room_id, venue_id, False)
         self._live_here.clear()
-        for room_id in list(self._owned):
-            with contextlib.suppress(Exception):
-                await self.store.release(room_id, self.node)
-        self._owned.clear()
 
     # ---- commands -----------------------------------------------------------------------------
     async def state(self, room_id: str) -> ProgramState:
@@ -145,7 +138,7 @@ class VenueController:
         return await self._live(room_id, venues)
 
     async def _live(self, room_id: str, venues: frozenset[str]) -> frozenset[str]:
-        live = set(await self.store.live(room_id))
+        live = set(await self.store.live(room_id, self.cluster.alive))
         live.update(v for v in venues if self.media.venue_is_live(room_id, v))
         return frozenset(live & venues)
 
@@ -186,7 +179,7 @@ class VenueController:
         target: str = "program",
         audit: Transition | None = None,
     ) -> None:
-        owner = await self._owner(room_id)
+        owner = await self.homes.home(room_id)
         if owner == self.node:
             self._spawn(self._cut(room_id, venue, epoch, target, audit=audit))
             return
@@ -239,29 +232,8 @@ class VenueController:
         if not result.switched and (await self.store.load(room_id)).epoch == epoch:
             await self._alert(room_id, "cut_timeout", venue)
 
-    async def feed_home(self, room_id: str) -> str:
-        """The process that carries the room's media (``media.routing``): the feed owner, or this one."""
-        return await self._owner(room_id)
-
-    async def _owner(self, room_id: str) -> str:
-        """The node owning the room's feed; this one when nobody does."""
-        owner = await self.store.owner(room_id)
-        if owner is None or owner == self.node:
-            await self._claim(room_id)
-            return self.node
-        return owner
-
-    async def _claim(self, room_id: str) -> bool:
-        if not await self.store.claim(room_id, self.node, self.lease_ttl):
-            self._owned.discard(room_id)
-            return False
-        if room_id not in self._owned:
-            self._owned.add(room_id)
-            self._spawn(self._recover(room_id))
-        return True
-
     async def _recover(self, room_id: str) -> None:
-        """This process just took the feed over: put the stored program back on air."""
+        """This process just became the room's home: put the stored program back on air."""
         state = await self.store.load(room_id)
         if state.on_air is OnAir.IDLE:
             return
@@ -270,31 +242,15 @@ class VenueController:
         if state.preview is not None:
             await self._cut(room_id, state.preview, state.epoch, "preview")
 
-    async def _renew_leases(self) -> None:
-        while True:
-            await asyncio.sleep(self.lease_ttl / 3)
-            for step in (self._renew_live, self._notice_dead_owners, self._free_finished_feeds):
-                try:
-                    await step()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("venue controller housekeeping failed: %s", step.__name__)
-            for room_id in list(self._owned):
-                try:
-                    if not await self.store.claim(room_id, self.node, self.lease_ttl):
-                        log.warning("lost the program feed lease room=%s", room_id)
-                        self._owned.discard(room_id)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("lease renewal failed room=%s", room_id)
-
-    async def _renew_live(self) -> None:
-        """Keep this process's live venues live in the store; if it dies they lapse after the lease TTL."""
-        for room_id, venues in list(self._live_here.items()):
-            for venue_id in list(venues):
-                await self.store.set_live(room_id, venue_id, True, ttl=self.lease_ttl)
+    async def _housekeeping(self) -> None:
+        """On each beat of the cluster's heartbeat."""
+        for step in (self._notice_dead_owners, self._free_finished_feeds):
+            try:
+                await step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("venue controller housekeeping failed: %s", step.__name__)
 
     async def _notice_dead_owners(self) -> None:
         """A room whose feed owner died (its lease lapsed) with the program venue, which published
@@ -303,7 +259,7 @@ class VenueController:
             return  # one process owns every feed and its venue listener sees every loss
         for room_id in list(self._rooms):
             room = self._rooms[room_id]
-            if room.fallback_timer is not None or await self.store.owner(room_id) is not None:
+            if room.fallback_timer is not None or await self.homes.holder(room_id) is not None:
                 continue
             state = await self.store.load(room_id)
             venue_id = state.program
@@ -311,10 +267,10 @@ class VenueController:
                 if not room.lock.locked() and room_id not in self.media.rooms():
                     del self._rooms[room_id]  # nothing on air that could be lost: stop watching
                 continue
-            if venue_id in await self.store.live(room_id):
+            if venue_id in await self.store.live(room_id, self.cluster.alive):
                 continue
             log.warning("program venue lapsed with its process room=%s venue=%s", room_id, venue_id)
-            if await self._claim(room_id):
+            if await self.homes.claim(room_id):
                 await self._lost(room_id, venue_id)
 
     async def _free_finished_feeds(self) -> None:
@@ -325,9 +281,8 @@ class VenueController:
                 continue
             log.info("freeing the program feed room=%s (%s)", room_id, "idle" if idle else "finished")
             await self.media.release(room_id)
-            if room_id in self._owned:
-                self._owned.discard(room_id)  # the next owner (maybe us again) recovers the program
-                await self.store.release(room_id, self.node)
+            if self.homes.is_home(room_id):
+                await self.homes.release_home(room_id)  # the next home (maybe us again) recovers the program
             room = self._rooms.get(room_id)
             if room is not None and room.fallback_timer is None and not room.lock.locked():
                 del self._rooms[room_id]
@@ -342,10 +297,10 @@ class VenueController:
             here.discard(venue_id)
             if not here:
                 del self._live_here[room_id]
-        await self.store.set_live(room_id, venue_id, live, ttl=self.lease_ttl)
+        await self.store.set_live(room_id, venue_id, live, node=self.node)
         room = self._room(room_id)
         if live:
-            await self._claim(room_id)
+            await self.homes.claim(room_id)
         state = await self.store.load(room_id)
         if live:
             if room.fallback_timer is not None and state.program == venue_id:
@@ -353,7 +308,7 @@ class VenueController:
                 room.fallback_timer = None
             if state.on_air in (OnAir.FALLBACK, OnAir.SLATE):
                 await self._alert(room_id, "signal_back", venue_id)
-            elif state.program == venue_id and room_id in self._owned:
+            elif state.program == venue_id and self.homes.is_home(room_id):
                 self._spawn(self._cut(room_id, venue_id, state.epoch))  # publisher came back
             return
         await self._lost(room_id, venue_id)
@@ -364,7 +319,9 @@ class VenueController:
         state = await self.store.load(room_id)
         if state.program == venue_id and room.fallback_timer is None:
             await self._alert(room_id, "signal_lost", venue_id)
-            room.fallback_timer = asyncio.get_running_loop().create_task(self._fall_back(room_id, venue_id))
+            room.fallback_timer = self.tasks.spawn(
+                self._fall_back(room_id, venue_id), name=f"fallback:{room_id}"
+            )
 
     async def _fall_back(self, room_id: str, venue_id: str) -> None:
         try:
@@ -387,39 +344,4 @@ class VenueController:
         return self._rooms.setdefault(room_id, _Room())
 
     def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Future[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("venue controller task failed", exc_info=task.exception())
-
-
-class _NoMedia:
-    """Before ``start``: no venue is live and nothing can be cut."""
-
-    def venue_is_live(self, room_id: str, venue_id: str) -> bool:
-        return False
-
-    async def cut(self, room_id: str, venue_id: str | None, *, epoch: int) -> CutResult:
-        return CutResult(switched=False, seconds=0.0)
-
-    def unfit_reason(self, room_id: str, venue_id: str) -> str | None:
-        return None
-
-    async def preview(self, room_id: str, venue_id: str | None, *, epoch: int) -> CutResult:
-        return CutResult(switched=False, seconds=0.0)
-
-    def add_venue_listener(self, listener: object) -> None:
-        return None
-
-    def rooms(self) -> set[str]:
-        return set()
-
-    def idle_seconds(self, room_id: str) -> float:
-        return 0.0
-
-    async def release(self, room_id: str) -> None:
-        return None
+        self.tasks.spawn(coro, name="venues-cut")

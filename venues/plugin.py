@@ -1,4 +1,6 @@
-"""Wires the main-venue controller into the app: store, controller service, events, REST, join state."""
+"""Wires the main-venue controller into the app: store, controller service, events, REST, join state.
+
+Needs ``rooms`` (join state) and ``media`` (the program feed, the media router) set up first."""
 
 from __future__ import annotations
 
@@ -8,19 +10,16 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from media import slate
-from media.api import PROGRAM_MEDIA
-from media.program import ProgramPlane
-from media.registry import SOURCES
-from media.routing import ROUTER
-from rooms.controller import Directory, Finished, VenueController
-from rooms.models import AgendaSegment, Room, Venue
-from rooms.program_api import CONTROLLER, alert_broadcaster, broadcast_state, install_events, routes
-from rooms.program_store import ProgramStore, RedisProgramStore, SqlProgramStore
-from rooms.state import PROGRAM_STATE
+from media.api import PROGRAM_MEDIA, ROUTER
+from rooms.api import JOIN_STATE, AgendaSegment, Room, Venue
 from server.api import ApiRoutes
 from server.context import AppContext
 from server.db import Database
+from venues.api import CONTROLLER
+from venues.controller import Directory, Finished, VenueController
+from venues.realtime import alert_broadcaster, broadcast_state, install_events
+from venues.routes import routes
+from venues.store import ProgramStore, RedisProgramStore, SqlProgramStore
 
 
 def sql_directory(db: Database) -> Directory:
@@ -53,15 +52,21 @@ def sql_finished(db: Database) -> Finished:
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     settings = ctx.settings
+    cluster = ctx.cluster
+    client = cluster.redis_client()
     store: ProgramStore = (
-        RedisProgramStore(settings.redis_url, prefix=settings.redis_prefix)
-        if settings.redis_url
+        RedisProgramStore(client, prefix=settings.redis_prefix)
+        if client is not None
         else SqlProgramStore(ctx.db)
     )
+    router = app[ROUTER]
     controller = VenueController(
         store,
         ctx.bus,
         sql_directory(ctx.db),
+        app[PROGRAM_MEDIA],
+        cluster=cluster,
+        homes=router,  # the program feed runs in the room's media home
         db=ctx.db,
         fallback_delay=settings.media_fallback_delay,
         finished=sql_finished(ctx.db),
@@ -70,31 +75,19 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     controller.state_listeners.append(lambda state: broadcast_state(ctx.sio, state))
     controller.alert_listeners.append(alert_broadcaster(ctx.sio))
     app[CONTROLLER] = controller
-    if ROUTER in app:
-        app[ROUTER].home_of = controller.feed_home  # a room's media lives where its program feed does
-        app[ROUTER].owner_of = store.owner
-    install_events(ctx.sio, ctx, app)
-    plane: ProgramPlane | None = None
-    if SOURCES in app and PROGRAM_MEDIA not in app:
-        codec = settings.media_program_codec
-        plane = ProgramPlane(
-            app[SOURCES], codec=codec, slate=slate.encode(codec), cut_timeout=settings.media_cut_timeout
-        )
-        app[PROGRAM_MEDIA] = plane
+    install_events(ctx, controller)
 
     async def program_state(room_id: str) -> dict[str, Any] | None:
         state = await controller.state(room_id)
         return state.public() if state.epoch > 0 else None  # None: never controlled
 
-    app[PROGRAM_STATE] = program_state
+    app[JOIN_STATE].add("program", program_state)
 
     async def service(app: web.Application) -> AsyncIterator[None]:
-        await controller.start(app.get(PROGRAM_MEDIA))
+        await controller.start()
         yield
         await controller.stop()
         await store.close()
-        if plane is not None:
-            plane.close()
 
     app.cleanup_ctx.append(service)
     return [routes]
