@@ -7,14 +7,14 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.stamp
 
-.PHONY: run test install install-test web testjs chromium firefox coturn lint pytest bench clean
+.PHONY: run test install install-test web wheel testjs chromium firefox coturn iptables deploy-tools lint pytest bench clean
 
 ## make run: install everything (Python + web client) and serve on http://127.0.0.1:8080
 run: install web
 	$(VENV)/bin/moke serve
 
-## make test: install test dependencies (and Chromium, Firefox ESR and coturn from Debian when root), lint, type-check, run the suite
-test: install-test web testjs chromium firefox coturn lint pytest
+## make test: install test dependencies (and Chromium, Firefox ESR, coturn, iptables, docker-compose and Caddy from Debian when root), lint, type-check, run the suite
+test: install-test web testjs chromium firefox coturn iptables deploy-tools lint pytest
 
 install: $(STAMP)-run
 $(STAMP)-run: pyproject.toml requirements.lock
@@ -36,6 +36,10 @@ web/node_modules/.stamp: web/package.json web/package-lock.json
 	cd web && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+## make wheel: dist/moke-*.whl with the built web client inside (`pip install` it anywhere; deploy/README.md)
+wheel: web
+	$(PIP) wheel -q --no-deps -w dist .
+
 testjs: tests/js/node_modules/.stamp
 tests/js/node_modules/.stamp: tests/js/package.json tests/js/package-lock.json
 	cd tests/js && npm install --no-audit --no-fund --loglevel=error
@@ -56,12 +60,32 @@ firefox:
 	  else echo "note: /usr/bin/firefox-esr is missing and we are not root; Firefox tests will be skipped"; fi; \
 	fi
 
+# Debian's docker-compose and Caddy: tests/deploy validates deploy/docker-compose.yml and deploy/Caddyfile
+# with them (no Docker daemon needed). --no-install-recommends: the compose CLI, not the docker.io daemon.
+deploy-tools:
+	@if ! command -v docker-compose >/dev/null && ! docker compose version >/dev/null 2>&1 \
+	    || ! command -v caddy >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      $$(command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || echo docker-compose) \
+	      $$(command -v caddy >/dev/null || echo caddy) >/dev/null; \
+	  else echo "note: docker-compose or caddy is missing and we are not root; deploy tests will be skipped"; fi; \
+	fi
+
 # Debian's coturn: the TURN server the media tests allocate relays on (TURN REST API secret, UDP/TCP/TLS).
 coturn:
 	@if [ ! -x /usr/bin/turnserver ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null; \
 	  else echo "note: /usr/bin/turnserver is missing and we are not root; TURN tests will be skipped"; fi; \
+	fi
+
+# iptables: NAT and firewall of the school router the field tests build from namespaces (tests/support/netns.py).
+iptables:
+	@if [ ! -x /usr/sbin/iptables ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null; \
+	  else echo "note: /usr/sbin/iptables is missing and we are not root; the field tests will be skipped"; fi; \
 	fi
 
 lint:

@@ -321,7 +321,7 @@ CATEGORIES: list[tuple[str, set[str]]] = [
     ("publisher leg in (ICE, DTLS, jitter buffer, push)", {"RTCRtpReceiver._handle_rtp_packet", "EncodedSource.push",
                                                            "RTCDtlsTransport._handle_rtp_data"}),
     ("per-viewer send path (tasks, queue, ICE send)", {"RTCRtpSender._run_rtp", "RTCRtpSender._next_encoded_frame",
-                                                        "ForwardTrack.recv", "Subscription.get", "Subscription.offer",
+                                                        "ForwardTrack.recv", "FrameReader.get", "FrameReader.offer",
                                                         "Connection.send", "RTCDtlsTransport._send_rtp"}),
     ("receive path (ICE/DTLS demux)", {"RTCDtlsTransport._recv_next", "StunProtocol.datagram_received",
                                        "_SelectorDatagramTransport._read_ready"}),

@@ -10,7 +10,12 @@ the same observers' normal inter-frame gap. Side by side, the peer: an observer 
 a client without a program feed would — closing its connection and watching the new venue's own
 feed on a fresh one (ICE + DTLS + keyframe). Prints numbers, never pass/fail.
 
-    python bench/venue_switch.py [--venues 3] [--observers 20] [--handoffs 50] [--every 1.0]
+Then C quick cue-and-takes ("cue then take after 100 ms"): the moderator cues a venue into preview
+(whose switcher asks it for a keyframe) and takes it 100 ms later. The publishers ignore a keyframe
+request within 300 ms of the last one they acted on, as libwebrtc's encoder does (Chromium, Safari;
+``EncoderRtcpFeedback``), so the take's request is ignored and the cut waits for the server's re-ask.
+
+    python bench/venue_switch.py [--venues 3] [--observers 20] [--handoffs 50] [--every 1.0] [--cue-takes 10]
 """
 
 from __future__ import annotations
@@ -31,11 +36,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
+from aiortc import RTCPeerConnection  # noqa: E402
 
 from media import aiortc_hooks  # noqa: E402
-from tests.media.program_clients import Observer, Seen  # noqa: E402
-from tests.rooms.clients import Client  # noqa: E402
-from tests.rooms.venue_support import (  # noqa: E402
+from tests.support.api import Api  # noqa: E402
+from tests.support.program_clients import Observer, Seen  # noqa: E402
+from tests.support.rooms import Client  # noqa: E402
+from tests.support.server import ServerProcess  # noqa: E402
+from tests.support.venues import (  # noqa: E402
     Showcase,
     command,
     person,
@@ -44,8 +52,6 @@ from tests.rooms.venue_support import (  # noqa: E402
     showcase,
     watch_program,
 )  # fmt: skip
-from tests.support.api import Api  # noqa: E402
-from tests.support.server import ServerProcess  # noqa: E402
 
 COLOURS = ("red", "green", "blue")
 
@@ -140,10 +146,29 @@ async def collect(workers: list[subprocess.Popen[str]]) -> list[Observer]:
     return observers
 
 
+KEYFRAME_WINDOW = 0.3  # libwebrtc's kMinKeyframeSendIntervalMs
+
+
+def throttle_keyframes_like_libwebrtc(pc: RTCPeerConnection) -> None:
+    """Make an aiortc publisher ignore a PLI/FIR within 300 ms of the last one it acted on."""
+    [sender] = [t.sender for t in pc.getTransceivers() if t.sender.track and t.sender.track.kind == "video"]
+    act = sender._send_keyframe
+    acted = [-1e9]
+
+    def on_request() -> None:
+        now = time.monotonic()
+        if now - acted[0] >= KEYFRAME_WINDOW:
+            acted[0] = now
+            act()
+
+    sender._send_keyframe = on_request  # type: ignore[method-assign]
+
+
 async def measure(args: argparse.Namespace, api: Api, url: str, colours: tuple[str, ...]) -> None:
     show = await showcase(api, url, colours)
     for colour in colours:
         await publish(show, colour, fps=args.fps)
+        throttle_keyframes_like_libwebrtc(show.pcs[colour])
     moderator = await person(api, url, show, "moderator")
     viewer = await person(api, url, show, "observer")
     await program_listed(viewer, show.room_id)
@@ -153,6 +178,7 @@ async def measure(args: argparse.Namespace, api: Api, url: str, colours: tuple[s
     workers = await start_workers(args, api, url, show)
     print("observers ready; hand-offs start", file=sys.stderr, flush=True)
     cuts: list[tuple[float, str]] = []
+    cue_takes: list[tuple[float, str]] = []
     refused: list[str] = []
     peers: list[asyncio.Task[float]] = []
     sample_every = max(1, args.handoffs // max(1, args.peer_samples))
@@ -175,6 +201,30 @@ async def measure(args: argparse.Namespace, api: Api, url: str, colours: tuple[s
             epoch, current = r["state"]["epoch"], target
             cuts.append((sent, target))
             await asyncio.sleep(args.every)
+        preview: str | None = None
+        for _ in range(args.cue_takes):  # cue, then take 100 ms later
+            if preview is not None:  # a venue already in preview is not asked again: clear it first
+                r = await command(moderator, "venue:switch", show.room_id, venue_id=show.venues[preview],
+                                  epoch=epoch)  # fmt: skip
+                if r["ok"]:
+                    epoch, current, preview = r["state"]["epoch"], preview, None
+                await asyncio.sleep(args.every)
+            target = colours[(colours.index(current) + 1) % len(colours)]
+            r = await command(moderator, "venue:cue", show.room_id, venue_id=show.venues[target], epoch=epoch)
+            if not r["ok"]:
+                refused.append(r["error"]["code"])
+                epoch = r["error"].get("details", {}).get("epoch", epoch)
+                continue
+            await asyncio.sleep(0.1)
+            sent = time.monotonic()
+            r = await command(moderator, "venue:take", show.room_id, epoch=r["state"]["epoch"])
+            if not r["ok"]:
+                refused.append(r["error"]["code"])
+                epoch = r["error"].get("details", {}).get("epoch", epoch)
+                continue
+            epoch, current, preview = r["state"]["epoch"], target, current  # take swaps program and preview
+            cue_takes.append((sent, target))
+            await asyncio.sleep(args.every)
         print("hand-offs done; collecting", file=sys.stderr, flush=True)
         observers = await collect(workers)
         status, handoffs = await api.call(
@@ -195,12 +245,24 @@ async def measure(args: argparse.Namespace, api: Api, url: str, colours: tuple[s
     failed = sum(1 for p in peer if p == float("inf"))
     if failed:
         print(f"reconnect samples with no frame within 20 s: {failed} of {len(peer)}")
-    report(args, observers, cuts, handoffs if status == 200 else [], [p for p in peer if p != float("inf")])
+    report(args, observers, cuts, handoffs if status == 200 else [], [p for p in peer if p != float("inf")],
+           cue_takes)  # fmt: skip
+
+
+def first_frames(observers: list[Observer], cuts: list[tuple[float, str]]) -> list[float]:
+    """Per cut and observer: seconds from the command to the first decoded frame of the new venue."""
+    return [
+        first - sent
+        for o in observers
+        for sent, target in cuts
+        if (first := next((f.at for f in o.frames if f.at >= sent and f.colour == target), None)) is not None
+    ]
 
 
 def report(
-    args, observers: list[Observer], cuts: list[tuple[float, str]], handoffs, peer: list[float]
-) -> None:  # type: ignore[no-untyped-def]
+    args, observers: list[Observer], cuts: list[tuple[float, str]], handoffs, peer: list[float],
+    cue_takes: list[tuple[float, str]],
+) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
     latencies: list[float] = []
     switch_gaps: list[float] = []
     normal_gaps: list[float] = []
@@ -219,18 +281,21 @@ def report(
             gaps = [b - a for a, b in itertools.pairwise(window)]
             if gaps:
                 switch_gaps.append(max(gaps))
-        near = [(sent - 0.5, sent + 1.0) for sent, _ in cuts]
+        near = [(sent - 0.5, sent + 1.0) for sent, _ in [*cuts, *cue_takes]]
         for a, b in itertools.pairwise(times):
             if not any(lo <= a <= hi for lo, hi in near):
                 normal_gaps.append(b - a)
     wire = [h["switch_ms"] / 1000 for h in handoffs if h.get("switch_ms") is not None and h["epoch"] > 1]
     ms = 1000.0
     print(f"\nvenue_switch: {args.venues} venues @ {args.fps} fps, {args.observers} observers, "
-          f"{len(cuts)} hand-offs every {args.every:.1f} s (loopback, shared 2-core machine)\n")  # fmt: skip
+          f"{len(cuts)} hand-offs + {len(cue_takes)} cue-then-takes every {args.every:.1f} s; publishers drop "
+          f"keyframe requests within 300 ms of the last they acted on, like libwebrtc (loopback, shared 2-core "
+          f"machine)\n")  # fmt: skip
     print(f"{'metric':<58}{'p50':>9}{'p95':>9}{'max':>9}{'n':>7}")
     rows = [
         ("command -> first new-venue frame decoded (program feed)", latencies),
         ("peer: reconnect to the new venue's feed -> first frame", peer),
+        ("cue then take after 100 ms: take -> first new frame", first_frames(observers, cue_takes)),
         ("command -> switch on the wire (server, audit switch_ms)", wire),
         ("longest inter-frame gap around a switch", switch_gaps),
         ("normal inter-frame gap (same observers, away from cuts)", normal_gaps),
@@ -259,6 +324,7 @@ def main() -> None:
     parser.add_argument("--fps", type=int, default=30)
     parser.add_argument("--peer-samples", type=int, default=10)
     parser.add_argument("--procs", type=int, default=4, help="observer worker processes")
+    parser.add_argument("--cue-takes", type=int, default=10, help="cue, then take 100 ms later, this often")
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         url, token, room_id, count = sys.argv[2:6]
         asyncio.run(observe(url, token, room_id, int(count)))

@@ -8,9 +8,13 @@ persisted, applied to the live document and relayed to every client in every pro
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
+
+if TYPE_CHECKING:  # the implementations import this module; only their types are needed here
+    from collab.manager import SessionManager
+    from collab.versions import RestoreLocks
 
 
 class LiveDocuments(Protocol):
@@ -26,6 +30,9 @@ class LiveDocuments(Protocol):
 
 
 LIVE_DOCS: web.AppKey[LiveDocuments] = web.AppKey("moke_live_docs", LiveDocuments)
+# Inside collab: the live document sessions of this process, and the per-document restore locks.
+SESSIONS: web.AppKey[SessionManager] = web.AppKey("moke_collab_sessions")
+RESTORE_LOCKS: web.AppKey[RestoreLocks] = web.AppKey("moke_restore_locks")
 
 # The lesson plan lives in this Yjs XmlFragment, in TipTap/ProseMirror structure (see README "Lesson-plan
 # document structure"): the web editor's Collaboration extension is configured with the same field name.

@@ -16,7 +16,7 @@ from collab.comments import comment_on_state, set_resolved, threads_of_state
 from collab.documents import doc_access, live_docs
 from collab.prosemirror import doc_from_state
 from collab.suggestions import accept_on_state
-from rooms.permissions import Action
+from rooms.api import Action
 from server.api import ApiRoutes, json_response, read_json
 from server.errors import ValidationError
 

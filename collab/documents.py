@@ -14,8 +14,7 @@ from sqlalchemy import select
 from collab.api import LIVE_DOCS, LiveDocuments
 from collab.models import Document, DocUpdate
 from collab.template import initial_state
-from rooms.membership import authorize
-from rooms.permissions import Action, Role
+from rooms.api import Action, Role, authorize
 from server.api import ApiRoutes, json_response, read_json
 from server.auth.tokens import Principal
 from server.context import ctx_of

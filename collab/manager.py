@@ -2,113 +2,101 @@
 
 Implements :class:`collab.api.LiveDocuments`. Cross-process traffic rides ``ctx.bus`` on channel
 ``collab:{doc_id}``: ``u`` + node id + update (already stored by its sender) and ``a`` + node id +
-awareness update. Nodes announce themselves on ``collab:nodes`` every few seconds; when a node falls
-silent its clients' awareness is removed everywhere.
+awareness update. When the cluster (``server.cluster``, one heartbeat per process) reports a node gone,
+its clients' awareness is removed everywhere.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+from collections.abc import Coroutine
+from typing import Any
 
-from collab.room import DocRoom
+from collab.session import DocSession
 from collab.store import DocStore
 from server.bus import Bus, Subscription
+from server.cluster import Cluster
 from server.config import Settings
 from server.errors import BadRequest, MokeError
 
 log = logging.getLogger(__name__)
 
-NODE_CHANNEL = "collab:nodes"
-HEARTBEAT_SECONDS = 2.0
-NODE_DEAD_AFTER = 7.0
-
 
 class _Loaded:
-    """What the manager keeps per document: the room, its bus subscription, its loading task."""
+    """What the manager keeps per document: the session, its bus subscription, its loading task."""
 
-    def __init__(self, room: DocRoom) -> None:
-        self.room = room
+    def __init__(self, session: DocSession) -> None:
+        self.session = session
         self.sub: Subscription | None = None
         self.ready: asyncio.Task[None] | None = None
         self.buffer: list[bytes] | None = []  # bus messages that arrive while loading
         self.unload: asyncio.TimerHandle | None = None
 
 
-class RoomManager:
-    """Owns every :class:`DocRoom` of the process and the tasks around them (``start``/``stop``)."""
+class SessionManager:
+    """Owns every :class:`DocSession` of the process and the tasks around them (``start``/``stop``)."""
 
-    def __init__(self, settings: Settings, store: DocStore, bus: Bus) -> None:
+    def __init__(self, settings: Settings, store: DocStore, bus: Bus, cluster: Cluster) -> None:
         self.settings = settings
         self.store = store
         self.bus = bus
-        self.node = bus.node_id
+        self.cluster = cluster
+        self.node = cluster.node_id
         self._docs: dict[str, _Loaded] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.tasks = cluster.task_group("collab")
         self._compacting: set[str] = set()
-        self._nodes_seen: dict[str, float] = {}
-        self._node_sub: Subscription | None = None
-        self._heartbeat: asyncio.Task[None] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
-        self._node_sub = await self.bus.subscribe(NODE_CHANNEL, self._on_node)
         self.bus.on_reconnect(self._resync_all)
-        self._heartbeat = asyncio.get_running_loop().create_task(self._beat(), name="collab-heartbeat")
+        self.cluster.on_node_gone(self._node_gone)
 
     async def stop(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
         for entry in list(self._docs.values()):
             if entry.unload is not None:
                 entry.unload.cancel()
             if entry.sub is not None:
                 await entry.sub.close()
         self._docs.clear()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._node_sub is not None:
-            await self._node_sub.close()
+        await self.tasks.close()
 
-    def _spawn(self, coro: asyncio.Future[None] | object, name: str) -> None:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro, name=name)  # type: ignore[arg-type]
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        if not self.tasks.closed:
+            self.tasks.spawn(coro, name=name)
+        else:
+            coro.close()  # stopping: an unsubscribe or compaction after stop has nothing left to do
 
-    # ---- rooms -----------------------------------------------------------------------------------
+    # ---- sessions -----------------------------------------------------------------------------------
     @property
     def loaded(self) -> int:
         return len(self._docs)
 
-    def rooms(self) -> list[DocRoom]:
-        """Every loaded document's room."""
-        return [entry.room for entry in self._docs.values()]
+    def sessions(self) -> list[DocSession]:
+        """Every loaded document's session."""
+        return [entry.session for entry in self._docs.values()]
 
-    def room(self, doc_id: str) -> DocRoom | None:
+    def session(self, doc_id: str) -> DocSession | None:
         entry = self._docs.get(doc_id)
-        return entry.room if entry is not None and entry.buffer is None else None
+        return entry.session if entry is not None and entry.buffer is None else None
 
-    async def acquire(self, doc_id: str) -> DocRoom:
-        """The live room of ``doc_id``, loaded once however many callers ask at the same time."""
+    async def acquire(self, doc_id: str) -> DocSession:
+        """The live session of ``doc_id``, loaded once however many callers ask at the same time."""
         entry = self._docs.get(doc_id)
         if entry is None:
-            room = DocRoom(
+            session = DocSession(
                 doc_id,
                 self.store,
                 max_doc_bytes=self.settings.collab_max_doc_bytes,
                 publish=lambda update: self._publish(doc_id, b"u", update),
             )
-            entry = _Loaded(room)
+            entry = _Loaded(session)
             self._docs[doc_id] = entry
             entry.ready = asyncio.get_running_loop().create_task(
                 self._load(entry), name=f"collab-load:{doc_id}"
             )
-        entry.room.holds += 1
+        entry.session.holds += 1
         if entry.unload is not None:
             entry.unload.cancel()
             entry.unload = None
@@ -116,54 +104,54 @@ class RoomManager:
             assert entry.ready is not None
             await asyncio.shield(entry.ready)
         except BaseException:
-            self.release(entry.room)
+            self.release(entry.session)
             raise
-        return entry.room
+        return entry.session
 
-    def release(self, room: DocRoom) -> None:
-        room.holds -= 1
-        entry = self._docs.get(room.doc_id)
-        if entry is None or entry.room is not room or room.holds > 0:
+    def release(self, session: DocSession) -> None:
+        session.holds -= 1
+        entry = self._docs.get(session.doc_id)
+        if entry is None or entry.session is not session or session.holds > 0:
             return
         if entry.ready is not None and entry.ready.done() and entry.ready.exception() is not None:
             self._drop(entry)  # failed load: forget at once so the next caller retries
             return
         delay = self.settings.collab_unload_after
-        entry.unload = asyncio.get_running_loop().call_later(delay, self._maybe_unload, room.doc_id)
+        entry.unload = asyncio.get_running_loop().call_later(delay, self._maybe_unload, session.doc_id)
 
     def _maybe_unload(self, doc_id: str) -> None:
         entry = self._docs.get(doc_id)
         if entry is None:
             return
         entry.unload = None
-        if not entry.room.idle:
+        if not entry.session.idle:
             entry.unload = asyncio.get_running_loop().call_later(1.0, self._maybe_unload, doc_id)
             return
         self._drop(entry)
         log.debug("unloaded doc=%s", doc_id)
 
     def _drop(self, entry: _Loaded) -> None:
-        if self._docs.get(entry.room.doc_id) is entry:
-            del self._docs[entry.room.doc_id]
+        if self._docs.get(entry.session.doc_id) is entry:
+            del self._docs[entry.session.doc_id]
         if entry.sub is not None:
-            self._spawn(entry.sub.close(), f"collab-unsub:{entry.room.doc_id}")
+            self._spawn(entry.sub.close(), f"collab-unsub:{entry.session.doc_id}")
             entry.sub = None
 
     async def _load(self, entry: _Loaded) -> None:
         """Subscribe first, then read the store: an update stored in between arrives on the bus."""
-        room = entry.room
+        session = entry.session
         started = time.monotonic()
         entry.sub = await self.bus.subscribe(
-            "collab:" + room.doc_id, lambda _ch, data: self._on_bus(entry, data)
+            "collab:" + session.doc_id, lambda _ch, data: self._on_bus(entry, data)
         )
-        stored = await self.store.load(room.doc_id)
-        room.apply_stored(stored.state, stored.stored_bytes, stored.pending_updates)
+        stored = await self.store.load(session.doc_id)
+        session.apply_stored(stored.state, stored.stored_bytes, stored.pending_updates)
         buffered, entry.buffer = entry.buffer or [], None
         for data in buffered:
             self._deliver(entry, data)
         log.info(
             "loaded doc=%s bytes=%d log_rows=%d in %.1f ms",
-            room.doc_id, stored.stored_bytes, stored.pending_updates, (time.monotonic() - started) * 1000,
+            session.doc_id, stored.stored_bytes, stored.pending_updates, (time.monotonic() - started) * 1000,
         )  # fmt: skip
 
     # ---- bus -------------------------------------------------------------------------------------
@@ -173,7 +161,11 @@ class RoomManager:
         except Exception:
             log.exception("collab bus publish failed doc=%s", doc_id)
         entry = self._docs.get(doc_id)
-        if kind == b"u" and entry is not None and entry.room.log_rows >= self.settings.collab_compact_after:
+        if (
+            kind == b"u"
+            and entry is not None
+            and entry.session.log_rows >= self.settings.collab_compact_after
+        ):
             self.schedule_compaction(doc_id)
 
     async def publish_awareness(self, doc_id: str, update: bytes) -> None:
@@ -189,51 +181,39 @@ class RoomManager:
         kind, node, payload = data[:1], data[1 : 1 + len(self.node)].decode(), data[1 + len(self.node) :]
         if node == self.node:
             return
-        room = entry.room
+        session = entry.session
         try:
             if kind == b"u":
-                room.apply_remote(payload)
+                session.apply_remote(payload)
             elif kind == b"a":
-                if room.awareness.apply(payload, ("node", node)):
-                    room.broadcast_awareness(payload)
+                if session.awareness.apply(payload, ("node", node)):
+                    session.broadcast_awareness(payload)
         except ValueError:
-            log.warning("bad collab bus message doc=%s from node=%s", room.doc_id, node)
+            log.warning("bad collab bus message doc=%s from node=%s", session.doc_id, node)
 
-    async def _beat(self) -> None:
-        while True:
-            await self.bus.publish(NODE_CHANNEL, self.node.encode())
-            now = time.monotonic()
-            for node, seen in list(self._nodes_seen.items()):
-                if now - seen > NODE_DEAD_AFTER:
-                    del self._nodes_seen[node]
-                    self._forget_node(node)
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-
-    async def _on_node(self, _channel: str, data: bytes) -> None:
-        node = data.decode(errors="replace")
-        if node != self.node:
-            self._nodes_seen[node] = time.monotonic()
+    async def _node_gone(self, node: str) -> None:
+        self._forget_node(node)
 
     def _forget_node(self, node: str) -> None:
         log.warning("collab node %s went silent; clearing its clients' awareness", node)
         for entry in self._docs.values():
-            removal = entry.room.awareness.remove_owner(("node", node))
+            removal = entry.session.awareness.remove_owner(("node", node))
             if removal is not None:
-                entry.room.broadcast_awareness(removal)
+                entry.session.broadcast_awareness(removal)
 
     async def _resync_all(self) -> None:
         """After a bus gap, re-read every loaded document and relay what this process missed."""
         for entry in list(self._docs.values()):
             if entry.buffer is not None:
                 continue
-            room = entry.room
-            stored = await self.store.load(room.doc_id)
-            before = room.doc.get_state()
-            room.doc.apply_update(stored.state)
-            missed = room.doc.get_update(before)
+            session = entry.session
+            stored = await self.store.load(session.doc_id)
+            before = session.doc.get_state()
+            session.doc.apply_update(stored.state)
+            missed = session.doc.get_update(before)
             if len(missed) > 2:
-                room.relay(missed, None)
-            log.info("resynced doc=%s after bus reconnect", room.doc_id)
+                session.relay(missed, None)
+            log.info("resynced doc=%s after bus reconnect", session.doc_id)
 
     # ---- compaction ------------------------------------------------------------------------------
     def schedule_compaction(self, doc_id: str) -> None:
@@ -245,9 +225,9 @@ class RoomManager:
     async def _compact(self, doc_id: str) -> None:
         try:
             folded = await self.store.compact(doc_id)
-            room = self.room(doc_id)
-            if room is not None:
-                room.log_rows = max(0, room.log_rows - folded)
+            session = self.session(doc_id)
+            if session is not None:
+                session.log_rows = max(0, session.log_rows - folded)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -257,16 +237,16 @@ class RoomManager:
 
     # ---- LiveDocuments ---------------------------------------------------------------------------
     async def state(self, doc_id: str) -> bytes:
-        room = self.room(doc_id)
-        if room is None:
+        session = self.session(doc_id)
+        if session is None:
             return (await self.store.load(doc_id)).state
-        async with room.lock:
-            return room.doc.get_update()
+        async with session.lock:
+            return session.doc.get_update()
 
     async def apply_update(self, doc_id: str, update: bytes, *, origin: str) -> None:
-        room = await self.acquire(doc_id)
+        session = await self.acquire(doc_id)
         try:
-            done = room.submit(update, None, wait=True)
+            done = session.submit(update, None, wait=True)
             assert done is not None
             try:
                 await done
@@ -274,4 +254,4 @@ class RoomManager:
                 raise BadRequest(f"update rejected: {exc.message}", code=exc.code) from None
             log.info("applied update doc=%s origin=%s bytes=%d", doc_id, origin, len(update))
         finally:
-            self.release(room)
+            self.release(session)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, now
@@ -24,11 +24,12 @@ class DocUpdate(Base):
     """Append-only log of Yjs updates; written before an update is relayed to anyone."""
 
     __tablename__ = "doc_updates"
+    __table_args__ = (Index("ix_doc_updates_doc_id", "doc_id", "id"),)  # a document's log in order
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    doc_id: Mapped[str] = mapped_column(String(32), index=True)
+    doc_id: Mapped[str] = mapped_column(String(32))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[float] = mapped_column(Float, default=now)
 
@@ -48,9 +49,10 @@ class DocVersion(Base):
     """A named draft (第一稿, 第二稿 …): the full document state at the time it was saved."""
 
     __tablename__ = "doc_versions"
+    __table_args__ = (Index("ix_doc_versions_doc_id", "doc_id", "number", unique=True),)  # 第N稿 once each
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    doc_id: Mapped[str] = mapped_column(String(32), index=True)
+    doc_id: Mapped[str] = mapped_column(String(32))
     number: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(100))
     state: Mapped[bytes] = mapped_column(LargeBinary)

@@ -8,21 +8,21 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from collab import comment_routes, documents, version_routes
-from collab.api import LIVE_DOCS
+from collab.api import LIVE_DOCS, RESTORE_LOCKS, SESSIONS
 from collab.export import routes as export_routes
-from collab.manager import RoomManager
-from collab.server import MANAGER, close_for_role, collab_ws
+from collab.manager import SessionManager
+from collab.server import close_for_role, collab_ws
 from collab.store import DocStore
-from collab.versions import RESTORE_LOCKS, RestoreLocks
-from rooms.routes import ROLE_CHANNEL
+from collab.versions import RestoreLocks
+from rooms.api import ROLE_CHANNEL
 from server.api import ApiRoutes
 from server.context import AppContext
 
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
-    manager = RoomManager(ctx.settings, DocStore(ctx.db), ctx.bus)
-    app[MANAGER] = manager
+    manager = SessionManager(ctx.settings, DocStore(ctx.db), ctx.bus, ctx.cluster)
+    app[SESSIONS] = manager
     app[LIVE_DOCS] = manager
     app[RESTORE_LOCKS] = RestoreLocks()
 

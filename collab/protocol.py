@@ -219,18 +219,3 @@ def encode_awareness_update(entries: list[AwarenessEntry]) -> bytes:
     for e in entries:
         out += [write_varuint(e.client_id), write_varuint(e.clock), write_string(e.state)]
     return b"".join(out)
-
-
-# ---- WebSocket framing for fan-out ------------------------------------------------------------------
-def ws_binary_frame(payload: bytes) -> bytes:
-    """One unmasked, uncompressed, final binary WebSocket frame (RFC 6455 §5.2), as a server sends it.
-
-    Fan-out builds this once per relayed message and writes the same bytes to every peer."""
-    n = len(payload)
-    if n < 126:
-        header = bytes((0x82, n))
-    elif n < 1 << 16:
-        header = bytes((0x82, 126)) + n.to_bytes(2, "big")
-    else:
-        header = bytes((0x82, 127)) + n.to_bytes(8, "big")
-    return header + payload

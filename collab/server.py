@@ -5,8 +5,8 @@ Access is decided before the upgrade (401 without a valid token, 404 unknown or 
 Each connection has a message-size limit, a token-bucket rate limit, and is closed alone — with a
 close code and reason from ``server.errors.ws_close`` — when it sends something malformed.
 
-Fan-out writes pre-built frames straight to the peer's transport (see ``DocRoom``); a peer whose
-socket buffer grows past ``SLOW_PEER_BYTES`` is disconnected rather than slowing everyone down.
+Fan-out writes pre-built frames straight to the client's transport (``collab.aiohttp_hooks``); a client whose
+socket buffer grows past ``SLOW_CLIENT_BYTES`` is disconnected rather than slowing everyone down.
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
-from collab.manager import RoomManager
+from collab.aiohttp_hooks import RawFrames
+from collab.api import SESSIONS
+from collab.manager import SessionManager
 from collab.models import Document
 from collab.protocol import decode_frame
-from collab.room import DocRoom
-from rooms.membership import authorize
-from rooms.permissions import Action, allowed
+from collab.session import DocSession
+from rooms.api import Action, allowed, authorize
 from server.auth.tokens import Principal
 from server.context import ctx_of
 from server.errors import (
@@ -38,38 +38,20 @@ from server.errors import (
     ws_close,
 )
 from server.http import principal_of
+from server.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
-SLOW_PEER_BYTES = 8 * 1024 * 1024
-MANAGER: web.AppKey[RoomManager] = web.AppKey("moke_collab_manager", RoomManager)
-
-
-class TokenBucket:
-    """``rate`` messages per second with a burst of ``rate`` (one second's worth)."""
-
-    def __init__(self, rate: int) -> None:
-        self.rate = float(rate)
-        self.tokens = float(rate)
-        self.stamp = time.monotonic()
-
-    def take(self, n: int = 1) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < n:
-            return False
-        self.tokens -= n
-        return True
+SLOW_CLIENT_BYTES = 8 * 1024 * 1024
 
 
 class Connection:
-    """One client WebSocket as a room peer."""
+    """One client WebSocket as a document session sees it (``collab.session.Client``)."""
 
     def __init__(self, ws: web.WebSocketResponse, request: web.Request, principal: Principal, *,
                  doc_id: str, room_id: str, read_only: bool) -> None:  # fmt: skip
         self.ws = ws
-        self.transport = request.transport
+        self.frames = RawFrames(request, ws)
         self.read_only = read_only
         self.user_id = principal.user_id
         self.room_id = room_id
@@ -80,12 +62,12 @@ class Connection:
         self._close_task: asyncio.Task[bool] | None = None
 
     def send(self, frame: bytes) -> None:
-        if self.closed or self.transport is None or self.transport.is_closing():
+        if self.closed or self.frames.closing:
             return
-        if self.transport.get_write_buffer_size() > SLOW_PEER_BYTES:
+        if self.frames.buffered > SLOW_CLIENT_BYTES:
             self.fail(Unavailable("client too slow to keep up", code="too_slow"))
             return
-        self.transport.write(frame)
+        self.frames.write(frame)
 
     def fail(self, exc: MokeError) -> None:
         if self.closed:
@@ -104,24 +86,24 @@ class Connection:
                 await self._close_task
 
 
-def close_for_role(manager: RoomManager, room_id: str, user_id: int) -> int:
+def close_for_role(manager: SessionManager, room_id: str, user_id: int) -> int:
     """Close ``user_id``'s connections to the documents of ``room_id`` after their role there changed.
 
     Write access is decided at connect; closing makes the client (y-websocket reconnects by itself) come
     back under the new role, so a demoted editor cannot keep writing and a promoted observer can start."""
     closed = 0
-    for room in manager.rooms():
-        for peer in tuple(room.peers):
-            if isinstance(peer, Connection) and peer.room_id == room_id and peer.user_id == user_id:
-                peer.fail(Conflict("your role in this room changed; connect again", code="role_changed"))
+    for session in manager.sessions():
+        for client in tuple(session.clients):
+            if isinstance(client, Connection) and client.room_id == room_id and client.user_id == user_id:
+                client.fail(Conflict("your role in this room changed; connect again", code="role_changed"))
                 closed += 1
     return closed
 
 
 async def _document_room(request: web.Request, doc_id: str) -> str:
-    async with ctx_of(request).db.session() as session:
+    async with ctx_of(request).db.session() as db:
         row = (
-            await session.execute(select(Document.room_id, Document.deleted_at).where(Document.id == doc_id))
+            await db.execute(select(Document.room_id, Document.deleted_at).where(Document.id == doc_id))
         ).first()
     if row is None or row.deleted_at is not None:
         raise NotFound(f"document {doc_id} not found", code="doc_not_found")
@@ -131,13 +113,13 @@ async def _document_room(request: web.Request, doc_id: str) -> str:
 async def collab_ws(request: web.Request) -> web.StreamResponse:
     ctx = ctx_of(request)
     settings = ctx.settings
-    manager = request.app[MANAGER]
+    manager = request.app[SESSIONS]
     principal = principal_of(request)
     doc_id = request.match_info["doc_id"]
     room_id = await _document_room(request, doc_id)
     role = await authorize(ctx.db, principal, room_id, Action.DOC_VIEW)
     read_only = not allowed(role, Action.DOC_EDIT)
-    room = await manager.acquire(doc_id)
+    session = await manager.acquire(doc_id)
     try:
         # aiohttp's own limit sits above ours so that we, not it, close with a reason
         ws = web.WebSocketResponse(
@@ -146,15 +128,17 @@ async def collab_ws(request: web.Request) -> web.StreamResponse:
         await ws.prepare(request)
         conn = Connection(ws, request, principal, doc_id=doc_id, room_id=room_id, read_only=read_only)
         log.info("collab connect doc=%s %s role=%s read_only=%s", doc_id, conn.label, role, read_only)
-        await _serve(manager, room, conn, settings.collab_max_message_bytes, settings.collab_rate_messages)
+        await _serve(manager, session, conn, settings.collab_max_message_bytes, settings.collab_rate_messages)
         return ws
     finally:
-        manager.release(room)
+        manager.release(session)
 
 
-async def _serve(manager: RoomManager, room: DocRoom, conn: Connection, max_bytes: int, rate: int) -> None:
+async def _serve(
+    manager: SessionManager, session: DocSession, conn: Connection, max_bytes: int, rate: int
+) -> None:
     bucket = TokenBucket(rate)
-    room.join(conn)
+    session.join(conn)
     try:
         async for msg in conn.ws:
             if conn.closed:
@@ -175,16 +159,16 @@ async def _serve(manager: RoomManager, room: DocRoom, conn: Connection, max_byte
                 if not bucket.take(len(messages)):
                     raise RateLimited(f"more than {rate} messages per second", code="rate_limited")
                 for m in messages:
-                    awareness = await room.handle(conn, m)
+                    awareness = await session.handle(conn, m)
                     if awareness is not None:
-                        await manager.publish_awareness(room.doc_id, awareness)
+                        await manager.publish_awareness(session.doc_id, awareness)
             except ValueError as exc:
                 conn.fail(BadRequest(f"malformed message: {exc}", code="malformed_message"))
             except MokeError as exc:
                 conn.fail(exc)
     finally:
-        removal = room.leave(conn)
+        removal = session.leave(conn)
         if removal is not None:
-            await manager.publish_awareness(room.doc_id, removal)
+            await manager.publish_awareness(session.doc_id, removal)
         await conn.finish()
-        log.info("collab disconnect doc=%s %s code=%s", room.doc_id, conn.label, conn.ws.close_code)
+        log.info("collab disconnect doc=%s %s code=%s", session.doc_id, conn.label, conn.ws.close_code)

@@ -102,18 +102,6 @@ class DocStore:
         state = _merge(parts)
         return StoredDoc(state, last, size, len(rows))
 
-    async def updates_after(self, doc_id: str, after_id: int) -> tuple[list[bytes], int]:
-        """Logged updates with id > ``after_id`` and the new highest id (for resync after a bus gap)."""
-        async with self.db.session() as session:
-            rows = (
-                await session.execute(
-                    select(DocUpdate.id, DocUpdate.data)
-                    .where(DocUpdate.doc_id == doc_id, DocUpdate.id > after_id)
-                    .order_by(DocUpdate.id)
-                )
-            ).all()
-        return [r.data for r in rows], max([after_id] + [r.id for r in rows])
-
     # ---- compaction ------------------------------------------------------------------------------
     async def compact(self, doc_id: str) -> int:
         """Merge the snapshot and the log into a new snapshot and delete the merged rows, atomically.

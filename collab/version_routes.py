@@ -7,13 +7,14 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from collab.api import RESTORE_LOCKS
 from collab.diff import diff_docs, diff_text
 from collab.documents import doc_access, live_docs
 from collab.models import DocVersion
 from collab.prosemirror import Node, read_state
 from collab.sections import plain_text
-from collab.versions import RESTORE_LOCKS, get_version, list_versions, restore_version, save_version
-from rooms.permissions import Action
+from collab.versions import get_version, list_versions, restore_version, save_version
+from rooms.api import Action
 from server.api import ApiRoutes, json_response, read_json
 from server.context import ctx_of
 from server.errors import BadRequest

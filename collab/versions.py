@@ -10,7 +10,6 @@ import weakref
 import zlib
 from collections.abc import AsyncIterator
 
-from aiohttp import web
 from pycrdt import merge_updates
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -122,9 +121,6 @@ class RestoreLocks:
                 finally:
                     await session.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                     await session.commit()
-
-
-RESTORE_LOCKS: web.AppKey[RestoreLocks] = web.AppKey("moke_restore_locks", RestoreLocks)
 
 
 async def restore_version(

@@ -9,7 +9,7 @@ from aiohttp import web
 from evaluation import report, report_csv, report_docx, report_html, report_pdf
 from evaluation.labels import t
 from evaluation.routes import allow, segment_of
-from rooms.permissions import Action
+from rooms.api import Action
 from server.api import ApiRoutes
 from server.errors import ValidationError
 

@@ -22,7 +22,7 @@ from evaluation.models import Evaluation
 from evaluation.report import clock
 from evaluation.routes import allow, segment_of
 from evaluation.rubrics import KEY_PATTERN
-from rooms.permissions import Action
+from rooms.api import Action
 from server.api import ApiRoutes, json_response, read_json
 from server.context import AppContext
 from server.errors import NotFound, Unavailable, ValidationError

@@ -9,18 +9,19 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, FiniteFloat
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from evaluation import rubrics
 from evaluation.models import Note
-from evaluation.program import check_segment, main_venue_at, program_time
+from evaluation.program import check_segment, program_time
 from evaluation.rubrics import KEY_PATTERN
 from server.context import AppContext
 from server.db import now
 from server.errors import Forbidden, NotFound, ValidationError
 from server.models import User
+from venues.api import main_venue_at
 
 
 class NoteKind(StrEnum):
@@ -36,8 +37,8 @@ class NoteIn(BaseModel):
     criterion: str | None = Field(default=None, pattern=KEY_PATTERN)
     segment_id: str | None = Field(default=None, pattern=KEY_PATTERN)
     venue_id: str | None = Field(default=None, max_length=32)
-    at: float | None = None  # client clock when written (offline notes)
-    client_now: float | None = None  # client clock when sent
+    at: FiniteFloat | None = None  # client clock when written (offline notes)
+    client_now: FiniteFloat | None = None  # client clock when sent
     shared: bool = False
 
 
@@ -122,7 +123,7 @@ async def add(ctx: AppContext, room_id: str, user_id: int, data: NoteIn) -> tupl
     at = program_time(t, data.at, data.client_now, max_age=MAX_AGE)
     note = Note(
         id=secrets.token_hex(8), room_id=room_id, author_id=user_id, client_id=data.client_id,
-        segment_id=data.segment_id, at=at, venue_id=await main_venue_at(ctx, room_id, at, data.venue_id),
+        segment_id=data.segment_id, at=at, venue_id=await main_venue_at(ctx.db, room_id, at, data.venue_id),
         text=text, kind=data.kind.value if data.kind else None, criterion=data.criterion,
         shared_at=t if data.shared else None, created_at=t, updated_at=t,
     )  # fmt: skip

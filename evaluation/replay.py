@@ -8,19 +8,21 @@ or give ``origin`` (and ``until``) in UNIX seconds for any other timeline.
 
 from __future__ import annotations
 
+import math
+
 from aiohttp import web
 from pydantic import BaseModel
 
 from evaluation import notes
 from evaluation.notes import NoteOut
-from evaluation.program import OnAir, main_venues
 from evaluation.routes import allow
-from media.models import Recording
-from rooms.permissions import Action
+from media.api import Recording
+from rooms.api import Action
 from server.api import ApiRoutes, json_response
 from server.context import AppContext
 from server.db import now
 from server.errors import NotFound, ValidationError
+from venues.api import MainStretch, main_venues
 
 routes = ApiRoutes("evaluation")
 
@@ -37,7 +39,7 @@ class ReplayOut(BaseModel):
     origin: float
     until: float | None
     notes: list[PlacedNote]
-    on_air: list[OnAir]  # which venue was main when (the hand-off log), on the same timeline
+    on_air: list[MainStretch]  # which venue was main when (the hand-off log), on the same timeline
 
 
 def place(found: list[NoteOut], origin: float, until: float | None) -> list[PlacedNote]:
@@ -53,9 +55,12 @@ def _number(request: web.Request, name: str, required: bool) -> float | None:
             raise ValidationError(f"{name}: required (or give recording_id)", code="bad_query")
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise ValidationError(f"{name}: not a number", code="bad_query") from None
+        value = math.nan
+    if not math.isfinite(value):  # "nan", "inf" and "1e999" parse; none is a time
+        raise ValidationError(f"{name}: not a finite number", code="bad_query")
+    return value
 
 
 def window(row: Recording) -> tuple[float, float | None]:
@@ -107,6 +112,6 @@ async def get_replay(request: web.Request) -> web.Response:
             origin=origin,
             until=until,
             notes=place(found, origin, until),
-            on_air=await main_venues(ctx, room_id, origin, until if until is not None else now()),
+            on_air=await main_venues(ctx.db, room_id, origin, until if until is not None else now()),
         )  # fmt: skip
     )

@@ -18,7 +18,7 @@ from evaluation.notes import NoteOut
 from evaluation.program import segment_title
 from evaluation.rubrics import Rubric
 from evaluation.scores import EvaluationOut
-from rooms.models import Room
+from rooms.api import Room
 from server.context import AppContext
 from server.db import now
 from server.errors import NotFound

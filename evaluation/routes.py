@@ -11,8 +11,7 @@ from pydantic import BaseModel
 from evaluation import notes, rubrics, scores, summary
 from evaluation.realtime import broadcast_note, push_aggregate, push_all, push_segment
 from evaluation.rubrics import Rubric, RubricBody, Template
-from rooms.membership import authorize
-from rooms.permissions import Action, Role
+from rooms.api import Action, Role, authorize
 from server.api import ApiRoutes, json_response, read_json
 from server.context import AppContext, ctx_of
 from server.errors import NotFound, ValidationError

@@ -24,7 +24,10 @@ fails loudly when an upgrade moves any of these:
    (before ``send()`` starts it): one header template per frame, payloads shared by every viewer
    (:meth:`Packer.pack` on a :class:`Shareable` frame), its own history for NACKs (via RTX when
    negotiated), and the private counters aiortc's RTCP sender reports read.
-5. **Receive statistics** (:func:`receive_counts`): packets received and lost per media SSRC.
+5. **Receive statistics** (:func:`receive_counts`): packets received and lost per media SSRC, and
+   the publisher leg's retransmissions (:class:`NackCounter`): aiortc's video receiver NACKs every
+   gap (``_send_rtcp_nack``, sequence numbers it still misses), and retransmissions arrive as RTX on
+   the SSRCs in its private ``__rtx_ssrc`` map (or again on the media SSRC without RTX).
 6. **Loopback ICE candidates.** aioice's ``get_host_addresses`` skips 127.0.0.1 and has no option to
    keep it; :func:`use_loopback_candidates` swaps it process-wide (tests, single-machine demos).
 7. **A UDP port range.** aioice binds every host candidate's socket to port 0 (any ephemeral port) in
@@ -43,6 +46,7 @@ import queue
 import random
 import socket
 import struct
+import time
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
@@ -59,7 +63,7 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpsender import random_sequence_number
 from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensions, RtpPacket
-from aiortc.utils import random32
+from aiortc.utils import random32, uint16_add, uint16_gt
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,10 @@ VIDEO_CLOCK = 90000
 AUDIO_CLOCK = 48000
 
 FrameCallback = Callable[[RTCRtpCodecParameters, JitterFrame], None]
+# seconds a lost video packet is waited for (NACKed again every RENACK_INTERVAL) before the frame is
+# given up and a keyframe asked for; with 50 +- 20 ms each way, two or three retransmissions fit
+HOLE_TIMEOUT = 0.6
+RENACK_INTERVAL = 0.15
 
 
 class Shareable(Protocol):
@@ -161,8 +169,11 @@ _DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
 _REMOTE_STREAMS = "_RTCRtpReceiver__remote_streams"
 
 
-def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback) -> None:
-    """Deliver ``receiver``'s depayloaded frames to ``on_frame`` (event loop) instead of a decoder.
+def tap_receiver(
+    receiver: RTCRtpReceiver, on_frame: FrameCallback, on_gap: Callable[[], None] | None = None
+) -> None:
+    """Deliver ``receiver``'s depayloaded frames to ``on_frame`` (event loop) instead of a decoder;
+    ``on_gap`` when a lost video packet was given up (see :class:`CompleteFrameBuffer`).
 
     Must run before ``receiver.receive()`` (i.e. from the peer connection's ``track`` event).
     """
@@ -171,7 +182,7 @@ def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback) -> None:
     if getattr(receiver, _DECODER_THREAD) is not None:
         raise RuntimeError("tap_receiver must run before the receiver starts")
     setattr(receiver, _DECODER_QUEUE, _TapQueue(on_frame))
-    release_complete_frames(receiver)
+    release_complete_frames(receiver, on_gap)
 
 
 class CompleteFrameBuffer(JitterBuffer):
@@ -180,18 +191,88 @@ class CompleteFrameBuffer(JitterBuffer):
     aiortc completes a video frame only when the first packet of the *next* frame arrives (its
     timestamp differs), which holds every forwarded frame back by one frame interval. Here a video
     frame is complete when the packets from the buffer's origin (the packet after the previous
-    frame) up to one with the RTP marker bit are all present; an Opus packet is a whole frame
-    (RFC 7587), so audio leaves packet by packet. A frame whose sender set no marker still
-    completes on the timestamp change, as before.
+    frame) up to one with the RTP marker bit are all present; a hole waits for its retransmission
+    (aiortc NACKs video). An Opus packet is a whole frame (RFC 7587) and audio is never NACKed, so
+    audio leaves packet by packet as it arrives, past any hole (aiortc's buffer would hold the packets
+    behind a hole until 16 piled up, then keep that 300 ms queued for good); a packet older than one
+    already sent is dropped. A video frame whose sender set no marker still completes on the
+    timestamp change, as before.
+
+    A video hole that no retransmission fills within ``hole_timeout`` (aiortc would wait until 512
+    packets pile up: seconds of freeze on a lossy link) is given up: the frame with the hole is
+    dropped up to the next frame boundary the buffer has (a packet with the marker bit) and
+    ``on_gap`` is called, so the consumer drops frames until a keyframe and asks for one.
     """
 
-    def __init__(self, capacity: int, *, video: bool) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        *,
+        video: bool,
+        on_gap: Callable[[], None] | None = None,
+        hole_timeout: float = HOLE_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(capacity, prefetch=0, is_video=video)
         self.video = video
+        self.on_gap = on_gap
+        self.hole_timeout = hole_timeout
+        self.clock = clock
+        self.gaps = 0  # holes given up
+        self._stalled_since: float | None = None
+        self._newest: int | None = None
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        pli_flag, frame = super().add(packet)
+        if not self.video or frame is not None or self._origin is None:
+            self._stalled_since = None
+            return pli_flag, frame
+        if self._newest is None or uint16_gt(packet.sequence_number, self._newest):
+            self._newest = packet.sequence_number
+        hole = self._first_hole(self._newest)  # a retransmission may fill one hole of several
+        if hole is None:  # the frame is still arriving
+            self._stalled_since = None
+            return pli_flag, frame
+        now = self.clock()
+        if self._stalled_since is None:
+            self._stalled_since = now
+        elif now - self._stalled_since >= self.hole_timeout and self._skip_past(hole):
+            self._stalled_since = None
+            self.gaps += 1
+            if self.on_gap is not None:
+                self.on_gap()
+            frame = self._remove_frame(packet.sequence_number)
+        return pli_flag, frame
+
+    def _first_hole(self, newest: int) -> int | None:
+        """Offset from the origin of the first missing packet before ``newest``, if any."""
+        assert self._origin is not None
+        ahead = uint16_add(newest, -self._origin)
+        if ahead >= self._capacity:  # ``newest`` was already handed on: the origin is past it
+            return None
+        for count in range(ahead):
+            if self._packets[(self._origin + count) % self._capacity] is None:
+                return count
+        return None
+
+    def _skip_past(self, hole: int) -> bool:
+        """Drop the frame with the hole: up to the first marker packet after it. False if none yet."""
+        assert self._origin is not None
+        for count in range(hole + 1, self._capacity):
+            packet = self._packets[(self._origin + count) % self._capacity]
+            if packet is not None and packet.marker:
+                self.remove(count + 1)
+                return True
+        return False
 
     def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
         if self._origin is None:
             return None
+        if not self.video:  # add() already dropped a late packet (before the origin)
+            packet = self._packets[sequence_number % self._capacity]
+            assert packet is not None
+            self.remove(uint16_add(sequence_number, -self._origin) + 1)  # it and the holes before it
+            return JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
         packets: list[RtpPacket] = []
         for count in range(self._capacity):
             packet = self._packets[(self._origin + count) % self._capacity]
@@ -200,7 +281,7 @@ class CompleteFrameBuffer(JitterBuffer):
             if packets and packet.timestamp != packets[0].timestamp:
                 break  # the previous frame ended without a marker
             packets.append(packet)
-            if packet.marker or not self.video:
+            if packet.marker:
                 break
         else:
             return None
@@ -211,12 +292,14 @@ class CompleteFrameBuffer(JitterBuffer):
 _JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
 
 
-def release_complete_frames(receiver: RTCRtpReceiver) -> CompleteFrameBuffer:
+def release_complete_frames(
+    receiver: RTCRtpReceiver, on_gap: Callable[[], None] | None = None
+) -> CompleteFrameBuffer:
     """Make ``receiver`` hand on each frame as soon as its last packet is in (no next-frame wait)."""
     old = getattr(receiver, _JITTER_BUFFER, None)
     if not isinstance(old, JitterBuffer) or not hasattr(old, "_is_video") or not hasattr(old, "_packets"):
         raise RuntimeError("aiortc changed: RTCRtpReceiver has no private __jitter_buffer")
-    buffer = CompleteFrameBuffer(old.capacity, video=old._is_video)
+    buffer = CompleteFrameBuffer(old.capacity, video=old._is_video, on_gap=on_gap)
     setattr(receiver, _JITTER_BUFFER, buffer)
     return buffer
 
@@ -256,6 +339,7 @@ class RtpForwarder:
         self.sender = sender
         self.packer = packer
         self.retransmits = 0
+        self.nacked = 0  # sequence numbers viewers asked for (answered or too old for the history)
         self.history: dict[int, tuple[int, bytes, bytes]] = {}  # seq % size -> (seq, header, payload)
         sender._run_rtp = self.run  # type: ignore[method-assign]
         sender._retransmit = self.retransmit  # type: ignore[method-assign]
@@ -318,6 +402,7 @@ class RtpForwarder:
 
     async def retransmit(self, sequence_number: int) -> None:
         """Resend a packet a viewer NACKed, if still in the history (as RTX when negotiated)."""
+        self.nacked += 1
         entry = self.history.get(sequence_number % RTP_HISTORY_SIZE)
         if entry is None or entry[0] != sequence_number:
             return
@@ -348,6 +433,69 @@ def receive_counts(receiver: RTCRtpReceiver) -> tuple[int | None, int, int]:
         return None, 0, 0
     ssrc, stats = max(streams.items(), key=lambda kv: kv[1].packets_received)
     return ssrc, int(stats.packets_received), int(stats.packets_lost)
+
+
+_RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"
+_NACK_GENERATOR = "_RTCRtpReceiver__nack_generator"
+
+
+class NackCounter:
+    """Counts the NACKs ``receiver`` sends its remote sender and the retransmissions that come back.
+
+    Install before the receiver starts (from the ``track`` event); aiortc's receiver still sends
+    every NACK itself.
+    """
+
+    def __init__(self, receiver: RTCRtpReceiver) -> None:
+        send = getattr(receiver, "_send_rtcp_nack", None)
+        if (
+            not callable(send)
+            or not isinstance(getattr(receiver, _RTX_SSRC, None), dict)
+            or not hasattr(receiver, _NACK_GENERATOR)
+        ):
+            raise RuntimeError(
+                "aiortc changed: RTCRtpReceiver lacks _send_rtcp_nack, __rtx_ssrc or __nack_generator"
+            )
+        self.receiver = receiver
+        self.nacks = 0  # RTCP NACK packets sent
+        self.nacked = 0  # sequence numbers asked for in them (one may be asked again at the next gap)
+        self.repeated = 0  # NACKs sent again by :meth:`repeat`
+        self._send = send
+        receiver._send_rtcp_nack = self._send_nack  # type: ignore[method-assign]
+
+    async def _send_nack(self, media_ssrc: int, lost: list[int]) -> None:
+        self.nacks += 1
+        self.nacked += len(lost)
+        await self._send(media_ssrc, lost)
+
+    async def repeat(self, interval: float = RENACK_INTERVAL, give_up: float = HOLE_TIMEOUT) -> None:
+        """NACK again, every ``interval``, what is still missing (until ``give_up`` seconds old).
+
+        aiortc NACKs only when a new gap appears, so a lost retransmission waited for the next loss;
+        libwebrtc re-sends its NACKs about once per round trip in the same way.
+        """
+        generator = getattr(self.receiver, _NACK_GENERATOR)
+        if generator is None or not isinstance(getattr(generator, "missing", None), set):
+            raise RuntimeError("aiortc changed: RTCRtpReceiver has no private __nack_generator.missing")
+        first_seen: dict[int, float] = {}
+        while True:
+            await asyncio.sleep(interval)
+            missing: set[int] = generator.missing
+            now = time.monotonic()
+            for seq in [s for s in first_seen if s not in missing]:
+                del first_seen[seq]
+            again = [s for s in missing if interval <= now - first_seen.setdefault(s, now) < give_up]
+            ssrc = receive_counts(self.receiver)[0]
+            if again and ssrc is not None:
+                self.repeated += 1
+                await self._send_nack(ssrc, sorted(again))
+
+    @property
+    def rtx_received(self) -> int:
+        """Packets that arrived on a negotiated RTX SSRC (each answers one NACKed sequence number)."""
+        rtx: dict[int, int] = getattr(self.receiver, _RTX_SSRC)
+        streams: dict[int, Any] = getattr(self.receiver, _REMOTE_STREAMS)
+        return sum(int(streams[s].packets_received) for s in rtx if s in streams)
 
 
 async def send_pli(receiver: RTCRtpReceiver) -> bool:

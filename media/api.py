@@ -1,8 +1,10 @@
-"""What the main-venue controller (``rooms``) may ask of the media plane (``media``).
+"""What the rest of Moke (the main-venue controller in ``venues``) may ask of the media plane.
 
-``media`` implements :class:`ProgramMedia` and stores it under ``PROGRAM_MEDIA`` on the app.
-The controller decides *which* venue is main (epochs, conflicts, agenda, fallback policy, audit);
-the media plane makes the program feed follow it on the wire.
+``media`` implements :class:`ProgramMedia` (``media.program.ProgramPlane``) and stores it under
+``PROGRAM_MEDIA`` on the app in its ``setup``. The controller decides *which* venue is main (epochs,
+conflicts, agenda, fallback policy, audit); the media plane makes the program feed follow it on the wire.
+``ROUTER`` is the room-to-home-process router: it holds each room's media-home lease, and the controller
+runs a room's program feed in the process it names (:meth:`MediaRouter.home`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
+
+from media.models import Recording
+from media.routing import ROUTER, MediaRouter
 
 # (room_id, venue_id, live) — called when a venue's publisher starts, stops or drops.
 VenueLiveListener = Callable[[str, str, bool], Awaitable[None]]
@@ -62,3 +67,13 @@ class ProgramMedia(Protocol):
 
 
 PROGRAM_MEDIA: web.AppKey[ProgramMedia] = web.AppKey("moke_program_media", ProgramMedia)
+
+__all__ = [
+    "PROGRAM_MEDIA",
+    "ROUTER",
+    "CutResult",
+    "MediaRouter",
+    "ProgramMedia",
+    "Recording",
+    "VenueLiveListener",
+]

@@ -1,16 +1,14 @@
-"""Stream continuity across a program cut: pure timestamp / sequence-number rewrite math, no I/O.
+"""Stream continuity across a program cut: pure timestamp rewrite math, no I/O.
 
 The program feed forwards encoded frames of one venue, then of another. An observer's jitter buffer
 must see one unbroken stream: timestamps that never jump back and that advance across a cut by about
-one frame interval, and (at the RTP level) sequence numbers without a gap. Like Janus ``switch``,
-LiveKit's forwarder and mediasoup consumers, the output keeps its own timeline: within one source it
-advances by the source's own delta; at a cut, or when a source's timeline jumps (a publisher that
+one frame interval. Like Janus ``switch``, LiveKit's forwarder and mediasoup consumers, the output keeps
+its own timeline: within one source it advances by the source's own delta; at a cut, or when a source's timeline jumps (a publisher that
 reconnected, a wrap we cannot explain), it re-anchors one nominal interval after the last output.
 
 aiortc's ``RTCRtpSender`` derives the RTP timestamp from an ``av.Packet``'s ``pts`` and keeps its own
-sequence numbers, so the program feed rewrites ``pts`` with :class:`TimestampRewriter` per output track;
-:class:`SequenceRewriter` is the same idea for 16-bit RTP sequence numbers where packets are forwarded
-as RTP.
+sequence numbers per sender (contiguous across a cut by construction), so the program feed only rewrites
+``pts``, with :class:`TimestampRewriter` per output track.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 RTP_TS_MOD = 1 << 32
-RTP_SEQ_MOD = 1 << 16
 
 
 def signed_delta(new: int, old: int, modulus: int) -> int:
@@ -67,44 +64,3 @@ class TimestampRewriter:
     @property
     def last_out(self) -> int | None:
         return self._last_out
-
-
-@dataclass
-class SequenceRewriter:
-    """Keeps RTP sequence numbers contiguous across sources (16-bit, wrapping).
-
-    Within a source, a gap in input sequence numbers stays a gap (so the receiver still NACKs real
-    loss); at a cut, the new source continues at last output + 1. Late (reordered) packets of the
-    current source map back onto their place; packets from before a cut are refused (``None``).
-    """
-
-    start: int = 0
-    max_gap: int = 1000
-    _base_in: int | None = None  # extended input number that maps onto _base_out
-    _base_out: int = 0
-    _last_in: int | None = None  # highest extended input number seen from the current source
-    _highest_out: int | None = None
-
-    def cut(self) -> None:
-        self._base_in = None
-
-    def rewrite(self, seq: int) -> int | None:
-        """Output sequence number (mod 2**16) for ``seq``, or ``None`` for a packet to drop."""
-        if self._base_in is None or self._last_in is None or self._highest_out is None:
-            return self._anchor(seq)
-        delta = signed_delta(seq, self._last_in % RTP_SEQ_MOD, RTP_SEQ_MOD)
-        if abs(delta) > self.max_gap:  # the source restarted its numbering
-            return self._anchor(seq)
-        ext = self._last_in + delta
-        if ext < self._base_in:
-            return None  # older than this source's first forwarded packet
-        out = self._base_out + (ext - self._base_in)
-        self._last_in = max(self._last_in, ext)
-        self._highest_out = max(self._highest_out, out)
-        return out % RTP_SEQ_MOD
-
-    def _anchor(self, seq: int) -> int:
-        out = self.start if self._highest_out is None else self._highest_out + 1
-        self._base_in = self._last_in = seq
-        self._base_out = self._highest_out = out
-        return out % RTP_SEQ_MOD

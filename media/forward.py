@@ -10,7 +10,7 @@ Usage, for any peer connection that should receive a source::
 ``recv`` yields the source's :class:`EncodedFrame`; the sender's packet loop
 (``aiortc_hooks.RtpForwarder``) sends its payloads, packed once for all viewers, with this viewer's
 own sequence numbers, timestamp origin, SSRC and NACK history. :meth:`switch` moves the
-track to another subscription (e.g. a program cut) without renegotiation.
+track to another reader (e.g. a program cut) without renegotiation.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
 from media import aiortc_hooks
-from media.source import EncodedFrame, Subscription, SubscriptionClosed
+from media.source import EncodedFrame, FrameReader, ReaderClosed
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,10 @@ log = logging.getLogger(__name__)
 class ForwardTrack(MediaStreamTrack):
     """Yields the subscribed source's frames to one sender; PLI/FIR go to the source."""
 
-    def __init__(self, subscription: Subscription) -> None:
+    def __init__(self, reader: FrameReader) -> None:
         super().__init__()
-        self.kind = subscription.source.kind
-        self.subscription = subscription
+        self.kind = reader.source.kind
+        self.reader = reader
         self.sent = 0
         self.bytes_sent = 0
         self.forwarder: aiortc_hooks.RtpForwarder | None = None
@@ -41,7 +41,7 @@ class ForwardTrack(MediaStreamTrack):
 
     def bind(self, sender: RTCRtpSender) -> None:
         """Forward the source's codec on ``sender`` (before negotiation) and its PLI/FIR upstream."""
-        codec = self.subscription.source.codec
+        codec = self.reader.source.codec
         if codec is None:
             raise ValueError("the source has no codec yet (no publisher)")
         self.codec = codec
@@ -53,25 +53,30 @@ class ForwardTrack(MediaStreamTrack):
         """Packets resent from this viewer's history on its NACKs."""
         return self.forwarder.retransmits if self.forwarder is not None else 0
 
-    def _keyframe_request(self) -> None:
-        self.subscription.source.request_keyframe()
+    @property
+    def nacked(self) -> int:
+        """Sequence numbers this viewer NACKed (``retransmits`` of them were still in the history)."""
+        return self.forwarder.nacked if self.forwarder is not None else 0
 
-    def switch(self, subscription: Subscription) -> None:
-        """Forward another subscription from now on (same kind and codec); closes the old one."""
-        if subscription.source.kind != self.kind:
+    def _keyframe_request(self) -> None:
+        self.reader.source.request_keyframe()
+
+    def switch(self, reader: FrameReader) -> None:
+        """Forward another reader from now on (same kind and codec); closes the old one."""
+        if reader.source.kind != self.kind:
             raise ValueError("cannot switch between audio and video")
-        old, self.subscription = self.subscription, subscription
+        old, self.reader = self.reader, reader
         old.close()
 
     async def recv(self) -> EncodedFrame:  # type: ignore[override]  # RtpForwarder packs it
         if self.readyState != "live":
             raise MediaStreamError
         while True:
-            sub = self.subscription
+            sub = self.reader
             try:
                 frame: EncodedFrame = await sub.get()
-            except SubscriptionClosed:
-                if sub is not self.subscription:  # switched while waiting
+            except ReaderClosed:
+                if sub is not self.reader:  # switched while waiting
                     continue
                 self.stop()
                 raise MediaStreamError from None
@@ -83,7 +88,7 @@ class ForwardTrack(MediaStreamTrack):
 
     def stop(self) -> None:
         super().stop()
-        self.subscription.close()
+        self.reader.close()
 
 
 def pin_codec(transceiver: RTCRtpTransceiver, mime_type: str) -> None:

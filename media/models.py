@@ -30,7 +30,7 @@ class Recording(Base):
     origin: Mapped[float | None] = mapped_column(Float, nullable=True)
     stopped_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     duration: Mapped[float] = mapped_column(Float, default=0.0)
-    size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), default=0)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
     frames: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16))
     path: Mapped[str] = mapped_column(String(255))  # relative to the data directory

@@ -9,26 +9,21 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from aiohttp import web
-
 from media.recording import RecordingService
 from media.routing import MediaRouter
 from media.service import MediaService
-from rooms.floor import FLOOR
+from rooms.api import FloorService
 
 
 def register(
-    app: web.Application, router: MediaRouter, service: MediaService, recordings: RecordingService
+    router: MediaRouter, service: MediaService, recordings: RecordingService, floor: FloorService
 ) -> None:
     """Register every operation on ``router``; the caller has checked permissions."""
 
     async def publish(
         sid: str, user_id: int, room_id: str, name: str, sdp: str, type_: str, recheck_seat: bool
     ) -> dict[str, Any]:
-        floor = app.get(FLOOR)
-        still_allowed = (
-            functools.partial(floor.holds_seat, room_id, user_id) if recheck_seat and floor else None
-        )
+        still_allowed = functools.partial(floor.holds_seat, room_id, user_id) if recheck_seat else None
         answer, pub_id = await service.publish(
             sid, user_id, room_id, name, sdp, type_, still_allowed=still_allowed
         )

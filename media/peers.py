@@ -27,6 +27,7 @@ from media.bitstream import is_keyframe
 from media.forward import ForwardTrack, pin_codec
 from media.registry import MediaSource
 from media.source import EncodedSource, make_packet
+from server.cluster import TaskGroup
 from server.errors import ValidationError
 
 log = logging.getLogger(__name__)
@@ -65,20 +66,25 @@ class Peer:
 
     role = "peer"
 
-    def __init__(self, source: MediaSource, config: RTCConfiguration, on_ended: EndedCallback | None) -> None:
+    def __init__(
+        self,
+        source: MediaSource,
+        config: RTCConfiguration,
+        on_ended: EndedCallback | None,
+        tasks: TaskGroup | None = None,
+    ) -> None:
         self.id = uuid.uuid4().hex[:16]
         self.source = source
         self.pc = RTCPeerConnection(config)
         self.on_ended = on_ended
         self.closed = False
         self.created_at = time.monotonic()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.tasks = tasks if tasks is not None else TaskGroup(f"media/{self.role}")
         self.pc.on("connectionstatechange", self._state_changed)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if not self.tasks.closed:
+            self.tasks.spawn(coro, name=f"{self.role}:{self.id}")
 
     async def _state_changed(self) -> None:
         state = self.pc.connectionState
@@ -98,10 +104,7 @@ class Peer:
         if self.closed:
             return
         self.closed = True
-        current = asyncio.current_task()
-        for task in list(self._tasks):
-            if task is not current:
-                task.cancel()
+        self.tasks.cancel()  # not the task running this close, when it is one of them
         await self._before_close()
         await self.pc.close()
         log.info(
@@ -143,14 +146,18 @@ class PublisherPeer(Peer):
         user_id: int,
         rtp_timeout: float = 5.0,
         on_live: Callable[[PublisherPeer], Awaitable[None]] | None = None,
+        tasks: TaskGroup | None = None,
     ) -> None:
-        super().__init__(source, config, on_ended)
+        super().__init__(source, config, on_ended, tasks)
         self.user_id = user_id
         self.rtp_timeout = rtp_timeout
         self.on_live = on_live
         self.receivers: dict[str, RTCRtpReceiver] = {}
+        self.nack_counters: list[aiortc_hooks.NackCounter] = []
         self.attached: set[str] = set()
         self.last_frame_at: float | None = None
+        self.broken: set[str] = set()  # kinds that lost a frame for good: dropped until a keyframe
+        self.frames_given_up = 0
 
     async def answer(self, offer: RTCSessionDescription) -> RTCSessionDescription:
         self.pc.on("track", self._on_track)
@@ -165,7 +172,15 @@ class PublisherPeer(Peer):
                 kind = track.kind
                 enc = self.source.video if kind == "video" else self.source.audio
                 self.receivers[kind] = receiver
-                aiortc_hooks.tap_receiver(receiver, functools.partial(self._on_frame, enc, receiver))
+                if kind == "video":  # aiortc NACKs video only
+                    counter = aiortc_hooks.NackCounter(receiver)
+                    self.nack_counters.append(counter)
+                    self._spawn(counter.repeat())
+                aiortc_hooks.tap_receiver(
+                    receiver,
+                    functools.partial(self._on_frame, enc, receiver),
+                    functools.partial(self._on_gap, enc),
+                )
 
     def _on_frame(
         self, enc: EncodedSource, receiver: RTCRtpReceiver, codec: RTCRtpCodecParameters, frame: JitterFrame
@@ -183,7 +198,18 @@ class PublisherPeer(Peer):
                 self._spawn(self.on_live(self))
         clock = 48000 if enc.kind == "audio" else 90000
         self.last_frame_at = time.monotonic()
-        enc.push(make_packet(frame.data, frame.timestamp, Fraction(1, clock)), is_keyframe(mime, frame.data))
+        keyframe = is_keyframe(mime, frame.data)
+        if enc.kind in self.broken:
+            if not keyframe:
+                return  # it refers to the frame that was lost: viewers would decode garbage
+            self.broken.discard(enc.kind)
+        enc.push(make_packet(frame.data, frame.timestamp, Fraction(1, clock)), keyframe)
+
+    def _on_gap(self, enc: EncodedSource) -> None:
+        """A lost packet was given up: its frame is gone, so is every frame until the next keyframe."""
+        self.frames_given_up += 1
+        self.broken.add(enc.kind)
+        enc.request_keyframe()
 
     async def _watchdog(self) -> None:
         """End the publication when no media arrives for ``rtp_timeout`` seconds."""
@@ -195,12 +221,19 @@ class PublisherPeer(Peer):
                 return
 
     def stats(self) -> dict[str, int]:
+        """Packets received and lost; NACKed sequence numbers and the RTX packets that answered them."""
         received = lost = 0
         for receiver in self.receivers.values():
             _, r, lo = aiortc_hooks.receive_counts(receiver)
             received += r
             lost += lo
-        return {"packets_received": received, "packets_lost": lost}
+        return {
+            "packets_received": received,
+            "packets_lost": lost,
+            "nacked": sum(c.nacked for c in self.nack_counters),
+            "rtx_received": sum(c.rtx_received for c in self.nack_counters),
+            "frames_given_up": self.frames_given_up,
+        }
 
     async def _before_close(self) -> None:
         if self.source.owner is self:
@@ -216,9 +249,15 @@ class ViewerPeer(Peer):
     role = "viewer"
 
     def __init__(
-        self, source: MediaSource, config: RTCConfiguration, on_ended: EndedCallback | None, *, user_id: int
+        self,
+        source: MediaSource,
+        config: RTCConfiguration,
+        on_ended: EndedCallback | None,
+        *,
+        user_id: int,
+        tasks: TaskGroup | None = None,
     ) -> None:
-        super().__init__(source, config, on_ended)
+        super().__init__(source, config, on_ended, tasks)
         self.user_id = user_id
         self.tracks: list[ForwardTrack] = []
 

@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from media import metrics, operations, signalling
+from media import metrics, operations, signalling, slate
+from media.api import PROGRAM_MEDIA
+from media.program import ProgramPlane
 from media.recording import RecordingService
 from media.recording_routes import RECORDINGS
 from media.recording_routes import routes as recording_routes
@@ -14,26 +16,41 @@ from media.registry import SOURCES, SourceRegistry
 from media.routes import routes
 from media.routing import ROUTER, MediaRouter
 from media.service import MEDIA, MediaService
+from rooms.api import FLOOR
 from server.api import ApiRoutes
 from server.context import AppContext
 
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
-    """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
-    registry = SourceRegistry(keyframe_interval=ctx.settings.media_keyframe_interval)
+    """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables.
+
+    Needs the rooms package set up first (its floor decides who may publish seat media)."""
+    settings = ctx.settings
+    floor = app[FLOOR]
+    tasks = ctx.cluster.task_group("media")
+    registry = SourceRegistry(keyframe_interval=settings.media_keyframe_interval, tasks=tasks)
 
     async def notify(sid: str, event: str, payload: dict[str, object]) -> None:
         await ctx.sio.emit(event, payload, to=sid)
 
-    service = MediaService(ctx.settings, registry, notify)
-    recordings = RecordingService(ctx.db, registry, ctx.settings.data_dir)
+    service = MediaService(settings, registry, notify, tasks.child("service"))
+    recordings = RecordingService(ctx.db, registry, settings.data_dir, tasks.child("recordings"))
+    codec = settings.media_program_codec
+    plane = ProgramPlane(
+        registry,
+        codec=codec,
+        slate=slate.encode(codec),
+        cut_timeout=settings.media_cut_timeout,
+        tasks=tasks.child("program"),
+    )
     app[SOURCES] = registry
     app[MEDIA] = service
     app[RECORDINGS] = recordings
-    router = MediaRouter(ctx.bus)
+    router = MediaRouter(ctx.bus, ctx.cluster, tasks=tasks.child("rpc"))
     app[ROUTER] = router
-    signalling.install(app, ctx, service, router)
-    operations.register(app, router, service, recordings)
+    app[PROGRAM_MEDIA] = plane
+    signalling.install(ctx, service, router, floor)
+    operations.register(router, service, recordings, floor)
     metrics.register(ctx.metrics, service)
 
     async def media_service(app: web.Application) -> AsyncIterator[None]:
@@ -41,9 +58,11 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
         await router.start()
         await recordings.recover(router.held_elsewhere)
         yield
+        plane.close()
         await recordings.stop_all()
         await router.stop()
         await service.stop()
+        await tasks.close()
 
     app.cleanup_ctx.append(media_service)
     return [routes, recording_routes]

@@ -32,7 +32,8 @@ from media.api import CutResult, VenueLiveListener
 from media.continuity import TimestampRewriter
 from media.registry import MediaSource, SourceRegistry
 from media.slate import AUDIO_FRAME, AUDIO_RATE, Slate
-from media.source import EncodedFrame, EncodedSource, Subscription, make_packet
+from media.source import EncodedFrame, EncodedSource, FrameReader, make_packet
+from server.cluster import TaskGroup
 
 log = logging.getLogger(__name__)
 MIN_KEYFRAME_RETRY = 0.05  # seconds; the retry follows the venue's throttle interval, never faster
@@ -44,8 +45,8 @@ AUDIO_TICKS_PER_SECOND = 50  # the slate's audio: one 20 ms packet per tick
 SLATE_MAX_LAG = 0.2  # seconds
 
 
-class _Tap(Subscription):
-    """A subscription that hands each frame to the switcher synchronously (no queue, no task)."""
+class _Tap(FrameReader):
+    """A reader that hands each frame to the switcher synchronously (no queue, no task)."""
 
     def __init__(self, source: EncodedSource, on_frame: Callable[[_Tap, EncodedFrame], None]) -> None:
         super().__init__(source, maxsize=1)
@@ -58,7 +59,7 @@ class _Tap(Subscription):
             self._on_frame(self, frame)
 
 
-class _FirstFrame(Subscription):
+class _FirstFrame(FrameReader):
     """Calls ``then`` once, at the source's next frame, then unsubscribes."""
 
     def __init__(self, source: EncodedSource, then: Callable[[], None]) -> None:
@@ -150,8 +151,8 @@ class Switcher:
                         self._drop_pending()
                     # with nothing on air yet, the leg stays: the venue's first keyframe puts it on air
                     break
-                # A PLI can be lost, or ignored by an encoder that has just sent a keyframe
-                # (libwebrtc drops requests that come too soon after one): ask again.
+                # A PLI can be lost: ask again. (One ignored by a throttling encoder is asked again
+                # by the source itself, when the encoder's window closes: see media.source.)
                 source.video.request_keyframe()
         if at is None:
             return CutResult(switched=False, seconds=time.monotonic() - started)
@@ -260,14 +261,22 @@ class Switcher:
 class ProgramPlane:
     """``ProgramMedia`` for the controller: one program and one preview switcher per room."""
 
-    def __init__(self, registry: SourceRegistry, *, codec: str, slate: Slate, cut_timeout: float) -> None:
+    def __init__(
+        self,
+        registry: SourceRegistry,
+        *,
+        codec: str,
+        slate: Slate,
+        cut_timeout: float,
+        tasks: TaskGroup | None = None,
+    ) -> None:
         self.registry = registry
         self.codec = codec
         self.slate = slate
         self.cut_timeout = cut_timeout
         self.programs: dict[str, Switcher] = {}
         self.previews: dict[str, Switcher] = {}
-        self._tasks: set[asyncio.Future[None]] = set()
+        self.tasks = tasks if tasks is not None else TaskGroup("media/program")
         self._busy_at: dict[str, float] = {}  # room -> last time it had a viewer or a live venue
         registry.add_listener(self._source_changed)
 
@@ -359,13 +368,11 @@ class ProgramPlane:
         self.registry.add_listener(on_source)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if not self.tasks.closed:
+            self.tasks.spawn(coro, name="program")
 
     def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        self.tasks.cancel()
         for switcher in [*self.programs.values(), *self.previews.values()]:
             switcher.close()
         self.programs.clear()

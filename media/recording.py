@@ -27,7 +27,8 @@ from sqlalchemy import select
 from media.bitstream import vp8_dimensions
 from media.models import Recording, RecordingStatus
 from media.registry import MediaSource, SourceRegistry
-from media.source import EncodedFrame, Subscription, SubscriptionClosed
+from media.source import EncodedFrame, FrameReader, ReaderClosed
+from server.cluster import TaskGroup
 from server.db import Database, now
 from server.errors import Conflict, NotFound
 
@@ -54,7 +55,11 @@ class Recorder:
     """
 
     def __init__(
-        self, source: MediaSource, path: Path, on_origin: Callable[[float], Awaitable[None]] | None = None
+        self,
+        source: MediaSource,
+        path: Path,
+        on_origin: Callable[[float], Awaitable[None]] | None = None,
+        tasks: TaskGroup | None = None,
     ) -> None:
         codec = (source.video.codec or "").lower()
         if codec not in FORMATS:
@@ -67,8 +72,8 @@ class Recorder:
         self.origin: float | None = None
         self._on_origin = on_origin
         self._queue: queue.SimpleQueue[tuple[str, EncodedFrame] | None] = queue.SimpleQueue()
-        self._subs: list[Subscription] = []
-        self._tasks: list[asyncio.Task[None]] = []
+        self._subs: list[FrameReader] = []
+        self.tasks = tasks if tasks is not None else TaskGroup("media/recorder")
         self._thread = threading.Thread(target=self._write, name=f"recorder-{path.stem}", daemon=True)
         self.error: BaseException | None = None
 
@@ -78,10 +83,10 @@ class Recorder:
         for enc in (self.source.video, self.source.audio):
             sub = enc.subscribe(maxsize=RECORDING_QUEUE_FRAMES)
             self._subs.append(sub)
-            self._tasks.append(asyncio.ensure_future(self._pump(enc.kind, sub)))
+            self.tasks.spawn(self._pump(enc.kind, sub), name=f"recorder-pump:{enc.kind}")
 
-    async def _pump(self, kind: str, sub: Subscription) -> None:
-        with contextlib.suppress(SubscriptionClosed):
+    async def _pump(self, kind: str, sub: FrameReader) -> None:
+        with contextlib.suppress(ReaderClosed):
             while True:
                 frame = await sub.get()
                 self._queue.put((kind, frame))
@@ -102,9 +107,7 @@ class Recorder:
         """Stop reading, let the writer finish the file (cues, duration) and report what was written."""
         for sub in self._subs:
             sub.close()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.tasks.close()
         self._queue.put(None)
         await asyncio.to_thread(self._thread.join)
         size = self.path.stat().st_size if self.path.exists() else 0
@@ -193,8 +196,11 @@ def probe(path: Path) -> tuple[float, int]:
 class RecordingService:
     """Starts, stops, indexes and recovers recordings of this process's sources."""
 
-    def __init__(self, db: Database, registry: SourceRegistry, data_dir: Path) -> None:
+    def __init__(
+        self, db: Database, registry: SourceRegistry, data_dir: Path, tasks: TaskGroup | None = None
+    ) -> None:
         self.db = db
+        self.tasks = tasks if tasks is not None else TaskGroup("media")
         self.registry = registry
         self.data_dir = data_dir
         self.active: dict[str, Recorder] = {}
@@ -234,7 +240,9 @@ class RecordingService:
         if others:
             log.info("left %d recordings that another process is writing", others)
             if recheck_after > 0 and self._recheck is None:
-                self._recheck = asyncio.ensure_future(self._recover_later(running_elsewhere, recheck_after))
+                self._recheck = self.tasks.spawn(
+                    self._recover_later(running_elsewhere, recheck_after), name="recordings-recheck"
+                )
         return len(mine)
 
     async def _recover_later(self, running_elsewhere: RunningElsewhere | None, delay: float) -> None:
@@ -254,7 +262,12 @@ class RecordingService:
             rec_id = uuid.uuid4().hex[:16]
             ext = "webm" if (source.video.codec or "").lower() == "video/vp8" else "mkv"
             relative = f"recordings/{room_id}/{rec_id}.{ext}"
-            recorder = Recorder(source, self.data_dir / relative, partial(self._set_origin, rec_id))
+            recorder = Recorder(
+                source,
+                self.data_dir / relative,
+                partial(self._set_origin, rec_id),
+                self.tasks.child("recorder"),
+            )
             row = Recording(
                 id=rec_id,
                 room_id=room_id,

@@ -9,8 +9,7 @@ from media.models import Recording
 from media.recording import RecordingService
 from media.registry import source_name_valid
 from media.routing import ROUTER
-from rooms.membership import authorize
-from rooms.permissions import Action
+from rooms.api import Action, authorize
 from server.api import ApiRoutes, json_response, read_json
 from server.context import ctx_of
 from server.errors import NotFound, ValidationError

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from media.source import EncodedSource
+from server.cluster import TaskGroup
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,9 @@ class MediaSource:
 class SourceRegistry:
     """All named sources of all rooms in this process."""
 
-    def __init__(self, keyframe_interval: float = 0.3) -> None:
+    def __init__(self, keyframe_interval: float = 0.3, tasks: TaskGroup | None = None) -> None:
         self.keyframe_interval = keyframe_interval
+        self.tasks = tasks if tasks is not None else TaskGroup("media")
         self._sources: dict[tuple[str, str], MediaSource] = {}
         self._listeners: list[SourceListener] = []
 
@@ -72,8 +74,12 @@ class SourceRegistry:
             found = MediaSource(
                 room_id,
                 name,
-                video=EncodedSource("video", keyframe_interval=ki, name=f"{room_id}/{name}"),
-                audio=EncodedSource("audio", keyframe_interval=ki, name=f"{room_id}/{name}"),
+                video=EncodedSource(
+                    "video", keyframe_interval=ki, name=f"{room_id}/{name}", tasks=self.tasks.child("source")
+                ),
+                audio=EncodedSource(
+                    "audio", keyframe_interval=ki, name=f"{room_id}/{name}", tasks=self.tasks.child("source")
+                ),
             )
             self._sources[key] = found
         return found

@@ -7,8 +7,7 @@ from pydantic import BaseModel
 
 from media.routing import ROUTER
 from media.service import MEDIA
-from rooms.membership import authorize
-from rooms.permissions import Action
+from rooms.api import Action, authorize
 from server.api import ApiRoutes, json_response
 from server.context import ctx_of
 from server.http import principal_of
@@ -27,8 +26,13 @@ class SourceStatus(BaseModel):
     bitrate_out: int
     frames_in: int
     keyframe_requests: int
+    keyframe_reasks: int  # requests repeated when the publisher's keyframe throttle window closed
     packets_lost: int
+    publisher_nacked: int  # sequence numbers the server NACKed the publisher for (live publication)
+    publisher_rtx_received: int  # retransmissions (RTX) that came back from the publisher
+    publisher_gaps: int  # lost packets given up (no retransmission in time): a keyframe was asked for
     dropped_frames: int
+    viewer_nacked: int  # sequence numbers viewers NACKed (``retransmits`` of them answered from history)
     retransmits: int
 
 

@@ -3,7 +3,11 @@
 All peer connections of a room's media (venue and seat publishers, their viewers, the program and
 preview feeds, recordings) must live in one process, because frames are forwarded in memory. With one
 process that is always this one. With several (``MOKE_REDIS_URL``) the home is the process holding the
-room's program-feed lease (``rooms.controller``); a client's Socket.IO connection may be on any process,
+room's ``media-home`` lease (``server.cluster``), which this router takes for a room that has no home yet
+and the cluster renews while the process lives. The main-venue controller (``venues``) runs the room's
+program feed wherever this says the home is, so feed and media stay together; it hears through
+:meth:`MediaRouter.on_home_taken` when this process becomes a room's home (to put the program back on
+air after a takeover). A client's Socket.IO connection may be on any process,
 so an operation that arrives elsewhere is sent to the home over the bus and its answer comes back the
 same way (the client then talks WebRTC straight to the home's address; Socket.IO events to the client's
 sid cross processes through python-socketio's Redis manager).
@@ -27,6 +31,7 @@ from aiohttp import web
 
 from server.bus import Bus
 from server.bus.base import Subscription
+from server.cluster import Cluster, TaskGroup
 from server.errors import (
     BadRequest,
     Conflict,
@@ -42,8 +47,9 @@ from server.errors import (
 log = logging.getLogger(__name__)
 
 Op = Callable[..., Awaitable[dict[str, Any]]]
-HomeOf = Callable[[str], Awaitable[str]]
-OwnerOf = Callable[[str], Awaitable[str | None]]
+HomeListener = Callable[[str], Awaitable[None]]  # (room_id)
+
+HOME_TTL = 6.0  # seconds a room's media home outlives its process's last renewal (a SIGKILL)
 
 _ERRORS: dict[int, type[MokeError]] = {
     e.status: e for e in (BadRequest, ValidationError, Forbidden, NotFound, Conflict, TooLarge, RateLimited)
@@ -63,17 +69,25 @@ def error_to(exc: MokeError) -> dict[str, Any]:
 class MediaRouter:
     """Routes named media operations of a room to its home process; owns its bus subscriptions."""
 
-    def __init__(self, bus: Bus, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        cluster: Cluster,
+        *,
+        timeout: float = 10.0,
+        home_ttl: float = HOME_TTL,
+        tasks: TaskGroup | None = None,
+    ) -> None:
         self.bus = bus
-        self.node = bus.node_id
+        self.node = cluster.node_id
         self.timeout = timeout
-        self.home_of: HomeOf | None = None  # set by the controller; None: every room is at home here
-        self.owner_of: OwnerOf | None = None  # the room's home if some process holds it (never claims)
+        self.homes = cluster.lease("media-home", home_ttl)  # key: room id
+        self._home_taken: list[HomeListener] = []
         self._ops: dict[str, Op] = {}
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._subs: list[Subscription] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.tasks = tasks if tasks is not None else cluster.task_group("media/rpc")
         self.remote_calls = 0  # operations this process sent to another one (observability, tests)
         self.served_calls = 0  # operations this process ran for another one
 
@@ -91,21 +105,54 @@ class MediaRouter:
         for sub in self._subs:
             await sub.close()
         self._subs = []
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.tasks.close()
+        await self.homes.release_all()  # another process may become these rooms' home at once
         for fut in self._waiting.values():
             if not fut.done():
                 fut.set_exception(Unavailable("the server is shutting down", code="shutting_down"))
         self._waiting.clear()
 
-    async def held_elsewhere(self, room_id: str) -> bool:
-        """True while another process is the room's media home."""
-        owner = None if self.owner_of is None else await self.owner_of(room_id)
-        return owner is not None and owner != self.node
+    # ---- the room's home ----------------------------------------------------------------------
+    def on_home_taken(self, listener: HomeListener) -> None:
+        """Call ``listener(room_id)`` when this process becomes the room's media home."""
+        self._home_taken.append(listener)
 
     async def home(self, room_id: str) -> str:
-        return self.node if self.home_of is None else await self.home_of(room_id)
+        """The room's media home: the process holding its lease, else this one (which takes it)."""
+        holder = await self.homes.holder(room_id)
+        if holder is not None and holder != self.node:
+            return holder
+        if await self.claim(room_id):
+            return self.node
+        return await self.homes.holder(room_id) or self.node  # another process took it just now
+
+    async def claim(self, room_id: str) -> bool:
+        """Take (or keep) the room's home here when it is free; True when this process holds it."""
+        had = room_id in self.homes.held()
+        if not await self.homes.acquire(room_id):
+            return False
+        if not had:
+            log.info("media home taken room=%s node=%s", room_id, self.node)
+            for listener in list(self._home_taken):
+                self.tasks.spawn(listener(room_id), name=f"media-home-taken:{room_id}")
+        return True
+
+    async def holder(self, room_id: str) -> str | None:
+        """The process that is the room's media home now, or None (it takes the next caller's)."""
+        return await self.homes.holder(room_id)
+
+    def is_home(self, room_id: str) -> bool:
+        """True when this process holds the room's home (as of its last claim or renewal)."""
+        return room_id in self.homes.held()
+
+    async def release_home(self, room_id: str) -> None:
+        """Give the room's home up (its media here was freed); the next caller's process takes it."""
+        await self.homes.release(room_id)
+
+    async def held_elsewhere(self, room_id: str) -> bool:
+        """True while another process is the room's media home."""
+        holder = await self.homes.holder(room_id)
+        return holder is not None and holder != self.node
 
     async def call(self, room_id: str, op: str, /, **args: Any) -> tuple[str, dict[str, Any]]:
         """Run ``op`` at the room's home; returns (the node that ran it, its result)."""
@@ -140,9 +187,7 @@ class MediaRouter:
 
     async def _on_request(self, _channel: str, data: bytes) -> None:
         # each request in its own task: an SDP answer takes a while and must not hold up the next
-        task = asyncio.get_running_loop().create_task(self._serve(json.loads(data)), name="media-rpc")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.tasks.spawn(self._serve(json.loads(data)), name="media-rpc")
 
     async def _serve(self, msg: dict[str, Any]) -> None:
         self.served_calls += 1

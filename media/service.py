@@ -21,6 +21,7 @@ from media import aiortc_hooks
 from media.ice import IceServers, announce_address, parse_announced_address, parse_port_range
 from media.peers import Peer, PublisherPeer, ViewerPeer, parse_offer
 from media.registry import MediaSource, SourceRegistry
+from server.cluster import TaskGroup
 from server.config import Settings
 from server.errors import Conflict, NotFound, Unavailable
 
@@ -61,8 +62,11 @@ class MediaService:
 
     SAMPLE_SECONDS = 2.0
 
-    def __init__(self, settings: Settings, registry: SourceRegistry, notify: Notify) -> None:
+    def __init__(
+        self, settings: Settings, registry: SourceRegistry, notify: Notify, tasks: TaskGroup | None = None
+    ) -> None:
         self.settings = settings
+        self.tasks = tasks if tasks is not None else TaskGroup("media")
         self.registry = registry
         self.notify = notify
         self.announced_address = parse_announced_address(settings.media_announced_address)
@@ -89,7 +93,7 @@ class MediaService:
             aiortc_hooks.use_loopback_candidates(True)
         if self.udp_ports is not None:
             aiortc_hooks.use_port_range(self.udp_ports)
-        self._sampler = asyncio.ensure_future(self._sample_forever())
+        self._sampler = self.tasks.spawn(self._sample_forever(), name="media-sampler")
 
     async def stop(self) -> None:
         """Close every peer connection (viewers first, so none waits on a closing publisher)."""
@@ -100,6 +104,7 @@ class MediaService:
         peers: list[Peer] = [*self.viewers.values(), *self.publishers.values()]
         await asyncio.gather(*(p.close("server shutdown") for p in peers), return_exceptions=True)
         self.registry.close()
+        await self.tasks.close()
         if self.udp_ports is not None:
             aiortc_hooks.use_port_range(None)
         log.info("media stopped: closed %d peer connections", len(peers))
@@ -132,6 +137,7 @@ class MediaService:
             user_id=user_id,
             rtp_timeout=self.settings.media_rtp_timeout,
             on_live=self._publisher_live,
+            tasks=self.tasks.child("publisher"),
         )
         if still_allowed is not None:
             self.rechecks[peer.id] = still_allowed
@@ -159,7 +165,9 @@ class MediaService:
         offer = parse_offer(sdp, type_)
         if len(self.viewers) >= self.settings.media_max_viewers:
             raise Unavailable("this server has reached its viewer limit", code="viewer_limit")
-        peer = ViewerPeer(source, self.ice.for_server(), self._peer_ended, user_id=user_id)
+        peer = ViewerPeer(
+            source, self.ice.for_server(), self._peer_ended, user_id=user_id, tasks=self.tasks.child("viewer")
+        )
         self.viewers[peer.id] = peer
         self.sid_of[peer.id] = sid
         answer = self._announced(await peer.answer(offer))
@@ -276,8 +284,13 @@ class MediaService:
             "bitrate_out": round(self.rates_out[key].bps) if key in self.rates_out else 0,
             "frames_in": src.video.frames_in + src.audio.frames_in,
             "keyframe_requests": src.video.keyframe_requests,
+            "keyframe_reasks": src.video.keyframe_reasks,
             "packets_lost": owner.stats()["packets_lost"] if owner else 0,
-            "dropped_frames": sum(t.subscription.dropped for v in viewers for t in v.tracks),
+            "publisher_nacked": owner.stats()["nacked"] if owner else 0,
+            "publisher_rtx_received": owner.stats()["rtx_received"] if owner else 0,
+            "publisher_gaps": owner.stats()["frames_given_up"] if owner else 0,
+            "dropped_frames": sum(t.reader.dropped for v in viewers for t in v.tracks),
+            "viewer_nacked": sum(t.nacked for v in viewers for t in v.tracks),
             "retransmits": sum(t.retransmits for v in viewers for t in v.tracks),
         }
 

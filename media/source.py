@@ -14,6 +14,14 @@ Building block for every forwarding path (venue feeds, seats, the program feed):
   interval ends; a keyframe that arrives first answers them all (the timer is cancelled). Once a
   keyframe has answered the last request, the next request goes out at once. New video
   subscribers ask for one and receive nothing until a keyframe.
+* **Re-asks from the last answered request.** libwebrtc (Chromium, Safari, Firefox's video
+  engine) ignores a keyframe request that comes less than 300 ms after the last one its encoder
+  *acted on* (``EncoderRtcpFeedback``, ``kMinKeyframeSendIntervalMs``). A request sent within
+  ``keyframe_interval`` of the request a keyframe last answered (a quick cue then take, a multiview
+  tile, a new viewer) is probably ignored, so the source asks once more when that window closes
+  (plus :data:`REASK_MARGIN` for one-way delay variation) unless a keyframe comes first. Counted in
+  ``keyframe_reasks``; a publisher that does not throttle (aiortc) answers at once and the re-ask
+  is cancelled.
 * **Bounded queues**: when a subscriber falls ``maxsize`` frames behind, its queue is emptied, it
   drops frames until the next keyframe and the source asks the publisher for one. Other
   subscribers are not affected.
@@ -35,11 +43,16 @@ from typing import Protocol
 
 import av
 
+from server.cluster import TaskGroup
+
 log = logging.getLogger(__name__)
 
 KeyframeRequester = Callable[[], Awaitable[object]]
 
 DEFAULT_QUEUE_FRAMES = 60
+# seconds after the publisher's throttle window (measured from the last answered request) before a
+# re-ask: covers the difference in one-way delay between the answered request and the re-ask
+REASK_MARGIN = 0.025
 
 
 class Timer(Protocol):
@@ -69,11 +82,11 @@ class EncodedFrame:
     shared: dict[str, tuple[list[bytes], int]] = field(default_factory=dict)
 
 
-class SubscriptionClosed(Exception):
-    """Raised by :meth:`Subscription.get` once the subscription (or its source) is closed."""
+class ReaderClosed(Exception):
+    """Raised by :meth:`FrameReader.get` once the reader (or its source) is closed."""
 
 
-class Subscription:
+class FrameReader:
     """One reader of a source: a bounded queue that recovers from overflow at the next keyframe."""
 
     def __init__(self, source: EncodedSource, maxsize: int) -> None:
@@ -108,10 +121,10 @@ class Subscription:
             waiter.set_result(None)
 
     async def get(self) -> EncodedFrame:
-        """The next frame; raises :class:`SubscriptionClosed` after :meth:`close`."""
+        """The next frame; raises :class:`ReaderClosed` after :meth:`close`."""
         while not self.frames:
             if self.closed:
-                raise SubscriptionClosed
+                raise ReaderClosed
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
@@ -121,7 +134,7 @@ class Subscription:
         return self.frames.popleft()
 
     def close(self) -> None:
-        """Stop receiving; a pending :meth:`get` raises :class:`SubscriptionClosed`."""
+        """Stop receiving; a pending :meth:`get` raises :class:`ReaderClosed`."""
         if self.closed:
             return
         self.closed = True
@@ -133,10 +146,16 @@ class Subscription:
 
 
 class EncodedSource:
-    """Encoded frames of one kind (``"audio"`` or ``"video"``) fanned out to subscribers."""
+    """Encoded frames of one kind (``"audio"`` or ``"video"``) fanned out to readers."""
 
     def __init__(
-        self, kind: str, *, keyframe_interval: float = 0.3, name: str = "", clock: Clock | None = None
+        self,
+        kind: str,
+        *,
+        keyframe_interval: float = 0.3,
+        name: str = "",
+        clock: Clock | None = None,
+        tasks: TaskGroup | None = None,
     ) -> None:
         if kind not in ("audio", "video"):
             raise ValueError(f"kind must be audio or video, not {kind!r}")
@@ -144,17 +163,19 @@ class EncodedSource:
         self.name = name
         self.keyframe_interval = keyframe_interval
         self.codec: str | None = None  # MIME type of the current upstream, e.g. "video/VP8"
-        self.subscribers: set[Subscription] = set()
+        self.subscribers: set[FrameReader] = set()
         self.frames_in = 0
         self.bytes_in = 0
         self.keyframe_requests = 0  # requests actually sent upstream
+        self.keyframe_reasks = 0  # of those, re-asks when the publisher's throttle window closed
         self.last_frame_at: float | None = None
         self._requester: KeyframeRequester | None = None
         self._clock = clock
         self._last_request = -1e9
         self._answered = True  # a keyframe arrived since the last request went upstream
+        self._answered_request = -1e9  # when the last request a keyframe answered was sent
         self._timer: Timer | None = None
-        self._tasks: set[asyncio.Task[object]] = set()
+        self.tasks = tasks if tasks is not None else TaskGroup("media/source")  # keyframe requests
         self._pts_offset = 0
         self._last_pts: int | None = None
         self._rebase = False
@@ -170,6 +191,7 @@ class EncodedSource:
         self.codec = codec
         self._requester = requester or _no_request
         self._answered = True  # a new publisher owes nothing to the old one's requests
+        self._answered_request = -1e9  # and its encoder has acted on none of them
         self._rebase = self._last_pts is not None
         if self.kind == "video":  # a new encoder's stream only decodes from its first keyframe
             for sub in self.subscribers:
@@ -206,9 +228,9 @@ class EncodedSource:
             sub.offer(frame)
 
     # ---- downstream ----------------------------------------------------------------------------
-    def subscribe(self, maxsize: int = DEFAULT_QUEUE_FRAMES) -> Subscription:
+    def subscribe(self, maxsize: int = DEFAULT_QUEUE_FRAMES) -> FrameReader:
         """A new reader; a video reader starts at the next keyframe, which is requested now."""
-        sub = Subscription(self, maxsize)
+        sub = FrameReader(self, maxsize)
         if self.closed:
             sub.closed = True
             return sub
@@ -217,7 +239,7 @@ class EncodedSource:
             self.request_keyframe()
         return sub
 
-    def _unsubscribe(self, sub: Subscription) -> None:
+    def _unsubscribe(self, sub: FrameReader) -> None:
         self.subscribers.discard(sub)
 
     def request_keyframe(self) -> None:
@@ -233,35 +255,38 @@ class EncodedSource:
 
     def _keyframe_arrived(self) -> None:
         """A keyframe answers every request made so far, sent or still waiting for the interval."""
+        if not self._answered:  # the publisher acted on the last request: its throttle runs from it
+            self._answered_request = self._last_request
         self._answered = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
-    def _send_request(self) -> None:
+    def _send_request(self, reask: bool = False) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self._requester is None or self.closed:
             return
-        self._last_request = (self._clock or asyncio.get_running_loop()).time()
+        clock = self._clock or asyncio.get_running_loop()
+        now = self._last_request = clock.time()
         self._answered = False
         self.keyframe_requests += 1
-        task = asyncio.ensure_future(self._requester())
-        self._tasks.add(task)
-        task.add_done_callback(self._request_done)
+        self.keyframe_reasks += reask
+        self.tasks.spawn(self._requester(), name=f"keyframe-request:{self.name}")
+        window_ends = self._answered_request + self.keyframe_interval
+        if now < window_ends:  # probably ignored (see the module doc): ask again when the window closes
+            self._timer = clock.call_later(window_ends - now + REASK_MARGIN, self._reask)
 
-    def _request_done(self, task: asyncio.Future[object]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("keyframe request for %s failed: %s", self.name, task.exception())
+    def _reask(self) -> None:
+        self._timer = None
+        self._send_request(reask=True)
 
     def close(self) -> None:
-        """End the source: every subscriber's pending ``get`` raises :class:`SubscriptionClosed`."""
+        """End the source: every subscriber's pending ``get`` raises :class:`ReaderClosed`."""
         self.closed = True
         self.detach()
-        for task in self._tasks:
-            task.cancel()
+        self.tasks.cancel()
         for sub in tuple(self.subscribers):
             sub.close()
 

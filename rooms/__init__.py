@@ -1,1 +1,1 @@
-"""Lesson-study rooms: people, roles, invites, presence, chat, floor control, venues and the main venue."""
+"""Lesson-study rooms: people, roles, invites, presence, chat, floor control, and the venues of a room."""

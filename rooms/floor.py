@@ -15,14 +15,20 @@ from aiohttp import web
 
 from rooms.models import Room
 from rooms.notify import room_channel
+from rooms.permissions import Action, Role, allowed
 from rooms.presence import PresenceService
 from rooms.shared import SharedState
 from server.db import Database
 from server.errors import Conflict
 
 
+def seat_needed(role: Role | str) -> bool:
+    """Whether ``role`` needs a granted seat to publish seat media: who runs the floor never does."""
+    return not allowed(role, Action.SEAT_GRANT)
+
+
 class FloorService:
-    """Hands and seats of every room; other packages ask :meth:`holds_seat` before seat media."""
+    """Hands and seats of every room; other packages ask :meth:`may_publish_seat` before seat media."""
 
     def __init__(
         self,
@@ -48,6 +54,12 @@ class FloorService:
 
     async def holds_seat(self, room_id: str, user_id: int) -> bool:
         return user_id in await self.shared.seats(room_id)
+
+    async def may_publish_seat(self, room_id: str, user_id: int, role: Role | str) -> bool:
+        """The one answer to "may this member publish a seat's camera and microphone now"."""
+        if not allowed(role, Action.MEDIA_PUBLISH_SEAT):
+            return False
+        return not seat_needed(role) or await self.holds_seat(room_id, user_id)
 
     async def state(self, room_id: str) -> dict[str, Any]:
         return {

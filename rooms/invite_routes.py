@@ -1,4 +1,4 @@
-"""REST: invites (邀请地址 + 邀请码) — create, list with use counts, revoke, public preview, redeem."""
+"""REST: invites (邀请地址 + 邀请码) — create, list with use counts, revoke, public preview, redeem, guest log-in."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ from rooms.invites import create_invite, find_invite, redeem
 from rooms.membership import authorize
 from rooms.models import Invite, Room
 from rooms.permissions import Action, Role
-from rooms.schemas import InviteIn, InviteOut, InvitePreview, RedeemIn, RedeemOut
+from rooms.schemas import GuestIn, InviteIn, InviteOut, InvitePreview, RedeemIn, RedeemOut
 from rooms.views import invite_out
 from server.api import ApiRoutes, json_response, read_json
+from server.auth.routes import TokenOut, principal_for, user_out
 from server.context import ctx_of
 from server.db import now
 from server.errors import Forbidden, NotFound
 from server.http import principal_of
+from server.models import User
 
 routes = ApiRoutes("rooms")
 
@@ -123,3 +125,31 @@ async def redeem_invite(request: web.Request) -> web.Response:
         await invite_failed(request)
         raise
     return json_response(RedeemOut(room_id=joined.room_id, role=joined.role.value))
+
+
+@routes.route("POST", "/api/auth/guest", summary="Join one room as a guest with an invite code",
+              body=GuestIn, response=TokenOut, auth=False)  # fmt: skip
+async def guest(request: web.Request) -> web.Response:
+    """A new guest account that is a member of the invite's room only; its token opens that room alone."""
+    ctx = ctx_of(request)
+    await check_invite_attempts(request)  # per-address limit on code guessing
+    body = await read_json(request, GuestIn)
+    try:
+        async with ctx.db.transaction() as session:
+            user = User(display_name=body.display_name, school=body.school, is_guest=True, created_at=now())
+            session.add(user)
+            await session.flush()
+            joined = await redeem(session, body.code, user.id)
+    except NotFound:
+        await invite_failed(request)
+        raise
+    token = ctx.tokens.issue(principal_for(user, room_scope=joined.room_id))
+    return json_response(
+        TokenOut(
+            token=token,
+            expires_in=ctx.tokens.ttl,
+            user=user_out(user),
+            room_id=joined.room_id,
+            role=joined.role.value,
+        )  # fmt: skip
+    )

@@ -1,11 +1,12 @@
-"""Who may do what in which room: token scope + membership role + the permission table."""
+"""Who may do what in which room: token scope + membership role + the permission table, and who
+may publish which venue."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from rooms.models import Member, Room
-from rooms.permissions import Action, Role, require
+from rooms.models import Member, Room, Venue
+from rooms.permissions import Action, Role, allowed, require
 from server.auth.tokens import Principal
 from server.db import Database
 from server.errors import Forbidden, NotFound
@@ -46,3 +47,24 @@ async def authorize(db: Database, principal: Principal, room_id: str, action: Ac
         raise Forbidden("you are not a member of this room", code="not_member")
     require(role, action)
     return role
+
+
+async def require_venue_publisher(
+    db: Database, room_id: str, venue_id: str, user_id: int, role: Role
+) -> None:
+    """A presenter publishes their own venue (or one without a presenter, unless they present at another);
+    whoever manages the room's venues may publish any of them. ``role`` already allows publishing venues."""
+    async with db.session() as session:
+        venue = await session.get(Venue, venue_id)
+        if venue is None or venue.room_id != room_id:
+            raise NotFound(f"venue {venue_id} not found in this room", code="venue_not_found")
+        if allowed(role, Action.VENUE_MANAGE):
+            return
+        if venue.presenter_id not in (None, user_id):
+            raise Forbidden("you are not the presenter of this venue", code="not_venue_presenter")
+        if venue.presenter_id is None:
+            member_venue = await session.scalar(
+                select(Member.venue_id).where(Member.room_id == room_id, Member.user_id == user_id)
+            )
+            if member_venue is not None and member_venue != venue_id:
+                raise Forbidden("you present at another venue", code="not_venue_presenter")

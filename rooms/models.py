@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, now
@@ -28,6 +28,7 @@ class Room(Base):
 
 class Member(Base):
     __tablename__ = "members"
+    __table_args__ = (Index("ix_members_user", "user_id"),)  # "my rooms"
 
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -38,9 +39,10 @@ class Member(Base):
 
 class Invite(Base):
     __tablename__ = "invites"
+    __table_args__ = (Index("ix_invites_room", "room_id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(16), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -85,7 +87,10 @@ class ChatMessage(Base):
     """A chat line or a voice note. ``client_id`` makes a retried send idempotent per author."""
 
     __tablename__ = "chat_messages"
-    __table_args__ = (UniqueConstraint("room_id", "user_id", "client_id", name="uq_chat_client"),)
+    __table_args__ = (
+        UniqueConstraint("room_id", "user_id", "client_id", name="uq_chat_client"),
+        Index("ix_chat_room_id_id", "room_id", "id"),  # history pages: newest first within a room
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True

@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from rooms import invite_routes, routes, venue_routes, voice_routes
+from rooms.api import JOIN_STATE
 from rooms.floor import FLOOR, FloorService
 from rooms.guard import SHARED
 from rooms.permissions import Role
 from rooms.presence import PresenceService
 from rooms.realtime import RoomEvents
 from rooms.shared import create_shared
+from rooms.state import JoinState
 from rooms.voice_routes import CHAT_EVENTS
 from server.api import ApiRoutes
 from server.context import AppContext
@@ -22,13 +24,15 @@ from server.context import AppContext
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
     s = ctx.settings
-    shared = create_shared(s.redis_url, s.redis_prefix)
-    presence = PresenceService(ctx.sio, shared, ctx.bus.node_id, s.rooms_presence_ttl)
+    shared = create_shared(ctx.cluster, s.redis_prefix)
+    presence = PresenceService(ctx.sio, shared, ctx.cluster)
     floor = FloorService(ctx.sio, ctx.db, shared, presence, s.rooms_default_seats)
-    events = RoomEvents(app, ctx.sio, ctx.db, s, shared, presence, floor)
-    events.install()
+    parts = JoinState()
+    events = RoomEvents(parts, ctx.sio, ctx.db, s, shared, presence, floor)
+    events.install(ctx.realtime)
     app[SHARED] = shared
     app[FLOOR] = floor
+    app[JOIN_STATE] = parts
     app[CHAT_EVENTS] = events
 
     async def on_role(_channel: str, data: bytes) -> None:

@@ -1,8 +1,9 @@
-"""Who is online in each room, where, with mic/camera — shared across processes, with a heartbeat.
+"""Who is online in each room, where, with mic/camera — shared across processes.
 
-Entries live in :class:`~rooms.shared.SharedState` keyed by connection. This process refreshes its
-node heartbeat every ``ttl / 3`` seconds and sweeps entries of nodes whose heartbeat expired (a
-process killed with SIGKILL), so ghosts vanish within about ``ttl * 4 / 3`` seconds. A client whose
+Entries live in :class:`~rooms.shared.SharedState` keyed by connection and tagged with their process
+(a node of ``server.cluster``). On each beat of the cluster's one heartbeat this process sweeps the
+entries of nodes that are no longer alive (a process killed with SIGKILL), so ghosts vanish within
+about ``MOKE_CLUSTER_NODE_TTL * 4 / 3`` seconds. A client whose
 network vanishes is dropped by Engine.IO's ping timeout, which runs the normal disconnect path.
 
 Clients get the full list once (``online`` and ``presence_rev`` in the ``room:join`` state) and then
@@ -26,6 +27,7 @@ import socketio
 
 from rooms.notify import room_channel
 from rooms.shared import Entry, SharedState, Snapshot
+from server.cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -68,34 +70,30 @@ GoneListener = Callable[[str, set[int]], Awaitable[None]]  # (room_id, user ids 
 
 
 class PresenceService:
-    """Owns the heartbeat/sweep task and the delta broadcast task of this process."""
+    """Sweeps ghosts on the cluster's heartbeat and owns the delta broadcast task of this process."""
 
-    def __init__(self, sio: socketio.AsyncServer, shared: SharedState, node_id: str, ttl: float) -> None:
+    def __init__(self, sio: socketio.AsyncServer, shared: SharedState, cluster: Cluster) -> None:
         self.sio = sio
         self.shared = shared
-        self.node_id = node_id
-        self.ttl = ttl
+        self.cluster = cluster
+        self.node_id = cluster.node_id
+        self.tasks = cluster.task_group("presence")
         self.local: dict[str, set[str]] = {}  # room_id -> sids of this process
         self._mine: dict[tuple[str, str], Entry] = {}  # (room_id, sid) -> last entry this process wrote
         self._dirty: dict[str, set[int]] = {}  # room_id -> users whose line may have changed
         self._next: dict[str, float] = {}  # room_id -> earliest time of its next delta
         self._flush: asyncio.Task[None] | None = None
-        self._loop: asyncio.Task[None] | None = None
         self._gone: list[GoneListener] = []
 
     def on_gone(self, listener: GoneListener) -> None:
         self._gone.append(listener)
 
     async def start(self) -> None:
-        await self.shared.heartbeat(self.node_id, self.ttl)
-        self._loop = asyncio.get_running_loop().create_task(self._heartbeat_loop(), name="presence-heartbeat")
+        self.cluster.on_beat(self._sweep)
+        self.cluster.on_lapsed(self._revive)
 
     async def stop(self) -> None:
-        for task in (self._loop, self._flush):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await self.tasks.close()
         # A clean shutdown removes its own entries at once (a crash relies on the sweep).
         for room_id, sids in list(self.local.items()):
             for sid in list(sids):
@@ -146,8 +144,10 @@ class PresenceService:
     def mark_dirty(self, room_id: str, user_ids: Iterable[int]) -> None:
         """The lines of ``user_ids`` may have changed: they go out in the room's next delta."""
         self._dirty.setdefault(room_id, set()).update(user_ids)
+        if self.tasks.closed:
+            return  # stopping: nobody is left here to tell
         if self._flush is None or self._flush.done():
-            self._flush = asyncio.get_running_loop().create_task(self._flush_loop(), name="presence-flush")
+            self._flush = self.tasks.spawn(self._flush_loop(), name="presence-flush")
 
     async def _flush_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -193,6 +193,8 @@ class PresenceService:
     async def _revive(self) -> None:
         """Our heartbeat had expired (the loop stalled longer than the TTL), so other processes may have
         swept our live connections as ghosts: put them back, muted (a seat may have gone meanwhile)."""
+        if not self._mine:
+            return
         log.warning(
             "presence heartbeat had expired node=%s; restoring %d entries", self.node_id, len(self._mine)
         )
@@ -202,20 +204,10 @@ class PresenceService:
             )
             self.mark_dirty(room_id, [int(entry["user_id"])])
 
-    async def _heartbeat_loop(self) -> None:
-        interval = max(self.ttl / 3, 0.05)
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                if not await self.shared.heartbeat(self.node_id, self.ttl) and self._mine:
-                    await self._revive()
-                removed = await self.shared.sweep()
-                for room_id, entries in removed.items():
-                    log.info("presence swept room=%s ghosts=%d", room_id, len(entries))
-                    users = {int(e["user_id"]) for e in entries}
-                    self.mark_dirty(room_id, users)
-                    await self._check_gone(room_id, users)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("presence heartbeat failed node=%s", self.node_id)
+    async def _sweep(self) -> None:
+        removed = await self.shared.sweep(self.cluster.alive)
+        for room_id, entries in removed.items():
+            log.info("presence swept room=%s ghosts=%d", room_id, len(entries))
+            users = {int(e["user_id"]) for e in entries}
+            self.mark_dirty(room_id, users)
+            await self._check_gone(room_id, users)

@@ -4,8 +4,8 @@ One small interface, two real implementations — :class:`MemoryShared` for one 
 :class:`RedisShared` for several (``tests/rooms/test_shared.py`` runs one contract over both).
 
 Presence entries are keyed by connection (sid) and tagged with the node that holds the
-connection. Each node refreshes a heartbeat with a TTL; :meth:`SharedState.sweep` drops the
-entries of nodes whose heartbeat expired, so a killed process leaves no ghost members.
+connection. :meth:`SharedState.sweep` drops the entries of nodes the cluster no longer counts alive
+(``server.cluster``: one heartbeat per process), so a killed process leaves no ghost members.
 :meth:`SharedState.snapshot` reads a room's presence, hands and seats at once and numbers the reading
 (``rev``, per room, increasing): a later reading has a higher number, whichever process took it.
 """
@@ -15,12 +15,16 @@ from __future__ import annotations
 import json
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 
+from server.cluster import Cluster
+
 Entry = dict[str, Any]
+Alive = Callable[[set[str]], Awaitable[set[str]]]  # (node ids) -> those alive now: ``Cluster.alive``
 
 
 @dataclass
@@ -45,10 +49,6 @@ class SharedState(ABC):
         """Events counted under ``key`` in the current window (0 when none)."""
 
     @abstractmethod
-    async def heartbeat(self, node_id: str, ttl: float) -> bool:
-        """Mark ``node_id`` alive for ``ttl`` seconds; False when it had already expired (or is new)."""
-
-    @abstractmethod
     async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None: ...
 
     @abstractmethod
@@ -64,8 +64,8 @@ class SharedState(ABC):
         """Presence, hands and seats of the room read at once, numbered after every earlier reading."""
 
     @abstractmethod
-    async def sweep(self) -> dict[str, list[Entry]]:
-        """Remove the entries of dead nodes; returns room_id -> removed entries."""
+    async def sweep(self, alive: Alive) -> dict[str, list[Entry]]:
+        """Remove the entries of nodes that are not ``alive``; returns room_id -> removed entries."""
 
     @abstractmethod
     async def hand_raise(self, room_id: str, user_id: int) -> None: ...
@@ -95,8 +95,7 @@ class MemoryShared(SharedState):
     """One process: plain dicts (no await between check and change, so each call is atomic)."""
 
     def __init__(self) -> None:
-        self._counters: dict[str, tuple[float, int]] = {}
-        self._nodes: dict[str, float] = {}
+        self._counters: dict[str, tuple[float, int]] = {}  # key -> (window ends, monotonic; count)
         self._presence: dict[str, dict[str, Entry]] = {}
         self._hands: dict[str, dict[int, float]] = {}
         self._seats: dict[str, dict[int, float]] = {}
@@ -104,25 +103,25 @@ class MemoryShared(SharedState):
 
     async def hit(self, key: str, limit: int, window: float) -> bool:
         t = time.monotonic()
-        start, n = self._counters.get(key, (t, 0))
-        if t - start >= window:
-            start, n = t, 0
+        expires, n = self._live_counter(key, t)
         if n >= limit:
-            self._counters[key] = (start, n)
             return False
-        self._counters[key] = (start, n + 1)
+        self._counters[key] = (expires if n else t + window, n + 1)
         if len(self._counters) > 100_000:
-            self._counters = {k: v for k, v in self._counters.items() if t - v[0] < 600}
+            self._counters = {k: v for k, v in self._counters.items() if v[0] > t}
         return True
 
     async def count(self, key: str) -> int:
-        return self._counters.get(key, (0.0, 0))[1]
+        return self._live_counter(key, time.monotonic())[1]
 
-    async def heartbeat(self, node_id: str, ttl: float) -> bool:
-        t = time.monotonic()
-        was_alive = self._nodes.get(node_id, 0.0) >= t
-        self._nodes[node_id] = t + ttl
-        return was_alive
+    def _live_counter(self, key: str, t: float) -> tuple[float, int]:
+        # A counter ends with its window whether or not anything hits it again (as the Redis key's
+        # PEXPIRE does): a reader that only counts (the invite guard) must not keep a window alive.
+        expires, n = self._counters.get(key, (0.0, 0))
+        if n and t >= expires:
+            del self._counters[key]
+            return 0.0, 0
+        return expires, n
 
     async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None:
         self._presence.setdefault(room_id, {})[sid] = {**entry, "node": node_id}
@@ -143,12 +142,13 @@ class MemoryShared(SharedState):
             rev, await self.presence(room_id), await self.hands(room_id), await self.seats(room_id)
         )
 
-    async def sweep(self) -> dict[str, list[Entry]]:
-        t = time.monotonic()
+    async def sweep(self, alive: Alive) -> dict[str, list[Entry]]:
+        nodes = {e["node"] for entries in self._presence.values() for e in entries.values()}
+        living = await alive(nodes)
         removed: dict[str, list[Entry]] = {}
         for room_id, entries in list(self._presence.items()):
             for sid, entry in list(entries.items()):
-                if self._nodes.get(entry["node"], 0.0) < t:
+                if entry["node"] not in living:
                     removed.setdefault(room_id, []).append(entries.pop(sid))
             if not entries:
                 del self._presence[room_id]
@@ -200,11 +200,17 @@ return 1
 """
 
 
-class RedisShared(SharedState):
-    """Several processes on one Redis. Keys live under ``{prefix}:rooms:``."""
+def _text(raw: Any) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
 
-    def __init__(self, url: str, prefix: str) -> None:
-        self.redis: aioredis.Redis = aioredis.from_url(url, decode_responses=True)
+
+class RedisShared(SharedState):
+    """Several processes on one Redis. Keys live under ``{prefix}:rooms:``. Given a client (the
+    process's one, owned by the cluster) it leaves closing it to its owner; given a URL it opens its own."""
+
+    def __init__(self, redis: str | aioredis.Redis, prefix: str) -> None:
+        self._owns_client = isinstance(redis, str)
+        self.redis: aioredis.Redis = aioredis.from_url(redis) if isinstance(redis, str) else redis
         self.p = f"{prefix}:rooms:"
         self._hit = self.redis.register_script(_HIT)
         self._grant = self.redis.register_script(_GRANT)
@@ -216,10 +222,6 @@ class RedisShared(SharedState):
     async def count(self, key: str) -> int:
         raw = await self.redis.get(self.p + "rl:" + key)
         return int(raw) if raw else 0
-
-    async def heartbeat(self, node_id: str, ttl: float) -> bool:
-        old = await self.redis.set(self.p + "node:" + node_id, "1", px=max(1, int(ttl * 1000)), get=True)
-        return old is not None
 
     async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None:
         pipe = self.redis.pipeline(transaction=True)
@@ -237,7 +239,7 @@ class RedisShared(SharedState):
 
     async def presence(self, room_id: str) -> dict[str, Entry]:
         raw: Any = await self.redis.hgetall(self.p + "presence:" + room_id)
-        return {str(sid): json.loads(v) for sid, v in raw.items()}
+        return {_text(sid): json.loads(v) for sid, v in raw.items()}
 
     async def snapshot(self, room_id: str) -> Snapshot:
         pipe = self.redis.pipeline(transaction=True)  # MULTI/EXEC: the number and the reading go together
@@ -248,26 +250,28 @@ class RedisShared(SharedState):
         rev, raw, hands, seats = await pipe.execute()
         return Snapshot(
             int(rev),
-            {str(sid): json.loads(v) for sid, v in raw.items()},
+            {_text(sid): json.loads(v) for sid, v in raw.items()},
             [int(u) for u in hands],
             [int(u) for u in seats],
         )
 
-    async def sweep(self) -> dict[str, list[Entry]]:
+    async def sweep(self, alive: Alive) -> dict[str, list[Entry]]:
         removed: dict[str, list[Entry]] = {}
-        alive: dict[str, bool] = {}
+        living: dict[str, bool] = {}
         rooms: Any = await self.redis.smembers(self.p + "presence_rooms")
-        for room_id in rooms:
+        for room_id in map(_text, rooms):
             key = self.p + "presence:" + room_id
             entries = await self.presence(room_id)
             if not entries:
                 await self.redis.srem(self.p + "presence_rooms", room_id)
                 continue
-            for node in {e["node"] for e in entries.values()} - alive.keys():
-                alive[node] = bool(await self.redis.exists(self.p + "node:" + node))
+            unknown = {e["node"] for e in entries.values()} - living.keys()
+            if unknown:
+                found = await alive(unknown)
+                living.update({node: node in found for node in unknown})
             for sid, entry in entries.items():
                 # HDEL's count makes exactly one sweeping process report each removal.
-                if not alive[entry["node"]] and await self.redis.hdel(key, sid):
+                if not living[entry["node"]] and await self.redis.hdel(key, sid):
                     removed.setdefault(room_id, []).append(entry)
         return removed
 
@@ -296,8 +300,11 @@ class RedisShared(SharedState):
         return [int(u) for u in users]
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        if self._owns_client:
+            await self.redis.aclose()
 
 
-def create_shared(redis_url: str, prefix: str) -> SharedState:
-    return RedisShared(redis_url, prefix) if redis_url else MemoryShared()
+def create_shared(cluster: Cluster, prefix: str) -> SharedState:
+    """Redis shared state on the cluster's Redis client when the cluster runs on Redis, else in process."""
+    client = cluster.redis_client()
+    return RedisShared(client, prefix) if client is not None else MemoryShared()

@@ -1,12 +1,13 @@
-"""The room state a client receives on ``room:join``, and the hook through which the venues
-controller adds the main-venue (program) state to it."""
+"""The room state a client receives on ``room:join``, and the parts other packages add to it.
+
+``rooms`` knows nothing of what those parts mean: a package that wants its own state in the join
+answer (the venues controller adds ``program``) registers a :data:`JoinPart` under a name in
+:class:`JoinState`, which ``rooms`` creates in its ``setup`` and publishes as ``rooms.api.JOIN_STATE``."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-from aiohttp import web
 
 from rooms import chat
 from rooms.floor import FloorService
@@ -18,13 +19,29 @@ from server.auth.tokens import Principal
 from server.db import Database
 from server.errors import NotFound
 
-ProgramState = Callable[[str], Awaitable[dict[str, Any] | None]]
-# The venues controller sets ``app[PROGRAM_STATE] = fn`` (fn(room_id) -> venue:state payload or None).
-PROGRAM_STATE: web.AppKey[ProgramState] = web.AppKey("moke_rooms_program_state")
+JoinPart = Callable[[str], Awaitable[Any]]  # (room_id) -> a JSON value for the join answer
+
+# The names the rooms package fills itself; a part may not take one of them.
+_OWN = frozenset({"room", "me", "members", "online", "presence_rev", "venues", "agenda", "chat", "floor"})
+
+
+class JoinState:
+    """The parts other packages add to the ``room:join`` answer, by name."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, JoinPart] = {}
+
+    def add(self, name: str, part: JoinPart) -> None:
+        if name in _OWN or name in self._parts:
+            raise ValueError(f"the join state already has a part named {name!r}")
+        self._parts[name] = part
+
+    async def read(self, room_id: str) -> dict[str, Any]:
+        return {name: await part(room_id) for name, part in self._parts.items()}
 
 
 async def room_state(
-    app: web.Application,
+    parts: JoinState,
     db: Database,
     presence: PresenceService,
     floor: FloorService,
@@ -43,8 +60,7 @@ async def room_state(
         venues = await list_venues(session, room_id)
         agenda = await list_agenda(session, room_id)
         messages, more = await chat.page_in(session, room_id, before=None, limit=chat.TAIL)
-    program_fn = app.get(PROGRAM_STATE)
-    program = await program_fn(room_id) if program_fn is not None else None
+    added = await parts.read(room_id)
     snap, online = await presence.online(room_id)
     floor_state = {
         "room_id": room_id,
@@ -66,7 +82,7 @@ async def room_state(
         "presence_rev": snap.rev,
         "venues": [v.model_dump() for v in venues],
         "agenda": [s.model_dump() for s in agenda],
-        "program": program,
+        **added,
         "chat": {"messages": [m.model_dump() for m in messages], "more": more},
         "floor": floor_state,
     }

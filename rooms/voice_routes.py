@@ -16,8 +16,8 @@ from rooms.voice import check_clip, save_clip, voice_dir
 from server.api import ApiRoutes, json_response
 from server.context import ctx_of
 from server.db import now
-from server.errors import NotFound, TooLarge, ValidationError
-from server.http import principal_of
+from server.errors import NotFound, ValidationError
+from server.http import principal_of, read_body
 
 if TYPE_CHECKING:
     from rooms.realtime import RoomEvents
@@ -65,9 +65,7 @@ async def upload_voice(request: web.Request) -> web.Response:
     again = await chat.existing_or_open(ctx.db, room_id, p.user_id, client_id)
     if again is not None:
         return json_response(again)
-    if request.content_length is not None and request.content_length > s.rooms_voice_max_bytes:
-        raise TooLarge(f"voice notes are at most {s.rooms_voice_max_bytes} bytes")
-    data = await request.content.read(s.rooms_voice_max_bytes + 1)
+    data = await read_body(request, s.rooms_voice_max_bytes, what="a voice note")
     ext, duration = await check_clip(
         data, request.content_type, s.rooms_voice_max_bytes, s.rooms_voice_max_seconds
     )

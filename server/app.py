@@ -14,19 +14,20 @@ import collab.plugin
 import evaluation.plugin
 import media.plugin
 import rooms.plugin
-import rooms.program_plugin
+import venues.plugin
 from server import health
 from server.api import ApiRoutes
 from server.auth import routes as auth_routes
 from server.auth.tokens import TokenService
 from server.bus import create_bus
+from server.cluster import create_cluster
 from server.config import Settings
 from server.context import CTX, AppContext
 from server.db import Database
 from server.http import HTTP_METRICS, HttpMetrics, request_middleware
 from server.openapi import build_openapi
 from server.proxies import parse_trusted, trusted_proxy_middleware
-from server.realtime import create_sio, install_auth
+from server.realtime import Realtime, create_sio
 from server.static import install_static
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ PLUGINS = (
     collab.plugin.setup,
     media.plugin.setup,
     evaluation.plugin.setup,
-    rooms.program_plugin.setup,  # the main-venue controller: after media, which provides PROGRAM_MEDIA
+    venues.plugin.setup,  # the main-venue controller: after rooms and media, whose services it is given
 )
 
 
@@ -55,25 +56,34 @@ def build_app(settings: Settings) -> web.Application:
     registry = CollectorRegistry()
     sio = create_sio(settings)
     sio.attach(app)
+    cluster = create_cluster(settings.redis_url, settings.redis_prefix, node_ttl=settings.cluster_node_ttl)
+    cluster.failures.register(registry)
+    tokens = TokenService(settings.secret_key, settings.token_ttl_seconds)
     ctx = AppContext(
         settings=settings,
         db=Database(settings.effective_database_url),
-        bus=create_bus(settings.redis_url, settings.redis_prefix),
-        tokens=TokenService(settings.secret_key, settings.token_ttl_seconds),
+        cluster=cluster,
+        bus=create_bus(settings.redis_url, settings.redis_prefix, cluster=cluster),
+        tokens=tokens,
         metrics=registry,
         sio=sio,
+        realtime=Realtime(sio, tokens),
     )
     app[CTX] = ctx
     app[HTTP_METRICS] = HttpMetrics(registry)
-    install_auth(sio, ctx.tokens)
 
     async def core_services(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         await ctx.db.start()
+        await ctx.cluster.start()  # first: it owns the Redis client the bus and the packages share
         await ctx.bus.start()
-        log.info("core services up db=%s bus=%s", ctx.db.url.split(":", 1)[0], type(ctx.bus).__name__)
+        log.info(
+            "core services up db=%s bus=%s node=%s",
+            ctx.db.url.split(":", 1)[0], type(ctx.bus).__name__, ctx.cluster.node_id,
+        )  # fmt: skip
         yield
         await ctx.bus.stop()
+        await ctx.cluster.stop()
         await ctx.db.stop()
 
     app.cleanup_ctx.append(core_services)

@@ -20,6 +20,19 @@ from server.errors import ConfigError
 from server.proxies import parse_trusted
 
 SUPPORTED_DB_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+# A wheel carries the built web client inside the package (setup.py copies web/dist there).
+PACKAGED_WEB_DIR = Path(__file__).resolve().parent / "web_dist"
+
+
+def default_web_dir() -> Path:
+    """The installed package's client, else ``web/dist`` of the source tree the package sits in.
+
+    Found from this file, never from the working directory, so ``moke serve`` started anywhere
+    (systemd, a container, another folder) serves the client it was installed with.
+    """
+    if (PACKAGED_WEB_DIR / "index.html").is_file():
+        return PACKAGED_WEB_DIR
+    return PACKAGED_WEB_DIR.parent.parent / "web" / "dist"
 
 
 def _opt(default: Any, help: str, *, secret: bool = False) -> Any:
@@ -42,6 +55,11 @@ class Settings:
     redis_prefix: str = _opt(
         "moke", "prefix for every Redis key and channel (several deployments on one Redis)"
     )
+    cluster_node_ttl: float = _opt(
+        6.0,
+        "seconds after its last heartbeat (sent every third of this) that a server process counts as gone: "
+        "its presence entries, collab cursors and venue signals go",
+    )
     secret_key: str = _opt(
         "", "key that signs tokens; generated and kept in DATA_DIR/secret_key when empty", secret=True
     )
@@ -63,7 +81,9 @@ class Settings:
     )
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
     log_json: bool = _opt(False, "write logs as one JSON object per line")
-    web_dir: Path = _opt(Path("web/dist"), "built browser client to serve at /")
+    web_dir: Path = _opt(
+        default_web_dir(), "built browser client to serve at / (default: the one installed with Moke)"
+    )
     shutdown_timeout: float = _opt(10.0, "seconds to wait for connections and writes on SIGTERM")
     sio_ping_interval: float = _opt(10.0, "seconds between Engine.IO pings to each Socket.IO client")
     sio_ping_timeout: float = _opt(
@@ -79,7 +99,6 @@ class Settings:
     rooms_default_seats: int = _opt(9, "interactive seats per room unless the room says otherwise")
     rooms_chat_max_chars: int = _opt(2000, "longest chat message")
     rooms_chat_rate: int = _opt(5, "chat messages per user per 5 seconds")
-    rooms_presence_ttl: float = _opt(15.0, "seconds after which a silent client leaves presence")
     rooms_voice_max_bytes: int = _opt(2 * 1024 * 1024, "largest voice note upload")
     rooms_voice_max_seconds: float = _opt(120.0, "longest voice note")
     rooms_invite_attempts: int = _opt(10, "invite-code guesses per client address per minute")
@@ -236,6 +255,7 @@ def _validate(s: Settings) -> None:
     _validate_tls(s)
     parse_trusted(s.trusted_proxies)  # raises ConfigError naming a bad entry
     positive: Sequence[str] = (
+        "cluster_node_ttl",
         "token_ttl_seconds",
         "max_request_bytes",
         "sio_ping_interval",
@@ -248,7 +268,6 @@ def _validate(s: Settings) -> None:
         "rooms_chat_rate",
         "rooms_voice_max_bytes",
         "rooms_voice_max_seconds",
-        "rooms_presence_ttl",
         "rooms_invite_attempts",
         "media_turn_ttl",
         "evaluation_note_max_chars",

@@ -1,4 +1,5 @@
-"""What every package is handed at start-up: settings, storage, bus, tokens, metrics, Socket.IO."""
+"""What every package is handed at start-up: settings, storage, cluster, bus, tokens, metrics, Socket.IO
+(``sio`` to emit, ``realtime`` to register events and disconnect hooks)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,22 @@ from prometheus_client import CollectorRegistry
 
 from server.auth.tokens import TokenService
 from server.bus import Bus
+from server.cluster import Cluster
 from server.config import Settings
 from server.db import Database
+from server.realtime import Realtime
 
 
 @dataclass
 class AppContext:
     settings: Settings
     db: Database
+    cluster: Cluster
     bus: Bus
     tokens: TokenService
     metrics: CollectorRegistry
     sio: socketio.AsyncServer
+    realtime: Realtime
 
 
 CTX: web.AppKey[AppContext] = web.AppKey("moke_ctx", AppContext)

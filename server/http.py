@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from server.auth.tokens import Principal
 from server.context import ctx_of
-from server.errors import MokeError, Unauthorized, error_body
+from server.errors import MokeError, TooLarge, Unauthorized, error_body
 from server.logs import request_id
 
 log = logging.getLogger(__name__)
@@ -102,3 +102,22 @@ def require_admin(request: web.Request) -> Principal:
     if not p.is_admin:
         raise Unauthorized("administrator token required", code="admin_required")
     return p
+
+
+async def read_body(request: web.Request, limit: int, *, what: str = "the request body") -> bytes:
+    """The whole request body, or :class:`TooLarge` as soon as it passes ``limit`` bytes.
+
+    ``request.content.read(n)`` returns what is buffered so far, not ``n`` bytes: one call
+    silently truncates a body that arrives in pieces. Chunked bodies (no Content-Length) are
+    counted as they arrive, so they cannot slip past the limit either.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"{what} is at most {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"{what} is at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -12,7 +12,7 @@ from collab.documents import doc_access, live_docs
 from collab.export import docx, html, markdown
 from collab.prosemirror import doc_from_state, read_doc
 from collab.versions import get_version
-from rooms.permissions import Action
+from rooms.api import Action
 from server.api import ApiRoutes
 from server.context import ctx_of
 from server.errors import BadRequest

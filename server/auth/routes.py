@@ -1,4 +1,4 @@
-"""REST: register, log in, join a room as a guest with an invite code, who am I."""
+"""REST: register, log in, who am I. (Guests log in with an invite code, a room's concern: ``rooms.invite_routes``.)"""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from rooms.guard import check_invite_attempts, invite_failed
-from rooms.invites import redeem
 from server.api import ApiRoutes, json_response, read_json
 from server.auth.passwords import hash_password, verify_password
 from server.auth.tokens import Principal
 from server.context import ctx_of
 from server.db import now
-from server.errors import Conflict, NotFound, Unauthorized
+from server.errors import Conflict, Unauthorized
 from server.http import principal_of
 from server.models import User
 
@@ -33,12 +31,6 @@ class RegisterIn(BaseModel):
 class LoginIn(BaseModel):
     username: str = Field(max_length=64)
     password: str = Field(max_length=256)
-
-
-class GuestIn(BaseModel):
-    code: str = Field(min_length=4, max_length=32, description="invite code (邀请码)")
-    display_name: str = Field(min_length=1, max_length=64)
-    school: str = Field(default="", max_length=128)
 
 
 class UserOut(BaseModel):
@@ -101,33 +93,6 @@ async def login(request: web.Request) -> web.Response:
         raise Unauthorized("wrong username or password", code="bad_credentials")
     token = ctx.tokens.issue(principal_for(user))
     return json_response(TokenOut(token=token, expires_in=ctx.tokens.ttl, user=user_out(user)))
-
-
-@routes.route("POST", "/api/auth/guest", summary="Join one room as a guest with an invite code",
-              body=GuestIn, response=TokenOut, auth=False)  # fmt: skip
-async def guest(request: web.Request) -> web.Response:
-    ctx = ctx_of(request)
-    await check_invite_attempts(request)  # per-address limit on code guessing
-    body = await read_json(request, GuestIn)
-    try:
-        async with ctx.db.transaction() as session:
-            user = User(display_name=body.display_name, school=body.school, is_guest=True, created_at=now())
-            session.add(user)
-            await session.flush()
-            joined = await redeem(session, body.code, user.id)
-    except NotFound:
-        await invite_failed(request)
-        raise
-    token = ctx.tokens.issue(principal_for(user, room_scope=joined.room_id))
-    return json_response(
-        TokenOut(
-            token=token,
-            expires_in=ctx.tokens.ttl,
-            user=user_out(user),
-            room_id=joined.room_id,
-            role=joined.role.value,
-        )  # fmt: skip
-    )
 
 
 @routes.route("GET", "/api/auth/me", summary="The account behind the token", response=UserOut)

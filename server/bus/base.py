@@ -19,6 +19,8 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 
+from server.cluster.tasks import TaskFailures, TaskGroup
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, bytes], Awaitable[None]]
@@ -33,7 +35,7 @@ class Subscription:
         self.channel = channel
         self._handler = handler
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize)
-        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"bus-sub:{channel}")
+        self._task = bus.tasks.spawn(self._run(), name=f"bus-sub:{channel}")
         self.closed = False
 
     def deliver(self, data: bytes) -> None:
@@ -65,8 +67,9 @@ class Subscription:
 class Bus(ABC):
     """Publish bytes on a channel; subscribe a handler to a channel. Lifecycle: ``async with`` or start/stop."""
 
-    def __init__(self) -> None:
-        self.node_id = uuid.uuid4().hex[:12]  # lets a process recognise its own messages
+    def __init__(self, node_id: str | None = None, failures: TaskFailures | None = None) -> None:
+        self.node_id = node_id or uuid.uuid4().hex[:12]  # lets a process recognise its own messages
+        self.tasks = TaskGroup("bus", failures)
         self._subs: dict[str, set[Subscription]] = {}
         self._reconnect_listeners: list[ReconnectListener] = []
 
@@ -91,6 +94,7 @@ class Bus(ABC):
         for subs in list(self._subs.values()):
             for sub in list(subs):
                 await sub.close()
+        await self.tasks.close()
 
     async def _unsubscribe(self, sub: Subscription) -> None:
         subs = self._subs.get(sub.channel)

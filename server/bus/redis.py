@@ -11,6 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.bus.base import Bus
+from server.cluster.tasks import TaskFailures
 
 log = logging.getLogger(__name__)
 
@@ -19,34 +20,40 @@ BACKOFF_MAX = 5.0
 
 
 class RedisBus(Bus):
-    def __init__(self, url: str, *, prefix: str = "moke") -> None:
-        super().__init__()
+    """Pub/sub on ``url``. Given ``redis`` (the process's one client, owned by the cluster) it uses
+    that client's connection pool and leaves closing it to its owner; else it opens and closes its own."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "moke",
+        redis: aioredis.Redis | None = None,
+        node_id: str | None = None,
+        failures: TaskFailures | None = None,
+    ) -> None:
+        super().__init__(node_id, failures)
         self.url = url
         self.prefix = f"{prefix}:bus:"
+        self._owns_client = redis is None
         # named, so an operator's CLIENT LIST shows which process each connection belongs to
-        self.client_name = f"moke-bus-{self.node_id}"
-        self.redis: aioredis.Redis = aioredis.from_url(url, client_name=self.client_name)
+        self.client_name = f"moke-{self.node_id}"
+        self.redis: aioredis.Redis = redis or aioredis.from_url(url, client_name=self.client_name)
         self._pubsub: aioredis.client.PubSub | None = None
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._sub_waiters: dict[str, asyncio.Event] = {}
-        self._reconnect_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.redis.ping()  # fail fast at start-up when Redis is unreachable
-        self._task = asyncio.get_running_loop().create_task(self._listen_loop(), name="redis-bus-listener")
+        self._task = self.tasks.spawn(self._listen_loop(), name="redis-bus-listener")
         await asyncio.wait_for(self._connected.wait(), timeout=10)
 
     async def stop(self) -> None:
-        await super().stop()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self._reconnect_task is not None:
-            self._reconnect_task.cancel()
-        await self.redis.aclose()
+        await super().stop()  # closes the task group: the listener and any reconnect resync
+        self._task = None
+        if self._owns_client:
+            await self.redis.aclose()
 
     async def publish(self, channel: str, data: bytes) -> None:
         await self.redis.publish(self.prefix + channel, data)
@@ -85,7 +92,7 @@ class RedisBus(Bus):
                 self._connected.set()
                 if not first:
                     log.info("redis bus reconnected url=%s channels=%d", self.url, len(channels))
-                    self._reconnect_task = asyncio.get_running_loop().create_task(self._notify_reconnect())
+                    self.tasks.spawn(self._notify_reconnect(), name="redis-bus-resync")
                 first = False
                 backoff = BACKOFF_START
                 while True:

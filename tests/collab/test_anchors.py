@@ -12,7 +12,7 @@ from collab.anchors import (
 )
 from collab.prosemirror import doc_from_state
 from collab.template import initial_state
-from tests.collab.lessonplan_js import plan_clients
+from tests.support.lessonplan import plan_clients
 
 
 def test_encoding_round_trips_and_rejects_other_kinds() -> None:

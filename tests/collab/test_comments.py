@@ -10,7 +10,7 @@ from collab.comments import add_comment, anchor_in_section, comments_map, list_t
 from collab.prosemirror import doc_from_state
 from collab.template import initial_state
 from server.errors import NotFound
-from tests.collab.lessonplan_js import plan_clients
+from tests.support.lessonplan import plan_clients
 
 GOAL = [9, 0]  # the XmlText of the paragraph "教学重点：" under 教学重难点
 

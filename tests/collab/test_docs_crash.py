@@ -11,8 +11,8 @@ import aiohttp
 import server.models  # noqa: F401  (users table for the foreign keys)
 from rooms.permissions import Role
 from server.db import Database
-from tests.collab.lessonplan_js import plan_clients
 from tests.support.api import Api, add_member, make_room
+from tests.support.lessonplan import plan_clients
 from tests.support.server import ServerProcess
 
 

@@ -13,11 +13,11 @@ import pycrdt
 import server.models  # noqa: F401  (users table for the foreign keys)
 from collab.store import DocStore
 from server.db import Database
-from tests.collab.conftest import Setup, room_with_doc
-from tests.collab.yjs import yclients
 from tests.support.api import Api
+from tests.support.collab import Setup, room_with_doc
 from tests.support.server import ServerProcess
 from tests.support.services import fresh_pg_database, require_redis, unique_prefix
+from tests.support.yjs import yclients
 
 
 @asynccontextmanager

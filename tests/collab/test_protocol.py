@@ -25,7 +25,6 @@ from collab.protocol import (
     encode_awareness_update,
     encode_frame,
     write_varuint,
-    ws_binary_frame,
 )
 from tests.support.services import require_node
 
@@ -110,18 +109,6 @@ def test_awareness_update_round_trip_and_errors() -> None:
         decode_awareness_update(data + b"\x00")
     with pytest.raises(ValueError):
         decode_awareness_update(b"\xff\xff\xff\x0f")
-
-
-@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
-def test_ws_binary_frame_header(size: int) -> None:
-    frame = ws_binary_frame(b"x" * size)
-    assert frame[0] == 0x82 and frame.endswith(b"x" * size)
-    if size < 126:
-        assert frame[1] == size and len(frame) == size + 2
-    elif size < 65536:
-        assert frame[1] == 126 and int.from_bytes(frame[2:4], "big") == size
-    else:
-        assert frame[1] == 127 and int.from_bytes(frame[2:10], "big") == size
 
 
 @settings(max_examples=1000, deadline=None)

@@ -13,58 +13,24 @@ from collab.api import LIVE_DOCS
 from collab.protocol import (
     AwarenessEntry,
     AwarenessMessage,
-    Message,
     PermissionDenied,
     SyncStep1,
     SyncStep2,
     SyncUpdate,
-    decode_frame,
     encode_awareness_update,
 )
 from rooms.permissions import Role
-from tests.collab.conftest import make_doc, room_with_doc
 from tests.support.api import Api, add_member, make_room
+from tests.support.collab import (
+    closed_with,
+    handshake,
+    make_doc,
+    receive,
+    room_with_doc,
+    text_of,
+    text_update,
+)
 from tests.support.server import RunningServer, make_settings
-
-
-def text_update(text: str, base: bytes | None = None) -> bytes:
-    doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
-    if base:
-        doc.apply_update(base)
-    sv = doc.get_state()
-    t = doc.get("t", type=pycrdt.Text)
-    t += text
-    return doc.get_update(sv)
-
-
-def text_of(state: bytes) -> str:
-    doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
-    doc.apply_update(state)
-    return str(doc.get("t", type=pycrdt.Text))
-
-
-async def receive(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5) -> list[Message]:
-    msg = await ws.receive(timeout)
-    assert msg.type == aiohttp.WSMsgType.BINARY, msg
-    return decode_frame(msg.data)
-
-
-async def handshake(ws: aiohttp.ClientWebSocketResponse) -> list[Message]:
-    """Read until the server's step 1, answer with our step 1 and read its step 2."""
-    seen: list[Message] = []
-    while not any(isinstance(m, SyncStep1) for m in seen):
-        seen += await receive(ws)
-    await ws.send_bytes(bytes(SyncStep1(b"\x00")))
-    while not any(isinstance(m, SyncStep2) for m in seen):
-        seen += await receive(ws)
-    return seen
-
-
-async def closed_with(ws: aiohttp.ClientWebSocketResponse) -> tuple[int | None, str]:
-    while True:
-        msg = await ws.receive(5)
-        if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
-            return ws.close_code, str(msg.extra or "")
 
 
 async def test_token_required_and_room_scoped(api: Api, server: RunningServer) -> None:
@@ -127,9 +93,9 @@ async def test_updates_are_stored_before_relay_and_grouped(api: Api, server: Run
             assert isinstance(msg, SyncUpdate) and text_of(msg.update) == "一二三四"
     store = server.app[LIVE_DOCS]
     assert text_of(await store.state(s.doc_id)) == "一二三四"
-    from collab.server import MANAGER
+    from collab.api import SESSIONS
 
-    manager = server.app[MANAGER]
+    manager = server.app[SESSIONS]
     assert await manager.store.log_length(s.doc_id) == 4
 
 

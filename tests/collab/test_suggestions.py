@@ -10,7 +10,7 @@ from collab.prosemirror import doc_from_state, read_doc, read_state
 from collab.suggestions import accept_suggestion
 from collab.template import initial_state
 from server.errors import Conflict, ValidationError
-from tests.collab.lessonplan_js import plan_clients
+from tests.support.lessonplan import plan_clients
 
 GOAL = [9, 0]  # 教学重点：… under 教学重难点
 

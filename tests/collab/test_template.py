@@ -13,7 +13,7 @@ import pytest
 from collab.prosemirror import read_state
 from collab.sections import split_sections
 from collab.template import SECTION_TITLES, initial_state, lesson_plan_nodes
-from tests.collab.lessonplan_js import plan_clients
+from tests.support.lessonplan import plan_clients
 from tests.support.services import require_node
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from rooms.permissions import Role
-from tests.evaluation.helpers import connected, lesson, person
-from tests.evaluation.test_live import SEG, SHEETS, choose_general, sheet_body
 from tests.support.api import Api
+from tests.support.evaluation import SEG, SHEETS, choose_general, connected, lesson, person, sheet_body
 from tests.support.server import RunningServer
 
 

@@ -7,10 +7,8 @@ import time
 from pycrdt import Doc, Map
 
 from collab.api import COMMENTS_FIELD, LIVE_DOCS
-from tests.evaluation.helpers import lesson
-from tests.evaluation.test_live import SEG
-from tests.evaluation.test_reports import NOTES, populate
 from tests.support.api import Api
+from tests.support.evaluation import NOTES, SEG, lesson, populate
 from tests.support.server import RunningServer
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.evaluation.helpers import Listener, connected, lesson
-from tests.evaluation.test_live import SEG, SHEETS, choose_general, sheet_body
 from tests.support.api import Api
+from tests.support.evaluation import SEG, SHEETS, Listener, choose_general, connected, lesson, sheet_body
 from tests.support.server import make_settings, running_server
 from tests.support.services import fresh_pg_database, require_redis, unique_prefix
 

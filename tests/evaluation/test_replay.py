@@ -19,16 +19,16 @@ from aiortc import RTCPeerConnection
 from media import aiortc_hooks
 from media.models import Recording
 from media.recording_routes import RECORDINGS
-from rooms.program_models import Handoff
 from server.config import Settings
-from tests.evaluation.helpers import lesson
-from tests.media.clients import read_counter
-from tests.media.support import Person as MediaPerson
-from tests.media.support import make_venue, publish, wait_for
 from tests.support.api import Api
+from tests.support.evaluation import lesson
+from tests.support.media import Person as MediaPerson
+from tests.support.media import make_venue, publish, wait_for
+from tests.support.media_clients import read_counter
 from tests.support.server import RunningServer, make_settings
+from venues.models import Handoff
 
-FPS = 30  # tests.media.clients.CounterTrack
+FPS = 30  # tests.support.media_clients.CounterTrack
 # The frame at a note's offset may be the one drawn a little before the note reached the server
 # (capture → encode → network → server; slow on a loaded machine), or a frame later (clock rounding).
 # A quarter of a second: well under the 18 frames a file that starts KEYFRAME_DELAY late would be off.
@@ -168,3 +168,55 @@ async def test_replay_shows_which_venue_was_main_when(api: Api, server: RunningS
     assert status == 200, body
     stretches = [(b["venue_name"], round(b["start"], 1), round(b["end"], 1)) for b in body["on_air"]]
     assert stretches == [("三小", 0.0, 101.5), ("一小", 101.5, 200.0), (None, 200.0, 300.0)]
+
+
+async def test_replay_places_notes_on_the_recording_timeline(api: Api, server: RunningServer) -> None:
+    les = await lesson(server, api)
+    started = time.time() - 1000  # a recording that ran from 1000 s ago to 100 s ago
+    for i, (ago, shared) in enumerate([(1200, True), (900, True), (400, False), (300, True), (50, True)]):
+        status, _ = await api.call("POST", f"/api/rooms/{les.room_id}/notes", token=les.observers[i % 2].token,
+                                   json={"client_id": f"r{i}", "text": f"记录{i}", "at": time.time() - ago, "shared": shared})  # fmt: skip
+        assert status == 201
+    url = f"/api/rooms/{les.room_id}/replay?origin={started}&until={started + 900}"
+    status, body = await api.call("GET", url, token=les.observers[1].token)
+    assert status == 200
+    # observer 2 sees the shared notes inside the recording, not observer 1's draft (note 2)
+    assert [p["note"]["text"] for p in body["notes"]] == ["记录1", "记录3"]
+    assert [round(p["offset"]) for p in body["notes"]] == [100, 700]
+    status, own = await api.call("GET", url, token=les.observers[0].token)
+    assert [p["note"]["text"] for p in own["notes"]] == ["记录1", "记录2", "记录3"]
+    status, err = await api.call("GET", f"/api/rooms/{les.room_id}/replay", token=les.observers[0].token)
+    assert status == 422 and err["error"]["code"] == "bad_query"
+    for bad in ["origin=nan", "origin=inf", f"origin={started}&until=-inf", "origin=1e999"]:
+        status, err = await api.call(
+            "GET", f"/api/rooms/{les.room_id}/replay?{bad}", token=les.observers[0].token
+        )
+        assert status == 422 and err["error"]["code"] == "bad_query", (bad, err)
+
+
+async def test_replay_on_a_recording(api: Api, server: RunningServer) -> None:
+    from media.models import Recording
+
+    les = await lesson(server, api)
+    started = time.time() - 600
+    async with server.ctx.db.transaction() as session:
+        session.add(Recording(id="rec1", room_id=les.room_id, source="program", venue_id=None, started_by=les.host.user_id,
+                              started_at=started, stopped_at=started + 500, duration=500.0, size=0, frames=0,
+                              status="done", path="recordings/rec1.webm", content_type="video/webm"))  # fmt: skip
+    for i, ago in enumerate([700, 450, 200, 50]):
+        status, _ = await api.call("POST", f"/api/rooms/{les.room_id}/notes", token=les.observers[0].token,
+                                   json={"client_id": f"q{i}", "text": f"实录{i}", "at": time.time() - ago, "shared": True})  # fmt: skip
+        assert status == 201
+    status, body = await api.call(
+        "GET", f"/api/rooms/{les.room_id}/replay?recording_id=rec1", token=les.observers[1].token
+    )
+    assert status == 200, body
+    assert body["recording_url"] == "/api/recordings/rec1/file" and body["origin"] == started
+    assert [(p["note"]["text"], round(p["offset"])) for p in body["notes"]] == [
+        ("实录1", 150),
+        ("实录2", 400),
+    ]
+    status, err = await api.call(
+        "GET", f"/api/rooms/{les.room_id}/replay?recording_id=nope", token=les.observers[1].token
+    )
+    assert status == 404 and err["error"]["code"] == "recording_not_found"

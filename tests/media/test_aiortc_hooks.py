@@ -19,7 +19,13 @@ from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtcrtpparameters import (
+    RTCRtpCodecParameters,
+    RTCRtpDecodingParameters,
+    RTCRtpReceiveParameters,
+    RTCRtpRtxParameters,
+)
+from aiortc.rtcrtpreceiver import RemoteStreamTrack
 
 from media import aiortc_hooks
 from media.source import EncodedFrame, make_packet
@@ -138,6 +144,7 @@ async def test_forwarder_sends_shared_payloads_and_answers_nacks_from_its_histor
     nack.lost = [lost, (lost + 1000) % 65536]  # the second was never sent: nothing to resend
     await sender._handle_rtcp_packet(nack)
     assert wire[0][3:] == [wire[0][0]] and forwarder.retransmits == 1
+    assert forwarder.nacked == 2  # both were asked for; one was never sent
     sender._RTCRtpSender__rtx_payload_type = 98  # type: ignore[attr-defined]  # RTX negotiated
     await sender._handle_rtcp_packet(nack)
     rtx = aiortc.rtp.RtpPacket.parse(wire[0][4])
@@ -247,6 +254,119 @@ def test_loopback_candidates_switch() -> None:
     assert aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=True) == ["127.0.0.1"]
     aiortc_hooks.use_loopback_candidates(False)
     assert "127.0.0.1" not in aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False)
+
+
+async def test_nack_counter_sees_the_receivers_nacks_and_the_rtx_that_answers_them() -> None:
+    pc = RTCPeerConnection()
+    receiver = pc.addTransceiver("video", direction="recvonly").receiver
+    counter = aiortc_hooks.NackCounter(receiver)
+    rtcp: list[object] = []
+
+    async def capture(packet: object) -> None:
+        rtcp.append(packet)
+
+    receiver._send_rtcp = capture  # type: ignore[method-assign]
+    receiver._set_rtcp_ssrc(1234)
+    receiver._track = RemoteStreamTrack(kind="video")  # what setRemoteDescription would create
+    aiortc_hooks.tap_receiver(receiver, lambda c, f: None)
+    rtx = RTCRtpCodecParameters(mimeType="video/rtx", clockRate=90000, payloadType=98, parameters={"apt": 97})
+    await receiver.receive(
+        RTCRtpReceiveParameters(
+            codecs=[VP8, rtx],
+            encodings=[
+                RTCRtpDecodingParameters(ssrc=1111, payloadType=97, rtx=RTCRtpRtxParameters(ssrc=2222))
+            ],
+        )
+    )
+    frame = bytes([0x10, 0x02, 0x00]) + b"v" * 3000
+    packets = wire_packets(VP8, Vp8Encoder._packetize(frame, 1), 500, 3000)
+    for p in packets:
+        p.ssrc = 1111
+    await receiver._handle_rtp_packet(packets[0], 0)
+    await receiver._handle_rtp_packet(packets[2], 0)  # 501 is missing: aiortc NACKs it
+    nacks = [p for p in rtcp if isinstance(p, aiortc.rtp.RtcpRtpfbPacket)]
+    assert [n.lost for n in nacks] == [[501]] and (counter.nacks, counter.nacked) == (1, 1)
+    resent = aiortc.rtp.wrap_rtx(packets[1], payload_type=98, sequence_number=1, ssrc=2222)
+    await receiver._handle_rtp_packet(aiortc.rtp.RtpPacket.parse(resent.serialize()), 0)
+    assert counter.rtx_received == 1
+    assert aiortc_hooks.receive_counts(receiver)[0] == 1111  # the media SSRC, not the RTX one
+    with pytest.raises(RuntimeError, match="aiortc changed"):
+        aiortc_hooks.NackCounter(object())  # type: ignore[arg-type]
+    await receiver.stop()
+    await pc.close()
+
+
+def test_audio_never_waits_for_a_lost_packet() -> None:
+    """Opus is not NACKed: a hole must not hold the following packets (aiortc's buffer would wait
+    until 16 packets pile up, then keep 300 ms of audio queued for good)."""
+    audio = aiortc_hooks.CompleteFrameBuffer(16, video=False)
+    opus = [wire_packets(OPUS, [bytes([0xFC, i])], 50 + i, 960 * i, marker=False)[0] for i in range(40)]
+    released = []
+    for i, p in enumerate(opus):
+        if i % 7 == 3:
+            continue  # lost
+        frame = audio.add(p)[1]
+        assert frame is not None, f"packet {i} was held back"
+        released.append(frame.timestamp)
+    assert released == [960 * i for i in range(40) if i % 7 != 3]
+    assert audio.add(opus[3])[1] is None  # a late packet is dropped, never sent out of order
+
+
+def test_a_video_hole_nobody_fills_is_given_up_at_the_next_frame_boundary() -> None:
+    now = [0.0]
+    gaps: list[int] = []
+    video = aiortc_hooks.CompleteFrameBuffer(
+        512, video=True, on_gap=lambda: gaps.append(1), clock=lambda: now[0]
+    )
+    frames = [bytes([0x10 if i == 0 else 0x11, 0x02, 0x00]) + bytes([i]) * 2500 for i in range(6)]
+    packets = []
+    for i, data in enumerate(frames):
+        packets.append(wire_packets(VP8, Vp8Encoder._packetize(data, i), 100 + 2 * i, 3000 * i))
+    assert all(len(p) == 2 for p in packets)
+    out = [video.add(p)[1] for p in packets[0]]
+    assert out[1] is not None and out[1].timestamp == 0
+    video.add(packets[1][0])  # frame 1 loses its second packet for good
+    for p in packets[2]:
+        now[0] += 0.1
+        assert video.add(p)[1] is None  # waiting for the retransmission
+    assert gaps == []
+    now[0] += aiortc_hooks.HOLE_TIMEOUT
+    # given up: the lost packet was frame 1's marker, so the first boundary the buffer can see is
+    # frame 2's marker; frames 1 and 2 are dropped (the consumer waits for a keyframe anyway)
+    assert video.add(packets[3][0])[1] is None
+    assert gaps == [1] and video.gaps == 1
+    frame = video.add(packets[3][1])[1]
+    assert frame is not None and frame.timestamp == 9000 and frame.data == frames[3]  # and on from there
+    frame = video.add(packets[4][1])[1]  # a later hole waits again (until its own timeout)
+    assert frame is None and gaps == [1]
+
+
+async def test_nack_counter_repeats_what_is_still_missing_until_it_gives_up() -> None:
+    pc = RTCPeerConnection()
+    receiver = pc.addTransceiver("video", direction="recvonly").receiver
+    counter = aiortc_hooks.NackCounter(receiver)
+    sent: list[tuple[int, list[int]]] = []
+
+    async def send(ssrc: int, lost: list[int]) -> None:
+        sent.append((ssrc, lost))
+
+    counter._send = send  # type: ignore[method-assign]
+    generator = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
+    streams = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+    streams[1111] = mock.Mock(packets_received=10, packets_lost=1)
+    generator.missing.update({7, 8})
+    task = asyncio.ensure_future(counter.repeat(interval=0.01, give_up=10))
+    while not sent:
+        await asyncio.sleep(0.005)
+    assert sent[0] == (1111, [7, 8]) and counter.repeated >= 1
+    generator.missing.discard(7)  # the retransmission came
+    count = len(sent)
+    while len(sent) == count:
+        await asyncio.sleep(0.005)
+    assert sent[-1] == (1111, [8])
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await pc.close()
 
 
 # sha256 of aioice 0.13.0's Connection.get_component_candidates, which use_port_range copies: an aioice

@@ -23,10 +23,10 @@ from media.ice import (
     turn_rest_credentials,
 )
 from server.errors import ConfigError
-from tests.media.clients import CounterTrack, ToneTrack, Viewer, publisher_offer
-from tests.media.support import make_venue, room_with_host, wait_for
 from tests.support.api import Api
 from tests.support.coturn import Coturn
+from tests.support.media import make_venue, room_with_host, wait_for
+from tests.support.media_clients import CounterTrack, ToneTrack, Viewer, publisher_offer
 from tests.support.server import make_settings, running_server
 from tests.support.tls import TestCA
 

@@ -10,7 +10,14 @@ from aiortc.codecs import vpx
 
 from media.peers import PublisherPeer, ViewerPeer, parse_offer
 from media.registry import SourceRegistry
-from tests.media.clients import CounterTrack, ToneTrack, Viewer, dominant_frequency, no_ice, publisher_offer
+from tests.support.media_clients import (
+    CounterTrack,
+    ToneTrack,
+    Viewer,
+    dominant_frequency,
+    no_ice,
+    publisher_offer,
+)
 
 
 async def publish(registry: SourceRegistry, name: str = "venue:v1", codec: str | None = None):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ import pytest
 from media import slate
 from media.program import ProgramPlane
 from media.registry import MediaSource, SourceRegistry
-from media.source import EncodedFrame, Subscription, make_packet
+from media.source import EncodedFrame, FrameReader, make_packet
 
 VIDEO_TB = Fraction(1, 90000)
 AUDIO_TB = Fraction(1, 48000)
@@ -35,7 +35,7 @@ def push(src: MediaSource, tag: bytes, pts: int, keyframe: bool = False) -> None
     src.audio.push(make_packet(b"A" + tag, pts // 90 * 48, AUDIO_TB), False)
 
 
-def drain(sub: Subscription) -> list[EncodedFrame]:
+def drain(sub: FrameReader) -> list[EncodedFrame]:
     frames = list(sub.frames)
     sub.frames.clear()
     return frames

@@ -20,14 +20,14 @@ from media.registry import SourceRegistry
 from rooms.permissions import Role
 from server.config import Settings
 from server.db import Database
-from tests.media.clients import read_counter
-from tests.media.program_clients import classify
-from tests.media.support import Person, make_venue, person, publish, room_with_host, wait_for
-from tests.rooms.venue_support import command, handoffs_when, showcase
-from tests.rooms.venue_support import person as venue_person
-from tests.rooms.venue_support import publish as publish_venue
 from tests.support.api import Api, make_room
+from tests.support.media import Person, make_venue, person, publish, room_with_host, wait_for
+from tests.support.media_clients import read_counter
+from tests.support.program_clients import classify
 from tests.support.server import RunningServer, ServerProcess, make_settings
+from tests.support.venues import command, handoffs_when, showcase
+from tests.support.venues import person as venue_person
+from tests.support.venues import publish as publish_venue
 
 
 @pytest.fixture
@@ -208,7 +208,7 @@ async def test_recording_the_program_across_a_hand_off(
     red, green = handoffs
     assert (red["to_venue"], green["from_venue"], green["to_venue"]) == (
         show.venues["red"], show.venues["red"], show.venues["green"])  # fmt: skip
-    assert red["on_air_until"] == green["requested_at"]
+    assert red["on_air_until"] == green["switched_at"]  # the picture changed when the wire switched
     first_green = next(t for t, c in frames if c == "green")
     last_red = max(t for t, c in frames if c == "red")
     cut_in_file = done["started_at"] + (last_red + first_green) / 2

@@ -16,12 +16,13 @@ from media.registry import SOURCES
 from media.routing import ROUTER, MediaRouter, error_from, error_to
 from media.service import MEDIA
 from server.bus.redis import RedisBus
+from server.cluster.redis import RedisCluster
 from server.errors import Conflict, Forbidden, MokeError, NotFound, Unavailable
-from tests.rooms.clients import Client
-from tests.rooms.venue_support import assert_clean, command, person, publish, showcase, watch_program
 from tests.support.api import Api
+from tests.support.rooms import Client
 from tests.support.server import make_settings, running_server
 from tests.support.services import require_redis, unique_prefix
+from tests.support.venues import assert_clean, command, person, publish, showcase, watch_program
 
 pytestmark = pytest.mark.redis
 
@@ -47,18 +48,22 @@ async def until(predicate: Callable[[], bool], timeout: float = 20) -> None:
 
 @contextlib.asynccontextmanager
 async def two_routers() -> AsyncIterator[tuple[MediaRouter, MediaRouter]]:
+    """Two processes' routers: each with its cluster node and its bus on one Redis."""
     url, prefix = require_redis(), unique_prefix()
-    buses = [RedisBus(url, prefix=prefix), RedisBus(url, prefix=prefix)]
-    routers = [MediaRouter(bus, timeout=2.0) for bus in buses]
-    for bus, router in zip(buses, routers, strict=True):
+    clusters = [RedisCluster(url, prefix=prefix), RedisCluster(url, prefix=prefix)]
+    buses = [RedisBus(url, prefix=prefix, redis=c.redis, node_id=c.node_id) for c in clusters]
+    routers = [MediaRouter(bus, c, timeout=2.0) for bus, c in zip(buses, clusters, strict=True)]
+    for cluster, bus, router in zip(clusters, buses, routers, strict=True):
+        await cluster.start()
         await bus.start()
         await router.start()
     try:
         yield routers[0], routers[1]
     finally:
-        for bus, router in zip(buses, routers, strict=True):
+        for cluster, bus, router in zip(clusters, buses, routers, strict=True):
             await router.stop()
             await bus.stop()
+            await cluster.stop()
 
 
 async def test_a_call_runs_at_the_home_and_its_answer_or_error_comes_back() -> None:
@@ -77,10 +82,7 @@ async def test_a_call_runs_at_the_home_and_its_answer_or_error_comes_back() -> N
         a.register("echo", op_of(a.node))
         b.register("echo", op_of(b.node))
 
-        async def home_is_b(_room: str) -> str:
-            return b.node
-
-        a.home_of = b.home_of = home_is_b
+        assert await b.claim("room1")  # b becomes the room's home
         node, result = await a.call("room1", "echo", x="三小")
         assert node == b.node and result == {"answered_by": b.node, "echo": "三小"}
         assert (a.remote_calls, b.served_calls) == (1, 1)

@@ -11,8 +11,8 @@ from media.registry import SOURCES
 from rooms.floor import FLOOR
 from rooms.permissions import Role
 from server.config import Settings
-from tests.media.support import make_venue, person, publish, room_with_host, wait_for, watch
 from tests.support.api import Api
+from tests.support.media import make_venue, person, publish, room_with_host, wait_for, watch
 from tests.support.server import RunningServer, make_settings, running_server
 
 

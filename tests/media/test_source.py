@@ -1,4 +1,4 @@
-"""EncodedSource / Subscription: fan-out, bounded queues, keyframe throttling, republish rebase."""
+"""EncodedSource / FrameReader: fan-out, bounded queues, keyframe throttling, republish rebase."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from media.source import EncodedSource, SubscriptionClosed, make_packet
+from media.source import REASK_MARGIN, EncodedSource, ReaderClosed, make_packet
 
 TB = Fraction(1, 90000)
 
@@ -120,6 +120,54 @@ async def test_a_keyframe_answers_waiting_requests_and_lets_the_next_one_through
     src.close()
 
 
+async def test_a_request_inside_the_publishers_window_is_asked_again_when_the_window_closes() -> None:
+    """libwebrtc ignores a request within 300 ms of the last one it acted on: re-ask from that one."""
+    src, clock = throttled_source()
+    src.request_keyframe()  # the cue: the publisher acts on it...
+    clock.advance(0.04)
+    src.push(make_packet(b"key", 0, TB), keyframe=True)  # ...its keyframe answers it
+    clock.advance(0.06)
+    src.request_keyframe()  # the take, 100 ms after the answered request: sent, but probably ignored
+    assert src.keyframe_requests == 2 and src.keyframe_reasks == 0
+    # the re-ask is due when the window of the *answered* request closes (0.3 + margin), not 0.3 after
+    # the ignored one (0.4)
+    assert [t.when for t in clock.pending] == [pytest.approx(0.3 + REASK_MARGIN)]
+    clock.advance(0.1)
+    src.request_keyframe()  # a new viewer meanwhile: coalesced into the re-ask
+    assert src.keyframe_requests == 2 and len(clock.pending) == 1
+    clock.advance(0.2)
+    assert (src.keyframe_requests, src.keyframe_reasks) == (3, 1)
+    assert clock.pending == []  # the re-ask is outside the window: no further re-ask is planned
+    src.push(make_packet(b"key2", 3000, TB), keyframe=True)
+    clock.advance(0.1)
+    src.request_keyframe()  # 100 ms after the answered re-ask: the window now runs from the re-ask
+    assert [t.when for t in clock.pending] == [pytest.approx(clock.now - 0.1 + 0.3 + REASK_MARGIN)]
+    src.close()
+
+
+async def test_a_publisher_that_answers_at_once_cancels_the_re_ask() -> None:
+    src, clock = throttled_source()
+    src.request_keyframe()
+    src.push(make_packet(b"key", 0, TB), keyframe=True)
+    clock.advance(0.1)
+    src.request_keyframe()  # inside the window...
+    assert len(clock.pending) == 1
+    src.push(make_packet(b"key2", 3000, TB), keyframe=True)  # ...but answered (aiortc does not throttle)
+    assert clock.pending == []
+    clock.advance(1)
+    assert (src.keyframe_requests, src.keyframe_reasks) == (2, 0)
+    src.attach("video/VP8", _no_request)  # a new publisher has acted on none of our requests
+    clock.advance(0.01)
+    src.request_keyframe()
+    src.push(make_packet(b"key3", 6000, TB), keyframe=True)
+    src.request_keyframe()
+    assert len(clock.pending) == 1  # its own answered request opened a window
+    src.attach("video/VP8", _no_request)
+    src.request_keyframe()
+    assert clock.pending == []  # the next publisher owes nothing: no re-ask
+    src.close()
+
+
 async def test_a_throttled_request_is_dropped_when_the_publisher_goes_away() -> None:
     src, clock = throttled_source()
     src.request_keyframe()
@@ -166,7 +214,7 @@ async def test_republish_rebases_timestamps_and_close_ends_readers() -> None:
     waiter = asyncio.ensure_future(sub.get())
     await asyncio.sleep(0)
     src.close()
-    with pytest.raises(SubscriptionClosed):
+    with pytest.raises(ReaderClosed):
         await waiter
     assert src.subscribers == set()
 

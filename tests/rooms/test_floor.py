@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from rooms.floor import FLOOR
-from tests.rooms.clients import Client, create_room, member
+from rooms.permissions import Role
 from tests.support.api import Api
+from tests.support.rooms import Client, create_room, member
 from tests.support.server import RunningServer
 
 
@@ -63,3 +64,18 @@ async def test_raise_grant_revoke_and_limit(api: Api, server: RunningServer) -> 
     finally:
         for c in [m, *cs]:
             await c.close()
+
+
+async def test_who_may_publish_seat_media(api: Api, server: RunningServer) -> None:
+    """The one rule media signalling and presence both ask: who runs the floor always may, others need a seat."""
+    host = await api.register()
+    rid = (await create_room(api, host["token"], kind="trial", seats=2))["id"]
+    seated = (await member(api, host["token"], rid, "observer", as_guest=True))["user"]["id"]
+    floor = server.app[FLOOR]
+    await floor.grant(rid, seated)
+    unseated = seated + 1000
+    assert {r.value: await floor.may_publish_seat(rid, unseated, r) for r in Role} == {
+        "host": True, "moderator": True, "editor": False, "presenter": False, "observer": False, "expert": False,
+    }  # fmt: skip
+    assert all([await floor.may_publish_seat(rid, seated, r) for r in Role])
+    assert not await floor.may_publish_seat(rid, seated, "not-a-role")

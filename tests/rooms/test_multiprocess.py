@@ -9,8 +9,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.rooms.clients import Client, cid, create_room, member
 from tests.support.api import Api
+from tests.support.rooms import Client, cid, create_room, member
 from tests.support.server import ServerProcess
 from tests.support.services import fresh_pg_database, require_redis, unique_prefix
 
@@ -25,7 +25,7 @@ async def test_two_processes_share_presence_chat_and_seats_and_drop_ghosts(tmp_p
             "MOKE_REDIS_URL": redis_url,
             "MOKE_REDIS_PREFIX": unique_prefix(),
             "MOKE_SECRET_KEY": secrets.token_urlsafe(32),
-            "MOKE_ROOMS_PRESENCE_TTL": "1.5",
+            "MOKE_CLUSTER_NODE_TTL": "1.5",
         }
         a = await ServerProcess(tmp_path / "a", env).start(timeout=90)
         b = await ServerProcess(tmp_path / "b", env).start(timeout=90)

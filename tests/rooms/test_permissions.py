@@ -6,8 +6,8 @@ import pytest
 
 from rooms.permissions import Action, Role, allowed, require
 from server.errors import Forbidden
-from tests.rooms.clients import Client, cid, create_room, member
 from tests.support.api import Api
+from tests.support.rooms import Client, cid, create_room, member
 from tests.support.server import RunningServer
 
 ROLES = [Role.HOST, Role.MODERATOR, Role.PRESENTER, Role.EDITOR, Role.EXPERT, Role.OBSERVER]

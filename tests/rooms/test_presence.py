@@ -13,17 +13,15 @@ import pytest
 
 from rooms.guard import SHARED
 from server.config import Settings
-from tests.rooms.clients import Client, create_room, guest, invite
 from tests.support.api import Api
+from tests.support.rooms import Client, create_room, guest, invite
 from tests.support.server import ROOT, RunningServer, make_settings
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     # Short pings so the test is quick; the bound is the same sum with the defaults (10 s + 10 s).
-    return make_settings(
-        tmp_path / "var", sio_ping_interval=1.0, sio_ping_timeout=2.0, rooms_presence_ttl=1.5
-    )
+    return make_settings(tmp_path / "var", sio_ping_interval=1.0, sio_ping_timeout=2.0, cluster_node_ttl=1.5)
 
 
 async def test_a_client_whose_network_vanishes_leaves_presence(api: Api, server: RunningServer) -> None:
@@ -33,7 +31,7 @@ async def test_a_client_whose_network_vanishes_leaves_presence(api: Api, server:
     gid = g["user"]["id"]
     h = await Client(server.url, host["token"]).connect()
     lone = subprocess.Popen(
-        [sys.executable, "-m", "tests.rooms.lone_client", server.url, g["token"], rid],
+        [sys.executable, "-m", "tests.support.lone_client", server.url, g["token"], rid],
         cwd=ROOT, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     try:

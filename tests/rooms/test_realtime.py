@@ -8,9 +8,10 @@ from rooms.guard import SHARED
 from rooms.permissions import Role
 from rooms.realtime import joined_role
 from rooms.shared import MemoryShared
+from server.cluster import MemoryCluster
 from server.errors import Forbidden
-from tests.rooms.clients import Client, create_room, guest, invite, member
 from tests.support.api import Api
+from tests.support.rooms import Client, create_room, guest, invite, member
 from tests.support.server import RunningServer
 
 
@@ -106,8 +107,10 @@ async def test_a_stalled_process_restores_its_swept_connections(api: Api, server
         await c.join(rid)
         shared = server.app[SHARED]
         assert isinstance(shared, MemoryShared)
-        shared._nodes[server.ctx.bus.node_id] = 0.0  # as if our heartbeat had lapsed during a stall
-        swept = await shared.sweep()  # another process would now remove us as ghosts
+        cluster = server.ctx.cluster
+        assert isinstance(cluster, MemoryCluster)
+        cluster.network.nodes[cluster.node_id] = 0.0  # as if our heartbeat had lapsed during a stall
+        swept = await shared.sweep(cluster.alive)  # another process would now remove us as ghosts
         assert [e["user_id"] for e in swept[rid]] == [host["user"]["id"]]
         c.forget("presence:delta")
         back = await c.wait_for(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import socketio
 
-from tests.rooms.clients import Client, cid, create_room, member
 from tests.support.api import Api
+from tests.support.rooms import Client, cid, create_room, member
 from tests.support.server import RunningServer
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import math
 import struct
+import wave
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import av
 
-from tests.rooms.clients import Client, create_room, member
 from tests.support.api import Api
+from tests.support.rooms import Client, create_room, member
 from tests.support.server import make_settings, running_server
 
 
@@ -86,3 +89,42 @@ async def test_voice_note_round_trip_and_checks(tmp_path: Path, api: Api) -> Non
             assert [f.name for f in files] == [msg["voice_id"] + ".ogg"]  # rejected uploads left nothing
         finally:
             await listener.close()
+
+
+def wav(seconds: float, rate: int = 8000) -> bytes:
+    """Silence as 16-bit mono PCM WAV: 60 s at 8 kHz is 960,044 bytes."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\0\0" * int(rate * seconds))
+    return buf.getvalue()
+
+
+async def trickle(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    """The body in pieces that arrive apart, as over a real network (chunked: no Content-Length)."""
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+        await asyncio.sleep(0.005)
+
+
+async def test_a_body_that_arrives_in_pieces_is_read_whole_up_to_the_limit(tmp_path: Path, api: Api) -> None:
+    settings = make_settings(tmp_path / "v")  # defaults: 2 MiB, 120 s
+    async with running_server(settings) as srv:
+        api.base = srv.url
+        host = await api.register()
+        rid = (await create_room(api, host["token"], kind="live"))["id"]
+        minute = wav(60.0)
+        assert len(minute) == 960_044
+        status, msg = await upload(api, host["token"], rid, trickle(minute), "audio/wav", "w1")  # type: ignore[arg-type]
+        assert status == 201, msg
+        assert 59.9 < msg["voice_duration"] < 60.1
+        stored = settings.data_dir / "voice" / f"{msg['voice_id']}.wav"
+        assert stored.read_bytes() == minute
+        # 130 s fits in 2 MiB but is over 120 s: refused whole, not accepted truncated
+        status, err = await upload(api, host["token"], rid, trickle(wav(130.0)), "audio/wav", "w2")  # type: ignore[arg-type]
+        assert status == 422 and err["error"]["code"] == "too_long"
+        status, err = await upload(api, host["token"], rid, trickle(wav(200.0)), "audio/wav", "w3")  # type: ignore[arg-type]
+        assert status == 413 and err["error"]["code"] == "too_large"
+        assert [f.name for f in (settings.data_dir / "voice").iterdir()] == [stored.name]

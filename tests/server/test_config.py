@@ -77,3 +77,19 @@ def test_serve_help_documents_every_option() -> None:
     for f in fields(Settings):
         assert flag_name(f.name) in proc.stdout, f.name
         assert env_name(f.name) in proc.stdout, f.name
+
+
+def test_web_dir_of_a_source_checkout_is_found_from_the_package_not_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    web_dir = load_settings(environ={"MOKE_DATA_DIR": str(tmp_path)}).web_dir
+    assert web_dir.is_absolute()
+    assert web_dir == ROOT / "web" / "dist"  # an installed wheel has server/web_dist instead (tests/deploy)
+
+
+def test_configuration_document_lists_every_setting() -> None:
+    """docs/configuration.md is the operator's reference: a new setting without its line there fails here."""
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    missing = [env_name(f.name) for f in fields(Settings) if f"`{env_name(f.name)}`" not in text]
+    assert not missing, f"add these settings to docs/configuration.md: {missing}"

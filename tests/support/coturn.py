@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.netns import Namespace
 from tests.support.services import unavailable
 
 TURNSERVER = "/usr/bin/turnserver"
@@ -42,7 +43,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @dataclass
 class Coturn:
-    """``turnserver`` on ``host``: ``port`` for UDP and TCP, ``tls_port`` for TURN over TLS (when given a cert)."""
+    """``turnserver`` on ``host``: ``port`` for UDP and TCP, ``tls_port`` for TURN over TLS (when given a cert).
+
+    With ``ns`` it runs inside that network namespace; give it its ports then (3478, 443 as deployed)."""
 
     directory: Path
     secret: str
@@ -51,6 +54,7 @@ class Coturn:
     key: Path | None = None
     port: int = 0
     tls_port: int = 0
+    ns: Namespace | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -64,7 +68,7 @@ class Coturn:
         args = [
             binary, "-n", "--no-cli", "--no-dtls", "--simple-log", "--no-software-attribute",
             f"--listening-ip={self.host}", f"--relay-ip={self.host}", f"--listening-port={self.port}",
-            f"--alt-listening-port={free_port(self.host)}",
+            f"--alt-listening-port={free_port(self.host) if self.ns is None else self.port + 1}",
             "--use-auth-secret", f"--static-auth-secret={self.secret}", "--realm=moke.test",
             "--allow-loopback-peers", "--min-port=49152", "--max-port=65535",
             f"--log-file={self.log_path}", f"--pidfile={self.directory / 'turnserver.pid'}",
@@ -75,7 +79,10 @@ class Coturn:
             args += [f"--tls-listening-port={self.tls_port}", f"--cert={self.cert}", f"--pkey={self.key}"]
         else:
             args.append("--no-tls")
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        if self.ns is None:
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        else:
+            self.proc = self.ns.popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         ports = [self.port] + ([self.tls_port] if self.tls_port else [])
         while not all(self._listening(p) for p in ports):
@@ -87,6 +94,8 @@ class Coturn:
         return self
 
     def _listening(self, port: int) -> bool:
+        if self.ns is not None:
+            return self.ns.port_open(self.host, port)
         try:
             with socket.create_connection((self.host, port), timeout=0.5):
                 return True

@@ -8,7 +8,7 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,12 +62,18 @@ async def running_server(settings: Settings) -> AsyncIterator[RunningServer]:
 
 
 class ServerProcess:
-    """``python -m server serve`` in a subprocess: for restarts, SIGKILL and multi-process tests."""
+    """``python -m server serve`` in a subprocess: for restarts, SIGKILL and multi-process tests.
 
-    def __init__(self, data_dir: Path, env: Mapping[str, str] | None = None, port: int = 0) -> None:
+    ``prefix`` runs it under another command (``ip netns exec NS``: a server in a network namespace);
+    ``url`` then names the address it printed instead of 127.0.0.1."""
+
+    def __init__(
+        self, data_dir: Path, env: Mapping[str, str] | None = None, port: int = 0, prefix: Sequence[str] = ()
+    ) -> None:
         self.data_dir = data_dir
         self.extra_env = dict(env or {})
         self.port = port
+        self.prefix = list(prefix)
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.log_path = data_dir / "server.log"
@@ -80,17 +86,18 @@ class ServerProcess:
         env.update(self.extra_env)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--port", str(self.port)],
+            [*self.prefix, sys.executable, "-m", "server", "serve", "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log,
         )  # fmt: skip
         assert self.proc.stdout is not None
         loop = asyncio.get_running_loop()
         line = await asyncio.wait_for(loop.run_in_executor(None, self.proc.stdout.readline), timeout)
-        m = re.search(rb"(https?)://[\d.]+:(\d+)", line)
+        m = re.search(rb"(https?)://([\d.]+):(\d+)", line)
         if not m:
             raise RuntimeError(f"server did not start: {line!r}; see {self.log_path}")
-        self.port = int(m.group(2))
-        self.url = f"{m.group(1).decode()}://127.0.0.1:{self.port}"
+        self.port = int(m.group(3))
+        host = "127.0.0.1" if not self.prefix else m.group(2).decode()
+        self.url = f"{m.group(1).decode()}://{host}:{self.port}"
         return self
 
     @property
@@ -112,4 +119,4 @@ class ServerProcess:
 
     async def restart(self) -> ServerProcess:
         """Start again on the same port and data directory."""
-        return await ServerProcess(self.data_dir, self.extra_env, self.port).start()
+        return await ServerProcess(self.data_dir, self.extra_env, self.port, self.prefix).start()

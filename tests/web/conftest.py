@@ -8,142 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import json
-import urllib.error
-import urllib.request
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.server import ROOT, ServerProcess
 from tests.support.services import require_chromium, unavailable
-
-ARTIFACTS = ROOT / "test-artifacts" / "web"
-INSECURE_HOST = "moke.test"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    # a name that is not localhost: http://moke.test:PORT is an insecure origin (no camera, no mic)
-    f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1",
-]
-VIEWPORT = {"width": 1366, "height": 768}  # school PCs
-
-
-class Rest:
-    """A small synchronous REST client for setting up users, rooms and invites."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.paths: set[str] | None = None
-
-    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(req, timeout=15) as resp:
-                raw = resp.read()
-                status = resp.status
-        except urllib.error.HTTPError as err:
-            raw = err.read()
-            status = err.code
-        try:
-            return status, json.loads(raw)
-        except ValueError:
-            return status, raw
-
-    def ok(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
-        status, data = self.call(method, path, body, token)
-        assert 200 <= status < 300, (method, path, status, data)
-        return data
-
-    def register(self, name: str, school: str = "") -> dict[str, Any]:
-        username = f"u{uuid.uuid4().hex[:10]}"
-        body = {
-            "username": username,
-            "password": "correct horse battery",
-            "display_name": name,
-            "school": school,
-        }
-        data = self.ok("POST", "/api/auth/register", body)
-        data["username"] = username
-        data["password"] = body["password"]
-        return dict(data)
-
-    def has(self, *paths: str) -> bool:
-        """True when the server's OpenAPI document lists every path (the package has landed)."""
-        if self.paths is None:
-            self.paths = set(self.ok("GET", "/api/openapi.json").get("paths", {}))
-        return all(p in self.paths for p in paths)
-
-    def require(self, *paths: str) -> None:
-        if not self.has(*paths):
-            pytest.skip(f"server does not offer {paths} yet")
-
-
-@dataclass
-class Browser:
-    browser: Any
-    base: str
-    errors: list[str] = field(default_factory=list)
-    contexts: list[Any] = field(default_factory=list)
-    expected: list[str] = field(default_factory=list)
-
-    def expect_console_error(self, text: str) -> None:
-        """A console error containing ``text`` is part of the test (Chromium logs every failed request,
-        e.g. a 403 the page then explains): it does not fail the test."""
-        self.expected.append(text)
-
-    def unexpected_errors(self) -> list[str]:
-        return [e for e in self.errors if not any(x in e for x in self.expected)]
-
-    def page(
-        self, session: dict[str, Any] | None = None, *, label: str = "page", locale: str | None = None
-    ) -> Any:
-        """A new context + page, signed in as ``session`` (the token response) when given.
-        Console errors and uncaught exceptions are collected and fail the test at the end."""
-        ctx = self.browser.new_context(
-            viewport=VIEWPORT, locale="zh-CN", permissions=["microphone", "camera"]
-        )
-        init = ""
-        if session is not None:
-            init += f"localStorage.setItem('moke.session', {json.dumps(json.dumps(session))});"
-        if locale is not None:
-            init += f"localStorage.setItem('moke.locale', {json.dumps(locale)});"
-        if init:
-            ctx.add_init_script(
-                f"if (!sessionStorage.getItem('moke.init')) {{ {init} sessionStorage.setItem('moke.init', '1'); }}"
-            )
-        self.contexts.append(ctx)
-        page = ctx.new_page()
-        page.on(
-            "console",
-            lambda m: (
-                m.type == "error" and self.errors.append(f"[{label}] {m.text} {m.location.get('url', '')}")
-            ),
-        )
-        page.on("pageerror", lambda e: self.errors.append(f"[{label}] uncaught: {e}"))
-        page.set_default_timeout(30_000)
-        return page
-
-    def shot(self, page: Any, name: str) -> Path:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=str(path))
-        return path
+from tests.support.web import CHROMIUM_ARGS, Browser, Rest
 
 
 @pytest.fixture(scope="session")
@@ -189,36 +61,3 @@ def web(chromium: Any, web_server: str) -> Iterator[Browser]:
         ctx.close()
     unexpected = b.unexpected_errors()
     assert not unexpected, "console errors:\n" + "\n".join(unexpected)
-
-
-def room_with_invite(
-    rest: Rest, host: dict[str, Any], role: str = "observer", **room: Any
-) -> tuple[str, str]:
-    """A room made by ``host`` and an invite code for ``role``."""
-    body = {"title": "《秋天的雨》集体备课", "kind": "prep", "subject": "语文", "grade": "三年级", **room}
-    room_id = rest.ok("POST", "/api/rooms", body, host["token"])["id"]
-    code = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": role}, host["token"])["code"]
-    return room_id, code
-
-
-def publishing_venue(web: Browser, rest: Rest, host: dict[str, Any], room_id: str, name: str) -> str:
-    """A venue whose presenter's live page publishes the fake camera; returns the venue id."""
-    from playwright.sync_api import expect
-
-    user = rest.register(f"{name}执教")
-    code = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": "presenter"}, host["token"])["code"]
-    rest.ok("POST", "/api/invites/redeem", {"code": code}, user["token"])
-    venue_id = str(
-        rest.ok(
-            "POST",
-            f"/api/rooms/{room_id}/venues",
-            {"name": name, "presenter_id": user["user"]["id"]},
-            host["token"],
-        )["id"]  # fmt: skip
-    )
-    page = web.page(user, label=f"venue-{name}")
-    page.goto(f"{web.base}/rooms/{room_id}/live")
-    page.locator("#venue-select").select_option(venue_id)
-    page.locator("#publish-venue").click()
-    expect(page.get_by_test_id("publish-status")).to_have_attribute("data-state", "live")
-    return venue_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Browser, Rest
+from tests.support.web import Browser, Rest
 
 
 def test_login_wrong_password_then_right_one(web: Browser, rest: Rest) -> None:

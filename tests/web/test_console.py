@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Browser, Rest, publishing_venue
+from tests.support.web import Browser, Rest, publishing_venue
 
 
 def test_next_segment_follows_the_agenda_and_fallback_venue(web: Browser, rest: Rest) -> None:

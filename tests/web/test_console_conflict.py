@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Browser, Rest
+from tests.support.web import Browser, Rest
 
 
 def _drop_venue_state(ws: Any) -> None:

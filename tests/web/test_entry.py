@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Browser, Rest, room_with_invite
+from tests.support.web import Browser, Rest, room_with_invite
 
 
 def test_register_create_room_manage_invites_in_chinese_then_english(web: Browser, rest: Rest) -> None:

@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Browser, Rest
+from tests.support.web import Browser, Rest
 
 
 def test_pages_explain_forbidden_and_missing(web: Browser, rest: Rest) -> None:

@@ -15,10 +15,10 @@ import aiohttp
 import pytest
 from playwright.sync_api import expect
 
-from tests.rooms.venue_support import Showcase, command, live_when, publish, showcase
+from tests.support.venues import Showcase, command, live_when, publish, showcase
 from tests.support.api import Api
 from tests.support.firefox import Firefox, FirefoxPage
-from tests.web.conftest import ARTIFACTS, Browser, Rest, room_with_invite
+from tests.support.web import ARTIFACTS, Browser, Rest, room_with_invite
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from tests.support.coturn import Coturn
 from tests.support.server import ServerProcess
-from tests.web.conftest import Browser, Rest
+from tests.support.web import Browser, Rest
 
 SECRET = "county-turn-secret"
 

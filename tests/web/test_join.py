@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Browser, Rest, room_with_invite
+from tests.support.web import Browser, Rest, room_with_invite
 
 
 def test_registered_user_redeems_invite_link_and_code(web: Browser, rest: Rest) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Browser, Rest, publishing_venue, room_with_invite
+from tests.support.web import Browser, Rest, publishing_venue, room_with_invite
 
 
 def tab_to(page: Any, selector: str, back: bool = False, most: int = 80) -> None:

@@ -5,11 +5,13 @@ cameras), so the observer's picture can be told apart by its aspect ratio."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Browser, Rest
+from tests.support.web import Browser, Rest, publishing_venue, room_with_invite
 
 # A camera of a given shape for this page (the fake device draws whatever size is asked for).
 CAMERA = """
@@ -121,3 +123,87 @@ def test_venues_publish_observer_watches_moderator_hands_off(web: Browser, rest:
     expect(mod.get_by_test_id("recordings").get_by_role("button", name="下载")).to_be_visible()
     (item,) = rest.ok("GET", f"/api/rooms/{room_id}/recordings", token=host["token"])
     assert item["source"] == "program" and item["stopped_at"] is not None
+
+
+async def _cue_then_take(
+    base: str, host: dict[str, Any], room_id: str, a: str, b: str
+) -> list[dict[str, Any]]:
+    """On air: ``a``. Then cue ``b`` and take it 100 ms later (up to three times, back on ``a``
+    between tries) until the server re-asks ``b`` for the keyframe it ignored; each take's audit
+    and ``b``'s keyframe counters after it."""
+    import aiohttp
+
+    from tests.support.api import Api
+    from tests.support.rooms import Client
+
+    async with aiohttp.ClientSession() as session:
+        api = Api(session, base)
+        client = await Client(base, host["token"]).connect()
+        await client.join(room_id)
+
+        async def run(event: str, **body: Any) -> int:
+            reply = await client.call(event, {"room_id": room_id, **body})
+            assert reply["ok"], reply
+            return int(reply["state"]["epoch"])
+
+        async def audited(epoch: int) -> dict[str, Any]:
+            for _ in range(300):
+                status, rows = await api.call("GET", f"/api/rooms/{room_id}/handoffs", token=host["token"])
+                assert status == 200, rows
+                found = [r for r in rows if r["epoch"] == epoch and r["switched"] is not None]
+                if found:
+                    return dict(found[0])
+                await asyncio.sleep(0.05)
+            raise AssertionError(f"the cut of epoch {epoch} was never audited")
+
+        async def counters() -> dict[str, int]:
+            status, body = await api.call("GET", f"/api/rooms/{room_id}/media", token=host["token"])
+            assert status == 200, body
+            [src] = [s for s in body["sources"] if s["source"] == f"venue:{b}"]
+            return {k: int(src[k]) for k in ("keyframe_requests", "keyframe_reasks")}
+
+        takes: list[dict[str, Any]] = []
+        epoch = (await client.call("venue:state", {"room_id": room_id}) or {}).get("epoch", 0) or 0
+        try:
+            for _ in range(3):
+                epoch = await run("venue:switch", venue_id=a, epoch=epoch)  # clears the preview too
+                assert (await audited(epoch))["switched"]
+                await asyncio.sleep(0.6)  # b's encoder has acted on no request for a while
+                before = await counters()
+                epoch = await run("venue:cue", venue_id=b, epoch=epoch)  # the preview asks b for a keyframe
+                await asyncio.sleep(0.1)
+                epoch = await run("venue:take", epoch=epoch)  # libwebrtc ignores this one (< 300 ms)
+                take = await audited(epoch)
+                after = await counters()
+                takes.append({**take, "before": before, "after": after})
+                if after["keyframe_reasks"] > before["keyframe_reasks"]:
+                    break
+        finally:
+            await client.close()
+        return takes
+
+
+def test_a_take_right_after_a_cue_is_re_asked_when_the_publishers_keyframe_window_closes(
+    web: Browser, rest: Rest
+) -> None:
+    """libwebrtc drops a keyframe request within 300 ms of the last one it acted on: the take's
+    request, 100 ms after the cue's, is re-asked when that window closes, and the take completes."""
+    import concurrent.futures
+
+    host = rest.register("王主持", "教育中心")
+    room_id, _ = room_with_invite(rest, host, "observer", kind="showcase")
+    a = publishing_venue(web, rest, host, room_id, "一小")
+    b = publishing_venue(web, rest, host, room_id, "二小")
+    for venue in (a, b):  # both Chromium venues are live on the server
+        for _ in range(200):
+            if venue in rest.ok("GET", f"/api/rooms/{room_id}/program", token=host["token"])["live"]:
+                break
+            time.sleep(0.1)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Socket.IO and REST on a loop of their own
+        takes = pool.submit(asyncio.run, _cue_then_take(web.base, host, room_id, a, b)).result(120)
+    assert all(t["switched"] and t["to_venue"] == b and t["kind"] == "take" for t in takes), takes
+    last = takes[-1]
+    # the re-ask went out (it is scheduled from the cue's answered request, not 300 ms after the take's)
+    assert last["after"]["keyframe_reasks"] > last["before"]["keyframe_reasks"], takes
+    asked = last["after"]["keyframe_requests"] - last["before"]["keyframe_requests"]
+    assert asked >= 3, takes  # the cue's request, the take's (ignored) and the re-ask

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Browser, Rest, room_with_invite
+from tests.support.web import Browser, Rest, room_with_invite
 
 
 def _member(rest: Rest, host: dict[str, Any], room_id: str, name: str, role: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Browser, Rest
+from tests.support.web import Browser, Rest
 
 KINDS = ("positive", "question", "suggestion")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Browser, Rest, room_with_invite
+from tests.support.web import Browser, Rest, room_with_invite
 
 
 def test_host_changes_role_member_pages_follow(web: Browser, rest: Rest) -> None:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import INSECURE_HOST, Browser, Rest
+from tests.support.web import INSECURE_HOST, Browser, Rest
 
 
 def test_insecure_origin_explains_missing_media_and_links_to_https(web: Browser, rest: Rest) -> None:

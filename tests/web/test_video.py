@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.services import require_chromium
-from tests.web.conftest import CHROMIUM_ARGS, Browser, Rest, publishing_venue
+from tests.support.web import CHROMIUM_ARGS, Browser, Rest, publishing_venue
 
 
 @pytest.fixture

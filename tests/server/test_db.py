@@ -1,0 +1,104 @@
+"""Storage contract (server/db.py): the same models and migrations on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from rooms.invites import create_invite, redeem
+from rooms.models import Invite, Member, Room
+from rooms.permissions import Role
+from server.db import Database, now
+from server.errors import NotFound
+from server.models import User
+from tests.support.services import fresh_pg_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'moke.db'}"
+    else:
+        async with fresh_pg_database() as url:
+            yield url
+
+
+async def test_migrations_apply_and_are_idempotent(db_url: str) -> None:
+    async with Database(db_url) as db:
+        async with db.session() as s:
+            version = (await s.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+    async with Database(db_url) as db, db.session() as s:
+        again = (await s.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+    assert version == again and version.isdigit()
+
+
+async def test_concurrent_start_up_migrates_once(db_url: str) -> None:
+    dbs = [Database(db_url) for _ in range(3)]
+    await asyncio.gather(*(d.start() for d in dbs))
+    for d in dbs:
+        await d.stop()
+
+
+async def test_users_rooms_members_round_trip(db_url: str) -> None:
+    async with Database(db_url) as db:
+        async with db.transaction() as s:
+            u = User(username="hu", display_name="胡老师", school="教育中心", created_at=now())
+            s.add(u)
+            await s.flush()
+            s.add(
+                Room(
+                    id="r1",
+                    title="《秋天的雨》",
+                    kind="prep",
+                    created_by=u.id,
+                    created_at=now(),
+                    updated_at=now(),
+                )
+            )
+            await s.flush()
+            s.add(Member(room_id="r1", user_id=u.id, role="host", joined_at=now()))
+        async with db.session() as s:
+            room = await s.get(Room, "r1")
+            member = await s.get(Member, ("r1", u.id))
+        assert room is not None and room.title == "《秋天的雨》" and room.archived_at is None
+        assert member is not None and member.role == "host"
+        with pytest.raises(IntegrityError):
+            async with db.transaction() as s:
+                s.add(User(username="hu", display_name="dup", created_at=now()))
+
+
+async def test_invite_redemption_never_exceeds_max_uses(db_url: str) -> None:
+    async with Database(db_url) as db:
+        async with db.transaction() as s:
+            host = User(username="host", display_name="host", created_at=now())
+            s.add(host)
+            await s.flush()
+            s.add(
+                Room(id="r2", title="t", kind="trial", created_by=host.id, created_at=now(), updated_at=now())
+            )
+            await s.flush()
+            inv = await create_invite(s, room_id="r2", role=Role.OBSERVER, created_by=host.id, max_uses=3)
+            guests = [User(display_name=f"g{i}", is_guest=True, created_at=now()) for i in range(8)]
+            s.add_all(guests)
+        code = inv.code
+
+        async def attempt(user_id: int) -> bool:
+            try:
+                async with db.transaction() as s:
+                    await redeem(s, code, user_id)
+                return True
+            except NotFound:
+                return False
+
+        results = await asyncio.gather(*(attempt(g.id) for g in guests))
+        async with db.session() as s:
+            uses = (await s.execute(select(Invite.uses).where(Invite.code == code))).scalar_one()
+            members = (
+                await s.execute(select(func.count()).select_from(Member).where(Member.room_id == "r2"))
+            ).scalar_one()
+        assert sum(results) == 3 and uses == 3 and members == 3

@@ -1,0 +1,101 @@
+"""Loud failures when a python-socketio upgrade moves an internal that server/socketio_hooks.py relies on;
+and broadcasts through the DirectEmit managers: each member of the room once, the skipped and the outsiders
+never; several arguments; acks still work. In-process and with the Redis manager."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections import defaultdict
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import socketio
+from socketio.async_pubsub_manager import AsyncPubSubManager
+
+from server.socketio_hooks import AckAwareServer, DirectEmit, RedisManager
+from tests.support.api import Api
+from tests.support.server import make_settings, running_server
+from tests.support.services import require_redis, unique_prefix
+
+
+def params(fn: object) -> list[str]:
+    return list(inspect.signature(fn).parameters)  # type: ignore[arg-type]
+
+
+def test_pinned_version() -> None:
+    assert version("python-socketio").startswith("5.18."), "re-check server/socketio_hooks.py against it"
+
+
+def test_the_private_names_the_hooks_use_are_there() -> None:
+    # 1. the ack flag: the override is called with the ack id, and still named and shaped as overridden
+    assert params(socketio.AsyncServer._handle_event_internal) == [
+        "self", "server", "sid", "eio_sid", "data", "namespace", "id"
+    ]  # fmt: skip
+    assert params(AckAwareServer._handle_event_internal) == params(
+        socketio.AsyncServer._handle_event_internal
+    )
+    assert "_handle_event_internal" in inspect.getsource(socketio.AsyncServer._handle_event)
+    # 2. the direct broadcast: the manager's emit, the raw send, the packet class, the participants
+    assert params(socketio.AsyncManager.emit)[:8] == [
+        "self", "event", "data", "namespace", "room", "skip_sid", "callback", "to"
+    ]  # fmt: skip
+    assert params(socketio.AsyncServer._send_eio_packet) == ["self", "eio_sid", "eio_pkt"]
+    assert inspect.iscoroutinefunction(socketio.AsyncServer._send_eio_packet)
+    assert params(socketio.AsyncManager.get_participants) == ["self", "namespace", "room"]
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+    assert sio.packet_class is socketio.packet.Packet
+    assert isinstance(sio.manager.rooms, dict)
+    # 3. under Redis, messages from other processes are delivered through super().emit: DirectEmit's
+    assert "super().emit(" in inspect.getsource(AsyncPubSubManager._handle_emit)
+    mro = RedisManager.__mro__
+    assert mro.index(AsyncPubSubManager) < mro.index(DirectEmit) < mro.index(socketio.AsyncManager)
+
+
+@pytest.mark.parametrize("redis", [False, True], ids=["memory", "redis"])
+async def test_a_broadcast_reaches_each_member_of_the_room_once(tmp_path: Path, redis: bool) -> None:
+    extra = {"redis_url": require_redis(), "redis_prefix": unique_prefix()} if redis else {}
+    async with (
+        running_server(make_settings(tmp_path / "var", **extra)) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        sio = server.ctx.sio
+        assert isinstance(sio.manager, RedisManager if redis else DirectEmit)
+        token = (await Api(http, server.url).register())["token"]
+        got: list[dict[str, list[Any]]] = []
+        clients = []
+        for _ in range(4):
+            c = socketio.AsyncClient(reconnection=False)
+            seen: dict[str, list[Any]] = defaultdict(list)
+
+            @c.on("*")
+            async def record(event: str, *args: Any, seen: dict[str, list[Any]] = seen) -> str:
+                seen[event].append(list(args))
+                return "pong"
+
+            await c.connect(server.url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+            clients.append(c)
+            got.append(seen)
+        try:
+            sids = [c.get_sid() for c in clients]
+            for sid in sids[:3]:
+                await sio.enter_room(sid, "r")
+            await sio.emit("hello", {"n": 1}, room="r", skip_sid=sids[0])
+            await sio.emit("pair", ("a", 2), room="r")
+            await sio.emit("direct", None, to=sids[3])
+            assert (
+                await sio.call("ask", {"q": 1}, to=sids[3], timeout=10) == "pong"
+            )  # an ack: the library's path
+            for _ in range(100):
+                if all(len(s["pair"]) == 1 for s in got[:3]) and got[3]["direct"]:
+                    break
+                await asyncio.sleep(0.05)
+            assert [s["hello"] for s in got] == [[], [[{"n": 1}]], [[{"n": 1}]], []]
+            assert [s["pair"] for s in got] == [[["a", 2]]] * 3 + [[]]
+            assert [len(s["direct"]) for s in got] == [0, 0, 0, 1]
+        finally:
+            for c in clients:
+                await c.disconnect()
