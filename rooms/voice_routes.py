@@ -19,6 +19,7 @@ from server.errors import NotFound, ValidationError
 from server.http import principal_of, read_body
 
 routes = ApiRoutes("rooms")
+MAX_ID = 2**63 - 1
 
 
 def _int(request: web.Request, name: str, default: int | None) -> int | None:
@@ -26,9 +27,12 @@ def _int(request: web.Request, name: str, default: int | None) -> int | None:
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValidationError(f"{name}: must be an integer") from None
+    if not 1 <= value <= MAX_ID:  # the database's integers are 64-bit: a bigger one fails there
+        raise ValidationError(f"{name}: must be within 1..{MAX_ID}")
+    return value
 
 
 @routes.route("GET", "/api/rooms/{room_id}/chat", summary="Chat history, newest page first, oldest first "

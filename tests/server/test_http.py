@@ -33,3 +33,11 @@ async def test_request_id_is_echoed(api: Api) -> None:
         assert resp.headers["X-Request-Id"] == "abc123"
     async with api.http.get(api.base + "/healthz") as resp:
         assert len(resp.headers["X-Request-Id"]) == 16
+
+
+async def test_a_body_nested_too_deep_to_parse_is_a_json_400(api: Api) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    status, body = await api.call(
+        "POST", "/api/auth/login", data=deep, headers={"Content-Type": "application/json"}
+    )
+    assert status == 400 and body["error"]["code"] == "invalid_json"
