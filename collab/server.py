@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
@@ -39,28 +38,11 @@ from server.errors import (
     ws_close,
 )
 from server.http import principal_of
+from server.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
 SLOW_CLIENT_BYTES = 8 * 1024 * 1024
-
-
-class TokenBucket:
-    """``rate`` messages per second with a burst of ``rate`` (one second's worth)."""
-
-    def __init__(self, rate: int) -> None:
-        self.rate = float(rate)
-        self.tokens = float(rate)
-        self.stamp = time.monotonic()
-
-    def take(self, n: int = 1) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < n:
-            return False
-        self.tokens -= n
-        return True
 
 
 class Connection:

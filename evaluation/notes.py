@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, FiniteFloat
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -37,8 +37,8 @@ class NoteIn(BaseModel):
     criterion: str | None = Field(default=None, pattern=KEY_PATTERN)
     segment_id: str | None = Field(default=None, pattern=KEY_PATTERN)
     venue_id: str | None = Field(default=None, max_length=32)
-    at: float | None = None  # client clock when written (offline notes)
-    client_now: float | None = None  # client clock when sent
+    at: FiniteFloat | None = None  # client clock when written (offline notes)
+    client_now: FiniteFloat | None = None  # client clock when sent
     shared: bool = False
 
 

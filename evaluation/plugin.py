@@ -11,5 +11,5 @@ from server.context import AppContext
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
-    realtime.install(ctx.sio, ctx)
+    realtime.install(ctx)
     return [routes.routes, exports.routes, feedback.routes, replay.routes]

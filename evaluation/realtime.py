@@ -1,7 +1,7 @@
 """Socket.IO side of evaluation: ``note:add`` / ``note:share`` and the live pushes.
 
-Events (client → server, answered through the ack, or an ``error`` event without one; rooms' validation
-and flood control; membership is checked against the database, so joining first is not required):
+Events (client → server, answered through the ack, or an ``error`` event without one; validation and
+flood control by ``server.realtime``; membership is checked against the database, so joining first is not required):
   ``note:add {room_id, client_id, text, kind?, criterion?, segment_id?, venue_id?, at?, client_now?, shared?}``
       → ``{ok, note, created}``; a retry with the same ``client_id`` returns the stored note.
   ``note:share {room_id, note_id}`` → ``{ok, note}``.
@@ -14,25 +14,15 @@ Server → client:
 from __future__ import annotations
 
 import logging
-import time
 
-import socketio
 from pydantic import BaseModel, Field
 
 from evaluation import notes, scores, summary
-from rooms.api import Action, FloodGuard, Reply, authorize, on
+from rooms.api import Action, authorize, mod_channel, room_channel
 from server.context import AppContext
-from server.realtime import principal_of_sid
+from server.realtime import Reply, principal_of_sid
 
 log = logging.getLogger(__name__)
-
-
-def room_channel(room_id: str) -> str:
-    return f"room:{room_id}"
-
-
-def mod_channel(room_id: str) -> str:
-    return f"room:{room_id}:mod"
 
 
 async def broadcast_note(ctx: AppContext, note: notes.NoteOut) -> None:
@@ -71,22 +61,10 @@ class AddIn(notes.NoteIn):
     room_id: str = Field(max_length=32)
 
 
-class _Guard(FloodGuard):
-    """Rooms' per-connection flood control; forgets idle windows itself (the disconnect hook is rooms')."""
+def install(ctx: AppContext) -> None:
+    sio = ctx.sio
 
-    PRUNE_AT = 10_000
-
-    def allow(self, sid: str, event: str) -> bool:
-        if len(self._windows) > self.PRUNE_AT:
-            cutoff = time.monotonic() - 1.0
-            self._windows = {k: v for k, v in self._windows.items() if v[0] >= cutoff}
-        return super().allow(sid, event)
-
-
-def install(sio: socketio.AsyncServer, ctx: AppContext) -> None:
-    guard = _Guard()
-
-    @on(sio, guard, "note:add", AddIn)
+    @ctx.realtime.event("note:add", AddIn)
     async def note_add(sid: str, body: AddIn) -> Reply:
         principal = await principal_of_sid(sio, sid)
         await authorize(ctx.db, principal, body.room_id, Action.NOTE_WRITE)
@@ -96,7 +74,7 @@ def install(sio: socketio.AsyncServer, ctx: AppContext) -> None:
             await push_aggregate(ctx, note.room_id, note.segment_id)
         return {"note": note.model_dump(mode="json"), "created": created}
 
-    @on(sio, guard, "note:share", ShareIn)
+    @ctx.realtime.event("note:share", ShareIn)
     async def note_share(sid: str, body: ShareIn) -> Reply:
         principal = await principal_of_sid(sio, sid)
         await authorize(ctx.db, principal, body.room_id, Action.NOTE_WRITE)

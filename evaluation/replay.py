@@ -8,6 +8,8 @@ or give ``origin`` (and ``until``) in UNIX seconds for any other timeline.
 
 from __future__ import annotations
 
+import math
+
 from aiohttp import web
 from pydantic import BaseModel
 
@@ -53,9 +55,12 @@ def _number(request: web.Request, name: str, required: bool) -> float | None:
             raise ValidationError(f"{name}: required (or give recording_id)", code="bad_query")
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise ValidationError(f"{name}: not a number", code="bad_query") from None
+        value = math.nan
+    if not math.isfinite(value):  # "nan", "inf" and "1e999" parse; none is a time
+        raise ValidationError(f"{name}: not a finite number", code="bad_query")
+    return value
 
 
 def window(row: Recording) -> tuple[float, float | None]:

@@ -12,7 +12,7 @@ import secrets
 from functools import cache
 from importlib import resources
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, FiniteFloat, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,13 +27,13 @@ class Criterion(BaseModel):
     key: str = Field(pattern=KEY_PATTERN)
     title: str = Field(min_length=1, max_length=100)
     descriptor: str = Field(default="", max_length=2000)
-    weight: float = Field(gt=0, le=1000)
+    weight: FiniteFloat = Field(gt=0, le=1000)
 
 
 class Scale(BaseModel):
-    min: float = 1
-    max: float = 5
-    step: float = Field(default=1, gt=0)
+    min: FiniteFloat = 1
+    max: FiniteFloat = 5
+    step: FiniteFloat = Field(default=1, gt=0)
     labels: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")

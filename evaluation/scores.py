@@ -10,7 +10,7 @@ import hashlib
 import json
 import secrets
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, FiniteFloat
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +27,7 @@ from server.models import User
 
 class ScoreIn(BaseModel):
     criterion: str = Field(pattern=KEY_PATTERN)
-    score: float
+    score: FiniteFloat
     comment: str = ""
 
 

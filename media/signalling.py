@@ -18,20 +18,16 @@ publisher when the server ended it: ``rtp timeout``, ``connection failed``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-import socketio
 from pydantic import BaseModel, Field, model_validator
 
 from media.registry import source_name_valid
 from media.routing import MediaRouter
 from media.service import MediaService
-from rooms.api import Action, FloorService, authorize, require_venue_publisher, seat_needed
-from server.api import validate
+from rooms.api import Action, FloorService, authorize, require_venue_publisher, room_channel, seat_needed
 from server.context import AppContext
-from server.errors import Forbidden, MokeError, ValidationError, sio_error
-from server.realtime import principal_of_sid
+from server.errors import Forbidden, ValidationError
+from server.realtime import Reply, principal_of_sid
 
 log = logging.getLogger(__name__)
 
@@ -72,26 +68,14 @@ class RoomIn(BaseModel):
 
 
 def install(ctx: AppContext, service: MediaService, router: MediaRouter, floor: FloorService) -> None:
-    """Register the ``media:*`` events on ``ctx.sio`` (and chain the disconnect handler).
+    """Register the ``media:*`` events and a disconnect hook on ``ctx.realtime``.
 
     Each operation runs at the room's media home (``media.routing``), here or in another process."""
     sio = ctx.sio
     homes = _Homes()
 
-    def handler(event: str, fn: Callable[[str, Any], Awaitable[dict[str, Any]]]) -> None:
-        async def on_event(sid: str, data: Any = None) -> dict[str, Any]:
-            try:
-                return {"ok": True, **await fn(sid, data)}
-            except MokeError as exc:
-                return sio_error(exc, event)
-            except Exception:
-                log.exception("%s failed sid=%s", event, sid)
-                return sio_error(MokeError("internal error", code="internal"), event)
-
-        sio.on(event, on_event)
-
-    async def publish(sid: str, data: Any) -> dict[str, Any]:
-        body = validate(PublishIn, data)
+    @ctx.realtime.event("media:publish", PublishIn)
+    async def publish(sid: str, body: PublishIn) -> Reply:
         principal = await principal_of_sid(sio, sid)
         if body.seat:
             role = await authorize(ctx.db, principal, body.room_id, Action.MEDIA_PUBLISH_SEAT)
@@ -112,8 +96,8 @@ def install(ctx: AppContext, service: MediaService, router: MediaRouter, floor: 
         homes.add(answer["publication_id"], node, sid)
         return answer
 
-    async def watch(sid: str, data: Any) -> dict[str, Any]:
-        body = validate(WatchIn, data)
+    @ctx.realtime.event("media:watch", WatchIn)
+    async def watch(sid: str, body: WatchIn) -> Reply:
         if not source_name_valid(body.source):
             raise ValidationError(
                 "source must be venue:<id>, seat:<user_id>, program or preview", code="invalid_source"
@@ -128,36 +112,37 @@ def install(ctx: AppContext, service: MediaService, router: MediaRouter, floor: 
         homes.add(answer["subscription_id"], node, sid)
         return answer
 
-    async def unpublish(sid: str, data: Any) -> dict[str, Any]:
-        pub_id = validate(PublicationIn, data).publication_id
+    @ctx.realtime.event("media:unpublish", PublicationIn)
+    async def unpublish(sid: str, body: PublicationIn) -> Reply:
+        pub_id = body.publication_id
         await router.call_at(homes.node(pub_id, router.node), "unpublish", sid=sid, peer_id=pub_id)
         homes.pop(pub_id)
         return {}
 
-    async def unwatch(sid: str, data: Any) -> dict[str, Any]:
-        sub_id = validate(SubscriptionIn, data).subscription_id
+    @ctx.realtime.event("media:unwatch", SubscriptionIn)
+    async def unwatch(sid: str, body: SubscriptionIn) -> Reply:
+        sub_id = body.subscription_id
         await router.call_at(homes.node(sub_id, router.node), "unwatch", sid=sid, peer_id=sub_id)
         homes.pop(sub_id)
         return {}
 
-    async def sources(sid: str, data: Any) -> dict[str, Any]:
-        body = validate(RoomIn, data)
+    @ctx.realtime.event("media:sources", RoomIn)
+    async def sources(sid: str, body: RoomIn) -> Reply:
         await authorize(ctx.db, await principal_of_sid(sio, sid), body.room_id, Action.MEDIA_WATCH)
         _node, live = await router.call(body.room_id, "sources", room_id=body.room_id)
         return {"room_id": body.room_id, **live}
 
-    handler("media:publish", publish)
-    handler("media:watch", watch)
-    handler("media:unpublish", unpublish)
-    handler("media:unwatch", unwatch)
-    handler("media:sources", sources)
-
     async def announce(room_id: str, name: str, live: bool) -> None:
         payload = {"room_id": room_id, "sources": service.registry.live_names(room_id)}
-        await sio.emit("media:sources", payload, room=f"room:{room_id}")
+        await sio.emit("media:sources", payload, room=room_channel(room_id))
 
     service.registry.add_listener(announce)
-    _chain_disconnect(sio, router, homes)
+
+    @ctx.realtime.on_disconnect
+    async def close_peers(sid: str) -> None:
+        """Close a client's peers (in every process) when its connection ends."""
+        homes.forget_sid(sid)
+        await router.broadcast("disconnect", sid=sid)
 
 
 class _Homes:
@@ -178,23 +163,3 @@ class _Homes:
     def forget_sid(self, sid: str) -> None:
         for peer_id in [p for p, (_n, s) in self._where.items() if s == sid]:
             del self._where[peer_id]
-
-
-def _chain_disconnect(sio: socketio.AsyncServer, router: MediaRouter, homes: _Homes) -> None:
-    """Close a client's peers (in every process) when its connection ends, keeping any earlier handler."""
-    previous = sio.handlers.get("/", {}).get("disconnect")
-
-    async def disconnect(sid: str, reason: Any = None) -> None:
-        try:
-            if previous is not None:
-                try:
-                    result = previous(sid, reason)
-                except TypeError:
-                    result = previous(sid)
-                if hasattr(result, "__await__"):
-                    await result
-        finally:
-            homes.forget_sid(sid)
-            await router.broadcast("disconnect", sid=sid)
-
-    sio.on("disconnect", disconnect)

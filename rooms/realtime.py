@@ -12,15 +12,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import socketio
 from pydantic import Field, StrictBool
 
 from rooms import chat
-from rooms.events import FloodGuard, Reply, install_unknown_event, joined_rooms, on, set_joined
-from rooms.events import joined_role as joined_role
 from rooms.floor import FloorService
+from rooms.joined import joined_role as joined_role
+from rooms.joined import joined_rooms, set_joined
 from rooms.membership import authorize
 from rooms.models import Venue
 from rooms.notify import mod_channel, room_channel
@@ -32,7 +31,7 @@ from rooms.state import JoinState, room_state
 from server.config import Settings
 from server.db import Database
 from server.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
-from server.realtime import principal_of_sid
+from server.realtime import Realtime, Reply, principal_of_sid
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +84,10 @@ class RoomEvents:
     presence: PresenceService
     floor: FloorService
 
-    def install(self) -> None:
-        guard = FloodGuard()
+    def install(self, realtime: Realtime) -> None:
         sio = self.sio
 
-        @on(sio, guard, "room:join", RoomRef)
+        @realtime.event("room:join", RoomRef)
         async def join(sid: str, p: RoomRef) -> Reply:
             principal = await principal_of_sid(sio, sid)
             role = await authorize(self.db, principal, p.room_id, Action.ROOM_VIEW)  # unknown room: NotFound
@@ -107,13 +105,13 @@ class RoomEvents:
             )  # fmt: skip
             return {"state": state}
 
-        @on(sio, guard, "room:leave", RoomRef)
+        @realtime.event("room:leave", RoomRef)
         async def leave(sid: str, p: RoomRef) -> Reply:
             await joined_role(sio, sid, p.room_id)
             await self._leave(sid, p.room_id)
             return {}
 
-        @on(sio, guard, "presence:update", PresenceIn)
+        @realtime.event("presence:update", PresenceIn)
         async def presence_update(sid: str, p: PresenceIn) -> Reply:
             principal = await principal_of_sid(sio, sid)
             role = await joined_role(sio, sid, p.room_id)
@@ -132,7 +130,7 @@ class RoomEvents:
             await self.presence.put(p.room_id, sid, {**entry, **changes})
             return {}
 
-        @on(sio, guard, "chat:send", ChatSendIn)
+        @realtime.event("chat:send", ChatSendIn)
         async def chat_send(sid: str, p: ChatSendIn) -> Reply:
             principal = await principal_of_sid(sio, sid)
             require(await joined_role(sio, sid, p.room_id), Action.CHAT_SEND)
@@ -154,7 +152,7 @@ class RoomEvents:
                 await sio.emit("chat:message", msg.model_dump(), room=room_channel(p.room_id))
             return {"message": msg.model_dump(), "duplicate": not new}
 
-        @on(sio, guard, "chat:delete", ChatDeleteIn)
+        @realtime.event("chat:delete", ChatDeleteIn)
         async def chat_delete(sid: str, p: ChatDeleteIn) -> Reply:
             principal = await principal_of_sid(sio, sid)
             await joined_role(sio, sid, p.room_id)
@@ -164,13 +162,13 @@ class RoomEvents:
             await sio.emit("chat:deleted", body, room=room_channel(p.room_id))
             return {"message_id": msg.id}
 
-        @on(sio, guard, "hand:raise", RoomRef)
+        @realtime.event("hand:raise", RoomRef)
         async def hand_raise(sid: str, p: RoomRef) -> Reply:
             principal = await principal_of_sid(sio, sid)
             require(await joined_role(sio, sid, p.room_id), Action.HAND_RAISE)
             return {"floor": await self.floor.raise_hand(p.room_id, principal.user_id)}
 
-        @on(sio, guard, "hand:lower", HandIn)
+        @realtime.event("hand:lower", HandIn)
         async def hand_lower(sid: str, p: HandIn) -> Reply:
             principal = await principal_of_sid(sio, sid)
             await joined_role(sio, sid, p.room_id)
@@ -179,7 +177,7 @@ class RoomEvents:
                 await authorize(self.db, principal, p.room_id, Action.SEAT_GRANT)
             return {"floor": await self.floor.lower_hand(p.room_id, target)}
 
-        @on(sio, guard, "seat:grant", SeatIn)
+        @realtime.event("seat:grant", SeatIn)
         async def seat_grant(sid: str, p: SeatIn) -> Reply:
             principal = await principal_of_sid(sio, sid)
             await joined_role(sio, sid, p.room_id)
@@ -188,7 +186,7 @@ class RoomEvents:
                 raise NotFound(f"user {p.user_id} is not in the room", code="not_online")
             return {"floor": await self.floor.grant(p.room_id, p.user_id)}
 
-        @on(sio, guard, "seat:revoke", SeatIn)
+        @realtime.event("seat:revoke", SeatIn)
         async def seat_revoke(sid: str, p: SeatIn) -> Reply:
             principal = await principal_of_sid(sio, sid)
             await joined_role(sio, sid, p.room_id)
@@ -196,13 +194,10 @@ class RoomEvents:
                 await authorize(self.db, principal, p.room_id, Action.SEAT_GRANT)
             return {"floor": await self.floor.revoke(p.room_id, p.user_id)}
 
-        @sio.on("disconnect")
-        async def disconnect(sid: str, *args: Any) -> None:
-            guard.forget(sid)
+        @realtime.on_disconnect
+        async def disconnect(sid: str) -> None:
             for room_id in await joined_rooms(sio, sid):
                 await self._leave(sid, room_id)
-
-        install_unknown_event(sio, guard)
 
     async def apply_role(self, room_id: str, user_id: int, role: Role) -> None:
         """A member's role changed (REST, any process): update this process's connections of that user,

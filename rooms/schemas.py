@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
 
 from rooms.kinds import RoomKind
 from rooms.permissions import Role
@@ -22,8 +22,8 @@ class RoomIn(Strict):
     subject: str = Field(default="", max_length=64)
     grade: str = Field(default="", max_length=64)
     description: str = Field(default="", max_length=5000)
-    starts_at: float | None = None
-    ends_at: float | None = None
+    starts_at: FiniteFloat | None = None
+    ends_at: FiniteFloat | None = None
     seats: int | None = Field(default=None, ge=1, le=50, description="interactive seats (default 9)")
 
 
@@ -33,8 +33,8 @@ class RoomPatch(Strict):
     subject: str | None = Field(default=None, max_length=64)
     grade: str | None = Field(default=None, max_length=64)
     description: str | None = Field(default=None, max_length=5000)
-    starts_at: float | None = None
-    ends_at: float | None = None
+    starts_at: FiniteFloat | None = None
+    ends_at: FiniteFloat | None = None
     seats: int | None = Field(default=None, ge=1, le=50)
 
 
@@ -134,7 +134,7 @@ class SegmentIn(Strict):
     id: str | None = Field(default=None, max_length=32, description="keep an existing segment's id")
     title: str = Field(min_length=1, max_length=200)
     venue_id: str | None = Field(default=None, max_length=32)
-    planned_start: float | None = None
+    planned_start: FiniteFloat | None = None
     duration_minutes: int = Field(default=0, ge=0, le=24 * 60)
     notes: str = Field(default="", max_length=5000)
 

@@ -27,7 +27,7 @@ from server.db import Database
 from server.http import HTTP_METRICS, HttpMetrics, request_middleware
 from server.openapi import build_openapi
 from server.proxies import parse_trusted, trusted_proxy_middleware
-from server.realtime import create_sio, install_auth
+from server.realtime import Realtime, create_sio
 from server.static import install_static
 
 log = logging.getLogger(__name__)
@@ -58,18 +58,19 @@ def build_app(settings: Settings) -> web.Application:
     sio.attach(app)
     cluster = create_cluster(settings.redis_url, settings.redis_prefix, node_ttl=settings.cluster_node_ttl)
     cluster.failures.register(registry)
+    tokens = TokenService(settings.secret_key, settings.token_ttl_seconds)
     ctx = AppContext(
         settings=settings,
         db=Database(settings.effective_database_url),
         cluster=cluster,
         bus=create_bus(settings.redis_url, settings.redis_prefix, cluster=cluster),
-        tokens=TokenService(settings.secret_key, settings.token_ttl_seconds),
+        tokens=tokens,
         metrics=registry,
         sio=sio,
+        realtime=Realtime(sio, tokens),
     )
     app[CTX] = ctx
     app[HTTP_METRICS] = HttpMetrics(registry)
-    install_auth(sio, ctx.tokens)
 
     async def core_services(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""What every package is handed at start-up: settings, storage, cluster, bus, tokens, metrics, Socket.IO."""
+"""What every package is handed at start-up: settings, storage, cluster, bus, tokens, metrics, Socket.IO
+(``sio`` to emit, ``realtime`` to register events and disconnect hooks)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from server.bus import Bus
 from server.cluster import Cluster
 from server.config import Settings
 from server.db import Database
+from server.realtime import Realtime
 
 
 @dataclass
@@ -24,6 +26,7 @@ class AppContext:
     tokens: TokenService
     metrics: CollectorRegistry
     sio: socketio.AsyncServer
+    realtime: Realtime
 
 
 CTX: web.AppKey[AppContext] = web.AppKey("moke_ctx", AppContext)

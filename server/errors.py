@@ -1,7 +1,7 @@
 """The one exceptions module. Every error carries a stable code and a human message.
 
-``server.http`` maps them to JSON HTTP responses, ``rooms``' Socket.IO layer to ``error`` events,
-and ``collab`` to WebSocket close codes; those three mappings live next to each other below.
+``server.http`` maps them to JSON HTTP responses, ``server.realtime`` to Socket.IO ack replies and ``error``
+events, and ``collab`` to WebSocket close codes; those three mappings live next to each other below.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     controller.state_listeners.append(lambda state: broadcast_state(ctx.sio, state))
     controller.alert_listeners.append(alert_broadcaster(ctx.sio))
     app[CONTROLLER] = controller
-    install_events(ctx.sio, ctx, controller)
+    install_events(ctx, controller)
 
     async def program_state(room_id: str) -> dict[str, Any] | None:
         state = await controller.state(room_id)

@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable
 import socketio
 from pydantic import BaseModel, Field
 
-from rooms.api import Action, FloodGuard, Reply, authorize, mod_channel, on, room_channel
+from rooms.api import Action, authorize, mod_channel, room_channel
 from server.context import AppContext
-from server.realtime import principal_of_sid
+from server.realtime import Reply, principal_of_sid
 from venues.controller import VenueController
 from venues.state import Command, Kind, ProgramState
 
@@ -45,17 +45,16 @@ EVENTS: dict[str, tuple[Kind, type[_Base]]] = {
 }
 
 
-def install_events(sio: socketio.AsyncServer, ctx: AppContext, controller: VenueController) -> None:
-    guard = FloodGuard()
+def install_events(ctx: AppContext, controller: VenueController) -> None:
     for event, (kind, model) in EVENTS.items():
-        on(sio, guard, event, model)(_handler(sio, ctx, controller, kind))
+        ctx.realtime.event(event, model)(_handler(ctx, controller, kind))
 
 
 def _handler(
-    sio: socketio.AsyncServer, ctx: AppContext, controller: VenueController, kind: Kind
+    ctx: AppContext, controller: VenueController, kind: Kind
 ) -> Callable[[str, _Base], Awaitable[Reply]]:
     async def handle(sid: str, body: _Base) -> Reply:
-        principal = await principal_of_sid(sio, sid)
+        principal = await principal_of_sid(ctx.sio, sid)
         await authorize(ctx.db, principal, body.room_id, Action.VENUE_CONTROL)
         cmd = Command(kind, body.epoch, getattr(body, "venue_id", None), actor=principal.user_id)
         state = await controller.command(body.room_id, cmd)

@@ -182,3 +182,31 @@ async def test_acknowledged_note_and_score_survive_sigkill(tmp_path: Path) -> No
             assert status == 200 and {s["criterion"]: s["score"] for s in mine["scores"]} == SHEETS[0]
     finally:
         proc.kill()
+
+
+async def test_non_finite_note_times_are_refused_over_rest_and_socketio(
+    api: Api, server: RunningServer
+) -> None:
+    les = await lesson(server, api)
+    me = les.observers[0]
+    headers = {"Content-Type": "application/json"}
+    for field, number in [
+        ("at", b"NaN"),
+        ("at", b"Infinity"),
+        ("client_now", b"-Infinity"),
+        ("at", b"1e999"),
+    ]:
+        body = b'{"client_id": "n1", "text": "x", "%s": %s}' % (field.encode(), number)
+        status, err = await api.call("POST", f"/api/rooms/{les.room_id}/notes", token=me.token, data=body,
+                                     headers=headers)  # fmt: skip
+        assert status == 422 and err["error"]["details"][0]["field"] == field, err
+    async with connected(server, les.room_id, me) as (sock,):
+        ack = await sock.call(
+            "note:add", {"room_id": les.room_id, "client_id": "n2", "text": "x", "at": float("nan")}
+        )
+    assert not ack["ok"] and ack["error"]["code"] == "validation", ack
+    async with server.ctx.db.session() as session:
+        assert (
+            await session.scalar(select(func.count()).select_from(Note).where(Note.room_id == les.room_id))
+            == 0
+        )

@@ -17,8 +17,8 @@ import socketio
 from aiortc import RTCPeerConnection
 
 from media import aiortc_hooks
+from media.api import RECORDINGS
 from media.models import Recording
-from media.recording_routes import RECORDINGS
 from server.config import Settings
 from tests.support.api import Api
 from tests.support.evaluation import lesson
@@ -187,6 +187,11 @@ async def test_replay_places_notes_on_the_recording_timeline(api: Api, server: R
     assert [p["note"]["text"] for p in own["notes"]] == ["记录1", "记录2", "记录3"]
     status, err = await api.call("GET", f"/api/rooms/{les.room_id}/replay", token=les.observers[0].token)
     assert status == 422 and err["error"]["code"] == "bad_query"
+    for bad in ["origin=nan", "origin=inf", f"origin={started}&until=-inf", "origin=1e999"]:
+        status, err = await api.call(
+            "GET", f"/api/rooms/{les.room_id}/replay?{bad}", token=les.observers[0].token
+        )
+        assert status == 422 and err["error"]["code"] == "bad_query", (bad, err)
 
 
 async def test_replay_on_a_recording(api: Api, server: RunningServer) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
+
+import pytest
 
 from tests.support.api import Api
 from tests.support.rooms import create_room, member
@@ -55,6 +58,35 @@ async def test_room_validation_errors(api: Api) -> None:
     assert status == 404 and err["error"]["code"] == "room_not_found"
     status, _ = await api.call("GET", "/api/rooms?scope=all", token=host["token"])
     assert status == 422
+
+
+def _strict_json(raw: bytes) -> object:
+    """JSON as browsers parse it: ``Infinity`` and ``NaN`` are not JSON (socket.io-client disconnects)."""
+
+    def refuse(token: str) -> None:
+        raise ValueError(f"non-finite number {token} in a response")
+
+    return json.loads(raw, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("number", [b"Infinity", b"-Infinity", b"NaN", b"1e999"])
+async def test_non_finite_times_are_refused_and_never_reach_a_client(api: Api, number: bytes) -> None:
+    host = await api.register()
+    rid = (await create_room(api, host["token"]))["id"]
+    headers = {"Content-Type": "application/json"}
+    for method, path, body in [
+        ("POST", "/api/rooms", b'{"title": "a", "kind": "prep", "starts_at": %s}' % number),
+        ("PATCH", f"/api/rooms/{rid}", b'{"ends_at": %s}' % number),
+        ("PUT", f"/api/rooms/{rid}/agenda", b'{"segments": [{"title": "a", "planned_start": %s}]}' % number),
+    ]:
+        status, err = await api.call(method, path, token=host["token"], data=body, headers=headers)
+        assert status == 422, (path, err)
+    for path in ["/api/rooms", f"/api/rooms/{rid}", f"/api/rooms/{rid}/agenda"]:
+        async with api.http.get(
+            api.base + path, headers={"Authorization": f"Bearer {host['token']}"}
+        ) as resp:
+            assert resp.status == 200
+            _strict_json(await resp.read())
 
 
 async def test_members_and_roles(api: Api) -> None:

@@ -17,6 +17,7 @@ from evaluation.notes import NoteKind, NoteOut
 from evaluation.report import Report, note_lines
 from evaluation.rubrics import Rubric
 from evaluation.scores import EvaluationOut, ScoreOut
+from rooms.api import mod_channel, room_channel
 from rooms.permissions import Action, Role, allowed
 from server.auth.tokens import Principal
 from server.db import now
@@ -107,9 +108,9 @@ async def _join(server: RunningServer, listener: Listener, room_id: str, p: Pers
         assert ack["ok"], ack
         return
     sid = listener.client.get_sid()
-    await sio.enter_room(sid, f"room:{room_id}")
+    await sio.enter_room(sid, room_channel(room_id))
     if allowed(p.role, Action.EVALUATION_MANAGE):
-        await sio.enter_room(sid, f"room:{room_id}:mod")
+        await sio.enter_room(sid, mod_channel(room_id))
 
 
 @asynccontextmanager

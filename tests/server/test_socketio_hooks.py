@@ -1,21 +1,58 @@
-"""Broadcasts through the DirectEmit managers: each member of the room once, the skipped and the outsiders
+"""Loud failures when a python-socketio upgrade moves an internal that server/socketio_hooks.py relies on;
+and broadcasts through the DirectEmit managers: each member of the room once, the skipped and the outsiders
 never; several arguments; acks still work. In-process and with the Redis manager."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections import defaultdict
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 import socketio
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
-from server.fanout import DirectEmit, RedisManager
+from server.socketio_hooks import AckAwareServer, DirectEmit, RedisManager
 from tests.support.api import Api
 from tests.support.server import make_settings, running_server
 from tests.support.services import require_redis, unique_prefix
+
+
+def params(fn: object) -> list[str]:
+    return list(inspect.signature(fn).parameters)  # type: ignore[arg-type]
+
+
+def test_pinned_version() -> None:
+    assert version("python-socketio").startswith("5.18."), "re-check server/socketio_hooks.py against it"
+
+
+def test_the_private_names_the_hooks_use_are_there() -> None:
+    # 1. the ack flag: the override is called with the ack id, and still named and shaped as overridden
+    assert params(socketio.AsyncServer._handle_event_internal) == [
+        "self", "server", "sid", "eio_sid", "data", "namespace", "id"
+    ]  # fmt: skip
+    assert params(AckAwareServer._handle_event_internal) == params(
+        socketio.AsyncServer._handle_event_internal
+    )
+    assert "_handle_event_internal" in inspect.getsource(socketio.AsyncServer._handle_event)
+    # 2. the direct broadcast: the manager's emit, the raw send, the packet class, the participants
+    assert params(socketio.AsyncManager.emit)[:8] == [
+        "self", "event", "data", "namespace", "room", "skip_sid", "callback", "to"
+    ]  # fmt: skip
+    assert params(socketio.AsyncServer._send_eio_packet) == ["self", "eio_sid", "eio_pkt"]
+    assert inspect.iscoroutinefunction(socketio.AsyncServer._send_eio_packet)
+    assert params(socketio.AsyncManager.get_participants) == ["self", "namespace", "room"]
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+    assert sio.packet_class is socketio.packet.Packet
+    assert isinstance(sio.manager.rooms, dict)
+    # 3. under Redis, messages from other processes are delivered through super().emit: DirectEmit's
+    assert "super().emit(" in inspect.getsource(AsyncPubSubManager._handle_emit)
+    mro = RedisManager.__mro__
+    assert mro.index(AsyncPubSubManager) < mro.index(DirectEmit) < mro.index(socketio.AsyncManager)
 
 
 @pytest.mark.parametrize("redis", [False, True], ids=["memory", "redis"])

@@ -1,0 +1,82 @@
+"""Every place Moke reaches into python-socketio internals. Pinned to python-socketio 5.18.
+
+Nothing else in Moke touches a private name of python-socketio; ``tests/server/test_socketio_hooks.py``
+fails loudly when an upgrade moves any of these:
+
+1. **Did the client ask for an ack?** Handlers cannot see the packet's ack id, yet a failure without one
+   must go out as an ``error`` event (``server.realtime``). :class:`AckAwareServer` overrides the private
+   ``AsyncServer._handle_event_internal(server, sid, eio_sid, data, namespace, id)`` to note ``id is not
+   None`` in a context variable that :func:`expects_ack` reads. Each event runs in its own task
+   (``async_handlers``), so the value stays with that event.
+2. **Broadcast without a task per recipient.** ``AsyncManager.emit`` starts one asyncio task per recipient
+   to put the (already encoded) packet on that client's send queue, then waits for them all. In a room of
+   500 that is 500 tasks per chat message, and creating and running them cost the server more CPU than
+   writing the frames (``bench/room_fanout.py``). Putting on the queue never blocks, so :class:`DirectEmit`
+   does it in a loop through the private ``AsyncServer._send_eio_packet(eio_sid, pkt)``, reading the
+   manager's ``rooms`` table through ``get_participants``. Emits with a callback (one ack id per recipient)
+   keep the library's path.
+3. **The same under Redis.** :class:`RedisManager` puts :class:`DirectEmit` under python-socketio's Redis
+   manager, whose private ``AsyncPubSubManager._handle_emit`` delivers a message from another process with
+   ``super().emit(...)``: by the method resolution order that is :meth:`DirectEmit.emit`.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+from typing import Any
+
+import socketio
+from engineio import packet as eio_packet
+from socketio import packet
+
+log = logging.getLogger(__name__)
+
+_ACK_REQUESTED: ContextVar[bool] = ContextVar("moke_sio_ack_requested", default=False)
+
+
+def expects_ack() -> bool:
+    """Inside an event handler: did the client ask for an ack? (Failures without one get an ``error`` event.)"""
+    return _ACK_REQUESTED.get()
+
+
+class AckAwareServer(socketio.AsyncServer):
+    """``AsyncServer`` that tells handlers whether the client asked for an ack (see :func:`expects_ack`)."""
+
+    async def _handle_event_internal(  # type: ignore[no-untyped-def]
+        self, server, sid, eio_sid, data, namespace, id
+    ):
+        _ACK_REQUESTED.set(id is not None)
+        return await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+
+
+class DirectEmit(socketio.AsyncManager):
+    """Client manager whose broadcasts queue one packet per recipient directly (no task per recipient)."""
+
+    async def emit(  # type: ignore[no-untyped-def]
+        self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs
+    ):
+        room = to or room
+        if callback is not None or namespace not in self.rooms:
+            return await super().emit(
+                event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
+            )
+        args: list[Any] = list(data) if isinstance(data, tuple) else [] if data is None else [data]
+        skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+        encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
+        frames = [
+            eio_packet.Packet(eio_packet.MESSAGE, p)
+            for p in (encoded if isinstance(encoded, list) else [encoded])
+        ]
+        for sid, eio_sid in list(self.get_participants(namespace, room)):
+            if sid in skip:
+                continue
+            for frame in frames:
+                try:
+                    await self.server._send_eio_packet(eio_sid, frame)
+                except Exception:  # one broken connection must not stop the others' delivery
+                    log.exception("socket.io send failed sid=%s event=%s", sid, event)
+
+
+class RedisManager(socketio.AsyncRedisManager, DirectEmit):
+    """python-socketio's Redis manager (across processes) with :class:`DirectEmit` for this process's clients."""
