@@ -9,12 +9,29 @@ from evaluation.labels import t
 from evaluation.report import Report
 
 BOM = "\ufeff"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: OWASP's CSV-injection rule.
+
+    Excel and WPS evaluate a cell that starts with ``= + - @`` (or a tab or CR before one) as a
+    formula, so notes, comments and names are prefixed with ``'``; plain numbers such as ``-3``
+    stay numbers. The csv module's quoting takes care of separators and quotes inside the cell.
+    """
+    if not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value
 
 
 def _csv(rows: list[list[str]]) -> bytes:
     buf = io.StringIO()
     buf.write(BOM)
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    csv.writer(buf, lineterminator="\r\n").writerows([safe_cell(c) for c in row] for row in rows)
     return buf.getvalue().encode("utf-8")
 
 

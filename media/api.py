@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
 from media.models import Recording
-from media.routing import ROUTER, MediaRouter
+from media.routing import MediaRouter
+
+if TYPE_CHECKING:  # the implementations import this module; only their types are needed here
+    from media.recording import RecordingService
+    from media.registry import SourceRegistry
+    from media.service import MediaService
 
 # (room_id, venue_id, live) — called when a venue's publisher starts, stops or drops.
 VenueLiveListener = Callable[[str, str, bool], Awaitable[None]]
@@ -67,10 +72,19 @@ class ProgramMedia(Protocol):
 
 
 PROGRAM_MEDIA: web.AppKey[ProgramMedia] = web.AppKey("moke_program_media", ProgramMedia)
+# The room-to-home-process router: every media call for a room runs in its home process.
+ROUTER: web.AppKey[MediaRouter] = web.AppKey("moke_media_router", MediaRouter)
+# Inside media: named sources per room, publishers and viewers, recordings.
+SOURCES: web.AppKey[SourceRegistry] = web.AppKey("moke_media_sources")
+MEDIA: web.AppKey[MediaService] = web.AppKey("moke_media")
+RECORDINGS: web.AppKey[RecordingService] = web.AppKey("moke_media_recordings")
 
 __all__ = [
+    "MEDIA",
     "PROGRAM_MEDIA",
+    "RECORDINGS",
     "ROUTER",
+    "SOURCES",
     "CutResult",
     "MediaRouter",
     "ProgramMedia",

@@ -7,15 +7,14 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from media import metrics, operations, signalling, slate
-from media.api import PROGRAM_MEDIA
+from media.api import MEDIA, PROGRAM_MEDIA, RECORDINGS, ROUTER, SOURCES
 from media.program import ProgramPlane
 from media.recording import RecordingService
-from media.recording_routes import RECORDINGS
 from media.recording_routes import routes as recording_routes
-from media.registry import SOURCES, SourceRegistry
+from media.registry import SourceRegistry
 from media.routes import routes
-from media.routing import ROUTER, MediaRouter
-from media.service import MEDIA, MediaService
+from media.routing import MediaRouter
+from media.service import MediaService
 from rooms.api import FLOOR
 from server.api import ApiRoutes
 from server.context import AppContext

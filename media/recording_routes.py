@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from media.api import RECORDINGS, ROUTER
 from media.models import Recording
 from media.recording import RecordingService
 from media.registry import source_name_valid
-from media.routing import ROUTER
 from rooms.api import Action, authorize
 from server.api import ApiRoutes, json_response, read_json
 from server.context import ctx_of
@@ -16,7 +16,6 @@ from server.errors import NotFound, ValidationError
 from server.http import principal_of
 
 routes = ApiRoutes("media")
-RECORDINGS: web.AppKey[RecordingService] = web.AppKey("moke_media_recordings", RecordingService)
 
 
 class RecordingStart(BaseModel):

@@ -4,7 +4,7 @@
 :class:`MediaSource` (an audio and a video :class:`~media.source.EncodedSource`) under a name;
 publishers register theirs, and the venues package registers ``"program"``/``"preview"`` with::
 
-    registry = app[SOURCES]
+    registry = app[media.api.SOURCES]
     program = registry.ensure(room_id, "program")    # same object on every call
     program.video.attach("video/VP8", requester); program.video.push(packet, keyframe)
 
@@ -16,8 +16,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-
-from aiohttp import web
 
 from media.source import EncodedSource
 from server.cluster import TaskGroup
@@ -119,7 +117,3 @@ class SourceRegistry:
             for enc in src.tracks():
                 enc.close()
         self._sources.clear()
-
-
-SOURCES: web.AppKey[SourceRegistry] = web.AppKey("moke_media_sources", SourceRegistry)
-"""The application's source registry (set by ``media.plugin.setup``)."""

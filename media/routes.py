@@ -5,8 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel
 
-from media.routing import ROUTER
-from media.service import MEDIA
+from media.api import MEDIA, ROUTER
 from rooms.api import Action, authorize
 from server.api import ApiRoutes, json_response
 from server.context import ctx_of

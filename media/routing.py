@@ -27,8 +27,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
-
 from server.bus import Bus
 from server.bus.base import Subscription
 from server.cluster import Cluster, TaskGroup
@@ -211,6 +209,3 @@ class MediaRouter:
         msg = json.loads(data)
         if msg.get("from") != self.node:
             await self._ops[msg["op"]](**msg["args"])
-
-
-ROUTER: web.AppKey[MediaRouter] = web.AppKey("moke_media_router", MediaRouter)

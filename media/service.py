@@ -14,7 +14,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from aiohttp import web
 from aiortc import RTCSessionDescription
 
 from media import aiortc_hooks
@@ -314,6 +313,3 @@ class MediaService:
             "retransmits": totals.retransmits + sum(t.retransmits for v in live_viewers for t in v.tracks),
             "sources": sources,
         }
-
-
-MEDIA: web.AppKey[MediaService] = web.AppKey("moke_media", MediaService)

@@ -7,23 +7,36 @@ Other packages (``collab``, ``media``, ``venues``, ``evaluation``) import from t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
-from rooms.floor import FLOOR, FloorService, seat_needed
+from rooms.floor import FloorService, seat_needed
 from rooms.membership import authorize, require_venue_publisher
 from rooms.models import AgendaSegment, Member, Room, Venue
 from rooms.notify import mod_channel, room_channel
 from rooms.permissions import Action, Role, allowed, require
 from rooms.routes import ROLE_CHANNEL
+from rooms.shared import SharedState
 from rooms.state import JoinPart, JoinState
+
+if TYPE_CHECKING:  # rooms.realtime is the Socket.IO layer; only its type is needed here
+    from rooms.realtime import RoomEvents
 
 # Parts other packages add to the ``room:join`` answer (``JOIN_STATE.add(name, fn)`` in their setup).
 JOIN_STATE: web.AppKey[JoinState] = web.AppKey("moke_rooms_join_state", JoinState)
+# Seats and raised hands of every room (``holds_seat`` is what media asks before a seat publishes).
+FLOOR: web.AppKey[FloorService] = web.AppKey("moke_rooms_floor", FloorService)
+# Inside rooms: state shared across processes (presence, seats, rate limits) and the Socket.IO events.
+SHARED: web.AppKey[SharedState] = web.AppKey("moke_rooms_shared", SharedState)
+ROOM_EVENTS: web.AppKey[RoomEvents] = web.AppKey("moke_rooms_events")
 
 __all__ = [
     "FLOOR",
     "JOIN_STATE",
     "ROLE_CHANNEL",
+    "ROOM_EVENTS",
+    "SHARED",
     "Action",
     "AgendaSegment",
     "FloorService",
@@ -32,6 +45,7 @@ __all__ = [
     "Member",
     "Role",
     "Room",
+    "SharedState",
     "Venue",
     "allowed",
     "authorize",

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import socketio
-from aiohttp import web
 
 from rooms.models import Room
 from rooms.notify import room_channel
@@ -104,6 +103,3 @@ class FloorService:
             changed |= await self.shared.seat_revoke(room_id, uid)
         if changed:
             await self.broadcast(room_id, user_ids)
-
-
-FLOOR: web.AppKey[FloorService] = web.AppKey("moke_rooms_floor", FloorService)

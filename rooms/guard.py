@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from rooms.shared import SharedState
+from rooms.api import SHARED
 from server.context import ctx_of
 from server.errors import RateLimited
 
 WINDOW = 60.0
-SHARED: web.AppKey[SharedState] = web.AppKey("moke_rooms_shared", SharedState)
 
 
 def _key(request: web.Request) -> str:

@@ -18,7 +18,7 @@ from server.auth.routes import TokenOut, principal_for, user_out
 from server.context import ctx_of
 from server.db import now
 from server.errors import Forbidden, NotFound
-from server.http import principal_of
+from server.http import existing_principal, principal_of
 from server.models import User
 
 routes = ApiRoutes("rooms")
@@ -113,7 +113,7 @@ async def preview_invite(request: web.Request) -> web.Response:
               body=RedeemIn, response=RedeemOut)  # fmt: skip
 async def redeem_invite(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    p = principal_of(request)
+    p = await existing_principal(request)
     if p.is_guest:
         raise Forbidden("guests join with POST /api/auth/guest", code="guest_forbidden")
     await check_invite_attempts(request)

@@ -8,15 +8,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from rooms import invite_routes, routes, venue_routes, voice_routes
-from rooms.api import JOIN_STATE
-from rooms.floor import FLOOR, FloorService
-from rooms.guard import SHARED
+from rooms.api import FLOOR, JOIN_STATE, ROOM_EVENTS, SHARED
+from rooms.floor import FloorService
 from rooms.permissions import Role
 from rooms.presence import PresenceService
 from rooms.realtime import RoomEvents
 from rooms.shared import create_shared
 from rooms.state import JoinState
-from rooms.voice_routes import CHAT_EVENTS
 from server.api import ApiRoutes
 from server.context import AppContext
 
@@ -33,7 +31,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     app[SHARED] = shared
     app[FLOOR] = floor
     app[JOIN_STATE] = parts
-    app[CHAT_EVENTS] = events
+    app[ROOM_EVENTS] = events
 
     async def on_role(_channel: str, data: bytes) -> None:
         room_id, user_id, role = json.loads(data)

@@ -20,7 +20,7 @@ from server.api import ApiRoutes, json_response, read_json
 from server.context import ctx_of
 from server.db import now
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
-from server.http import principal_of
+from server.http import existing_principal, principal_of
 from server.models import User
 
 routes = ApiRoutes("rooms")
@@ -36,7 +36,7 @@ def _check_times(starts_at: float | None, ends_at: float | None) -> None:
               response=RoomOut, status=201)  # fmt: skip
 async def create_room(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    p = principal_of(request)
+    p = await existing_principal(request)
     if p.is_guest:
         raise Forbidden("guests cannot create rooms", code="guest_forbidden")
     body = await read_json(request, RoomIn)

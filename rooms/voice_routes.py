@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
 from rooms import chat
+from rooms.api import ROOM_EVENTS
 from rooms.membership import authorize
 from rooms.models import VoiceNote
 from rooms.notify import room_channel
@@ -19,11 +18,8 @@ from server.db import now
 from server.errors import NotFound, ValidationError
 from server.http import principal_of, read_body
 
-if TYPE_CHECKING:
-    from rooms.realtime import RoomEvents
-
 routes = ApiRoutes("rooms")
-CHAT_EVENTS: web.AppKey[RoomEvents] = web.AppKey("moke_rooms_events")
+MAX_ID = 2**63 - 1
 
 
 def _int(request: web.Request, name: str, default: int | None) -> int | None:
@@ -31,9 +27,12 @@ def _int(request: web.Request, name: str, default: int | None) -> int | None:
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValidationError(f"{name}: must be an integer") from None
+    if not 1 <= value <= MAX_ID:  # the database's integers are 64-bit: a bigger one fails there
+        raise ValidationError(f"{name}: must be within 1..{MAX_ID}")
+    return value
 
 
 @routes.route("GET", "/api/rooms/{room_id}/chat", summary="Chat history, newest page first, oldest first "
@@ -69,7 +68,7 @@ async def upload_voice(request: web.Request) -> web.Response:
     ext, duration = await check_clip(
         data, request.content_type, s.rooms_voice_max_bytes, s.rooms_voice_max_seconds
     )
-    events = request.app[CHAT_EVENTS]
+    events = request.app[ROOM_EVENTS]
     await events.check_chat_rate(p.user_id)
     voice_id, filename = await save_clip(s.data_dir, data, ext)
     async with ctx.db.transaction() as session:

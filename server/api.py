@@ -95,6 +95,8 @@ async def read_json(request: web.Request, model: type[M]) -> M:
         raw = await request.json()
     except ValueError:
         raise BadRequest("request body must be JSON", code="invalid_json") from None
+    except RecursionError:  # the stdlib parser recurses once per nesting level
+        raise BadRequest("request body is nested too deeply", code="invalid_json") from None
     return validate(model, raw)
 
 

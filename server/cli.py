@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from aiohttp import web
 from sqlalchemy import select
 
+from server.aiohttp_hooks import AppRunner
 from server.config import Settings, add_arguments, load_settings
 from server.errors import ConfigError
 
@@ -73,7 +74,7 @@ async def serve(settings: Settings) -> None:
 
     ssl_context = server_ssl_context(settings)  # before anything starts: a bad certificate fails fast
     app = build_app(settings)
-    runner = web.AppRunner(app, shutdown_timeout=settings.shutdown_timeout, access_log=None)
+    runner = AppRunner(app, shutdown_timeout=settings.shutdown_timeout, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
     await site.start()

@@ -14,6 +14,7 @@ from server.auth.tokens import Principal
 from server.context import ctx_of
 from server.errors import MokeError, TooLarge, Unauthorized, error_body
 from server.logs import request_id
+from server.models import User
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,21 @@ def principal_of(request: web.Request) -> Principal:
     principal = ctx_of(request).tokens.verify(bearer_token(request))
     request[PRINCIPAL] = principal
     return principal
+
+
+async def existing_principal(request: web.Request) -> Principal:
+    """:func:`principal_of`, and the account still exists; 401 when it does not.
+
+    A signed token outlives its account when a database is restored from an older backup (or a
+    row is removed by hand). Routes that act only on the caller's own account (create a room,
+    redeem an invite, read "me") use this; room routes are already refused by the membership check.
+    """
+    p = principal_of(request)
+    async with ctx_of(request).db.session() as session:
+        exists = await session.get(User, p.user_id) is not None
+    if not exists:
+        raise Unauthorized("account no longer exists", code="token_invalid")
+    return p
 
 
 def require_admin(request: web.Request) -> Principal:

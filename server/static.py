@@ -24,8 +24,12 @@ def install_static(app: web.Application, web_dir: Path) -> None:
         index = root / "index.html"
         if not index.exists():
             return web.Response(text=_NOT_BUILT, content_type="text/html", status=503)
-        candidate = (root / path.lstrip("/")).resolve()
-        if candidate.is_file() and candidate.is_relative_to(root):
+        try:
+            candidate = (root / path.lstrip("/")).resolve()
+            found = candidate.is_file() and candidate.is_relative_to(root)
+        except (ValueError, OSError):  # a NUL byte, a name too long: no file has such a path
+            raise NotFound(f"no file {path!r}") from None
+        if found:
             headers = {"Cache-Control": "public, max-age=31536000, immutable"} if "/assets/" in path else {}
             return web.FileResponse(candidate, headers=headers)
         return web.FileResponse(index, headers={"Cache-Control": "no-cache"})

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF_START = 0.1
 BACKOFF_MAX = 5.0
+SUBSCRIBE_TIMEOUT = 5.0
 
 
 class RedisBus(Bus):
@@ -59,24 +60,29 @@ class RedisBus(Bus):
         await self.redis.publish(self.prefix + channel, data)
 
     async def _listen(self, channel: str) -> None:
-        if self._pubsub is not None:
-            with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
-                # Confirmed subscription before returning: a caller that subscribes and then
-                # reads state from the database must not miss a message published in between.
-                await self._pubsub.subscribe(self.prefix + channel)
-                await self._await_subscribed(self.prefix + channel)
+        if self._pubsub is None:
+            return  # not connected: the listener subscribes every channel when it (re)connects
+        full = self.prefix + channel
+        # Confirmed subscription before returning: a caller that subscribes and then reads state
+        # from the database must not miss a message published in between. The waiter exists
+        # before SUBSCRIBE is sent: redis-py yields while it writes, and the listener may read
+        # the confirmation in that gap.
+        waiter = self._sub_waiters.setdefault(full, asyncio.Event())
+        try:
+            await self._pubsub.subscribe(full)
+            await asyncio.wait_for(waiter.wait(), timeout=SUBSCRIBE_TIMEOUT)
+        except (RedisConnectionError, RedisTimeoutError):
+            pass  # the connection is going: the reconnect subscribes again and resyncs listeners
+        except TimeoutError:
+            log.warning("redis bus: no confirmation of SUBSCRIBE %s within %.0f s", full, SUBSCRIBE_TIMEOUT)
+        finally:
+            if self._sub_waiters.get(full) is waiter:
+                del self._sub_waiters[full]
 
     async def _unlisten(self, channel: str) -> None:
         if self._pubsub is not None:
             with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
                 await self._pubsub.unsubscribe(self.prefix + channel)
-
-    async def _await_subscribed(self, full: str) -> None:
-        waiter = self._sub_waiters.setdefault(full, asyncio.Event())
-        try:
-            await asyncio.wait_for(waiter.wait(), timeout=5)
-        finally:
-            self._sub_waiters.pop(full, None)
 
     async def _listen_loop(self) -> None:
         backoff = BACKOFF_START

@@ -17,8 +17,8 @@ import socketio
 from aiortc import RTCPeerConnection
 
 from media import aiortc_hooks
+from media.api import RECORDINGS
 from media.models import Recording
-from media.recording_routes import RECORDINGS
 from server.config import Settings
 from tests.support.api import Api
 from tests.support.evaluation import lesson

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.field.conftest import Deployment, showcase
+from tests.support.field import Deployment, showcase
 from tests.support.netns import SERVER_IP
 
 

@@ -16,8 +16,8 @@ import pytest
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from tests.field.conftest import Deployment, connect, put_on_program, showcase
 from tests.support.api import Api
+from tests.support.field import Deployment, connect, put_on_program, showcase
 from tests.support.impair import Impairment, UdpImpairer
 from tests.support.media_clients import CounterTrack, read_counter
 from tests.support.netns import ROUTER_LAN_IP, SERVER_IP_2, Firewall

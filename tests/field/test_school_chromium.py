@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.field.conftest import Deployment, put_on_program, showcase
+from tests.support.field import Deployment, put_on_program, showcase
 from tests.support.netns import ROUTER_WAN_IP, SCHOOL_IP, SERVER_IP, SERVER_IP_2, Firewall
 
 # For every live peer connection of the page: its selected candidate pair and video frame counts.

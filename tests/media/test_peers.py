@@ -12,6 +12,7 @@ from media.peers import PublisherPeer, ViewerPeer, parse_offer
 from media.registry import SourceRegistry
 from tests.support.media_clients import (
     CounterTrack,
+    FirstDeliveryLoss,
     ToneTrack,
     Viewer,
     dominant_frequency,
@@ -106,6 +107,49 @@ async def test_h264_publisher_is_forwarded_as_h264() -> None:
     viewer, peer = await watch(source, audio=False)
     await wait_for(lambda: len(viewer.counters) >= 10)
     assert "H264" in peer.pc.localDescription.sdp and "VP8" not in peer.pc.localDescription.sdp
+    await viewer.close()
+    await peer.close()
+    await pub.close()
+    await client.close()
+
+
+async def test_a_publisher_packet_never_resent_is_given_up_and_the_venue_resumes_at_a_keyframe() -> None:
+    registry = SourceRegistry(keyframe_interval=0.3)
+    source, client, pub = await publish(registry)
+    [sender] = [
+        t.sender for t in client.getTransceivers() if t.sender.track and t.sender.track.kind == "video"
+    ]
+
+    async def deaf(sequence_number: int) -> None:  # a publisher that does not answer NACKs
+        return None
+
+    sender._retransmit = deaf
+    loss = FirstDeliveryLoss(pub.receivers["video"], every=40)  # in front of the server's receiver
+    events: list[str] = []
+    push, on_gap = source.video.push, pub._on_gap
+
+    def recording_push(packet, keyframe):  # type: ignore[no-untyped-def]
+        events.append("key" if keyframe else "delta")
+        push(packet, keyframe)
+
+    def recording_gap(enc):  # type: ignore[no-untyped-def]
+        events.append("gap")
+        on_gap(enc)
+
+    source.video.push = recording_push  # type: ignore[method-assign]
+    pub._on_gap = recording_gap  # type: ignore[method-assign]
+    viewer, peer = await watch(source, audio=False)
+    await wait_for(lambda: pub.frames_given_up >= 2 and len(viewer.counters) >= 60, timeout=40)
+    assert len(loss.dropped) >= 2 and not loss.recovered  # nothing came back
+    assert pub.stats()["nacked"] >= 2  # the server did ask (aiortc's NACK, then the repeats)
+    # after each gap, the first frame the source carries again is a keyframe (asked for at the gap)
+    for i, event in enumerate(events):
+        if event == "gap":
+            following = [e for e in events[i + 1 :] if e != "gap"]
+            assert not following or following[0] == "key", events[i : i + 5]
+    assert source.video.keyframe_requests >= pub.frames_given_up
+    counts = [c for _, c in viewer.counters]
+    assert counts == sorted(counts) and counts[-1] - counts[0] > len(counts)  # frames were skipped, in order
     await viewer.close()
     await peer.close()
     await pub.close()

@@ -13,9 +13,9 @@ import pytest
 import socketio
 from sqlalchemy import select
 
+from media.api import RECORDINGS
 from media.models import Recording, RecordingStatus
 from media.recording import RecordingService
-from media.recording_routes import RECORDINGS
 from media.registry import SourceRegistry
 from rooms.permissions import Role
 from server.config import Settings

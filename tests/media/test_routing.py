@@ -11,10 +11,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from media.recording_routes import RECORDINGS
-from media.registry import SOURCES
-from media.routing import ROUTER, MediaRouter, error_from, error_to
-from media.service import MEDIA
+from media.api import MEDIA, RECORDINGS, ROUTER, SOURCES
+from media.routing import MediaRouter, error_from, error_to
 from server.bus.redis import RedisBus
 from server.cluster.redis import RedisCluster
 from server.errors import Conflict, Forbidden, MokeError, NotFound, Unavailable

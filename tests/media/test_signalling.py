@@ -8,8 +8,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from media.registry import SOURCES
-from rooms.floor import FLOOR
+from media.api import SOURCES
+from rooms.api import FLOOR
 from rooms.permissions import Role
 from server.config import Settings
 from tests.support.api import Api
@@ -183,7 +183,7 @@ async def test_shutdown_closes_every_peer_connection(tmp_path: Path) -> None:
         observer = await person(server, api, room_id, Role.OBSERVER)
         viewer, _ = await watch(observer, room_id, f"venue:{venue}")
         await wait_for(lambda: len(viewer.counters) > 5)
-        from media.service import MEDIA
+        from media.api import MEDIA
 
         service = server.app[MEDIA]
         pcs = [p.pc for p in [*service.publishers.values(), *service.viewers.values()]]

@@ -102,6 +102,14 @@ async def test_paging_length_limit_and_soft_delete(api: Api, server: RunningServ
         await o.close()
 
 
+async def test_paging_cursor_beyond_64_bits_is_a_422(api: Api, server: RunningServer) -> None:
+    host = await api.register()
+    rid = (await create_room(api, host["token"]))["id"]
+    for before in [2**63, 2**70, -1]:
+        status, err = await api.call("GET", f"/api/rooms/{rid}/chat?before={before}", token=host["token"])
+        assert status == 422 and err["error"]["message"].startswith("before:"), (before, err)
+
+
 async def test_chat_rate_limit_per_user(tmp_path: Path, api: Api) -> None:
     settings = make_settings(tmp_path / "rl", rooms_chat_rate=3)
     async with running_server(settings) as srv:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rooms.floor import FLOOR
+from rooms.api import FLOOR
 from rooms.permissions import Role
 from tests.support.api import Api
 from tests.support.rooms import Client, create_room, member

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rooms.guard import SHARED
+from rooms.api import SHARED
 from server.config import Settings
 from tests.support.api import Api
 from tests.support.rooms import Client, create_room, guest, invite

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rooms.guard import SHARED
+from rooms.api import SHARED
 from rooms.permissions import Role
 from rooms.realtime import joined_role
 from rooms.shared import MemoryShared

@@ -116,6 +116,34 @@ async def test_failing_handler_does_not_stop_delivery(make_bus: BusFactory) -> N
     assert calls == 2
 
 
+async def test_subscribing_to_many_channels_while_the_bus_is_busy(make_bus: BusFactory) -> None:
+    # A subscribe's confirmation may be read by the listener before the subscriber starts
+    # waiting for it (redis-py yields while it writes SUBSCRIBE); steady traffic makes that
+    # likely. Each subscribe must still return, subscribed, without a 5 s timeout.
+    publisher, subscriber = await started(make_bus()), await started(make_bus())
+    busy = Collector()
+    await subscriber.subscribe("busy", busy)
+    stop = asyncio.Event()
+
+    async def traffic() -> None:
+        while not stop.is_set():
+            await publisher.publish("busy", b"x")
+            await asyncio.sleep(0.001)
+
+    noise = asyncio.create_task(traffic())
+    try:
+        await busy.wait_for(1)
+        for i in range(1000):
+            fresh = Collector()
+            await asyncio.wait_for(subscriber.subscribe(f"fresh:{i}", fresh), 4)
+            if i % 100 == 0:  # subscribed on return: a message sent now arrives
+                await publisher.publish(f"fresh:{i}", b"hello")
+                await fresh.wait_for(1)
+    finally:
+        stop.set()
+        await noise
+
+
 async def test_redis_bus_reconnects_after_connection_loss() -> None:
     url = require_redis()
     prefix = unique_prefix()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import delete
+
+from server.models import User
 from tests.support.api import Api
 from tests.support.server import RunningServer
 
@@ -33,3 +36,31 @@ async def test_request_id_is_echoed(api: Api) -> None:
         assert resp.headers["X-Request-Id"] == "abc123"
     async with api.http.get(api.base + "/healthz") as resp:
         assert len(resp.headers["X-Request-Id"]) == 16
+
+
+async def test_a_body_nested_too_deep_to_parse_is_a_json_400(api: Api) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    status, body = await api.call(
+        "POST", "/api/auth/login", data=deep, headers={"Content-Type": "application/json"}
+    )
+    assert status == 400 and body["error"]["code"] == "invalid_json"
+
+
+async def test_a_signed_token_of_an_account_that_is_gone_is_refused(api: Api, server: RunningServer) -> None:
+    # e.g. the database was restored from a backup older than the account
+    host = await api.register()
+    code = (await api.call("POST", "/api/rooms", token=host["token"], json={"title": "a", "kind": "prep"}))[1]
+    status, inv = await api.call(
+        "POST", f"/api/rooms/{code['id']}/invites", token=host["token"], json={"role": "observer"}
+    )
+    assert status == 201, inv
+    gone = await api.register()
+    async with server.ctx.db.transaction() as session:
+        await session.execute(delete(User).where(User.id == gone["user"]["id"]))
+    for method, path, body in [
+        ("POST", "/api/rooms", {"title": "a", "kind": "prep"}),
+        ("POST", "/api/invites/redeem", {"code": inv["code"]}),
+        ("GET", "/api/auth/me", None),
+    ]:
+        status, err = await api.call(method, path, token=gone["token"], json=body)
+        assert status == 401 and err["error"]["code"] == "token_invalid", (path, err)

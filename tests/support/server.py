@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from server.aiohttp_hooks import AppRunner
 from server.config import Settings, load_settings
 from server.context import CTX, AppContext
 
@@ -48,7 +49,7 @@ async def running_server(settings: Settings) -> AsyncIterator[RunningServer]:
     from server.app import build_app
 
     app = build_app(settings)
-    runner = web.AppRunner(app, shutdown_timeout=2)
+    runner = AppRunner(app, shutdown_timeout=2)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -11,9 +11,8 @@ import aiohttp
 import pytest
 
 from media import aiortc_hooks
-from media.api import PROGRAM_MEDIA
+from media.api import PROGRAM_MEDIA, SOURCES
 from media.program import ProgramPlane
-from media.registry import SOURCES
 from server.config import Settings
 from tests.support.api import Api
 from tests.support.program_clients import Observer

@@ -4,6 +4,7 @@ import { api, Notice } from './api';
 import { type MediaBlock, mediaBlock } from './capabilities';
 import { t } from './i18n';
 import { call } from './realtime';
+import { token } from './session';
 
 interface IceInfo {
   ice_servers: { urls: string[]; username: string | null; credential: string | null }[];
@@ -11,16 +12,17 @@ interface IceInfo {
   https_url: string | null;
 }
 
-let ice: { info: IceInfo; refreshAt: number } | null = null;
+let ice: { info: IceInfo; refreshAt: number; token: string } | null = null;
 
 /** The ICE servers the server gives this user (STUN, TURN with credentials minted for us). Kept until
  * half their lifetime is gone, so a peer connection never starts with credentials about to expire. */
 async function iceInfo(): Promise<IceInfo> {
   const now = Date.now() / 1000;
-  if (ice && now < ice.refreshAt) return ice.info;
+  const who = token(); // credentials are per user: another sign-in on this tab fetches its own
+  if (ice && ice.token === who && now < ice.refreshAt) return ice.info;
   try {
     const info = await api<IceInfo>('GET', '/api/media/ice');
-    ice = { info, refreshAt: info.expires_at ? now + (info.expires_at - now) / 2 : now + 3600 };
+    ice = { info, refreshAt: info.expires_at ? now + (info.expires_at - now) / 2 : now + 3600, token: who };
     return info;
   } catch {
     // a server without the route (or a blip): host candidates still work on an open network
