@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import aiohttp
@@ -58,6 +59,19 @@ async def test_only_permitted_roles_publish_and_bad_input_is_refused(server: Run
     assert reply["error"]["code"] == "subscription_not_found"
     for p in (host, observer, stranger, presenter):
         await p.sio.disconnect()
+
+
+async def test_the_sdp_events_are_flood_guarded(server: RunningServer, api: Api) -> None:
+    room_id, host = await room_with_host(server, api)
+    base = {"room_id": room_id, "sdp": OFFER_STUB, "type": "offer"}
+    # 60 offers sent at once on one connection: past the per-event budget (20 a second) they are refused
+    # before anything is parsed or authorized; another event of the same connection still goes through
+    for event, extra in (("media:publish", {"venue_id": "v1"}), ("media:watch", {"source": "venue:v1"})):
+        replies = await asyncio.gather(*(host.call(event, {**base, **extra}) for _ in range(60)))
+        codes = {r["error"]["code"] for r in replies}
+        assert "flood" in codes and codes <= {"flood", "venue_not_found", "source_not_found"}, codes
+    assert (await host.call("media:sources", {"room_id": room_id}))["ok"] is True
+    await host.sio.disconnect()
 
 
 async def test_watch_status_metrics_publisher_loss_and_republish(server: RunningServer, api: Api) -> None:
