@@ -21,17 +21,7 @@ from tests.support.netns import SERVER_IP, SERVER_IP_2, launcher, school_network
 from tests.support.server import ServerProcess
 from tests.support.services import require_chromium
 from tests.support.tls import TestCA
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from tests.support.web import CHROMIUM_ARGS
 
 # Every RTCPeerConnection the page makes, so the test can read its getStats().
 KEEP_PEER_CONNECTIONS = """

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -16,16 +14,6 @@ from rooms.permissions import Role
 from server.db import Database, now
 from server.errors import NotFound
 from server.models import User
-from tests.support.services import fresh_pg_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'moke.db'}"
-    else:
-        async with fresh_pg_database() as url:
-            yield url
 
 
 async def test_migrations_apply_and_are_idempotent(db_url: str) -> None:

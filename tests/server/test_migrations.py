@@ -6,27 +6,14 @@ Alembic's ``compare_metadata`` diff, which is what ``alembic revision --autogene
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, Connection, Integer, MetaData, Table
 
 import server.app  # noqa: F401  (the wiring imports every package, so every model is on Base.metadata)
 from server.db import Base, Database
-from tests.support.services import fresh_pg_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'moke.db'}"
-    else:
-        async with fresh_pg_database() as url:
-            yield url
 
 
 def _diff(conn: Connection, metadata: MetaData) -> list[Any]:

@@ -79,6 +79,16 @@ class Rest:
         data["password"] = body["password"]
         return dict(data)
 
+    def presenter_venue(
+        self, host: dict[str, Any], room_id: str, name: str
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A new teacher invited as presenter and the venue she teaches from: (her session, the venue)."""
+        user = self.register(f"{name}执教")
+        code = self.ok("POST", f"/api/rooms/{room_id}/invites", {"role": "presenter"}, host["token"])["code"]
+        self.ok("POST", "/api/invites/redeem", {"code": code}, user["token"])
+        body = {"name": name, "presenter_id": user["user"]["id"]}
+        return user, self.ok("POST", f"/api/rooms/{room_id}/venues", body, host["token"])
+
     def has(self, *paths: str) -> bool:
         """True when the server's OpenAPI document lists every path (the package has landed)."""
         if self.paths is None:
@@ -156,17 +166,8 @@ def publishing_venue(web: Browser, rest: Rest, host: dict[str, Any], room_id: st
     """A venue whose presenter's live page publishes the fake camera; returns the venue id."""
     from playwright.sync_api import expect
 
-    user = rest.register(f"{name}执教")
-    code = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": "presenter"}, host["token"])["code"]
-    rest.ok("POST", "/api/invites/redeem", {"code": code}, user["token"])
-    venue_id = str(
-        rest.ok(
-            "POST",
-            f"/api/rooms/{room_id}/venues",
-            {"name": name, "presenter_id": user["user"]["id"]},
-            host["token"],
-        )["id"]  # fmt: skip
-    )
+    user, venue = rest.presenter_venue(host, room_id, name)
+    venue_id = str(venue["id"])
     page = web.page(user, label=f"venue-{name}")
     page.goto(f"{web.base}/rooms/{room_id}/live")
     page.locator("#venue-select").select_option(venue_id)

@@ -57,11 +57,7 @@ def test_publisher_page_uses_minted_turn_credentials(chromium: Any, turn_server:
         room_id = rest.ok("POST", "/api/rooms", {"title": "网络展示交流", "kind": "showcase"}, host["token"])[
             "id"
         ]
-        presenter = rest.register("三小执教")
-        code = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": "presenter"}, host["token"])["code"]
-        rest.ok("POST", "/api/invites/redeem", {"code": code}, presenter["token"])
-        venue = rest.ok("POST", f"/api/rooms/{room_id}/venues", {"name": "三小", "presenter_id": presenter["user"]["id"]},
-                        host["token"])  # fmt: skip
+        presenter, venue = rest.presenter_venue(host, room_id, "三小")
         page = web.page(presenter, label="venue")
         page.context.add_init_script(RECORD)
         page.goto(f"{base}/rooms/{room_id}/live")

@@ -19,11 +19,7 @@ def test_insecure_origin_explains_missing_media_and_links_to_https(web: Browser,
     room_id = rest.ok("POST", "/api/rooms", {"title": "网络展示交流", "kind": "showcase"}, host["token"])[
         "id"
     ]
-    presenter = rest.register("三小执教")
-    code = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": "presenter"}, host["token"])["code"]
-    rest.ok("POST", "/api/invites/redeem", {"code": code}, presenter["token"])
-    rest.ok("POST", f"/api/rooms/{room_id}/venues", {"name": "三小", "presenter_id": presenter["user"]["id"]},
-            host["token"])  # fmt: skip
+    presenter, _ = rest.presenter_venue(host, room_id, "三小")
     port = urlsplit(web.base).port
     insecure = f"http://{INSECURE_HOST}:{port}/rooms/{room_id}/live"
     secure = f"https://{INSECURE_HOST}/rooms/{room_id}/live"  # this server has no public https URL set
