@@ -33,6 +33,8 @@ LIVE_DOCS: web.AppKey[LiveDocuments] = web.AppKey("moke_live_docs", LiveDocument
 # Inside collab: the live document sessions of this process, and the per-document restore locks.
 SESSIONS: web.AppKey[SessionManager] = web.AppKey("moke_collab_sessions")
 RESTORE_LOCKS: web.AppKey[RestoreLocks] = web.AppKey("moke_restore_locks")
+# Bus channel: a document id was deleted; every process closes its connections to it.
+DELETED_CHANNEL = "collab:deleted"
 
 # The lesson plan lives in this Yjs XmlFragment, in TipTap/ProseMirror structure (see README "Lesson-plan
 # document structure"): the web editor's Collaboration extension is configured with the same field name.

@@ -11,7 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from collab.api import LIVE_DOCS, LiveDocuments
+from collab.api import DELETED_CHANNEL, LIVE_DOCS, LiveDocuments
 from collab.models import Document, DocUpdate
 from collab.template import initial_state
 from rooms.api import Action, Role, authorize
@@ -152,4 +152,6 @@ async def _set_deleted(request: web.Request, deleted: bool) -> web.Response:
         elif not deleted:
             doc.deleted_at = None
     log.info("doc %s: %s by user %s", doc.id, "deleted" if deleted else "undeleted", access.principal.user_id)
+    if deleted:  # open connections would keep writing to it: every process closes its own
+        await ctx_of(request).bus.publish(DELETED_CHANNEL, doc.id.encode())
     return json_response(doc_out(doc))

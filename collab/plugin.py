@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from collab import comment_routes, documents, version_routes
-from collab.api import LIVE_DOCS, RESTORE_LOCKS, SESSIONS
+from collab.api import DELETED_CHANNEL, LIVE_DOCS, RESTORE_LOCKS, SESSIONS
 from collab.export import routes as export_routes
 from collab.manager import SessionManager
-from collab.server import close_for_role, collab_ws
+from collab.server import close_deleted, close_for_role, collab_ws
 from collab.store import DocStore
 from collab.versions import RestoreLocks
 from rooms.api import ROLE_CHANNEL
@@ -30,10 +30,15 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
         room_id, user_id, _role = json.loads(data)
         close_for_role(manager, room_id, int(user_id))
 
+    async def on_deleted(_channel: str, data: bytes) -> None:
+        close_deleted(manager, data.decode())
+
     async def live_documents(app: web.Application) -> AsyncIterator[None]:
         await manager.start()
         roles = await ctx.bus.subscribe(ROLE_CHANNEL, on_role)  # every process: its own connections
+        deleted = await ctx.bus.subscribe(DELETED_CHANNEL, on_deleted)
         yield
+        await deleted.close()
         await roles.close()
         await manager.stop()
 

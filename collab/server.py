@@ -100,6 +100,21 @@ def close_for_role(manager: SessionManager, room_id: str, user_id: int) -> int:
     return closed
 
 
+def close_deleted(manager: SessionManager, doc_id: str) -> int:
+    """Close every connection to ``doc_id`` in this process after the document was deleted.
+
+    Closing marks the connections failed, so updates they already queued are dropped rather than stored,
+    and their reconnect is refused (404) while the document stays deleted."""
+    closed = 0
+    for session in manager.sessions():
+        if session.doc_id != doc_id:
+            continue
+        for client in tuple(session.clients):
+            client.fail(Conflict("this document was deleted", code="doc_deleted"))
+            closed += 1
+    return closed
+
+
 async def _document_room(request: web.Request, doc_id: str) -> str:
     async with ctx_of(request).db.session() as db:
         row = (

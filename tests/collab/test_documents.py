@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
+import aiohttp
+import pycrdt
+import pytest
+from sqlalchemy import select
+
+from collab.models import DocUpdate
+from collab.protocol import SyncUpdate
 from tests.support.api import Api
-from tests.support.collab import create, people
+from tests.support.collab import closed_with, create, handshake, people, room_with_doc, text_of, text_update
 from tests.support.server import RunningServer
 
 
@@ -44,3 +54,35 @@ async def test_documents_list_create_rename_delete_undelete_with_permissions(
     assert status == 200 and back["deleted_at"] is None
     assert (await api.call("GET", path, token=p.observer))[1]["title"] == "《秋天的雨》第二课时"
     assert (await api.call("GET", "/api/docs/nope", token=p.host))[0] == 404
+
+
+async def test_deleting_a_document_closes_its_connections_and_stores_no_more_edits(
+    api: Api, server: RunningServer
+) -> None:
+    s = await room_with_doc(api, server.ctx.db)
+
+    async def stored() -> str:
+        async with server.ctx.db.session() as session:
+            rows = (await session.scalars(select(DocUpdate.data).where(DocUpdate.doc_id == s.doc_id))).all()
+        return text_of(pycrdt.merge_updates(*rows)) if rows else ""
+
+    url = f"{server.ws_url}/collab/{s.doc_id}?token="
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url + s.editor) as editor, http.ws_connect(url + s.observer) as viewer:
+            await handshake(editor)
+            await handshake(viewer)
+            first = text_update("教学目标")
+            await editor.send_bytes(bytes(SyncUpdate(first)))
+            while "教学目标" not in await stored():
+                await asyncio.sleep(0.05)
+            status, body = await api.call("DELETE", f"/api/docs/{s.doc_id}", token=s.host)
+            assert status == 200, body
+            for ws in (editor, viewer):
+                code, reason = await closed_with(ws)
+                assert code == 4409 and reason.startswith("doc_deleted"), (code, reason)
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await editor.send_bytes(bytes(SyncUpdate(text_update("删除后的改动", first))))
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(url + s.editor)
+        assert refused.value.status == 404
+    assert await stored() == "教学目标"
