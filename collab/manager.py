@@ -14,6 +14,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
+from collab.protocol import encode_awareness_update
 from collab.session import DocSession
 from collab.store import DocStore
 from server.bus import Bus, Subscription
@@ -186,8 +187,9 @@ class SessionManager:
             if kind == b"u":
                 session.apply_remote(payload)
             elif kind == b"a":
-                if session.awareness.apply(payload, ("node", node)):
-                    session.broadcast_awareness(payload)
+                changed = session.awareness.apply(payload, ("node", node))
+                if changed:
+                    session.broadcast_awareness(encode_awareness_update(changed))
         except ValueError:
             log.warning("bad collab bus message doc=%s from node=%s", session.doc_id, node)
 

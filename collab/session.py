@@ -32,6 +32,7 @@ from collab.protocol import (
     SyncStep1,
     SyncStep2,
     SyncUpdate,
+    encode_awareness_update,
 )
 from collab.store import DocStore
 from server.errors import BadRequest, MokeError, TooLarge
@@ -132,9 +133,10 @@ class DocSession:
             self.submit(msg.update, client)
         elif isinstance(msg, AwarenessMessage):
             changed = self.awareness.apply(msg.update, client)
-            if changed:
-                self.broadcast_awareness(msg.update)
-                return msg.update
+            if changed:  # relay what was kept, sanitised, never the client's bytes as given
+                update = encode_awareness_update(changed)
+                self.broadcast_awareness(update)
+                return update
         elif isinstance(msg, QueryAwareness):
             everyone = self.awareness.encode_all()
             if everyone is not None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from collab.awareness import AwarenessRegistry
+from collab.awareness import MAX_NAME_CHARS, MAX_STATE_BYTES, AwarenessRegistry, sanitize_state
 from collab.protocol import AwarenessEntry, decode_awareness_update, encode_awareness_update
 
 
@@ -52,3 +54,22 @@ def test_malformed_updates_raise_and_change_nothing(bad: bytes) -> None:
     with pytest.raises(ValueError):
         reg.apply(bad, "b")
     assert len(reg) == 1 and reg.owned_by("a") == [1]
+
+
+def test_rendered_fields_are_bounded_and_oversized_states_dropped() -> None:
+    reg = AwarenessRegistry()
+    hostile = '{"user":{"name":"' + "名" * 200 + '","color":"red;background:url(x)","colorLight":"#abcdef"}}'
+    ok = '{"user":{"name":"李","color":"#F00"},"cursor":null}'
+    changed = reg.apply(
+        update((1, 1, hostile), (2, 1, '{"pad":"' + "x" * MAX_STATE_BYTES + '"}'), (3, 1, ok)), "c"
+    )
+    assert [e.client_id for e in changed] == [1, 3]  # the oversized state is neither kept nor relayed
+    assert json.loads(changed[0].state) == {"user": {"name": "名" * MAX_NAME_CHARS, "colorLight": "#abcdef"}}
+    assert changed[1].state == ok  # a valid state is passed on as sent
+    assert {e.client_id for e in decode_awareness_update(reg.encode_all() or b"")} == {1, 3}
+
+
+@pytest.mark.parametrize("color", ["#12", "#12345g", "rgb(0,0,0)", "#fff;x", 7, None])
+def test_only_hex_colours_are_kept(color: object) -> None:
+    state = json.dumps({"user": {"name": "王", "color": color}})
+    assert json.loads(sanitize_state(state) or "") == {"user": {"name": "王"}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import aiohttp
@@ -14,9 +15,11 @@ from collab.protocol import (
     AwarenessEntry,
     AwarenessMessage,
     PermissionDenied,
+    QueryAwareness,
     SyncStep1,
     SyncStep2,
     SyncUpdate,
+    decode_awareness_update,
     encode_awareness_update,
 )
 from rooms.permissions import Role
@@ -217,3 +220,37 @@ async def test_role_change_closes_that_members_connections(api: Api, server: Run
         async with http.ws_connect(url + editor["token"]) as again:
             seen = await handshake(again)
             assert any(isinstance(m, PermissionDenied) for m in seen)  # read-only now
+
+
+async def test_hostile_and_oversized_awareness_never_reaches_other_peers(
+    api: Api, server: RunningServer
+) -> None:
+    s = await room_with_doc(api, server.ctx.db)
+    url = f"{server.ws_url}/collab/{s.doc_id}?token="
+
+    def aw(client_id: int, state: str) -> bytes:
+        return bytes(AwarenessMessage(encode_awareness_update([AwarenessEntry(client_id, 1, state)])))
+
+    hostile = '{"user":{"name":"乙","color":"red;background-image:url(http://evil.example/x)"}}'
+    huge = json.dumps({"user": {"name": "丙", "color": "#abc"}, "pad": "x" * 3_000})
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url + s.host) as a, http.ws_connect(url + s.observer) as b:
+            await handshake(a)
+            await handshake(b)  # the observer is read-only; its awareness is still relayed
+            await b.send_bytes(aw(5, hostile))
+            [got] = await receive(a)
+            assert isinstance(got, AwarenessMessage)
+            [entry] = decode_awareness_update(got.update)
+            assert json.loads(entry.state) == {"user": {"name": "乙"}}  # the colour is gone, the name kept
+            assert b"background-image" not in got.update
+            await b.send_bytes(aw(6, huge))
+            await b.send_bytes(aw(7, '{"user":{"name":"丁","color":"#1a2b3c"}}'))
+            [got] = await receive(a)  # the next thing the host sees is the normal state, not the huge one
+            assert isinstance(got, AwarenessMessage)
+            assert [(e.client_id, e.state) for e in decode_awareness_update(got.update)] == [
+                (7, '{"user":{"name":"丁","color":"#1a2b3c"}}')
+            ]
+            await a.send_bytes(bytes(QueryAwareness()))
+            [everyone] = await receive(a)
+            assert isinstance(everyone, AwarenessMessage)
+            assert sorted(e.client_id for e in decode_awareness_update(everyone.update)) == [5, 7]
