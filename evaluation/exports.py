@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from evaluation import report, report_csv, report_docx, report_html, report_pdf
+from evaluation import report, report_csv, report_html, report_pdf
 from evaluation.labels import t
 from evaluation.routes import allow, segment_of
 from rooms.api import Action
@@ -38,6 +38,9 @@ async def get_report(request: web.Request) -> web.Response:
     ctx, room_id, segment_id = c.ctx, c.room_id, segment_of(request)
     rep = await report.build(ctx, room_id, segment_id, rubric_id=request.query.get("rubric_id"))
     if fmt == "docx":
+        # Imported here, not at start-up: python-docx (with lxml) holds about 8 MB that only this export needs.
+        from evaluation import report_docx
+
         body = report_docx.render(rep)
     elif fmt == "html":
         body = report_html.render(rep)

@@ -16,8 +16,6 @@ from collab.prosemirror import Node
 
 CJK_FONT = "SimSun"  # 宋体: Word and LibreOffice map it to an installed CJK font when missing
 
-MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
 
 def _runs(paragraph: Paragraph, nodes: list[Node]) -> None:
     for node in nodes:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from collab.comments import list_threads
 from collab.documents import doc_access, live_docs
-from collab.export import docx, html, markdown
+from collab.export import html, markdown
 from collab.prosemirror import doc_from_state, read_doc
 from collab.versions import get_version
 from rooms.api import Action
@@ -19,7 +19,8 @@ from server.errors import BadRequest
 
 routes = ApiRoutes("collab")
 
-FORMATS = {"md": "text/markdown", "html": "text/html", "docx": docx.MEDIA_TYPE}
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+FORMATS = {"md": "text/markdown", "html": "text/html", "docx": DOCX_TYPE}
 
 
 @routes.route("GET", "/api/docs/{doc_id}/export", summary="Export the lesson plan (or a version)",
@@ -53,6 +54,9 @@ def render(fmt: str, title: str, state: bytes, with_comments: bool) -> bytes:
     content = read_doc(ydoc)
     threads = list_threads(ydoc) if with_comments else None
     if fmt == "docx":
+        # Imported here, not at start-up: python-docx (with lxml) holds about 8 MB that only this export needs.
+        from collab.export import docx
+
         return docx.render(title, content, threads)
     text = markdown.render(title, content, threads) if fmt == "md" else html.render(title, content, threads)
     return text.encode("utf-8")

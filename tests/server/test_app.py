@@ -3,6 +3,10 @@ and a package set up before a package it depends on fails loudly instead of runn
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +59,31 @@ def test_a_plugin_set_up_before_what_it_needs_fails_loudly(
     with pytest.raises(KeyError) as caught:
         build_app(make_settings(tmp_path / "var"))
     assert "moke_" in str(caught.value)  # the missing dependency's key is named
+
+
+REPORT_ONLY = ("matplotlib", "numpy", "docx")  # report charts and Word exports: imported when one is made
+
+
+def test_start_up_imports_nothing_only_a_report_or_export_needs(tmp_path: Path) -> None:
+    """A fresh interpreter that imports server.app and builds the app has not loaded the report libraries."""
+    script = (
+        "import json, sys\n"
+        "from server.app import build_app\n"
+        "from server.config import load_settings\n"
+        f"before = sorted(m for m in {REPORT_ONLY!r} if m in sys.modules)\n"
+        f"build_app(load_settings(environ={{}}, cli={{'data_dir': {str(tmp_path / 'var')!r}, 'port': '0'}}))\n"
+        f"after = sorted(m for m in {REPORT_ONLY!r} if m in sys.modules)\n"
+        "print(json.dumps({'import': before, 'build_app': after}))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOKE_")} | {"PYTHONPATH": str(root)}
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(out.stdout.splitlines()[-1]) == {"import": [], "build_app": []}
