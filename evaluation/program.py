@@ -19,10 +19,14 @@ async def segment_title(session: AsyncSession, room_id: str, segment_id: str) ->
 
 
 async def check_segment(ctx: AppContext, room_id: str, segment_id: str) -> None:
-    """A room with an agenda only takes its own segment ids; a room without one takes any id."""
+    """A room with an agenda only takes its own segment ids; a room without one takes any id but
+    another room's agenda segment (segment ids are global)."""
     async with ctx.db.session() as session:
-        if await segment_title(session, room_id, segment_id) is not None:
-            return
+        row = await session.get(AgendaSegment, segment_id)
+        if row is not None:
+            if row.room_id == room_id:
+                return
+            raise NotFound(f"segment {segment_id} is not in this room", code="segment_not_found")
         has_agenda = await session.scalar(
             select(AgendaSegment.id).where(AgendaSegment.room_id == room_id).limit(1)
         )

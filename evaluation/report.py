@@ -15,7 +15,7 @@ from evaluation import summary
 from evaluation.aggregate import Aggregate
 from evaluation.labels import kind_label, t
 from evaluation.notes import NoteOut
-from evaluation.program import segment_title
+from evaluation.program import check_segment, segment_title
 from evaluation.rubrics import Rubric
 from evaluation.scores import EvaluationOut
 from rooms.api import Room
@@ -146,6 +146,7 @@ def note_lines(notes: list[NoteOut], rubric: Rubric, zone: ZoneInfo | None) -> l
 
 
 async def build(ctx: AppContext, room_id: str, segment_id: str, *, rubric_id: str | None = None) -> Report:
+    await check_segment(ctx, room_id, segment_id)  # 404 for another room's (or an unknown agenda) segment
     data = await summary.load(ctx, room_id, segment_id, rubric_id=rubric_id)
     if data.rubric is None or data.summary.aggregate is None:
         raise NotFound("the room has no rubric yet", code="no_rubric")

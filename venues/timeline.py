@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from rooms.api import Venue
 from server.db import Database
+from server.errors import NotFound
 from venues.models import Handoff
 
 
@@ -101,7 +102,13 @@ async def timeline(db: Database, room_id: str) -> Timeline:
 
 async def main_venue_at(db: Database, room_id: str, at: float, client_venue: str | None) -> str | None:
     """The venue that was main in ``room_id`` at UNIX time ``at``; a room that never had a hand-off (no
-    venue controller in use) keeps ``client_venue``, the client's own stamp."""
+    venue controller in use) keeps ``client_venue``, the client's own stamp. Venue ids are global: naming
+    another room's venue is refused (``NotFound``) rather than stored as this room's."""
+    if client_venue is not None:
+        async with db.session() as session:
+            venue = await session.get(Venue, client_venue)
+        if venue is not None and venue.room_id != room_id:
+            raise NotFound(f"venue {client_venue} is not in this room", code="venue_not_found")
     t = await timeline(db, room_id)
     return t.main_at(at) if t.controlled else client_venue
 

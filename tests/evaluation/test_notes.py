@@ -15,6 +15,7 @@ from rooms.permissions import Role
 from server.db import Database
 from tests.support.api import Api, add_member, make_room
 from tests.support.evaluation import SHEETS, choose_general, connected, lesson, sheet_body
+from tests.support.media import make_venue
 from tests.support.server import RunningServer, ServerProcess
 from venues.models import Handoff
 
@@ -210,3 +211,49 @@ async def test_non_finite_note_times_are_refused_over_rest_and_socketio(
             await session.scalar(select(func.count()).select_from(Note).where(Note.room_id == les.room_id))
             == 0
         )
+
+
+async def test_another_rooms_venue_and_segment_are_not_found(api: Api, server: RunningServer) -> None:
+    les, other = await lesson(server, api), await lesson(server, api)
+    await choose_general(les)
+    await choose_general(other)
+    foreign_venue = await make_venue(server, other.room_id, None)
+    own_venue = await make_venue(server, les.room_id, None)
+    status, agenda = await api.call("PUT", f"/api/rooms/{other.room_id}/agenda", token=other.host.token,
+                                    json={"segments": [{"title": "别的房间的环节"}]})  # fmt: skip
+    assert status == 200, agenda
+    foreign_seg = agenda["segments"][0]["id"]
+    notes_url = f"/api/rooms/{les.room_id}/notes"
+    observer = les.observers[0]
+    status, err = await api.call(
+        "POST",
+        notes_url,
+        token=observer.token,
+        json={"client_id": "x", "text": "好", "venue_id": foreign_venue},
+    )
+    assert status == 404 and err["error"]["code"] == "venue_not_found", err
+    status, err = await api.call(
+        "POST",
+        notes_url,
+        token=observer.token,
+        json={"client_id": "y", "text": "好", "segment_id": foreign_seg},
+    )
+    assert status == 404 and err["error"]["code"] == "segment_not_found", err
+    status, note = await api.call(
+        "POST", notes_url, token=observer.token, json={"client_id": "z", "text": "好", "venue_id": own_venue}
+    )
+    assert status == 201 and note["venue_id"] == own_venue, note
+    async with server.ctx.db.session() as session:
+        stored = await session.scalar(
+            select(func.count()).select_from(Note).where(Note.room_id == les.room_id)
+        )
+    assert stored == 1
+    for fmt in ("html", "csv"):
+        url = f"{api.base}/api/rooms/{les.room_id}/segments/{foreign_seg}/report?format={fmt}"
+        async with api.http.get(url, headers={"Authorization": f"Bearer {les.host.token}"}) as resp:
+            assert resp.status == 404, await resp.text()
+            assert (await resp.json())["error"]["code"] == "segment_not_found"
+    # the owning room still gets its report
+    url = f"{api.base}/api/rooms/{other.room_id}/segments/{foreign_seg}/report?format=html"
+    async with api.http.get(url, headers={"Authorization": f"Bearer {other.host.token}"}) as resp:
+        assert resp.status == 200 and "别的房间的环节" in await resp.text()
