@@ -18,6 +18,7 @@ import venues.plugin
 from server import health
 from server.api import ApiRoutes
 from server.auth import routes as auth_routes
+from server.auth.passwords import PASSWORDS, PasswordPool
 from server.auth.tokens import TokenService
 from server.bus import create_bus
 from server.cluster import create_cluster
@@ -71,6 +72,8 @@ def build_app(settings: Settings) -> web.Application:
     )
     app[CTX] = ctx
     app[HTTP_METRICS] = HttpMetrics(registry)
+    passwords = PasswordPool(settings.auth_hash_workers, settings.auth_hash_queue, settings.auth_attempts)
+    app[PASSWORDS] = passwords
 
     async def core_services(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -85,6 +88,7 @@ def build_app(settings: Settings) -> web.Application:
         await ctx.bus.stop()
         await ctx.cluster.stop()
         await ctx.db.stop()
+        passwords.close()
 
     app.cleanup_ctx.append(core_services)
 

@@ -89,6 +89,10 @@ class Settings:
     sio_ping_timeout: float = _opt(
         10.0, "seconds a Socket.IO client may take to answer a ping before it counts as gone (network loss)"
     )
+    # auth: password hashing and log-in throttle
+    auth_hash_workers: int = _opt(2, "threads that run Argon2 password hashes (off the event loop)")
+    auth_hash_queue: int = _opt(16, "password hashes allowed to wait for a thread; beyond that 429")
+    auth_attempts: int = _opt(60, "registrations and failed log-ins per client address per minute")
     # collab: lesson-plan documents
     collab_max_message_bytes: int = _opt(2 * 1024 * 1024, "largest y-websocket message accepted")
     collab_max_doc_bytes: int = _opt(16 * 1024 * 1024, "largest encoded document state accepted")
@@ -258,6 +262,9 @@ def _validate(s: Settings) -> None:
         "cluster_node_ttl",
         "token_ttl_seconds",
         "max_request_bytes",
+        "auth_hash_workers",
+        "auth_hash_queue",
+        "auth_attempts",
         "sio_ping_interval",
         "sio_ping_timeout",
         "collab_max_message_bytes",

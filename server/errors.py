@@ -81,9 +81,17 @@ class TooLarge(MokeError):
 
 
 class RateLimited(MokeError):
+    """429; ``retry_after`` (seconds) becomes the HTTP ``Retry-After`` header."""
+
     status = 429
     code = "rate_limited"
     ws_close = 4429
+
+    def __init__(
+        self, message: str, *, code: str | None = None, details: Any = None, retry_after: int = 60
+    ) -> None:
+        super().__init__(message, code=code, details=details)
+        self.retry_after = retry_after
 
 
 class Unavailable(MokeError):

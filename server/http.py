@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from server.auth.tokens import Principal
 from server.context import ctx_of
-from server.errors import MokeError, TooLarge, Unauthorized, error_body
+from server.errors import MokeError, RateLimited, TooLarge, Unauthorized, error_body
 from server.logs import request_id
 from server.models import User
 
@@ -31,6 +31,20 @@ class HttpMetrics:
         self.latency = Histogram(
             "moke_http_request_seconds", "HTTP request latency", ["route"], registry=registry
         )
+
+
+# Sent on every response. The built client loads only its own scripts and styles (no inline script); media
+# elements play blob: URLs and Socket.IO/collab connect back to this origin over ws(s).
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "media-src 'self' blob:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; "
+        "frame-ancestors 'self'"
+    ),
+}
+RETRY_AFTER_DEFAULT = "60"  # seconds, for a 429 that did not say
 
 
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("moke_principal", Principal)
@@ -52,6 +66,8 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
             if status >= 500:
                 log.error("request failed %s %s: %s", request.method, request.path, exc.message)
             response = web.json_response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+            if isinstance(exc, RateLimited):
+                response.headers["Retry-After"] = str(exc.retry_after)
         except web.HTTPException as exc:
             status = exc.status
             if status < 400 or exc.content_type == "application/json":
@@ -63,6 +79,11 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
             log.exception("unhandled error %s %s", request.method, request.path)
             response = web.json_response(error_body("internal", "internal server error"), status=500)
         response.headers["X-Request-Id"] = rid
+        if not response.prepared:  # a WebSocket or stream already sent its headers
+            response.headers.update(SECURITY_HEADERS)
+            response.headers["Server"] = "Moke"
+            if status == 429:
+                response.headers.setdefault("Retry-After", RETRY_AFTER_DEFAULT)
         return response
     finally:
         metrics = request.app.get(HTTP_METRICS)

@@ -21,6 +21,10 @@ class TokenBucket:
         self.tokens = self.burst
         self.stamp = time.monotonic()
 
+    def tokens_now(self) -> float:
+        """Tokens available now (refilled, nothing spent)."""
+        return min(self.burst, self.tokens + (time.monotonic() - self.stamp) * self.rate)
+
     def take(self, n: int = 1) -> bool:
         """Spend ``n`` tokens if there are that many; ``False`` (and nothing spent) otherwise."""
         now = time.monotonic()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from server.api import ApiRoutes, json_response, read_json
-from server.auth.passwords import hash_password, verify_password
+from server.auth.passwords import PASSWORDS
 from server.auth.tokens import Principal
 from server.context import ctx_of
 from server.db import now
@@ -66,9 +66,12 @@ def principal_for(user: User, room_scope: str | None = None) -> Principal:
 async def register(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     body = await read_json(request, RegisterIn)
+    passwords = request.app[PASSWORDS]
+    passwords.check_address(request.remote)
+    passwords.spend(request.remote)
     user = User(
         username=body.username, display_name=body.display_name, school=body.school,
-        password_hash=hash_password(body.password), created_at=now(),
+        password_hash=await passwords.hash(body.password), created_at=now(),
     )  # fmt: skip
     try:
         async with ctx.db.transaction() as session:
@@ -84,12 +87,15 @@ async def register(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     body = await read_json(request, LoginIn)
+    passwords = request.app[PASSWORDS]
+    passwords.check_address(request.remote)
     async with ctx.db.session() as session:
         user = (
             await session.execute(select(User).where(User.username == body.username))
         ).scalar_one_or_none()
     # verify_password runs the hash even for an unknown user: same answer, same time.
-    if not verify_password(user.password_hash if user else None, body.password) or user is None:
+    if not await passwords.verify(user.password_hash if user else None, body.password) or user is None:
+        passwords.spend(request.remote)
         raise Unauthorized("wrong username or password", code="bad_credentials")
     token = ctx.tokens.issue(principal_for(user))
     return json_response(TokenOut(token=token, expires_in=ctx.tokens.ttl, user=user_out(user)))

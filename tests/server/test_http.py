@@ -64,3 +64,24 @@ async def test_a_signed_token_of_an_account_that_is_gone_is_refused(api: Api, se
     ]:
         status, err = await api.call(method, path, token=gone["token"], json=body)
         assert status == 401 and err["error"]["code"] == "token_invalid", (path, err)
+
+
+async def test_every_response_carries_the_security_headers(api: Api) -> None:
+    for path in ["/", "/healthz", "/api/nope", "/assets/does-not-exist.js"]:
+        async with api.http.get(api.base + path) as resp:
+            h = resp.headers
+            assert h["X-Content-Type-Options"] == "nosniff", path
+            assert h["Referrer-Policy"] == "same-origin", path
+            assert "frame-ancestors 'self'" in h["Content-Security-Policy"], path
+            assert "script-src 'self';" in h["Content-Security-Policy"], path
+            assert h["Server"] == "Moke", path  # no aiohttp or Python version
+
+
+async def test_a_429_says_when_to_retry(api: Api) -> None:
+    # invite-code guessing is refused after rooms_invite_attempts misses (rooms/guard.py)
+    for _ in range(30):
+        async with api.http.get(api.base + "/api/invites/no-such-code") as resp:
+            if resp.status == 429:
+                assert int(resp.headers["Retry-After"]) > 0
+                return
+    raise AssertionError("invite guessing was never refused")
