@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp._websocket.writer import WebSocketWriter
 
 from collab.aiohttp_hooks import PINNED, RawFrames, binary_frame
+from tests.support.server import serving
 
 Handler = Callable[[web.Request, web.WebSocketResponse], Awaitable[None]]
 
@@ -53,16 +54,9 @@ async def ws_server(handler: Handler, *, compress: bool = False) -> AsyncIterato
 
     app = web.Application()
     app.router.add_get("/ws", endpoint)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"{host}:{port}"
+    async with serving(app) as address:
+        yield address
         await asyncio.wait_for(done, 10)
-    finally:
-        await runner.cleanup()
 
 
 async def raw_frames(address: str, count: int, *, extra: str = "") -> list[bytes]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from server.api import ApiRoutes, json_response, read_json, validate
 from server.errors import MokeError, ValidationError, error_body
 from server.openapi import build_openapi
+from tests.support.server import serving
 
 
 class LessonIn(BaseModel):
@@ -78,13 +79,8 @@ async def test_installed_routes_read_and_answer_json_on_a_real_server() -> None:
 
     app = web.Application()
     routes.install(app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        async with aiohttp.ClientSession(f"http://{host}:{port}") as http:
+    async with serving(app) as address:
+        async with aiohttp.ClientSession(f"http://{address}") as http:
             async with http.post("/lessons", json={"title": "秋天的雨", "minutes": 40}) as ok:
                 assert ok.status == 200 and await ok.json() == {"title": "秋天的雨", "minutes": 40}
             async with http.post(
@@ -94,5 +90,3 @@ async def test_installed_routes_read_and_answer_json_on_a_real_server() -> None:
             async with http.post("/lessons", json={"title": "x"}) as missing:
                 body = await missing.json()
                 assert missing.status == 422 and body["error"]["details"][0]["field"] == "minutes"
-    finally:
-        await runner.cleanup()

@@ -62,6 +62,19 @@ async def running_server(settings: Settings) -> AsyncIterator[RunningServer]:
         await runner.cleanup()
 
 
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Any aiohttp application on 127.0.0.1 and a free port; yields ``host:port``."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"{host}:{port}"
+    finally:
+        await runner.cleanup()
+
+
 class ServerProcess:
     """``python -m server serve`` in a subprocess: for restarts, SIGKILL and multi-process tests.
 
