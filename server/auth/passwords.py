@@ -2,15 +2,14 @@
 
 A hash takes tens of milliseconds of CPU, so handlers never run one on the event loop: ``PasswordPool``
 runs them in a few threads of its own and refuses (429 with ``Retry-After``) once too many wait, so a
-log-in storm cannot stall live edits, chat and signalling. It also throttles registrations and failed
-log-ins per client address (guests join with an invite code and need no hash).
+log-in storm cannot stall live edits, chat and signalling. (Registrations and failed log-ins per client
+address are throttled by ``server.auth.routes`` with the shared rate limits; guests need no hash.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -21,7 +20,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from server.errors import RateLimited
-from server.ratelimit import TokenBucket
 
 _hasher = PasswordHasher()  # RFC 9106 low-memory profile: 64 MiB, 3 passes
 # Verified against when the user does not exist, so a wrong username costs as long as a wrong
@@ -30,7 +28,6 @@ _DUMMY_HASH = _hasher.hash("moke-dummy-password")
 
 THREAD_PREFIX = "moke-argon2"
 R = TypeVar("R")
-_MAX_ADDRESSES = 10_000  # buckets kept; the least recently used address is forgotten beyond that
 
 
 def hash_password(password: str) -> str:
@@ -47,13 +44,11 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 class PasswordPool:
     """Argon2 off the event loop, at most ``workers + queue`` hashes admitted at once."""
 
-    def __init__(self, workers: int, queue: int, attempts_per_minute: int) -> None:
+    def __init__(self, workers: int, queue: int) -> None:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=THREAD_PREFIX)
         self._limit = workers + queue
         self._admitted = 0
         self._lock = threading.Lock()
-        self._attempts = attempts_per_minute
-        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
 
     async def hash(self, password: str) -> str:
         return await self._run(partial(hash_password, password))
@@ -74,24 +69,6 @@ class PasswordPool:
         finally:
             with self._lock:
                 self._admitted -= 1
-
-    def check_address(self, address: str | None) -> None:
-        """Raise 429 when this address has used up its registrations and failed log-ins."""
-        bucket = self._buckets.get(address or "unknown")
-        if bucket is not None and bucket.tokens_now() < 1:
-            raise RateLimited(
-                "too many log-in attempts from this address; wait a minute",
-                code="auth_rate", retry_after=max(1, round(60 / self._attempts)),
-            )  # fmt: skip
-
-    def spend(self, address: str | None) -> None:
-        """Count one registration or failed log-in against ``address``."""
-        key = address or "unknown"
-        bucket = self._buckets.pop(key, None) or TokenBucket(self._attempts / 60, self._attempts)
-        self._buckets[key] = bucket  # most recently used last
-        bucket.take()
-        while len(self._buckets) > _MAX_ADDRESSES:
-            self._buckets.popitem(last=False)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
