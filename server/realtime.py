@@ -20,7 +20,7 @@ and their clean-up when a connection ends with :meth:`Realtime.on_disconnect`. E
   never reaches anyone else; an unexpected exception is logged and answered with ``internal``.
 
 Connecting beyond the :class:`~server.ratelimit.ConnectionCaps` of the user or the token is refused
-(``connect_error`` with code ``too_many_connections``).
+(``connect_error`` with ``data.code`` ``too_many_connections``; a bad token gets its own code there).
 
 Events nobody registered are answered with ``unknown_event``. Disconnect hooks are a list: each runs
 once per ended connection, whatever the order packages registered them in, and one failing does not stop
@@ -98,7 +98,7 @@ async def principal_of_sid(sio: socketio.AsyncServer, sid: str) -> Principal:
 
 class FloodGuard:
     """Per connection and event name: ``limit`` events per ``seconds`` (a :class:`TokenBucket` each, the hot
-    path); with ``per_user`` and ``limits``, also ``per_user`` events per second per user and event name
+    path); with ``per_user`` and ``limits``, also ``per_user`` events per ``seconds`` per user and event name
     over all of that user's connections (:class:`RateLimits`, shared by every process on Redis), so opening
     more connections buys no more events.
 
@@ -116,9 +116,9 @@ class FloodGuard:
     ) -> None:
         self.limit = limit
         self.seconds = seconds
-        self.per_user = (
-            Limit("sio_user", per_user, sliding=True) if per_user is not None and limits is not None else None
-        )
+        self.per_user: Limit | None = None
+        if per_user is not None and limits is not None:
+            self.per_user = Limit("sio_user", per_user, max(1, round(seconds)), sliding=True)
         self.limits = limits
         self._buckets: dict[str, dict[str, TokenBucket]] = {}
         self._users: dict[str, str] = {}
@@ -216,7 +216,8 @@ class Realtime:
             if self.caps is not None:
                 self.caps.open(sid, principal.user_id, token)
         except MokeError as exc:
-            raise socketio.exceptions.ConnectionRefusedError(exc.to_dict()) from None
+            # Socket.IO's own shape: the client's connect_error carries ``message`` and ``data`` (code, message).
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()) from None
         await self.sio.save_session(sid, {"principal": principal})
         self.flood.open(sid, principal.user_id)
         log.debug("sio connect sid=%s user=%s", sid, principal.user_id)
