@@ -12,11 +12,9 @@ import docx
 from PIL import Image
 
 from evaluation import charts
-
 from tests.support.api import Api
 from tests.support.evaluation import NOTES, SEG, SHEETS, fetch_report, lesson, populate
 from tests.support.server import RunningServer
-
 
 # means, distribution (the general template's 7 criteria), timeline: the charts evaluation/charts.py draws
 CHART_SIZES = [
