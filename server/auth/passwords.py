@@ -8,13 +8,8 @@ log-ins per client address (guests join with an invite code and need no hash).
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import TypeVar
 
 from aiohttp import web
 from argon2 import PasswordHasher
@@ -22,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from server.errors import RateLimited
 from server.ratelimit import TokenBucket
+from server.workers import BoundedPool
 
 _hasher = PasswordHasher()  # RFC 9106 low-memory profile: 64 MiB, 3 passes
 # Verified against when the user does not exist, so a wrong username costs as long as a wrong
@@ -29,7 +25,6 @@ _hasher = PasswordHasher()  # RFC 9106 low-memory profile: 64 MiB, 3 passes
 _DUMMY_HASH = _hasher.hash("moke-dummy-password")
 
 THREAD_PREFIX = "moke-argon2"
-R = TypeVar("R")
 _MAX_ADDRESSES = 10_000  # buckets kept; the least recently used address is forgotten beyond that
 
 
@@ -44,36 +39,25 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return False
 
 
+def _busy() -> RateLimited:
+    return RateLimited(
+        "the server is busy checking passwords; try again shortly", code="auth_busy", retry_after=1
+    )
+
+
 class PasswordPool:
     """Argon2 off the event loop, at most ``workers + queue`` hashes admitted at once."""
 
     def __init__(self, workers: int, queue: int, attempts_per_minute: int) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=THREAD_PREFIX)
-        self._limit = workers + queue
-        self._admitted = 0
-        self._lock = threading.Lock()
+        self._pool = BoundedPool(THREAD_PREFIX, workers, queue, _busy)
         self._attempts = attempts_per_minute
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
 
     async def hash(self, password: str) -> str:
-        return await self._run(partial(hash_password, password))
+        return await self._pool.run(partial(hash_password, password))
 
     async def verify(self, stored_hash: str | None, password: str) -> bool:
-        return await self._run(partial(verify_password, stored_hash, password))
-
-    async def _run(self, call: Callable[[], R]) -> R:
-        with self._lock:
-            if self._admitted >= self._limit:
-                raise RateLimited(
-                    "the server is busy checking passwords; try again shortly",
-                    code="auth_busy", retry_after=1,
-                )  # fmt: skip
-            self._admitted += 1
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
-        finally:
-            with self._lock:
-                self._admitted -= 1
+        return await self._pool.run(partial(verify_password, stored_hash, password))
 
     def check_address(self, address: str | None) -> None:
         """Raise 429 when this address has used up its registrations and failed log-ins."""
@@ -94,7 +78,7 @@ class PasswordPool:
             self._buckets.popitem(last=False)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._pool.close()
 
 
 PASSWORDS: web.AppKey[PasswordPool] = web.AppKey("moke_passwords", PasswordPool)
