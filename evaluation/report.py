@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from evaluation import summary
+from evaluation import charts, summary
 from evaluation.aggregate import Aggregate
 from evaluation.labels import kind_label, t
 from evaluation.notes import NoteOut
@@ -155,9 +155,6 @@ async def build(ctx: AppContext, room_id: str, segment_id: str, *, rubric_id: st
         seg_title = await segment_title(session, room_id, segment_id)
     zone = _zone(ctx.settings.evaluation_timezone)
     bucket = ctx.settings.evaluation_moment_seconds
-    # Imported here, not at start-up: matplotlib and numpy hold about 35 MB that only a report needs.
-    from evaluation import charts
-
     images = await asyncio.to_thread(
         charts.render, data.rubric, data.summary.aggregate, bucket_seconds=bucket
     )

@@ -9,25 +9,16 @@ Each video repetition is an intra frame, so a viewer joining during the slate de
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 
 import av
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-log = logging.getLogger(__name__)
+from server import fonts
 
 TITLE = "主会场信号中断"
 SUBTITLE = "请稍候，信号恢复后将继续直播"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-)
 BACKGROUND = (24, 32, 48)  # dark blue: also how tests recognise the slate
 ENCODERS = {"video/vp8": "libvpx", "video/h264": "libx264"}
 
@@ -48,15 +39,12 @@ class Slate:
     fps: int = 5
 
 
-def render(width: int = 640, height: int = 360, font_path: str | None = None) -> Image.Image:
-    """The slate image (RGB). Falls back to Pillow's font when no CJK font is installed (logged)."""
+def render(width: int = 640, height: int = 360) -> Image.Image:
+    """The slate image (RGB), in the CJK font of :mod:`server.fonts` (Pillow's own when none is installed)."""
     img = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(img)
-    path = font_path or next((p for p in FONT_CANDIDATES if Path(p).exists()), None)
-    if path is None:
-        log.warning("no CJK font found for the slate; its text will not be readable")
     for text, size, y in ((TITLE, height // 9, height * 0.38), (SUBTITLE, height // 18, height * 0.6)):
-        font = ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
+        font = fonts.truetype(size)
         box = draw.textbbox((0, 0), text, font=font)
         x = (width - (box[2] - box[0])) / 2
         draw.text((x, y), text, fill=(240, 240, 240), font=font)

@@ -19,6 +19,7 @@ from rooms.permissions import Action, Role, allowed, require
 from rooms.routes import ROLE_CHANNEL
 from rooms.shared import SharedState
 from rooms.state import JoinPart, JoinState
+from rooms.voice import VoiceChecker
 
 if TYPE_CHECKING:  # rooms.realtime is the Socket.IO layer; only its type is needed here
     from rooms.realtime import RoomEvents
@@ -30,6 +31,7 @@ FLOOR: web.AppKey[FloorService] = web.AppKey("moke_rooms_floor", FloorService)
 # Inside rooms: state shared across processes (presence, seats, rate limits) and the Socket.IO events.
 SHARED: web.AppKey[SharedState] = web.AppKey("moke_rooms_shared", SharedState)
 ROOM_EVENTS: web.AppKey[RoomEvents] = web.AppKey("moke_rooms_events")
+VOICE_CHECKER: web.AppKey[VoiceChecker] = web.AppKey("moke_rooms_voice_checker", VoiceChecker)
 
 __all__ = [
     "FLOOR",

@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from rooms import invite_routes, routes, venue_routes, voice_routes
-from rooms.api import FLOOR, JOIN_STATE, ROOM_EVENTS, SHARED
+from rooms.api import FLOOR, JOIN_STATE, ROOM_EVENTS, SHARED, VOICE_CHECKER
 from rooms.floor import FloorService
 from rooms.permissions import Role
 from rooms.presence import PresenceService
 from rooms.realtime import RoomEvents
 from rooms.shared import create_shared
 from rooms.state import JoinState
+from rooms.voice import VoiceChecker
 from server.api import ApiRoutes
 from server.context import AppContext
 
@@ -32,6 +33,9 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     app[FLOOR] = floor
     app[JOIN_STATE] = parts
     app[ROOM_EVENTS] = events
+    voice = VoiceChecker(s.rooms_voice_workers, s.rooms_voice_queue, s.rooms_voice_check_seconds,
+                         s.rooms_voice_max_bytes, s.rooms_voice_max_seconds)  # fmt: skip
+    app[VOICE_CHECKER] = voice
 
     async def on_role(_channel: str, data: bytes) -> None:
         room_id, user_id, role = json.loads(data)
@@ -44,6 +48,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
         await sub.close()
         await presence.stop()
         await shared.close()
+        voice.close()
 
     app.cleanup_ctx.append(services)
     return [routes.routes, invite_routes.routes, venue_routes.routes, voice_routes.routes]

@@ -1,4 +1,4 @@
-"""Voice notes: check an uploaded clip (type, size, real duration read with PyAV) and keep it on disk."""
+"""Voice notes: check an uploaded clip (declared type, size, real duration read with PyAV) and keep it on disk."""
 
 from __future__ import annotations
 
@@ -6,48 +6,108 @@ import asyncio
 import io
 import os
 import secrets
+import time
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import av
 
-from server.errors import TooLarge, ValidationError
+from server.errors import RateLimited, TooLarge, UnsupportedMediaType, ValidationError
+from server.workers import BoundedPool
 
-ALLOWED_TYPES = {
-    "audio/webm": "webm",
-    "audio/ogg": "ogg",
-    "audio/mpeg": "mp3",
-    "audio/mp4": "m4a",
-    "audio/aac": "aac",
-    "audio/wav": "wav",
-    "audio/x-wav": "wav",
-    "audio/wave": "wav",
+THREAD_PREFIX = "moke-voice"
+
+
+@dataclass(frozen=True)
+class Container:
+    """An accepted voice-note type: the MIME type stored, the file extension, the FFmpeg demuxer."""
+
+    mime: str
+    ext: str
+    demuxer: str
+
+
+# The only containers a voice note may be, keyed by ``Content-Type`` (parameters such as ``;codecs=opus``
+# dropped). The body is opened with exactly this demuxer: FFmpeg never probes an upload, because probing
+# lets the bytes pick the demuxer, and some demuxers act on their input (``sdp`` binds UDP sockets and waits
+# for RTP, ``concat`` and ``hls`` open the files and URLs the body names).
+CONTAINERS: dict[str, Container] = {
+    "audio/webm": Container("audio/webm", "webm", "webm"),
+    "audio/ogg": Container("audio/ogg", "ogg", "ogg"),
+    "audio/mpeg": Container("audio/mpeg", "mp3", "mp3"),
+    "audio/mp4": Container("audio/mp4", "m4a", "mp4"),
+    "audio/aac": Container("audio/aac", "aac", "aac"),
+    "audio/wav": Container("audio/wav", "wav", "wav"),
+    "audio/x-wav": Container("audio/x-wav", "wav", "wav"),
+    "audio/wave": Container("audio/wave", "wav", "wav"),
 }
 
 
-def content_type_ok(content_type: str) -> str:
-    """The file extension for an accepted MIME type, else a 415-style validation error."""
+def container_for(content_type: str) -> Container:
+    """The container a ``Content-Type`` declares, else 415 ``unsupported_type``."""
     base = content_type.split(";", 1)[0].strip().lower()
-    ext = ALLOWED_TYPES.get(base)
-    if ext is None:
-        raise ValidationError(
-            f"voice notes must be one of {', '.join(sorted(ALLOWED_TYPES))}", code="unsupported_type"
-        )
-    return ext
+    container = CONTAINERS.get(base)
+    if container is None:
+        raise UnsupportedMediaType(f"voice notes must be one of {', '.join(sorted(CONTAINERS))}")
+    return container
 
 
-def probe_duration(data: bytes) -> float:
-    """Seconds of audio in ``data``; ValidationError unless it decodes as a container with audio.
+class CheckTimeout(Exception):
+    """The clip was not read within its time limit (raised from inside FFmpeg's reads and the demux loop)."""
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The upload as FFmpeg reads it, refusing every read after ``deadline`` (``time.monotonic()``).
+
+    FFmpeg calls back into Python for each read and seek, so a demuxer that spins over the input stops at
+    its next read instead of holding its thread."""
+
+    def __init__(self, data: bytes, deadline: float) -> None:
+        super().__init__()
+        self._buf = io.BytesIO(data)
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        _check(self._deadline)
+        return self._buf.readinto(buffer)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        _check(self._deadline)
+        return self._buf.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._buf.tell()
+
+
+def _check(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise CheckTimeout
+
+
+def probe_duration(data: bytes, demuxer: str, time_limit: float) -> float:
+    """Seconds of audio in ``data`` read as ``demuxer``; ValidationError unless it is that container with audio,
+    or when reading it takes longer than ``time_limit`` seconds (``too_slow``).
 
     The container's own duration is not trusted (a header can claim anything): the packets are
     walked and their timestamps summed."""
+    deadline = time.monotonic() + time_limit
     try:
-        with av.open(io.BytesIO(data), mode="r") as container:
+        with av.open(_DeadlineReader(data, deadline), mode="r", format=demuxer) as container:
             streams = [s for s in container.streams if s.type == "audio"]
             if not streams:
                 raise ValidationError("the file has no audio", code="not_audio")
             stream = streams[0]
             end = 0.0
             for packet in container.demux(stream):
+                _check(deadline)
                 if packet.pts is None or packet.time_base is None:
                     continue
                 stop = float((packet.pts + (packet.duration or 0)) * packet.time_base)
@@ -60,27 +120,63 @@ def probe_duration(data: bytes) -> float:
             return max(0.0, end - start)
     except ValidationError:
         raise
+    except CheckTimeout:
+        raise _too_slow(time_limit) from None
     except (av.error.FFmpegError, ValueError, OSError) as exc:
         raise ValidationError(
-            f"not a readable audio file ({exc.__class__.__name__})", code="not_audio"
+            f"not a readable {demuxer} audio file ({exc.__class__.__name__})", code="not_audio"
         ) from None
 
 
-async def check_clip(data: bytes, content_type: str, max_bytes: int, max_seconds: float) -> tuple[str, float]:
-    """Validate an upload; returns (extension, duration)."""
-    ext = content_type_ok(content_type)
-    if len(data) > max_bytes:
-        raise TooLarge(f"voice notes are at most {max_bytes} bytes", code="too_large")
-    if not data:
-        raise ValidationError("empty upload", code="not_audio")
-    duration = await asyncio.to_thread(probe_duration, data)
-    if duration <= 0.0:
-        raise ValidationError("the clip has no audio frames", code="not_audio")
-    if duration > max_seconds + 0.5:
-        raise ValidationError(
-            f"voice notes are at most {max_seconds:g} seconds (this one is {duration:.1f})", code="too_long"
-        )
-    return ext, duration
+def _too_slow(time_limit: float) -> ValidationError:
+    return ValidationError(f"the clip could not be read within {time_limit:g} seconds", code="too_slow")
+
+
+def _busy() -> RateLimited:
+    return RateLimited("the server is busy checking voice notes; try again shortly", code="voice_busy",
+                       retry_after=2)  # fmt: skip
+
+
+class VoiceChecker:
+    """Checks uploads in a bounded pool of its own (``rooms_voice_workers`` threads, ``rooms_voice_queue``
+    waiting, then 429 ``voice_busy``), each within ``rooms_voice_check_seconds``: a flood of uploads holds
+    these threads only, never the default executor the rest of the server shares."""
+
+    def __init__(
+        self, workers: int, queue: int, time_limit: float, max_bytes: int, max_seconds: float
+    ) -> None:
+        self.pool = BoundedPool(THREAD_PREFIX, workers, queue, _busy)
+        self.time_limit = time_limit
+        self.max_bytes = max_bytes
+        self.max_seconds = max_seconds
+
+    async def duration(self, data: bytes, container: Container) -> float:
+        """The clip's real duration; ValidationError (``not_audio``, ``too_long``, ``too_slow``), TooLarge,
+        RateLimited (``voice_busy``)."""
+        if len(data) > self.max_bytes:
+            raise TooLarge(f"voice notes are at most {self.max_bytes} bytes", code="too_large")
+        if not data:
+            raise ValidationError("empty upload", code="not_audio")
+        try:
+            # the deadline inside the call stops it; the outer one (a second later) answers the caller even if
+            # FFmpeg were stuck between two reads
+            duration = await self.pool.run(
+                partial(probe_duration, data, container.demuxer, self.time_limit),
+                time_limit=self.time_limit + 1.0,
+            )
+        except TimeoutError:
+            raise _too_slow(self.time_limit) from None
+        if duration <= 0.0:
+            raise ValidationError("the clip has no audio frames", code="not_audio")
+        if duration > self.max_seconds + 0.5:
+            raise ValidationError(
+                f"voice notes are at most {self.max_seconds:g} seconds (this one is {duration:.1f})",
+                code="too_long",
+            )
+        return duration
+
+    def close(self) -> None:
+        self.pool.close()
 
 
 def voice_dir(data_dir: Path) -> Path:

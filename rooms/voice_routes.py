@@ -5,13 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from rooms import chat
-from rooms.api import ROOM_EVENTS
+from rooms.api import ROOM_EVENTS, VOICE_CHECKER
 from rooms.membership import authorize
 from rooms.models import VoiceNote
 from rooms.notify import room_channel
 from rooms.permissions import Action
 from rooms.schemas import ChatPage, MessageOut
-from rooms.voice import check_clip, save_clip, voice_dir
+from rooms.voice import container_for, save_clip, voice_dir
 from server.api import ApiRoutes, json_response
 from server.context import ctx_of
 from server.db import now
@@ -64,15 +64,15 @@ async def upload_voice(request: web.Request) -> web.Response:
     again = await chat.existing_or_open(ctx.db, room_id, p.user_id, client_id)
     if again is not None:
         return json_response(again)
+    # Cheap refusals first: nothing of the body is read before its type is accepted and the caller is
+    # within the chat rate, so a flood of uploads is turned away without reading or decoding any of it.
+    container = container_for(request.content_type)
+    await request.app[ROOM_EVENTS].check_chat_rate(p.user_id)
     data = await read_body(request, s.rooms_voice_max_bytes, what="a voice note")
-    ext, duration = await check_clip(
-        data, request.content_type, s.rooms_voice_max_bytes, s.rooms_voice_max_seconds
-    )
-    events = request.app[ROOM_EVENTS]
-    await events.check_chat_rate(p.user_id)
-    voice_id, filename = await save_clip(s.data_dir, data, ext)
+    duration = await request.app[VOICE_CHECKER].duration(data, container)
+    voice_id, filename = await save_clip(s.data_dir, data, container.ext)
     async with ctx.db.transaction() as session:
-        session.add(VoiceNote(id=voice_id, room_id=room_id, user_id=p.user_id, content_type=request.content_type,
+        session.add(VoiceNote(id=voice_id, room_id=room_id, user_id=p.user_id, content_type=container.mime,
                               size=len(data), duration=duration, filename=filename, created_at=now()))  # fmt: skip
     msg, new = await chat.store(
         ctx.db, room_id=room_id, user_id=p.user_id, author_name=p.name, client_id=client_id, kind="voice",

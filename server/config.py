@@ -116,6 +116,11 @@ class Settings:
     rooms_chat_rate: int = _opt(5, "chat messages per user per 5 seconds")
     rooms_voice_max_bytes: int = _opt(2 * 1024 * 1024, "largest voice note upload")
     rooms_voice_max_seconds: float = _opt(120.0, "longest voice note")
+    rooms_voice_workers: int = _opt(2, "threads that read uploaded voice notes (a pool of their own)")
+    rooms_voice_queue: int = _opt(8, "voice notes allowed to wait for a thread; beyond that 429")
+    rooms_voice_check_seconds: float = _opt(
+        5.0, "longest time reading one voice note may take; beyond that 422"
+    )
     rooms_invite_attempts: int = _opt(10, "invite-code guesses per client address per minute")
     # media: WebRTC
     media_ice_servers: str = _opt(
@@ -289,6 +294,9 @@ def _validate(s: Settings) -> None:
         "rooms_chat_rate",
         "rooms_voice_max_bytes",
         "rooms_voice_max_seconds",
+        "rooms_voice_workers",
+        "rooms_voice_queue",
+        "rooms_voice_check_seconds",
         "rooms_invite_attempts",
         "media_turn_ttl",
         "evaluation_note_max_chars",

@@ -80,6 +80,14 @@ class TooLarge(MokeError):
     ws_close = 1009
 
 
+class UnsupportedMediaType(MokeError):
+    """415: the body's ``Content-Type`` is not one the route accepts."""
+
+    status = 415
+    code = "unsupported_type"
+    ws_close = 1003
+
+
 class RateLimited(MokeError):
     """429; ``retry_after`` (seconds) becomes the HTTP ``Retry-After`` header."""
 

@@ -8,18 +8,14 @@ address are throttled by ``server.auth.routes`` with the shared rate limits; gue
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import TypeVar
 
 from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from server.errors import RateLimited
+from server.workers import BoundedPool
 
 _hasher = PasswordHasher()  # RFC 9106 low-memory profile: 64 MiB, 3 passes
 # Verified against when the user does not exist, so a wrong username costs as long as a wrong
@@ -27,7 +23,6 @@ _hasher = PasswordHasher()  # RFC 9106 low-memory profile: 64 MiB, 3 passes
 _DUMMY_HASH = _hasher.hash("moke-dummy-password")
 
 THREAD_PREFIX = "moke-argon2"
-R = TypeVar("R")
 
 
 def hash_password(password: str) -> str:
@@ -41,37 +36,26 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return False
 
 
+def _busy() -> RateLimited:
+    return RateLimited(
+        "the server is busy checking passwords; try again shortly", code="auth_busy", retry_after=1
+    )
+
+
 class PasswordPool:
     """Argon2 off the event loop, at most ``workers + queue`` hashes admitted at once."""
 
     def __init__(self, workers: int, queue: int) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=THREAD_PREFIX)
-        self._limit = workers + queue
-        self._admitted = 0
-        self._lock = threading.Lock()
+        self._pool = BoundedPool(THREAD_PREFIX, workers, queue, _busy)
 
     async def hash(self, password: str) -> str:
-        return await self._run(partial(hash_password, password))
+        return await self._pool.run(partial(hash_password, password))
 
     async def verify(self, stored_hash: str | None, password: str) -> bool:
-        return await self._run(partial(verify_password, stored_hash, password))
-
-    async def _run(self, call: Callable[[], R]) -> R:
-        with self._lock:
-            if self._admitted >= self._limit:
-                raise RateLimited(
-                    "the server is busy checking passwords; try again shortly",
-                    code="auth_busy", retry_after=1,
-                )  # fmt: skip
-            self._admitted += 1
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
-        finally:
-            with self._lock:
-                self._admitted -= 1
+        return await self._pool.run(partial(verify_password, stored_hash, password))
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._pool.close()
 
 
 PASSWORDS: web.AppKey[PasswordPool] = web.AppKey("moke_passwords", PasswordPool)

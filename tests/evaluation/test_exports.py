@@ -9,10 +9,19 @@ import io
 from html.parser import HTMLParser
 
 import docx
+from PIL import Image
 
+from evaluation import charts
 from tests.support.api import Api
 from tests.support.evaluation import NOTES, SEG, SHEETS, fetch_report, lesson, populate
 from tests.support.server import RunningServer
+
+# means, distribution (the general template's 7 criteria), timeline: the charts evaluation/charts.py draws
+CHART_SIZES = [
+    (charts.WIDTH, charts.MEANS_HEIGHT),
+    (charts.WIDTH, charts.distribution_height(7)),
+    (charts.WIDTH, charts.TIMELINE_HEIGHT),
+]
 
 
 class _Html(HTMLParser):
@@ -47,6 +56,8 @@ async def test_exports_open_and_read_back(api: Api, server: RunningServer) -> No
     assert {"教学目标", "4.00", "3.95", "79.0%", "张老师"} <= set(cells)
     assert "小组合作的分工是否明确？" in cells and "疑问" in cells
     assert len(document.inline_shapes) == 3  # means, distribution, timeline
+    pictures = [part.blob for part in document.part.package.parts if part.content_type == "image/png"]
+    assert sorted(Image.open(io.BytesIO(png)).size for png in pictures) == sorted(CHART_SIZES)
 
     status, body, _ = await fetch_report(les, "csv")
     assert status == 200 and body.startswith(b"\xef\xbb\xbf")
@@ -67,7 +78,8 @@ async def test_exports_open_and_read_back(api: Api, server: RunningServer) -> No
     page = "".join(parser.text)
     assert "评课报告" in page and "教师素养" in page and "朗读指导可以更具体，建议示范读" in page
     assert len(parser.images) == 3
-    assert all(base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG") for src in parser.images)
+    pngs = [base64.b64decode(src.split(",", 1)[1]) for src in parser.images]
+    assert sorted(Image.open(io.BytesIO(png)).size for png in pngs) == sorted(CHART_SIZES)
 
     # anonymous mode: the same exports without names
     await api.call(
