@@ -14,14 +14,14 @@ UV_VERSION := 0.13.8
 UV_COMPILE := UV_CUSTOM_COMPILE_COMMAND='make lock' $(UV) pip compile pyproject.toml --quiet --universal \
               --python-version 3.11 --generate-hashes --no-emit-package moke
 
-.PHONY: run test install install-test lock web wheel testjs chromium firefox coturn iptables deploy-tools lint pytest bench clean
+.PHONY: run test install install-test lock web wheel testjs pdf-libs chromium firefox coturn iptables deploy-tools lint pytest bench clean
 
 ## make run: install everything (Python + web client) and serve on http://127.0.0.1:8080
-run: install web
+run: install web pdf-libs
 	$(VENV)/bin/moke serve
 
-## make test: install test dependencies (and Chromium, Firefox ESR, coturn, iptables, docker-compose and Caddy from Debian when root), lint, type-check, run the suite
-test: install-test web testjs chromium firefox coturn iptables deploy-tools lint pytest
+## make test: install test dependencies (and Pango, Chromium, Firefox ESR, coturn, iptables, docker-compose and Caddy from Debian when root), lint, type-check, run the suite
+test: install-test web testjs pdf-libs chromium firefox coturn iptables deploy-tools lint pytest
 
 install: $(STAMP)-run
 $(STAMP)-run: pyproject.toml $(LOCK_RUN)
@@ -63,6 +63,15 @@ testjs: tests/js/node_modules/.stamp
 tests/js/node_modules/.stamp: tests/js/package.json tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Debian's Pango and CJK fonts: WeasyPrint lays out PDF reports with them (without Pango, PDF export answers 503).
+pdf-libs:
+	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || [ ! -d /usr/share/fonts/opentype/noto ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk >/dev/null; \
+	  else echo "note: Pango or fonts-noto-cjk is missing and we are not root; PDF reports will answer 503"; fi; \
+	fi
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \

@@ -158,9 +158,6 @@ class Settings:
     evaluation_comment_max_chars: int = _opt(2000, "longest comment on a score or an evaluation")
     evaluation_moment_seconds: float = _opt(60.0, "width of a bucket on the timeline of tagged moments")
     evaluation_timezone: str = _opt("Asia/Shanghai", "time zone of clock times in evaluation reports")
-    evaluation_chromium: str = _opt(
-        "/usr/bin/chromium", "headless Chromium that prints PDF reports; empty = no PDF"
-    )
 
     # ---- derived values -------------------------------------------------------------------------
     @property
