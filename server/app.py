@@ -15,7 +15,7 @@ import evaluation.plugin
 import media.plugin
 import rooms.plugin
 import venues.plugin
-from server import health
+from server import health, process_metrics
 from server.api import ApiRoutes
 from server.auth import routes as auth_routes
 from server.auth.passwords import PASSWORDS, PasswordPool
@@ -56,6 +56,7 @@ def build_app(settings: Settings) -> web.Application:
         middlewares.insert(0, trusted_proxy_middleware(parse_trusted(settings.trusted_proxies)))
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_request_bytes)
     registry = CollectorRegistry()
+    process_metrics.register(registry)
     sio = create_sio(settings)
     sio.attach(app)
     cluster = create_cluster(settings.redis_url, settings.redis_prefix, node_ttl=settings.cluster_node_ttl)
