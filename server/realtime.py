@@ -12,8 +12,9 @@ and their clean-up when a connection ends with :meth:`Realtime.on_disconnect`. E
 
 * **validation**: the one argument is validated against the pydantic model (``validation`` error);
 * **flood control**: at most :data:`FLOOD_EVENTS` per second per connection and event name, and (given a
-  per-user limit) at most that many per second per user and event name across all of the user's
-  connections, and processes on Redis (``flood`` error); the counters of a connection are dropped when it ends;
+  per-user limit, ``MOKE_SIO_USER_EVENTS`` in the app) at most that many per second per user and event name
+  over all of the user's connections and processes (``flood`` error); the counters of a connection are
+  dropped when it ends;
 * **one reply shape**: the ack gets ``{"ok": true, ...}`` (what the handler returned) or
   ``{"ok": false, "error": {"code", "message", "event"}}``; without an ack the failure goes out as an
   ``error`` event to that one connection (:func:`server.errors.sio_error` makes both). A handler's failure
