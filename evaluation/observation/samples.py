@@ -275,7 +275,7 @@ async def of_segment(ctx: AppContext, room_id: str, segment_id: str) -> list[Run
     return out
 
 
-class PlacedCode(BaseModel):
+class TimedCode(BaseModel):
     """A code on a timeline: the consensus of a slot, or one observer's event."""
 
     at: float
@@ -286,9 +286,9 @@ class PlacedCode(BaseModel):
     color: str
 
 
-async def timeline(ctx: AppContext, room_id: str, segment_id: str | None = None) -> list[PlacedCode]:
+async def timeline(ctx: AppContext, room_id: str, segment_id: str | None = None) -> list[TimedCode]:
     """Every run's codes on the program clock (consensus per slot for time sampling)."""
-    out: list[PlacedCode] = []
+    out: list[TimedCode] = []
     for run in await runs(ctx, room_id, segment_id):
         spec = instrument(run.instrument)
         samples = [s for s, _ in await _samples(ctx, run.id)]
@@ -306,6 +306,6 @@ async def timeline(ctx: AppContext, room_id: str, segment_id: str | None = None)
         for at, c in moments:
             found = spec.code(c)
             if found is not None:
-                out.append(PlacedCode(at=at, run_id=run.id, instrument=spec.key, code=c, title=found.title,
+                out.append(TimedCode(at=at, run_id=run.id, instrument=spec.key, code=c, title=found.title,
                                       color=found.color))  # fmt: skip
     return sorted(out, key=lambda p: p.at)

@@ -3,12 +3,15 @@ host sees every analysis, the consensus and the agreement; permissions and bad i
 
 from __future__ import annotations
 
+import io
+
+import docx
 import pytest
 import socketio
 
 from rooms.permissions import Role
 from tests.support.api import Api
-from tests.support.evaluation import SEG, connected, lesson, person
+from tests.support.evaluation import SEG, choose_general, connected, fetch_report, lesson, person
 from tests.support.server import RunningServer
 
 # slot -> code, per observer (李老师, 张老师 over REST; 陈专家 over Socket.IO)
@@ -142,3 +145,39 @@ async def test_event_instrument_is_idempotent_by_client_id(api: Api, server: Run
     assert agg["combined"]["counts"]["recall"] == 3 and agg["combined"]["n"] == 7
     assert agg["combined"]["metrics"]["higher_share"] == pytest.approx(4 / 7)
     assert agg["agreement"] == pytest.approx(100 * 3 / 4)  # Σmin 1+1+1 of Σmax 2+1+1
+
+
+async def test_report_and_replay_include_the_observation(api: Api, server: RunningServer) -> None:
+    les = await lesson(server, api)
+    await choose_general(les)
+    base = f"/api/rooms/{les.room_id}/observations"
+    _, run = await api.call(
+        "POST", base, token=les.observers[0].token, json={"segment_id": SEG, "instrument": "st"}
+    )
+    for who, coding in enumerate(CODINGS):
+        for slot, code in enumerate(coding):
+            status, _ = await api.call("PUT", f"{base}/{run['id']}/samples", token=les.observers[who].token,
+                                       json={"slot": slot, "code": code})  # fmt: skip
+            assert status == 200
+
+    status, body, _ = await fetch_report(les, "docx")
+    assert status == 200
+    document = docx.Document(io.BytesIO(body))
+    headings = [p.text for p in document.paragraphs]
+    assert "课堂观察量表" in headings and "S-T 课堂教学分析" in headings
+    assert any("观察者一致率：88.9%" in p for p in headings)
+    cells = [[c.text for c in row.cells] for table in document.tables for row in table.rows]
+    combined = next(r for r in cells if r[0] == "综合（逐时刻多数）")
+    assert combined[1:] == ["12", "7", "5", "0.583", "0.333", "5", "混合型"]
+    # the rubric's means and distribution (no notes: no timeline), the S-T curve and the Rt–Ch diagram
+    assert len(document.inline_shapes) == 2 + 2
+
+    status, body, _ = await fetch_report(les, "html")
+    html = body.decode("utf-8")
+    assert status == 200 and "S-T 课堂教学分析" in html and html.count('class="half"') == 2
+
+    _, replay = await api.call("GET", f"/api/rooms/{les.room_id}/replay?origin={run['started_at'] - 10}",
+                               token=les.observers[0].token)  # fmt: skip
+    assert "".join(c["code"] for c in replay["codes"]) == CODINGS[0]  # the majority of each moment
+    assert [c["offset"] for c in replay["codes"]][:3] == pytest.approx([10, 40, 70])
+    assert replay["codes"][0]["title"] == "教师行为"
