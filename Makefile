@@ -6,34 +6,53 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.stamp
+# The Python lock: what `moke serve` needs, and that plus the test tools at the same versions (`make lock`).
+LOCK_RUN  := requirements/run.txt
+LOCK_TEST := requirements/test.txt
+UV         := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+UV_COMPILE := UV_CUSTOM_COMPILE_COMMAND='make lock' $(UV) pip compile pyproject.toml --quiet --universal \
+              --python-version 3.11 --generate-hashes --no-emit-package moke
 
-.PHONY: run test install install-test web wheel testjs chromium firefox coturn iptables deploy-tools lint pytest bench clean
+.PHONY: run test install install-test lock web wheel testjs pdf-libs chromium firefox coturn iptables deploy-tools lint pytest bench clean
 
 ## make run: install everything (Python + web client) and serve on http://127.0.0.1:8080
-run: install web
+run: install web pdf-libs
 	$(VENV)/bin/moke serve
 
-## make test: install test dependencies (and Chromium, Firefox ESR, coturn, iptables, docker-compose and Caddy from Debian when root), lint, type-check, run the suite
-test: install-test web testjs chromium firefox coturn iptables deploy-tools lint pytest
+## make test: install test dependencies (and Pango, Chromium, Firefox ESR, coturn, iptables, docker-compose and Caddy from Debian when root), lint, type-check, run the suite
+test: install-test web testjs pdf-libs chromium firefox coturn iptables deploy-tools lint pytest
 
 install: $(STAMP)-run
-$(STAMP)-run: pyproject.toml requirements.lock
+$(STAMP)-run: pyproject.toml $(LOCK_RUN)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -c requirements.lock -e .
+	$(PIP) install -q --require-hashes -r $(LOCK_RUN)
+	$(PIP) install -q --no-deps -e .
+	$(PIP) check
 	touch $@
 
 install-test: $(STAMP)-test
-$(STAMP)-test: pyproject.toml requirements.lock
+$(STAMP)-test: pyproject.toml $(LOCK_TEST)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -c requirements.lock -e '.[test]'
+	$(PIP) install -q --require-hashes -r $(LOCK_TEST)
+	$(PIP) install -q --no-deps -e .
+	$(PIP) check
 	touch $@ $(STAMP)-run
 
-# `npm install` (not `npm ci`): it installs exactly the locked versions too, but npm 11 `ci` rejects a
-# lock that lacks other platforms' optional packages (rollup), which this registry set-up writes.
+## make lock: regenerate requirements/run.txt and requirements/test.txt (pinned, with hashes) from pyproject.toml.
+## Versions already pinned stay unless they no longer fit; `make lock UPGRADE=--upgrade` (or
+## `UPGRADE='--upgrade-package aiohttp'`) moves them. uv is installed into the venv for this only.
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(UV) || $(PIP) install -q 'uv==$(UV_VERSION)'
+	$(UV_COMPILE) $(UPGRADE) -o $(LOCK_RUN)
+	$(UV_COMPILE) $(UPGRADE) --extra test -c $(LOCK_RUN) -o $(LOCK_TEST)
+
+# `npm ci`: exactly the committed lock, which never rewrites it (the locks list every platform's optional packages).
 web: web/node_modules/.stamp
 	cd web && npm run build --silent
 web/node_modules/.stamp: web/package.json web/package-lock.json
-	cd web && npm install --no-audit --no-fund --loglevel=error
+	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 ## make wheel: dist/moke-*.whl with the built web client inside (`pip install` it anywhere; deploy/README.md)
@@ -42,8 +61,17 @@ wheel: web
 
 testjs: tests/js/node_modules/.stamp
 tests/js/node_modules/.stamp: tests/js/package.json tests/js/package-lock.json
-	cd tests/js && npm install --no-audit --no-fund --loglevel=error
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Debian's Pango and CJK fonts: WeasyPrint lays out PDF reports with them (without Pango, PDF export answers 503).
+pdf-libs:
+	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || [ ! -d /usr/share/fonts/opentype/noto ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk >/dev/null; \
+	  else echo "note: Pango or fonts-noto-cjk is missing and we are not root; PDF reports will answer 503"; fi; \
+	fi
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -88,20 +116,24 @@ iptables:
 	  else echo "note: /usr/sbin/iptables is missing and we are not root; the field tests will be skipped"; fi; \
 	fi
 
+# alembic check: the models and the migrations agree (Alembic's own command line, on a fresh SQLite database).
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	@db=$$(mktemp -d) && trap 'rm -rf "$$db"' EXIT \
+	  && { $(VENV)/bin/alembic -x url=sqlite+aiosqlite:///$$db/check.db upgrade head >$$db/log 2>&1 || { cat $$db/log; exit 1; }; } \
+	  && $(VENV)/bin/alembic -x url=sqlite+aiosqlite:///$$db/check.db check
 
 pytest:
 	$(PY) -m pytest -q -ra $(PYTEST_ARGS)
 
 bench: install-test testjs bench/node_modules/.stamp
-	$(PIP) install -q -c requirements.lock -r bench/requirements.txt
+	$(PIP) install -q -c $(LOCK_TEST) -r bench/requirements.txt
 	$(PY) bench/collab_fanout.py
 	$(PY) bench/collab_soak.py
 bench/node_modules/.stamp: bench/package.json bench/package-lock.json
-	cd bench && npm install --no-audit --no-fund --loglevel=error
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 clean:

@@ -45,7 +45,7 @@ async def get_report(request: web.Request) -> web.Response:
     elif fmt == "html":
         body = report_html.render(rep)
     elif fmt == "pdf":
-        body = await report_pdf.html_to_pdf(report_html.render(rep), ctx.settings.evaluation_chromium)
+        body = await report_pdf.html_to_pdf(report_html.render(rep))
     elif fmt == "csv":
         body = report_csv.scores_csv(rep)
     else:

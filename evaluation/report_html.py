@@ -12,7 +12,8 @@ STYLE = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;
 margin:2em auto;max-width:60em;color:#222;line-height:1.5}
 table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border:1px solid #bbb;padding:.3em .5em;
-text-align:left;vertical-align:top}th{background:#f0f0f0}img{max-width:100%}img.half{max-width:28em}.meta{color:#555}
+text-align:left;vertical-align:top}th{background:#f0f0f0;white-space:nowrap}img{max-width:100%}img.half{max-width:28em}.meta{color:#555}
+@page{size:A4;margin:16mm 14mm}@media print{body{margin:0;max-width:none}h2,h3{break-after:avoid}img{break-inside:avoid}}
 """
 
 

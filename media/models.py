@@ -14,6 +14,7 @@ class RecordingStatus(StrEnum):
     RECORDING = "recording"
     DONE = "done"
     INTERRUPTED = "interrupted"  # the server stopped without closing the file (crash); playable up to there
+    FAILED = "failed"  # the file could not be written (the disk filled up); playable up to the failure
 
 
 class Recording(Base):

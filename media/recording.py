@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import queue
+import shutil
 import threading
 import time
 import uuid
@@ -30,7 +31,7 @@ from media.registry import MediaSource, SourceRegistry
 from media.source import EncodedFrame, FrameReader, ReaderClosed
 from server.cluster import TaskGroup
 from server.db import Database, now
-from server.errors import Conflict, NotFound
+from server.errors import Conflict, NotFound, StorageFull, disk_full
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ RunningElsewhere = Callable[[str], Awaitable[bool]]
 
 FORMATS = {"video/vp8": ("webm", "vp8", "video/webm"), "video/h264": ("matroska", "h264", "video/x-matroska")}
 RECORDING_QUEUE_FRAMES = 600
+# Free space a recording needs to start: a few minutes of a 2 Mbit/s venue. Below it the start is refused
+# (507 ``disk_full``) instead of beginning a file that cannot be finished.
+START_FREE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -51,7 +55,9 @@ class RecorderResult:
 class Recorder:
     """Writes one source's audio and video to ``path`` until :meth:`stop`.
 
-    ``on_origin`` is awaited once with :attr:`origin`, the UNIX time of the file's time zero.
+    ``on_origin`` is awaited once with :attr:`origin`, the UNIX time of the file's time zero. When the
+    file cannot be written (the disk is full), reading stops at once and ``on_failure`` is called on the
+    event loop with the error, which stays in :attr:`error`.
     """
 
     def __init__(
@@ -60,6 +66,7 @@ class Recorder:
         path: Path,
         on_origin: Callable[[float], Awaitable[None]] | None = None,
         tasks: TaskGroup | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         codec = (source.video.codec or "").lower()
         if codec not in FORMATS:
@@ -76,8 +83,11 @@ class Recorder:
         self.tasks = tasks if tasks is not None else TaskGroup("media/recorder")
         self._thread = threading.Thread(target=self._write, name=f"recorder-{path.stem}", daemon=True)
         self.error: BaseException | None = None
+        self._on_failure = on_failure
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._thread.start()
         for enc in (self.source.video, self.source.audio):
@@ -154,11 +164,24 @@ class Recorder:
                     self.duration = max(self.duration, seconds)
         except Exception as exc:
             self.error = exc
-            log.exception("recording %s failed", self.path.name)
+            if isinstance(exc, OSError) and disk_full(exc):
+                log.error("recording %s failed: %s", self.path.name, exc)
+            else:
+                log.exception("recording %s failed", self.path.name)
         finally:
             if out is not None:
                 with contextlib.suppress(Exception):
                     out.close()
+        if self.error is not None and self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the process is going away
+                self._loop.call_soon_threadsafe(self._failed, self.error)
+
+    def _failed(self, exc: BaseException) -> None:
+        # Nothing reads the queue any more: stop filling it, or it grows with every frame the source sends.
+        for sub in self._subs:
+            sub.close()
+        if self._on_failure is not None:
+            self._on_failure(exc)
 
     def _open(self, keyframe: bytes) -> tuple[av.container.OutputContainer, dict[str, av.stream.Stream]]:
         width, height = vp8_dimensions(keyframe) or (0, 0)
@@ -259,6 +282,7 @@ class RecordingService:
                 raise Conflict(f"{source_name} is not live", code="not_live")
             if any(r.source is source for r in self.active.values()):
                 raise Conflict(f"{source_name} is already being recorded", code="already_recording")
+            await self._check_space(room_id)
             rec_id = uuid.uuid4().hex[:16]
             ext = "webm" if (source.video.codec or "").lower() == "video/vp8" else "mkv"
             relative = f"recordings/{room_id}/{rec_id}.{ext}"
@@ -267,6 +291,7 @@ class RecordingService:
                 self.data_dir / relative,
                 partial(self._set_origin, rec_id),
                 self.tasks.child("recorder"),
+                partial(self._writer_failed, rec_id),
             )
             row = Recording(
                 id=rec_id,
@@ -292,6 +317,32 @@ class RecordingService:
             if row is not None:
                 row.origin = origin
 
+    async def _check_space(self, room_id: str) -> None:
+        """507 ``disk_full`` unless the room's recordings folder can be made and has room to start a file."""
+        folder = self.data_dir / "recordings" / room_id
+
+        def free() -> int:
+            folder.mkdir(parents=True, exist_ok=True)
+            return shutil.disk_usage(folder).free
+
+        try:
+            left = await asyncio.to_thread(free)
+        except OSError as exc:
+            if disk_full(exc):
+                raise StorageFull("the server's disk is full: recording cannot start") from None
+            raise
+        if left < START_FREE_BYTES:
+            raise StorageFull(
+                f"the server's disk is nearly full ({left // (1024 * 1024)} MiB free): recording cannot start"
+            )
+
+    def _writer_failed(self, rec_id: str, exc: BaseException) -> None:
+        recorder = self.active.pop(rec_id, None)
+        if recorder is not None:  # not already being stopped
+            self.tasks.spawn(
+                self._finish(rec_id, recorder, RecordingStatus.FAILED), name=f"recording-failed:{rec_id}"
+            )
+
     async def stop(self, rec_id: str) -> Recording:
         recorder = self.active.pop(rec_id, None)
         if recorder is None:
@@ -299,19 +350,29 @@ class RecordingService:
             raise Conflict(
                 "this recording is not running", code="not_recording", details={"status": row.status}
             )
+        return await self._finish(rec_id, recorder, RecordingStatus.DONE)
+
+    async def _finish(self, rec_id: str, recorder: Recorder, status: RecordingStatus) -> Recording:
+        """Close the file and store what it holds: ``done``, or ``failed`` when the writer could not write
+        (a file cut short by a full disk is never listed as complete)."""
         result = await recorder.stop()
+        if recorder.error is not None:
+            status = RecordingStatus.FAILED
         async with self.db.transaction() as session:
             found = await session.get(Recording, rec_id)
             if found is None:
                 raise NotFound("recording not found", code="recording_not_found")
-            found.status = RecordingStatus.DONE
+            found.status = status
             found.stopped_at = now()
             found.origin = recorder.origin
             found.duration, found.frames, found.size = result.duration, result.frames, result.size
             row = found
-        log.info(
-            "recording %s stopped: %.1fs %d frames %d bytes",
+        log.log(
+            logging.ERROR if status == RecordingStatus.FAILED else logging.INFO,
+            "recording %s %s room=%s: %.1fs %d frames %d bytes",
             rec_id,
+            "failed" if status == RecordingStatus.FAILED else "stopped",
+            row.room_id,
             result.duration,
             result.frames,
             result.size,

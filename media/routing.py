@@ -37,6 +37,7 @@ from server.errors import (
     MokeError,
     NotFound,
     RateLimited,
+    StorageFull,
     TooLarge,
     Unavailable,
     ValidationError,
@@ -50,7 +51,8 @@ HomeListener = Callable[[str], Awaitable[None]]  # (room_id)
 HOME_TTL = 6.0  # seconds a room's media home outlives its process's last renewal (a SIGKILL)
 
 _ERRORS: dict[int, type[MokeError]] = {
-    e.status: e for e in (BadRequest, ValidationError, Forbidden, NotFound, Conflict, TooLarge, RateLimited)
+    e.status: e
+    for e in (BadRequest, ValidationError, Forbidden, NotFound, Conflict, TooLarge, RateLimited, StorageFull)
 }
 
 

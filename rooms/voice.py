@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import os
 import secrets
 import time
@@ -14,9 +15,10 @@ from typing import Any
 
 import av
 
-from server.errors import RateLimited, TooLarge, UnsupportedMediaType, ValidationError
+from server.errors import RateLimited, StorageFull, TooLarge, UnsupportedMediaType, ValidationError, disk_full
 from server.workers import BoundedPool
 
+log = logging.getLogger(__name__)
 THREAD_PREFIX = "moke-voice"
 
 
@@ -184,19 +186,34 @@ def voice_dir(data_dir: Path) -> Path:
 
 
 async def save_clip(data_dir: Path, data: bytes, ext: str) -> tuple[str, str]:
-    """Write the clip durably (fsync) before anyone is told of it; returns (voice_id, filename)."""
+    """Write the clip durably (fsync) before anyone is told of it; returns (voice_id, filename).
+
+    The clip is written as ``<name>.part`` and renamed only once complete, so a listed file is a whole
+    one; when the disk is full the part is removed and 507 ``disk_full`` raised."""
     voice_id = secrets.token_hex(8)
     filename = f"{voice_id}.{ext}"
 
     def write() -> None:
         folder = voice_dir(data_dir)
-        folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / (filename + ".part")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.rename(folder / filename)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            tmp.rename(folder / filename)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if disk_full(exc):
+                log.error("voice note %s not saved: %s", voice_id, exc)
+                raise StorageFull("the server's disk is full: the voice note was not saved") from None
+            raise
 
     await asyncio.to_thread(write)
     return voice_id, filename
+
+
+async def remove_clip(data_dir: Path, filename: str) -> None:
+    """Delete a saved clip that will not be listed after all (its row could not be stored)."""
+    await asyncio.to_thread((voice_dir(data_dir) / filename).unlink, missing_ok=True)

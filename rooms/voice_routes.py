@@ -11,7 +11,7 @@ from rooms.models import VoiceNote
 from rooms.notify import room_channel
 from rooms.permissions import Action
 from rooms.schemas import ChatPage, MessageOut
-from rooms.voice import container_for, save_clip, voice_dir
+from rooms.voice import container_for, remove_clip, save_clip, voice_dir
 from server.api import ApiRoutes, json_response
 from server.context import ctx_of
 from server.db import now
@@ -71,9 +71,13 @@ async def upload_voice(request: web.Request) -> web.Response:
     data = await read_body(request, s.rooms_voice_max_bytes, what="a voice note")
     duration = await request.app[VOICE_CHECKER].duration(data, container)
     voice_id, filename = await save_clip(s.data_dir, data, container.ext)
-    async with ctx.db.transaction() as session:
-        session.add(VoiceNote(id=voice_id, room_id=room_id, user_id=p.user_id, content_type=container.mime,
-                              size=len(data), duration=duration, filename=filename, created_at=now()))  # fmt: skip
+    try:
+        async with ctx.db.transaction() as session:
+            session.add(VoiceNote(id=voice_id, room_id=room_id, user_id=p.user_id, content_type=container.mime,
+                                  size=len(data), duration=duration, filename=filename, created_at=now()))  # fmt: skip
+    except Exception:
+        await remove_clip(s.data_dir, filename)  # no row, no note: the file would be an orphan
+        raise
     msg, new = await chat.store(
         ctx.db, room_id=room_id, user_id=p.user_id, author_name=p.name, client_id=client_id, kind="voice",
         voice_id=voice_id, voice_duration=duration, looked_up=True,

@@ -15,7 +15,7 @@ import evaluation.plugin
 import media.plugin
 import rooms.plugin
 import venues.plugin
-from server import health
+from server import health, process_metrics
 from server.api import ApiRoutes
 from server.auth import routes as auth_routes
 from server.auth.passwords import PASSWORDS, PasswordPool
@@ -28,7 +28,8 @@ from server.db import Database
 from server.http import HTTP_METRICS, HttpMetrics, request_middleware
 from server.openapi import build_openapi
 from server.proxies import parse_trusted, trusted_proxy_middleware
-from server.realtime import Realtime, create_sio
+from server.ratelimit import ConnectionCaps, create_limits
+from server.realtime import FloodGuard, Realtime, create_sio
 from server.static import install_static
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,15 @@ def build_app(settings: Settings) -> web.Application:
         middlewares.insert(0, trusted_proxy_middleware(parse_trusted(settings.trusted_proxies)))
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_request_bytes)
     registry = CollectorRegistry()
+    process_metrics.register(registry)
     sio = create_sio(settings)
     sio.attach(app)
     cluster = create_cluster(settings.redis_url, settings.redis_prefix, node_ttl=settings.cluster_node_ttl)
     cluster.failures.register(registry)
     tokens = TokenService(settings.secret_key, settings.token_ttl_seconds)
+    limits = create_limits(cluster.redis_client(), settings.redis_prefix)
+    flood = FloodGuard(per_user=settings.sio_user_events, limits=limits)
+    caps = ConnectionCaps("Socket.IO", settings.conn_per_user, settings.conn_per_token)
     ctx = AppContext(
         settings=settings,
         db=Database(settings.effective_database_url),
@@ -68,11 +73,12 @@ def build_app(settings: Settings) -> web.Application:
         tokens=tokens,
         metrics=registry,
         sio=sio,
-        realtime=Realtime(sio, tokens),
+        realtime=Realtime(sio, tokens, flood=flood, caps=caps),
+        limits=limits,
     )
     app[CTX] = ctx
     app[HTTP_METRICS] = HttpMetrics(registry)
-    passwords = PasswordPool(settings.auth_hash_workers, settings.auth_hash_queue, settings.auth_attempts)
+    passwords = PasswordPool(settings.auth_hash_workers, settings.auth_hash_queue)
     app[PASSWORDS] = passwords
 
     async def core_services(app: web.Application) -> AsyncIterator[None]:

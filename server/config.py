@@ -89,6 +89,17 @@ class Settings:
     sio_ping_timeout: float = _opt(
         10.0, "seconds a Socket.IO client may take to answer a ping before it counts as gone (network loss)"
     )
+    sio_user_events: int = _opt(
+        30,
+        "Socket.IO events of one name per second per user, across all of the user's connections "
+        "(and processes, on Redis); each connection also has its own 20 per second",
+    )
+    conn_per_user: int = _opt(
+        30, "Socket.IO connections, and collab connections, one account may hold open at once (per process)"
+    )
+    conn_per_token: int = _opt(
+        10, "Socket.IO connections, and collab connections, one token may hold open at once (per process)"
+    )
     # auth: password hashing and log-in throttle
     auth_hash_workers: int = _opt(2, "threads that run Argon2 password hashes (off the event loop)")
     auth_hash_queue: int = _opt(16, "password hashes allowed to wait for a thread; beyond that 429")
@@ -158,9 +169,6 @@ class Settings:
     evaluation_comment_max_chars: int = _opt(2000, "longest comment on a score or an evaluation")
     evaluation_moment_seconds: float = _opt(60.0, "width of a bucket on the timeline of tagged moments")
     evaluation_timezone: str = _opt("Asia/Shanghai", "time zone of clock times in evaluation reports")
-    evaluation_chromium: str = _opt(
-        "/usr/bin/chromium", "headless Chromium that prints PDF reports; empty = no PDF"
-    )
 
     # ---- derived values -------------------------------------------------------------------------
     @property
@@ -272,6 +280,9 @@ def _validate(s: Settings) -> None:
         "auth_attempts",
         "sio_ping_interval",
         "sio_ping_timeout",
+        "sio_user_events",
+        "conn_per_user",
+        "conn_per_token",
         "collab_max_message_bytes",
         "collab_max_doc_bytes",
         "collab_rate_messages",

@@ -6,6 +6,7 @@ events, and ``collab`` to WebSocket close codes; those three mappings live next 
 
 from __future__ import annotations
 
+import errno
 from typing import Any, ClassVar
 
 
@@ -100,6 +101,19 @@ class RateLimited(MokeError):
     ) -> None:
         super().__init__(message, code=code, details=details)
         self.retry_after = retry_after
+
+
+class StorageFull(MokeError):
+    """507: the data directory has no room left; nothing half-written was kept as if complete."""
+
+    status = 507
+    code = "disk_full"
+    ws_close = 1011
+
+
+def disk_full(exc: OSError) -> bool:
+    """The write failed for want of space (a full disk, or the account's quota), not for another reason."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class Unavailable(MokeError):

@@ -1,5 +1,4 @@
-"""Report downloads (evaluation/exports.py): DOCX parsed back, CSV read back, HTML parsed, PDF printed when
-Chromium exists."""
+"""Report downloads (evaluation/exports.py): DOCX parsed back, CSV read back, HTML parsed (PDF: test_report_pdf)."""
 
 from __future__ import annotations
 

@@ -15,16 +15,17 @@ from sqlalchemy import select
 
 from media.api import RECORDINGS
 from media.models import Recording, RecordingStatus
-from media.recording import RecordingService
+from media.recording import START_FREE_BYTES, RecordingService
 from media.registry import SourceRegistry
 from rooms.permissions import Role
 from server.config import Settings
 from server.db import Database
 from tests.support.api import Api, make_room
-from tests.support.media import Person, make_venue, person, publish, room_with_host, wait_for
+from tests.support.disk import fill, small_disk
+from tests.support.media import Person, make_venue, person, publish, room_with_host, wait_for, watch
 from tests.support.media_clients import read_counter
 from tests.support.program_clients import classify
-from tests.support.server import RunningServer, ServerProcess, make_settings
+from tests.support.server import RunningServer, ServerProcess, make_settings, running_server
 from tests.support.venues import command, handoffs_when, showcase
 from tests.support.venues import person as venue_person
 from tests.support.venues import publish as publish_venue
@@ -249,3 +250,67 @@ async def test_recovery_leaves_recordings_another_process_writes_and_looks_again
     await service._recheck
     assert await statuses() == {live_room: "recording", dead_room: "interrupted"}
     await service.stop_all()
+
+
+async def test_a_full_disk_fails_the_recording_and_the_room_goes_on(tmp_path: Path) -> None:
+    """The data directory fills up mid-recording: the recording is listed ``failed`` (never ``done``) with
+    what reached the disk, the recorder lets go of the source, viewers keep their picture, chat and REST
+    keep working, a new start is refused with 507 ``disk_full`` — and works again once space is back."""
+    with small_disk(tmp_path / "data", size_mib=START_FREE_BYTES // (1024 * 1024) + 16) as data_dir:
+        settings = make_settings(
+            data_dir, media_ice_loopback=True, database_url=f"sqlite+aiosqlite:///{tmp_path / 'moke.db'}"
+        )
+        async with running_server(settings) as server, aiohttp.ClientSession() as http:
+            api = Api(http, server.url)
+            room_id, host = await room_with_host(server, api)
+            observer = await person(server, api, room_id, Role.OBSERVER)
+            venue = await make_venue(server, room_id, host.user_id)
+            source = f"venue:{venue}"
+            pub = await publish(host, room_id, venue_id=venue)
+            service = server.app[RECORDINGS]
+            await wait_for(lambda: source in service.registry.live_names(room_id))
+            viewer, _ = await watch(observer, room_id, source, audio=False)
+            live = service.registry.get(room_id, source)
+            assert live is not None
+            readers = len(live.video.subscribers)
+            try:
+                status, rec = await api.call("POST", f"/api/rooms/{room_id}/recordings", token=host.token,
+                                             json={"source": source})  # fmt: skip
+                assert status == 201, rec
+                recorder = service.active[rec["id"]]
+                await wait_for(lambda: recorder.frames >= 30, timeout=15)
+                filler = await asyncio.to_thread(fill, data_dir)
+                await wait_for(lambda: rec["id"] not in service.active, timeout=15)
+                status, listed = await api.call("GET", f"/api/rooms/{room_id}/recordings", token=host.token)
+                assert status == 200
+                [row] = listed
+                assert row["status"] == "failed" and row["stopped_at"] is not None and row["frames"] >= 30
+                path = data_dir / "recordings" / room_id / f"{rec['id']}.webm"
+                assert row["size"] == path.stat().st_size > 0
+                assert len(live.video.subscribers) == readers  # the recorder let go of the source
+                # the room goes on: the viewer's picture keeps coming, chat is answered
+                seen = len(viewer.counters)
+                await wait_for(lambda: len(viewer.counters) >= seen + 30)
+                assert (await observer.call("room:join", {"room_id": room_id}))["ok"]
+                reply = await observer.call(
+                    "chat:send", {"room_id": room_id, "client_id": "c1", "text": "还在录吗"}
+                )
+                assert reply["ok"], reply
+                # no new file is begun on a full disk; stopping the failed one says what it is
+                status, err = await api.call("POST", f"/api/rooms/{room_id}/recordings", token=host.token,
+                                             json={"source": source})  # fmt: skip
+                assert status == 507 and err["error"]["code"] == "disk_full", err
+                status, err = await api.call("POST", f"/api/recordings/{rec['id']}/stop", token=host.token)
+                assert status == 409 and err["error"]["details"] == {"status": "failed"}
+                filler.unlink()
+                status, again = await api.call("POST", f"/api/rooms/{room_id}/recordings", token=host.token,
+                                               json={"source": source})  # fmt: skip
+                assert status == 201, again
+                await wait_for(lambda: service.active[again["id"]].frames >= 10, timeout=15)
+                status, done = await api.call("POST", f"/api/recordings/{again['id']}/stop", token=host.token)
+                assert status == 200 and done["status"] == "done"
+            finally:
+                await viewer.close()
+                await pub.pc.close()
+                for p in (host, observer):
+                    await p.sio.disconnect()

@@ -10,6 +10,7 @@ from pathlib import Path
 from rooms.api import VOICE_CHECKER
 from tests.support.api import Api
 from tests.support.audio import SDP, clip, ffconcat, trickle, upload, wav
+from tests.support.disk import fill, small_disk
 from tests.support.rooms import Client, create_room, member
 from tests.support.server import make_settings, running_server
 
@@ -160,3 +161,39 @@ async def test_a_flood_of_uploads_fills_only_the_voice_pool_and_is_refused(tmp_p
         assert pool.admitted == 0
         status, msg = await upload(api, guest["token"], rid, clip(0.5), "audio/ogg", "after")
         assert status == 201, msg
+
+
+async def test_a_full_disk_refuses_the_note_clearly_and_leaves_nothing(tmp_path: Path, api: Api) -> None:
+    """The data directory fills up: the upload gets 507 ``disk_full``, no part file or chat entry is left,
+    text chat goes on, and once space is back the same note is accepted."""
+    with small_disk(tmp_path / "data", size_mib=4) as data_dir:
+        # the database lives elsewhere (as PostgreSQL would); the data directory holds the voice notes
+        settings = make_settings(data_dir, database_url=f"sqlite+aiosqlite:///{tmp_path / 'moke.db'}")
+        async with running_server(settings) as srv:
+            api.base = srv.url
+            host = await api.register()
+            rid = (await create_room(api, host["token"], kind="live"))["id"]
+            note = wav(10.0)  # 160 kB
+            status, first = await upload(api, host["token"], rid, note, "audio/wav", "before")
+            assert status == 201, first
+            filler = fill(data_dir)
+            status, err = await upload(api, host["token"], rid, note, "audio/wav", "full")
+            assert status == 507 and err["error"]["code"] == "disk_full", err
+            assert sorted(p.name for p in (data_dir / "voice").iterdir()) == [f"{first['voice_id']}.wav"]
+            chatter = await Client(srv.url, host["token"]).connect()
+            try:
+                await chatter.join(rid)
+                reply = await chatter.call(
+                    "chat:send", {"room_id": rid, "client_id": "t", "text": "磁盘满了吗"}
+                )
+                assert reply["ok"], reply
+            finally:
+                await chatter.close()
+            status, page = await api.call("GET", f"/api/rooms/{rid}/chat", token=host["token"])
+            assert [(m["kind"], m.get("voice_id")) for m in page["messages"]] == [
+                ("voice", first["voice_id"]), ("text", None)
+            ]  # fmt: skip
+            filler.unlink()
+            status, again = await upload(api, host["token"], rid, note, "audio/wav", "full")
+            assert status == 201, again
+            assert (data_dir / "voice" / f"{again['voice_id']}.wav").read_bytes() == note

@@ -183,7 +183,8 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
       ? h('ul', { class: 'plain' }, items.map((r) => h('li', { class: 'row', 'data-recording-id': r.id },
           t('rec.source', { source: sourceName(r.source) }), h('span', { class: 'muted' }, formatTime(r.started_at)),
           r.stopped_at
-            ? [h('span', { class: 'muted' }, t('rec.length', { s: Math.round(r.duration), mb: (r.size / 1e6).toFixed(1) })),
+            ? [r.status === 'failed' ? h('span', { class: 'badge off', 'data-status': 'failed' }, t('rec.failed')) : null,
+               h('span', { class: 'muted' }, t('rec.length', { s: Math.round(r.duration), mb: (r.size / 1e6).toFixed(1) })),
                h('button', { type: 'button', class: 'small', onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, async () => {
                  downloadBlob(await fetchBlob(r.url), `${st.room.title}-${r.id}.webm`);
                }, status) }, t('rec.download'))]

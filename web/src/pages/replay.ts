@@ -127,7 +127,8 @@ export async function replayPage(root: HTMLElement, params: Record<string, strin
   const picker = h('ul', { class: 'plain', 'data-testid': 'recordings' }, recordings.map((rec) => h('li', {},
     h('button', { type: 'button', 'data-recording-id': rec.id, 'aria-pressed': 'false', onclick: () => show(rec) },
       `${formatTime(rec.started_at)} · ${sourceLabel(rec)} · ${clock(rec.duration)}`,
-      rec.status === 'recording' ? h('span', { class: 'tag' }, t('replay.recording')) : null))));
+      rec.status === 'recording' ? h('span', { class: 'tag' }, t('replay.recording')) : null,
+      rec.status === 'failed' ? h('span', { class: 'tag' }, t('rec.failed')) : null))));
   root.replaceChildren(head, h('div', { class: 'columns replay' },
     h('div', {}, player, h('section', { class: 'card' }, h('h2', {}, t('replay.recordings')), picker)),
     h('section', { class: 'card' }, h('h2', {}, t('replay.notes')), list)));
