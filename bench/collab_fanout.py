@@ -288,7 +288,9 @@ async def _start_moke(doc_names: list[str]) -> Server:
     data = Path(tmp.name)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOKE_")}
     env.update({"MOKE_DATA_DIR": str(data), "MOKE_LOG_LEVEL": "WARNING", "MOKE_LOG_JSON": "0", "PYTHONPATH": str(ROOT),
-                "MOKE_COLLAB_RATE_MESSAGES": "1000", **MOKE_EXTRA_ENV})  # fmt: skip
+                "MOKE_COLLAB_RATE_MESSAGES": "1000",
+                # every client uses one account's token: lift the connection caps for the load
+                "MOKE_CONN_PER_TOKEN": "1000000", "MOKE_CONN_PER_USER": "1000000", **MOKE_EXTRA_ENV})  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", "0"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
     assert proc.stdout is not None

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
+from server.ratelimit import ConnectionCaps
+
 if TYPE_CHECKING:  # the implementations import this module; only their types are needed here
     from collab.manager import SessionManager
     from collab.versions import RestoreLocks
@@ -33,6 +35,8 @@ LIVE_DOCS: web.AppKey[LiveDocuments] = web.AppKey("moke_live_docs", LiveDocument
 # Inside collab: the live document sessions of this process, and the per-document restore locks.
 SESSIONS: web.AppKey[SessionManager] = web.AppKey("moke_collab_sessions")
 RESTORE_LOCKS: web.AppKey[RestoreLocks] = web.AppKey("moke_restore_locks")
+# Inside collab: open connections per user and per token (``conn_per_user``, ``conn_per_token``).
+CONNECTIONS: web.AppKey[ConnectionCaps] = web.AppKey("moke_collab_connections", ConnectionCaps)
 # Bus channel: a document id was deleted; every process closes its connections to it.
 DELETED_CHANNEL = "collab:deleted"
 

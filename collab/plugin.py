@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from collab import comment_routes, documents, version_routes
-from collab.api import DELETED_CHANNEL, LIVE_DOCS, RESTORE_LOCKS, SESSIONS
+from collab.api import CONNECTIONS, DELETED_CHANNEL, LIVE_DOCS, RESTORE_LOCKS, SESSIONS
 from collab.export import routes as export_routes
 from collab.manager import SessionManager
 from collab.server import close_deleted, close_for_role, collab_ws
@@ -17,6 +17,7 @@ from collab.versions import RestoreLocks
 from rooms.api import ROLE_CHANNEL
 from server.api import ApiRoutes
 from server.context import AppContext
+from server.ratelimit import ConnectionCaps
 
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
@@ -25,6 +26,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     app[SESSIONS] = manager
     app[LIVE_DOCS] = manager
     app[RESTORE_LOCKS] = RestoreLocks()
+    app[CONNECTIONS] = ConnectionCaps("collab", ctx.settings.conn_per_user, ctx.settings.conn_per_token)
 
     async def on_role(_channel: str, data: bytes) -> None:
         room_id, user_id, _role = json.loads(data)

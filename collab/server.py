@@ -3,7 +3,9 @@
 Access is decided before the upgrade (401 without a valid token, 404 unknown or deleted document,
 403 not a member / token for another room); roles without ``doc.edit`` get a read-only connection.
 Each connection has a message-size limit, a token-bucket rate limit, and is closed alone — with a
-close code and reason from ``server.errors.ws_close`` — when it sends something malformed.
+close code and reason from ``server.errors.ws_close`` — when it sends something malformed. A user or token
+already holding ``conn_per_user`` / ``conn_per_token`` collab connections is closed at once with 4429
+``too_many_connections``.
 
 Fan-out writes pre-built frames straight to the client's transport (``collab.aiohttp_hooks``); a client whose
 socket buffer grows past ``SLOW_CLIENT_BYTES`` is disconnected rather than slowing everyone down.
@@ -13,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
 from collab.aiohttp_hooks import RawFrames
-from collab.api import SESSIONS
+from collab.api import CONNECTIONS, SESSIONS
 from collab.manager import SessionManager
 from collab.models import Document
 from collab.protocol import decode_frame
@@ -37,12 +40,13 @@ from server.errors import (
     Unavailable,
     ws_close,
 )
-from server.http import principal_of
+from server.http import bearer_token, principal_of
 from server.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
 SLOW_CLIENT_BYTES = 8 * 1024 * 1024
+_serial = itertools.count(1)  # names connections for the connection caps
 
 
 class Connection:
@@ -134,19 +138,40 @@ async def collab_ws(request: web.Request) -> web.StreamResponse:
     room_id = await _document_room(request, doc_id)
     role = await authorize(ctx.db, principal, room_id, Action.DOC_VIEW)
     read_only = not allowed(role, Action.DOC_EDIT)
-    session = await manager.acquire(doc_id)
+    caps, key = request.app[CONNECTIONS], f"collab-{next(_serial)}"
     try:
-        # aiohttp's own limit sits above ours so that we, not it, close with a reason
-        ws = web.WebSocketResponse(
-            max_msg_size=settings.collab_max_message_bytes * 2 + 1024, compress=False, heartbeat=30
-        )
-        await ws.prepare(request)
-        conn = Connection(ws, request, principal, doc_id=doc_id, room_id=room_id, read_only=read_only)
-        log.info("collab connect doc=%s %s role=%s read_only=%s", doc_id, conn.label, role, read_only)
-        await _serve(manager, session, conn, settings.collab_max_message_bytes, settings.collab_rate_messages)
-        return ws
+        caps.open(key, principal.user_id, bearer_token(request))
+    except RateLimited as exc:  # before the document is loaded: a refused connection costs nothing more
+        return await _refuse(request, principal, exc)
+    try:
+        session = await manager.acquire(doc_id)
+        try:
+            # aiohttp's own limit sits above ours so that we, not it, close with a reason
+            ws = web.WebSocketResponse(
+                max_msg_size=settings.collab_max_message_bytes * 2 + 1024, compress=False, heartbeat=30
+            )
+            await ws.prepare(request)
+            conn = Connection(ws, request, principal, doc_id=doc_id, room_id=room_id, read_only=read_only)
+            log.info("collab connect doc=%s %s role=%s read_only=%s", doc_id, conn.label, role, read_only)
+            await _serve(
+                manager, session, conn, settings.collab_max_message_bytes, settings.collab_rate_messages
+            )
+            return ws
+        finally:
+            manager.release(session)
     finally:
-        manager.release(session)
+        caps.close(key)
+
+
+async def _refuse(request: web.Request, principal: Principal, exc: MokeError) -> web.WebSocketResponse:
+    # After the upgrade, so that the client sees the close code and reason (a browser's WebSocket does not
+    # show an HTTP status).
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    code, reason = ws_close(exc)
+    log.warning("collab connection refused user=%s: %s", principal.user_id, exc.message)
+    await ws.close(code=code, message=reason)
+    return ws
 
 
 async def _serve(

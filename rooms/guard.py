@@ -1,33 +1,34 @@
-"""Rate limit on invite-code guessing, per client address, shared across processes.
+"""Rate limit on invite-code guessing, per client address, shared across processes (``server.ratelimit``).
 
 Only failed attempts count, so fifty teachers behind one school's NAT can all join with a good
-code, while a guesser is stopped after ``rooms_invite_attempts`` misses per minute.
+code, while a guesser is stopped after ``rooms_invite_attempts`` misses a minute (a sliding window: the
+address may guess again as its misses age out, without a restart).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from rooms.api import SHARED
 from server.context import ctx_of
-from server.errors import RateLimited
+from server.ratelimit import Limit
 
-WINDOW = 60.0
+WINDOW = 60
 
 
-def _key(request: web.Request) -> str:
+def _limit(request: web.Request) -> tuple[Limit, str]:
     # request.remote is the TCP peer, or the client a trusted proxy forwarded for (server.proxies);
     # X-Forwarded-For from anyone else is ignored (a guesser could forge it).
-    return f"invite:{request.remote or 'unknown'}"
+    limit = Limit("invite", ctx_of(request).settings.rooms_invite_attempts, WINDOW)
+    return limit, request.remote or "unknown"
 
 
 async def check_invite_attempts(request: web.Request) -> None:
-    """Raise 429 when this address already missed too many codes in the current minute."""
-    limit = ctx_of(request).settings.rooms_invite_attempts
-    if await request.app[SHARED].count(_key(request)) >= limit:
-        raise RateLimited("too many invite-code attempts; wait a minute", code="invite_rate")
+    """Raise 429 ``invite_rate`` when this address already missed too many codes in the window."""
+    await ctx_of(request).limits.enforce(
+        *_limit(request), spend=False,
+        code="invite_rate", message="too many invite-code attempts; wait a minute",
+    )  # fmt: skip
 
 
 async def invite_failed(request: web.Request) -> None:
-    limit = ctx_of(request).settings.rooms_invite_attempts
-    await request.app[SHARED].hit(_key(request), limit + 1, WINDOW)
+    await ctx_of(request).limits.hit(*_limit(request))

@@ -27,7 +27,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     presence = PresenceService(ctx.sio, shared, ctx.cluster)
     floor = FloorService(ctx.sio, ctx.db, shared, presence, s.rooms_default_seats)
     parts = JoinState()
-    events = RoomEvents(parts, ctx.sio, ctx.db, s, shared, presence, floor)
+    events = RoomEvents(parts, ctx.sio, ctx.db, s, shared, presence, floor, ctx.limits)
     events.install(ctx.realtime)
     app[SHARED] = shared
     app[FLOOR] = floor

@@ -30,7 +30,8 @@ from rooms.shared import SharedState
 from rooms.state import JoinState, room_state
 from server.config import Settings
 from server.db import Database
-from server.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
+from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.ratelimit import Limit, RateLimits
 from server.realtime import Realtime, Reply, principal_of_sid
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class RoomEvents:
     shared: SharedState
     presence: PresenceService
     floor: FloorService
+    limits: RateLimits
 
     def install(self, realtime: Realtime) -> None:
         sio = self.sio
@@ -233,5 +235,7 @@ class RoomEvents:
 
     async def check_chat_rate(self, user_id: int) -> None:
         """Per user across processes: ``rooms_chat_rate`` messages (text or voice) per 5 seconds."""
-        if not await self.shared.hit(f"chat:{user_id}", self.settings.rooms_chat_rate, 5.0):
-            raise RateLimited("too many messages; wait a few seconds", code="chat_rate")
+        await self.limits.enforce(
+            Limit("chat", self.settings.rooms_chat_rate, 5), str(user_id),
+            code="chat_rate", message="too many messages; wait a few seconds",
+        )  # fmt: skip

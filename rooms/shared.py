@@ -1,4 +1,4 @@
-"""State every process must agree on: rate-limit counters, presence, raised hands and seats.
+"""State every process must agree on: presence, raised hands and seats (rate limits: ``server.ratelimit``).
 
 One small interface, two real implementations — :class:`MemoryShared` for one process and
 :class:`RedisShared` for several (``tests/rooms/test_shared.py`` runs one contract over both).
@@ -38,15 +38,7 @@ class Snapshot:
 
 
 class SharedState(ABC):
-    """Counters, presence, hands and seats shared by every process of one deployment."""
-
-    @abstractmethod
-    async def hit(self, key: str, limit: int, window: float) -> bool:
-        """Count one event under ``key``; False when ``limit`` was already reached in this window."""
-
-    @abstractmethod
-    async def count(self, key: str) -> int:
-        """Events counted under ``key`` in the current window (0 when none)."""
+    """Presence, hands and seats shared by every process of one deployment."""
 
     @abstractmethod
     async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None: ...
@@ -95,33 +87,10 @@ class MemoryShared(SharedState):
     """One process: plain dicts (no await between check and change, so each call is atomic)."""
 
     def __init__(self) -> None:
-        self._counters: dict[str, tuple[float, int]] = {}  # key -> (window ends, monotonic; count)
         self._presence: dict[str, dict[str, Entry]] = {}
         self._hands: dict[str, dict[int, float]] = {}
         self._seats: dict[str, dict[int, float]] = {}
         self._revs: dict[str, int] = {}
-
-    async def hit(self, key: str, limit: int, window: float) -> bool:
-        t = time.monotonic()
-        expires, n = self._live_counter(key, t)
-        if n >= limit:
-            return False
-        self._counters[key] = (expires if n else t + window, n + 1)
-        if len(self._counters) > 100_000:
-            self._counters = {k: v for k, v in self._counters.items() if v[0] > t}
-        return True
-
-    async def count(self, key: str) -> int:
-        return self._live_counter(key, time.monotonic())[1]
-
-    def _live_counter(self, key: str, t: float) -> tuple[float, int]:
-        # A counter ends with its window whether or not anything hits it again (as the Redis key's
-        # PEXPIRE does): a reader that only counts (the invite guard) must not keep a window alive.
-        expires, n = self._counters.get(key, (0.0, 0))
-        if n and t >= expires:
-            del self._counters[key]
-            return 0.0, 0
-        return expires, n
 
     async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None:
         self._presence.setdefault(room_id, {})[sid] = {**entry, "node": node_id}
@@ -182,13 +151,6 @@ class MemoryShared(SharedState):
         return sorted(seats, key=lambda u: seats[u])
 
 
-# KEYS[1] counter; ARGV: limit, window ms. INCR first, so concurrent callers each get their own number.
-_HIT = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if n > tonumber(ARGV[1]) then return 0 end
-return 1
-"""
 # KEYS: seats zset, hands zset; ARGV: user, limit, now. Check and add in one script: the seat
 # limit holds however many processes grant at once.
 _GRANT = """
@@ -212,16 +174,7 @@ class RedisShared(SharedState):
         self._owns_client = isinstance(redis, str)
         self.redis: aioredis.Redis = aioredis.from_url(redis) if isinstance(redis, str) else redis
         self.p = f"{prefix}:rooms:"
-        self._hit = self.redis.register_script(_HIT)
         self._grant = self.redis.register_script(_GRANT)
-
-    async def hit(self, key: str, limit: int, window: float) -> bool:
-        ok = await self._hit(keys=[self.p + "rl:" + key], args=[limit, max(1, int(window * 1000))])
-        return bool(ok)
-
-    async def count(self, key: str) -> int:
-        raw = await self.redis.get(self.p + "rl:" + key)
-        return int(raw) if raw else 0
 
     async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None:
         pipe = self.redis.pipeline(transaction=True)

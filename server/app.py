@@ -28,7 +28,8 @@ from server.db import Database
 from server.http import HTTP_METRICS, HttpMetrics, request_middleware
 from server.openapi import build_openapi
 from server.proxies import parse_trusted, trusted_proxy_middleware
-from server.realtime import Realtime, create_sio
+from server.ratelimit import ConnectionCaps, create_limits
+from server.realtime import FloodGuard, Realtime, create_sio
 from server.static import install_static
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ def build_app(settings: Settings) -> web.Application:
     cluster = create_cluster(settings.redis_url, settings.redis_prefix, node_ttl=settings.cluster_node_ttl)
     cluster.failures.register(registry)
     tokens = TokenService(settings.secret_key, settings.token_ttl_seconds)
+    limits = create_limits(cluster.redis_client(), settings.redis_prefix)
+    flood = FloodGuard(per_user=settings.sio_user_events, limits=limits)
+    caps = ConnectionCaps("Socket.IO", settings.conn_per_user, settings.conn_per_token)
     ctx = AppContext(
         settings=settings,
         db=Database(settings.effective_database_url),
@@ -69,11 +73,12 @@ def build_app(settings: Settings) -> web.Application:
         tokens=tokens,
         metrics=registry,
         sio=sio,
-        realtime=Realtime(sio, tokens),
+        realtime=Realtime(sio, tokens, flood=flood, caps=caps),
+        limits=limits,
     )
     app[CTX] = ctx
     app[HTTP_METRICS] = HttpMetrics(registry)
-    passwords = PasswordPool(settings.auth_hash_workers, settings.auth_hash_queue, settings.auth_attempts)
+    passwords = PasswordPool(settings.auth_hash_workers, settings.auth_hash_queue)
     app[PASSWORDS] = passwords
 
     async def core_services(app: web.Application) -> AsyncIterator[None]:

@@ -89,6 +89,17 @@ class Settings:
     sio_ping_timeout: float = _opt(
         10.0, "seconds a Socket.IO client may take to answer a ping before it counts as gone (network loss)"
     )
+    sio_user_events: int = _opt(
+        30,
+        "Socket.IO events of one name per second per user, across all of the user's connections "
+        "(and processes, on Redis); each connection also has its own 20 per second",
+    )
+    conn_per_user: int = _opt(
+        30, "Socket.IO connections, and collab connections, one account may hold open at once (per process)"
+    )
+    conn_per_token: int = _opt(
+        10, "Socket.IO connections, and collab connections, one token may hold open at once (per process)"
+    )
     # auth: password hashing and log-in throttle
     auth_hash_workers: int = _opt(2, "threads that run Argon2 password hashes (off the event loop)")
     auth_hash_queue: int = _opt(16, "password hashes allowed to wait for a thread; beyond that 429")
@@ -269,6 +280,9 @@ def _validate(s: Settings) -> None:
         "auth_attempts",
         "sio_ping_interval",
         "sio_ping_timeout",
+        "sio_user_events",
+        "conn_per_user",
+        "conn_per_token",
         "collab_max_message_bytes",
         "collab_max_doc_bytes",
         "collab_rate_messages",

@@ -1,5 +1,5 @@
 """What every package is handed at start-up: settings, storage, cluster, bus, tokens, metrics, Socket.IO
-(``sio`` to emit, ``realtime`` to register events and disconnect hooks)."""
+(``sio`` to emit, ``realtime`` to register events and disconnect hooks), and the shared rate ``limits``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from server.bus import Bus
 from server.cluster import Cluster
 from server.config import Settings
 from server.db import Database
+from server.ratelimit import RateLimits
 from server.realtime import Realtime
 
 
@@ -27,6 +28,7 @@ class AppContext:
     metrics: CollectorRegistry
     sio: socketio.AsyncServer
     realtime: Realtime
+    limits: RateLimits
 
 
 CTX: web.AppKey[AppContext] = web.AppKey("moke_ctx", AppContext)

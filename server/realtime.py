@@ -11,12 +11,17 @@ Connecting needs a valid token; the session of each connection holds the :class:
 and their clean-up when a connection ends with :meth:`Realtime.on_disconnect`. Every event then has
 
 * **validation**: the one argument is validated against the pydantic model (``validation`` error);
-* **flood control**: at most :data:`FLOOD_EVENTS` per second per connection and event name
-  (``flood`` error); the counters of a connection are dropped when it ends;
+* **flood control**: at most :data:`FLOOD_EVENTS` per second per connection and event name, and (given a
+  per-user limit, ``MOKE_SIO_USER_EVENTS`` in the app) at most that many per second per user and event name
+  over all of the user's connections and processes (``flood`` error); the counters of a connection are
+  dropped when it ends;
 * **one reply shape**: the ack gets ``{"ok": true, ...}`` (what the handler returned) or
   ``{"ok": false, "error": {"code", "message", "event"}}``; without an ack the failure goes out as an
   ``error`` event to that one connection (:func:`server.errors.sio_error` makes both). A handler's failure
   never reaches anyone else; an unexpected exception is logged and answered with ``internal``.
+
+Connecting beyond the :class:`~server.ratelimit.ConnectionCaps` of the user or the token is refused
+(``connect_error`` with ``data.code`` ``too_many_connections``; a bad token gets its own code there).
 
 Events nobody registered are answered with ``unknown_event``. Disconnect hooks are a list: each runs
 once per ended connection, whatever the order packages registered them in, and one failing does not stop
@@ -41,7 +46,7 @@ from server.api import validate
 from server.auth.tokens import Principal, TokenService
 from server.config import Settings
 from server.errors import MokeError, RateLimited, ValidationError, sio_error
-from server.ratelimit import TokenBucket
+from server.ratelimit import ConnectionCaps, Limit, RateLimits, TokenBucket
 from server.socketio_hooks import AckAwareServer, DirectEmit, RedisManager, expects_ack
 
 log = logging.getLogger(__name__)
@@ -93,31 +98,54 @@ async def principal_of_sid(sio: socketio.AsyncServer, sid: str) -> Principal:
 
 
 class FloodGuard:
-    """Per connection and event name: ``limit`` events per ``seconds`` (a :class:`TokenBucket` each).
+    """Per connection and event name: ``limit`` events per ``seconds`` (a :class:`TokenBucket` each, the hot
+    path); with ``per_user`` and ``limits``, also ``per_user`` events per ``seconds`` per user and event name
+    over all of that user's connections (:class:`RateLimits`, shared by every process on Redis), so opening
+    more connections buys no more events.
 
     A connection is tracked from :meth:`open` (its connect) to :meth:`forget` (its disconnect). An event of
     a connection that is not tracked (one that raced its connection's end) is refused, so nothing of a
     connection that left is kept."""
 
-    def __init__(self, limit: int = FLOOD_EVENTS, seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        limit: int = FLOOD_EVENTS,
+        seconds: float = 1.0,
+        *,
+        per_user: int | None = None,
+        limits: RateLimits | None = None,
+    ) -> None:
         self.limit = limit
         self.seconds = seconds
+        self.per_user: Limit | None = None
+        if per_user is not None and limits is not None:
+            self.per_user = Limit("sio_user", per_user, max(1, round(seconds)), sliding=True)
+        self.limits = limits
         self._buckets: dict[str, dict[str, TokenBucket]] = {}
+        self._users: dict[str, str] = {}
 
-    def open(self, sid: str) -> None:
+    def open(self, sid: str, user_id: int | None = None) -> None:
         self._buckets.setdefault(sid, {})
+        if user_id is not None:
+            self._users[sid] = str(user_id)
 
-    def allow(self, sid: str, event: str) -> bool:
+    async def allow(self, sid: str, event: str) -> bool:
         per_event = self._buckets.get(sid)
         if per_event is None:
             return False
         bucket = per_event.get(event)
         if bucket is None:
             bucket = per_event[event] = TokenBucket(self.limit / self.seconds, burst=self.limit)
-        return bucket.take()
+        if not bucket.take():
+            return False
+        user = self._users.get(sid)
+        if self.per_user is None or self.limits is None or user is None:
+            return True
+        return await self.limits.hit(self.per_user, user, event)
 
     def forget(self, sid: str) -> None:
         self._buckets.pop(sid, None)
+        self._users.pop(sid, None)
 
     def tracked(self, sid: str) -> bool:
         return sid in self._buckets
@@ -130,11 +158,17 @@ class Realtime:
     """The Socket.IO event table of the app: authenticated connect, handlers, disconnect hooks."""
 
     def __init__(
-        self, sio: socketio.AsyncServer, tokens: TokenService, *, flood: FloodGuard | None = None
+        self,
+        sio: socketio.AsyncServer,
+        tokens: TokenService,
+        *,
+        flood: FloodGuard | None = None,
+        caps: ConnectionCaps | None = None,
     ) -> None:
         self.sio = sio
         self.tokens = tokens
         self.flood = flood if flood is not None else FloodGuard()
+        self.caps = caps
         self._events: set[str] = set()
         self._disconnect_hooks: list[DisconnectHook] = []
         sio.on("connect", self._connect)
@@ -150,7 +184,7 @@ class Realtime:
         def register(fn: Handler[M]) -> Handler[M]:
             async def handle(sid: str, *args: Any) -> Reply:
                 try:
-                    if not self.flood.allow(sid, name):
+                    if not await self.flood.allow(sid, name):
                         raise RateLimited(f"too many {name} events; slow down", code="flood")
                     if len(args) != 1:
                         raise ValidationError("expected one JSON object as the payload")
@@ -180,14 +214,19 @@ class Realtime:
                     token = part[6:]
         try:
             principal = self.tokens.verify(token)
+            if self.caps is not None:
+                self.caps.open(sid, principal.user_id, token)
         except MokeError as exc:
-            raise socketio.exceptions.ConnectionRefusedError(exc.to_dict()) from None
+            # Socket.IO's own shape: the client's connect_error carries ``message`` and ``data`` (code, message).
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()) from None
         await self.sio.save_session(sid, {"principal": principal})
-        self.flood.open(sid)
+        self.flood.open(sid, principal.user_id)
         log.debug("sio connect sid=%s user=%s", sid, principal.user_id)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         self.flood.forget(sid)
+        if self.caps is not None:
+            self.caps.close(sid)
         hooks = list(self._disconnect_hooks)
         results = await asyncio.gather(*(hook(sid) for hook in hooks), return_exceptions=True)
         for hook, result in zip(hooks, results, strict=True):
@@ -198,7 +237,7 @@ class Realtime:
     async def _unknown(self, event: Any, sid: str, *args: Any) -> Reply:
         name = event[:64] if isinstance(event, str) else "?"
         exc: MokeError = ValidationError(f"unknown event {name!r}", code="unknown_event")
-        if not self.flood.allow(sid, "*"):
+        if not await self.flood.allow(sid, "*"):
             exc = RateLimited("too many events; slow down", code="flood")
         return await self._fail(sid, exc, name)
 

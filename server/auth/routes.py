@@ -15,10 +15,24 @@ from server.db import now
 from server.errors import Conflict, Unauthorized
 from server.http import principal_of
 from server.models import User
+from server.ratelimit import Limit
 
 routes = ApiRoutes("auth")
 
 USERNAME = r"^[A-Za-z0-9_.@-]{3,64}$"
+
+
+def _attempts(request: web.Request) -> tuple[Limit, str]:
+    # Registrations and failed log-ins per client address, every process counting together.
+    return Limit("auth_attempts", ctx_of(request).settings.auth_attempts, 60), request.remote or "unknown"
+
+
+async def _check_attempts(request: web.Request, *, spend: bool) -> None:
+    """429 ``auth_rate`` when this address is over ``auth_attempts`` a minute; ``spend`` counts this one."""
+    await ctx_of(request).limits.enforce(
+        *_attempts(request), spend=spend,
+        code="auth_rate", message="too many log-in attempts from this address; wait a minute",
+    )  # fmt: skip
 
 
 class RegisterIn(BaseModel):
@@ -67,8 +81,7 @@ async def register(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     body = await read_json(request, RegisterIn)
     passwords = request.app[PASSWORDS]
-    passwords.check_address(request.remote)
-    passwords.spend(request.remote)
+    await _check_attempts(request, spend=True)
     user = User(
         username=body.username, display_name=body.display_name, school=body.school,
         password_hash=await passwords.hash(body.password), created_at=now(),
@@ -88,14 +101,14 @@ async def login(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     body = await read_json(request, LoginIn)
     passwords = request.app[PASSWORDS]
-    passwords.check_address(request.remote)
+    await _check_attempts(request, spend=False)
     async with ctx.db.session() as session:
         user = (
             await session.execute(select(User).where(User.username == body.username))
         ).scalar_one_or_none()
     # verify_password runs the hash even for an unknown user: same answer, same time.
     if not await passwords.verify(user.password_hash if user else None, body.password) or user is None:
-        passwords.spend(request.remote)
+        await ctx.limits.hit(*_attempts(request))  # only a failed log-in counts
         raise Unauthorized("wrong username or password", code="bad_credentials")
     token = ctx.tokens.issue(principal_for(user))
     return json_response(TokenOut(token=token, expires_in=ctx.tokens.ttl, user=user_out(user)))

@@ -46,7 +46,9 @@ async def stored_map(database_url: str, doc_id: str) -> dict[str, object]:
 async def test_sigkill_during_editing_storm_keeps_every_relayed_edit(tmp_path: Path) -> None:
     data = tmp_path / "var"
     database_url = f"sqlite+aiosqlite:///{data / 'moke.db'}"
-    server = await ServerProcess(data, env={"MOKE_COLLAB_COMPACT_AFTER": "300"}).start()
+    # fifty clients of one editor's token: a load, so the per-token and per-account caps are raised
+    env = {"MOKE_COLLAB_COMPACT_AFTER": "300", "MOKE_CONN_PER_TOKEN": "50", "MOKE_CONN_PER_USER": "50"}
+    server = await ServerProcess(data, env=env).start()
     try:
         async with setup_on(server.url, database_url) as s:
             pass

@@ -10,7 +10,7 @@ import aiohttp
 import pycrdt
 import pytest
 
-from collab.api import LIVE_DOCS
+from collab.api import CONNECTIONS, LIVE_DOCS
 from collab.protocol import (
     AwarenessEntry,
     AwarenessMessage,
@@ -33,7 +33,7 @@ from tests.support.collab import (
     text_of,
     text_update,
 )
-from tests.support.server import RunningServer, make_settings
+from tests.support.server import RunningServer, make_settings, running_server
 
 
 async def test_token_required_and_room_scoped(api: Api, server: RunningServer) -> None:
@@ -254,3 +254,41 @@ async def test_hostile_and_oversized_awareness_never_reaches_other_peers(
             [everyone] = await receive(a)
             assert isinstance(everyone, AwarenessMessage)
             assert sorted(e.client_id for e in decode_awareness_update(everyone.update)) == [5, 7]
+
+
+async def test_one_token_and_one_user_may_hold_only_so_many_connections(tmp_path: Path) -> None:
+    # Issue 20.5: one guest token could open 300 collab connections.
+    settings = make_settings(tmp_path / "caps", conn_per_token=3, conn_per_user=4)
+    async with running_server(settings) as srv, aiohttp.ClientSession() as http:
+        api = Api(http, srv.url)
+        s = await room_with_doc(api, srv.ctx.db)
+        url = f"{srv.ws_url}/collab/{s.doc_id}?token="
+        held = [await http.ws_connect(url + s.host) for _ in range(3)]
+        for ws in held:
+            await handshake(ws)
+        async with http.ws_connect(url + s.host) as refused:
+            code, reason = await closed_with(refused)
+            assert code == 4429 and reason.startswith("too_many_connections") and "token" in reason
+        # the same user with another token, up to the user's cap
+        me = (await api.call("GET", "/api/auth/me", token=s.host))[1]
+        status, login = await api.call(
+            "POST", "/api/auth/login", json={"username": me["username"], "password": "correct horse battery"}
+        )
+        assert status == 200 and login["token"] != s.host
+        held.append(await http.ws_connect(url + login["token"]))
+        await handshake(held[-1])
+        async with http.ws_connect(url + login["token"]) as refused:
+            code, reason = await closed_with(refused)
+            assert code == 4429 and "account" in reason
+        # another user is unaffected; a closed connection frees its place
+        async with http.ws_connect(url + s.editor) as other:
+            await handshake(other)
+        await held.pop(0).close()
+        for _ in range(100):
+            if srv.app[CONNECTIONS].of_user(me["id"]) < 4:
+                break
+            await asyncio.sleep(0.05)
+        held.append(await http.ws_connect(url + s.host))
+        await handshake(held[-1])
+        for ws in held:
+            await ws.close()

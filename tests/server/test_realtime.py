@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from server.auth.tokens import Principal, TokenService
 from server.errors import Forbidden
+from server.ratelimit import ConnectionCaps, RateLimits
 from server.realtime import FloodGuard, Realtime, Reply, channel, create_sio, principal_of_sid
 from tests.support.server import make_settings
 
@@ -36,13 +37,15 @@ class Served:
 
 
 @asynccontextmanager
-async def realtime_server(tmp_path: Path, flood: FloodGuard | None = None) -> AsyncIterator[Served]:
+async def realtime_server(
+    tmp_path: Path, flood: FloodGuard | None = None, caps: ConnectionCaps | None = None
+) -> AsyncIterator[Served]:
     """Only the Socket.IO layer (no domain package) on 127.0.0.1 and a free port."""
     app = web.Application()
     sio = create_sio(make_settings(tmp_path / "var"))
     sio.attach(app)
     tokens = TokenService("a test secret of at least thirty-two bytes", 3600)
-    realtime = Realtime(sio, tokens, flood=flood)
+    realtime = Realtime(sio, tokens, flood=flood, caps=caps)
     runner = web.AppRunner(app, shutdown_timeout=1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -58,9 +61,9 @@ async def realtime_server(tmp_path: Path, flood: FloodGuard | None = None) -> As
 class Client:
     """A real python-socketio client that records every event it receives."""
 
-    def __init__(self, served: Served, user_id: int = 1) -> None:
+    def __init__(self, served: Served, user_id: int = 1, token: str | None = None) -> None:
         self.served = served
-        self.token = served.tokens.issue(Principal(user_id=user_id, name=f"u{user_id}"))
+        self.token = token or served.tokens.issue(Principal(user_id=user_id, name=f"u{user_id}"))
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: dict[str, list[Any]] = defaultdict(list)
         self.arrived = asyncio.Event()
@@ -225,6 +228,77 @@ async def test_the_flood_guard_forgets_a_connection_that_ended(tmp_path: Path) -
         # the same user connecting again starts with a fresh budget
         async with Client(served) as again:
             assert (await again.call("test:echo", {"n": 1}))["ok"] is True
+
+
+async def test_one_token_flooding_over_many_connections_is_limited_per_user(tmp_path: Path) -> None:
+    # Issue 20.5: the flood guard counted per connection, so ten connections of one guest token sent ten
+    # times the events. Per connection 20 and per user 30 (an hour each: no refill during the test).
+    flood = FloodGuard(20, seconds=3600, per_user=30, limits=RateLimits.in_memory())
+    async with realtime_server(tmp_path, flood) as served:
+        register_echo(served.realtime)
+        token = served.tokens.issue(Principal(user_id=1, name="guest"))
+        flooders = [Client(served, token=token) for _ in range(10)]
+        for c in flooders:
+            await c.__aenter__()
+        try:
+            replies = await asyncio.gather(
+                *(c.call("test:echo", {"n": i}) for c in flooders for i in range(20))
+            )
+            admitted = sum(r["ok"] for r in replies)
+            assert 30 <= admitted <= 31, admitted  # not 200: the user's budget, however many connections
+            assert {r["error"]["code"] for r in replies if not r["ok"]} == {"flood"}
+            # another event of the same user has its own budget; another user is not affected at all
+            assert (await flooders[0].call("test:quiet", {"n": 0}))["ok"] is True
+            async with Client(served, user_id=2) as other:
+                assert [(await other.call("test:echo", {"n": i}))["ok"] for i in range(20)] == [True] * 20
+        finally:
+            for c in flooders:
+                await c.__aexit__()
+
+
+async def test_connections_beyond_the_caps_are_refused_with_their_reason(tmp_path: Path) -> None:
+    caps = ConnectionCaps("Socket.IO", per_user=12, per_token=10)
+    async with realtime_server(tmp_path, caps=caps) as served:
+        register_echo(served.realtime)
+        token = served.tokens.issue(Principal(user_id=1, name="guest"))
+        held = [Client(served, token=token) for _ in range(10)]
+        for c in held:
+            await c.__aenter__()
+
+        async def refusal(client: Client) -> Any:
+            refused: list[Any] = []
+            client.sio.on("connect_error", refused.append)
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                await client.__aenter__()
+            return refused[0]["data"]
+
+        try:
+            error = await refusal(Client(served, token=token))
+            assert error["code"] == "too_many_connections" and "token" in error["message"]
+            # another token of the same user may open up to the user's cap
+            second = served.tokens.issue(Principal(user_id=1, name="guest in another tab"))
+            more = [await Client(served, token=second).__aenter__() for _ in range(2)]
+            assert (await refusal(Client(served, token=second)))["code"] == "too_many_connections"
+            # a second user is unaffected, and every held connection still works
+            async with Client(served, user_id=2) as other:
+                assert (await other.call("test:echo", {"n": 1}))["ok"] is True
+            assert [(await c.call("test:echo", {"n": 2}))["ok"] for c in held + more] == [True] * 12
+            # a closed connection frees its place
+            await held.pop().sio.disconnect()
+            for _ in range(100):
+                if caps.of_user(1) < 12:
+                    break
+                await asyncio.sleep(0.05)
+            held.append(await Client(served, token=token).__aenter__())
+            held.extend(more)
+        finally:
+            for c in held:
+                await c.__aexit__()
+        for _ in range(100):
+            if not len(caps):
+                break
+            await asyncio.sleep(0.05)
+        assert len(caps) == 0  # nothing kept of connections that ended
 
 
 async def test_every_disconnect_hook_runs_whatever_the_order_and_failures(
