@@ -31,7 +31,7 @@ class NoteKind(StrEnum):
 
 class NoteIn(BaseModel):
     client_id: str = Field(pattern=KEY_PATTERN)
-    text: str = Field(min_length=1)
+    text: str = ""  # empty only for a marker: a kind dropped at a moment, written out later
     kind: NoteKind | None = None
     criterion: str | None = Field(default=None, pattern=KEY_PATTERN)
     segment_id: str | None = Field(default=None, pattern=KEY_PATTERN)
@@ -79,11 +79,11 @@ def to_out(note: Note, author_name: str) -> NoteOut:
     )  # fmt: skip
 
 
-def _check_text(ctx: AppContext, text: str) -> str:
+def _check_text(ctx: AppContext, text: str, *, marker: bool = False) -> str:
     text = text.strip()
     limit = ctx.settings.evaluation_note_max_chars
-    if not text:
-        raise ValidationError("text: a note cannot be empty", code="note_empty")
+    if not text and not marker:
+        raise ValidationError("text: a note without a kind cannot be empty", code="note_empty")
     if len(text) > limit:
         raise ValidationError(f"text: a note has at most {limit} characters", code="note_too_long")
     return text
@@ -114,7 +114,7 @@ async def add(ctx: AppContext, room_id: str, user_id: int, data: NoteIn) -> tupl
         )
     if existing is not None:
         return to_out(existing, await _name(ctx, user_id)), False
-    text = _check_text(ctx, data.text)
+    text = _check_text(ctx, data.text, marker=data.kind is not None)
     await _check_criterion(ctx, room_id, data.criterion)
     if data.segment_id is not None:
         await check_segment(ctx, room_id, data.segment_id)
