@@ -66,7 +66,7 @@ tests/js/node_modules/.stamp: tests/js/package.json tests/js/package-lock.json
 
 # Debian's Pango and CJK fonts: WeasyPrint lays out PDF reports with them (without Pango, PDF export answers 503).
 pdf-libs:
-	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || [ ! -d /usr/share/fonts/opentype/noto ]; then \
+	@if ! /sbin/ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || [ ! -d /usr/share/fonts/opentype/noto ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	      libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk >/dev/null; \
