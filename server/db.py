@@ -32,7 +32,11 @@ class Base(DeclarativeBase):
 
 
 def now() -> float:
-    """Timestamps are stored as UNIX seconds (float) so SQLite and PostgreSQL behave the same."""
+    """Timestamps are stored as UNIX seconds (float) so SQLite and PostgreSQL behave the same.
+
+    This is the process's own clock, for bookkeeping stamps of one row. Stamps that are compared across
+    processes (hand-offs, wire switches, observation notes) read ``ctx.cluster.clock`` instead
+    (``server/clock.py``: corrected to the deployment's time authority)."""
     return time.time()
 
 
