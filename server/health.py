@@ -1,4 +1,4 @@
-"""Operational routes: health, Prometheus metrics, the OpenAPI document."""
+"""Operational routes: health, Prometheus metrics, the OpenAPI document and its viewer."""
 
 from __future__ import annotations
 
@@ -74,3 +74,14 @@ async def metrics(request: web.Request) -> web.Response:
 @routes.route("GET", "/api/openapi.json", summary="This OpenAPI document", auth=False)
 async def openapi(request: web.Request) -> web.Response:
     return json_response(request.app[OPENAPI])
+
+
+@routes.route("GET", "/api/docs", summary="This API reference, readable (Swagger UI, from the web build)",
+              auth=False, content_type="text/html", errors=((Unavailable, "not_built"),))  # fmt: skip
+async def api_docs(request: web.Request) -> web.StreamResponse:
+    page = ctx_of(request).settings.web_dir / "api-docs.html"
+    if not page.is_file():
+        raise Unavailable(
+            "the web client is not built (run `make web`); /api/openapi.json has the API", code="not_built"
+        )
+    return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
