@@ -211,6 +211,12 @@ async def run(args: argparse.Namespace) -> None:
                 await soak(args, Api(session, proc.url), proc.url, proc.proc.pid)
         finally:
             proc.kill()
+            lines = proc.log_path.read_text(errors="replace").splitlines() if proc.log_path.exists() else []
+            print(
+                f"\nserver log (warnings and errors): {len(lines)} lines" + (", the last:" if lines else "")
+            )
+            for line in lines[-args.log_tail :]:
+                print("  " + line[:200])
 
 
 async def soak(args: argparse.Namespace, api: Api, url: str, pid: int) -> None:
@@ -335,6 +341,7 @@ def main() -> None:
     parser.add_argument("--sample", type=float, default=60.0, help="seconds between samples")
     parser.add_argument("--warmup", type=float, default=2.0, help="minutes left out of the slope")
     parser.add_argument("--procs", type=int, default=2, help="viewer worker processes")
+    parser.add_argument("--log-tail", type=int, default=10, help="server log lines to show at the end")
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         asyncio.run(viewers(sys.argv[2], sys.argv[3]))
         return

@@ -18,7 +18,6 @@ from evaluation.models import Note
 from evaluation.program import check_segment, program_time
 from evaluation.rubrics import KEY_PATTERN
 from server.context import AppContext
-from server.db import now
 from server.errors import Forbidden, NotFound, ValidationError
 from server.models import User
 from venues.api import main_venue_at
@@ -119,7 +118,7 @@ async def add(ctx: AppContext, room_id: str, user_id: int, data: NoteIn) -> tupl
     await _check_criterion(ctx, room_id, data.criterion)
     if data.segment_id is not None:
         await check_segment(ctx, room_id, data.segment_id)
-    t = now()
+    t = ctx.cluster.clock.now()  # the deployment's one time: notes and hand-offs are compared
     at = program_time(t, data.at, data.client_now, max_age=MAX_AGE)
     note = Note(
         id=secrets.token_hex(8), room_id=room_id, author_id=user_id, client_id=data.client_id,
@@ -165,8 +164,8 @@ async def update(
         if "criterion" in patch.model_fields_set:
             note.criterion = patch.criterion
         if patch.shared and note.shared_at is None:
-            note.shared_at = now()
-        note.updated_at = now()
+            note.shared_at = ctx.cluster.clock.now()
+        note.updated_at = ctx.cluster.clock.now()
     return to_out(note, await _name(ctx, user_id)), note.shared_at is not None
 
 
