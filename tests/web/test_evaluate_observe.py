@@ -38,7 +38,9 @@ def test_note_is_stamped_when_typing_began_beside_the_program(web: Browser, rest
     # no rubric yet: scoring says so, notes and the video are there all the same
     expect(op.get_by_test_id("no-rubric")).to_contain_text("主持人尚未设置评课量表")
     expect(op.get_by_test_id("program-label")).to_have_text("主会场：三小")
-    op.wait_for_function("() => { const v = document.querySelector('[data-testid=program-video]'); return v && v.videoWidth > 0; }")
+    op.wait_for_function(
+        "() => { const v = document.querySelector('[data-testid=program-video]'); return v && v.videoWidth > 0; }"
+    )
 
     # the note will be about a moment 10 s back: let 三小 have been on the program by then
     time.sleep(max(0.0, switched + 12 - time.time()))
@@ -118,9 +120,19 @@ def test_st_prompt_answered_for_a_lesson_gives_rt_and_ch(web: Browser, rest: Res
     # a second observer codes the same lesson, two moments differently; the host sees both and the agreement
     code2 = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": "observer"}, host["token"])["code"]
     other = rest.ok("POST", "/api/auth/guest", {"code": code2, "display_name": "陈老师", "school": "三小"})
-    rest.ok("POST", f"/api/rooms/{room_id}/observations", {"segment_id": "lesson", "instrument": "st"}, other["token"])
+    rest.ok(
+        "POST",
+        f"/api/rooms/{room_id}/observations",
+        {"segment_id": "lesson", "instrument": "st"},
+        other["token"],
+    )
     for slot, c in enumerate("TTSSSTTSSSTS"):
-        rest.ok("PUT", f"/api/rooms/{room_id}/observations/{run['id']}/samples", {"slot": slot, "code": c}, other["token"])
+        rest.ok(
+            "PUT",
+            f"/api/rooms/{room_id}/observations/{run['id']}/samples",
+            {"slot": slot, "code": c},
+            other["token"],
+        )
     hp = web.page(host, label="host")
     hp.goto(f"{web.base}/rooms/{room_id}/evaluate")
     expect(hp.locator("#obs-start")).to_have_text("加入观察（已开始）")
