@@ -20,7 +20,7 @@ from pythonjsonlogger.json import JsonFormatter
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 access_log = logging.getLogger("moke.access")
-"""One INFO line per HTTP request (``server.http``); ``MOKE_ACCESS_LOG=false`` silences it."""
+"""One INFO line per HTTP request (``server.http``); ``MOKE_ACCESS_LOG=false`` (or a level above INFO) silences it."""
 
 _PLAIN = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 _JSON_FIELDS = ["asctime", "levelname", "name", "request_id", "message"]
@@ -62,8 +62,8 @@ def setup_logging(level: str, *, as_json: bool, access: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # At INFO even when the root logs only warnings: operators turn it off with its own switch.
-    access_log.setLevel(logging.INFO if access else logging.CRITICAL + 1)
+    # Its lines are INFO: MOKE_LOG_LEVEL=WARNING drops them too (benches and soak runs read only the warnings).
+    access_log.setLevel(logging.NOTSET if access else logging.CRITICAL + 1)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # Moke writes its own (moke.access)
     logging.getLogger("aioice").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -2,7 +2,8 @@
 
 Query parameters get their declared types (:class:`server.api.Query`). A route's error responses are the
 ones its declaration implies — 401 when it needs a token; 400, 413 and 422 when it reads a JSON body; 413
-and 415 for an upload; 403 and 404 when the path names a resource — plus those it lists in ``errors=``;
+and 415 for an upload; 403 and 404 when the path names a resource; 503 ``db_unavailable`` when it needs a token
+or a body (it uses the database) — plus those it lists in ``errors=``;
 each status lists the ``code`` values it may carry.
 """
 
@@ -22,6 +23,7 @@ from server.errors import (
     NotFound,
     TooLarge,
     Unauthorized,
+    Unavailable,
     UnsupportedMediaType,
     ValidationError,
 )
@@ -133,6 +135,8 @@ def implied_errors(spec: RouteSpec) -> list[ErrorDoc]:
         if spec.auth:
             errors.append(Forbidden)
         errors.append(NotFound)
+    if spec.auth or spec.body is not None:  # reads or writes the database (server.http answers its outage)
+        errors.append((Unavailable, "db_unavailable"))
     return errors
 
 

@@ -74,12 +74,14 @@ def test_plain_lines_show_the_request_id_and_quiet_noisy_libraries(setup: Setup)
     assert logging.getLogger("aioice").level == logging.WARNING
 
 
-def test_the_access_log_has_its_own_switch(setup: Setup) -> None:
-    captured = setup("WARNING", False)
-    logs.access_log.info("GET / 200")  # on by default, whatever the root level
-    logs.setup_logging("WARNING", as_json=False, access=False)
-    assert not logs.access_log.isEnabledFor(logging.CRITICAL)
+def test_the_access_log_is_info_and_has_its_own_switch(setup: Setup) -> None:
+    captured = setup("INFO", False)
+    logs.access_log.info("GET / 200")
     assert "GET / 200" in captured.getvalue()
+    setup("WARNING", False)
+    assert not logs.access_log.isEnabledFor(logging.INFO)  # a quieter level drops it with the rest of INFO
+    logs.setup_logging("INFO", as_json=False, access=False)
+    assert not logs.access_log.isEnabledFor(logging.CRITICAL)
 
 
 def test_query_strings_lose_their_secrets() -> None:
