@@ -26,11 +26,14 @@ from server.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+VIA_TRUSTED_PROXY: web.RequestKey[bool] = web.RequestKey("moke_via_trusted_proxy", bool)
+"""Set on a request that came through a trusted proxy: its ``X-Request-Id`` is believed (``server.http``)."""
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def parse_trusted(value: str) -> tuple[Network, ...]:
+def parse_trusted(value: str, setting: str = "MOKE_TRUSTED_PROXIES") -> tuple[Network, ...]:
     """``"10.0.0.5, 192.168.0.0/24, ::1"`` → networks; raises :class:`ConfigError` naming a bad entry."""
     networks: list[Network] = []
     for raw in (part.strip() for part in value.split(",")):
@@ -39,7 +42,7 @@ def parse_trusted(value: str) -> tuple[Network, ...]:
         try:
             networks.append(ipaddress.ip_network(raw, strict=False))
         except ValueError:
-            raise ConfigError(f"MOKE_TRUSTED_PROXIES: {raw!r} is not an IP address or CIDR") from None
+            raise ConfigError(f"{setting}: {raw!r} is not an IP address or CIDR") from None
     return tuple(networks)
 
 
@@ -120,6 +123,8 @@ def trusted_proxy_middleware(networks: Sequence[Network]) -> Middleware:
             changes["scheme"] = scheme
         if remote != peer:
             log.debug("client %s via trusted proxy %s", remote, peer)
-        return await handler(request.clone(**changes))  # type: ignore[arg-type]
+        forwarded = request.clone(**changes)  # type: ignore[arg-type]
+        forwarded[VIA_TRUSTED_PROXY] = True
+        return await handler(forwarded)
 
     return middleware

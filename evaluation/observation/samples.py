@@ -90,10 +90,11 @@ class RunAnalysis(BaseModel):
     anonymous: bool
 
 
-def run_out(row: ObservationRun) -> RunOut:
+def run_out(ctx: AppContext, row: ObservationRun) -> RunOut:
+    # program times are on the deployment's one clock, which also stamps notes and hand-offs
     return RunOut(
         id=row.id, room_id=row.room_id, segment_id=row.segment_id, instrument=row.instrument,
-        interval_seconds=row.interval_seconds, started_at=row.started_at, server_now=now(),
+        interval_seconds=row.interval_seconds, started_at=row.started_at, server_now=ctx.cluster.clock.now(),
     )  # fmt: skip
 
 
@@ -121,11 +122,11 @@ async def start(ctx: AppContext, room_id: str, user_id: int, data: RunIn) -> tup
     await check_segment(ctx, room_id, data.segment_id)
     existing = await _find_run(ctx, room_id, data.segment_id, found.key)
     if existing is not None:
-        return run_out(existing), False
+        return run_out(ctx, existing), False
     interval = (data.interval_seconds or found.interval_seconds) if found.mode == "interval" else None
     row = ObservationRun(
         id=secrets.token_hex(8), room_id=room_id, segment_id=data.segment_id, instrument=found.key,
-        interval_seconds=interval, started_at=now(), started_by=user_id,
+        interval_seconds=interval, started_at=ctx.cluster.clock.now(), started_by=user_id,
     )  # fmt: skip
     try:
         async with ctx.db.transaction() as session:
@@ -134,8 +135,8 @@ async def start(ctx: AppContext, room_id: str, user_id: int, data: RunIn) -> tup
         won = await _find_run(ctx, room_id, data.segment_id, found.key)  # another observer, same moment
         if won is None:
             raise
-        return run_out(won), False
-    return run_out(row), True
+        return run_out(ctx, won), False
+    return run_out(ctx, row), True
 
 
 async def runs(ctx: AppContext, room_id: str, segment_id: str | None = None) -> list[RunOut]:
@@ -144,7 +145,7 @@ async def runs(ctx: AppContext, room_id: str, segment_id: str | None = None) -> 
         query = query.where(ObservationRun.segment_id == segment_id)
     async with ctx.db.session() as session:
         rows = await session.scalars(query.order_by(ObservationRun.started_at))
-        return [run_out(r) for r in rows]
+        return [run_out(ctx, r) for r in rows]
 
 
 async def get_run(ctx: AppContext, room_id: str, run_id: str) -> ObservationRun:
@@ -155,7 +156,9 @@ async def get_run(ctx: AppContext, room_id: str, run_id: str) -> ObservationRun:
     return row
 
 
-def _placed(run: ObservationRun, spec: Instrument, data: SampleIn) -> tuple[str, int | None, float]:
+def _placed(
+    run: ObservationRun, spec: Instrument, data: SampleIn, server_now: float
+) -> tuple[str, int | None, float]:
     """Client id, slot and program time of a sample, or a ValidationError."""
     if spec.code(data.code) is None:
         raise ValidationError(f"code: {data.code!r} is not a code of {spec.name}", code="bad_code")
@@ -168,7 +171,7 @@ def _placed(run: ObservationRun, spec: Instrument, data: SampleIn) -> tuple[str,
         return f"slot-{data.slot}", data.slot, run.started_at + data.slot * run.interval_seconds
     if data.client_id is None:
         raise ValidationError("client_id: required for an event instrument", code="client_id_required")
-    return data.client_id, None, program_time(now(), data.at, data.client_now, max_age=MAX_RUN_SECONDS)
+    return data.client_id, None, program_time(server_now, data.at, data.client_now, max_age=MAX_RUN_SECONDS)
 
 
 async def code(
@@ -178,7 +181,7 @@ async def code(
     Returns the sample and whether anything changed."""
     run = await get_run(ctx, room_id, run_id)
     spec = instrument(run.instrument)
-    client_id, slot, at = _placed(run, spec, data)
+    client_id, slot, at = _placed(run, spec, data, ctx.cluster.clock.now())
     for _ in range(2):  # a concurrent first insert of the same client id makes the second try an update
         try:
             async with ctx.db.transaction() as session:
@@ -226,7 +229,9 @@ async def mine(ctx: AppContext, room_id: str, run_id: str, user_id: int) -> Mine
     run = await get_run(ctx, room_id, run_id)
     own = [s for s, _ in await _samples(ctx, run_id) if s.observer_id == user_id]
     spec = instrument(run.instrument)
-    return Mine(run=run_out(run), samples=[sample_out(s) for s in own], result=analyse(spec, sequence(own)))
+    return Mine(
+        run=run_out(ctx, run), samples=[sample_out(s) for s in own], result=analyse(spec, sequence(own))
+    )
 
 
 def combine(spec: Instrument, by_observer: list[list[ObservationSample]]) -> tuple[Result, float | None]:
@@ -260,7 +265,7 @@ async def analysis(ctx: AppContext, room_id: str, run_id: str) -> RunAnalysis:
     ]
     combined, agreement = combine(spec, [grouped[uid] for uid in order])
     return RunAnalysis(
-        run=run_out(run), instrument=spec, observers=observers, combined=combined, agreement=agreement,
+        run=run_out(ctx, run), instrument=spec, observers=observers, combined=combined, agreement=agreement,
         anonymous=anonymous,
     )  # fmt: skip
 
