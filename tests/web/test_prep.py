@@ -52,8 +52,8 @@ def test_coedit_cursors_observer_comments_versions_export(web: Browser, rest: Re
     b.keyboard.type("语文三年级上册")
     expect(a.locator(".ProseMirror")).to_contain_text("语文三年级上册")
     # each sees the other's cursor with their name
-    expect(a.locator(".collaboration-cursor__label", has_text="李老师")).to_be_visible()
-    expect(b.locator(".collaboration-cursor__label", has_text="王老师")).to_be_visible()
+    expect(a.locator(".collaboration-carets__label", has_text="李老师")).to_be_visible()
+    expect(b.locator(".collaboration-carets__label", has_text="王老师")).to_be_visible()
     web.shot(a, "prep-coedit-host-zh")
 
     # the observer reads but cannot type
