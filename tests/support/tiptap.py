@@ -7,13 +7,16 @@ read it. Later clients, ``collab/prosemirror.py``, comments and export must all 
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import concurrent.futures
 import json
 import subprocess
 from typing import Any
 
 import pytest
 
+from tests.support.lessonplan import plan_clients
 from tests.support.server import ROOT
 from tests.support.services import require_node
 
@@ -59,3 +62,19 @@ def normalize(node: Any) -> Any:
     if isinstance(node, list):
         return [normalize(x) for x in node]
     return node
+
+
+def seed_doc(http_base: str, doc_id: str, token: str, update: bytes, shows: str) -> None:
+    """Write ``update`` into a live document through a real y-websocket client (from sync browser tests);
+    returns once a second client that connects afterwards reads ``shows`` from the server."""
+
+    async def write() -> None:
+        async with plan_clients(http_base.replace("http", "ws", 1) + "/collab") as js:
+            writer = await js.open_doc(doc_id, token)
+            await js.apply(writer, update)
+            reader = await js.open_doc(doc_id, token)
+            await js.call("wait_plain", client=reader, contains=shows)
+
+    # a browser test's thread may already run an event loop (pytest-asyncio): use a thread of its own
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, write()).result()
