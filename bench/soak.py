@@ -40,19 +40,25 @@ from tests.support.venues import Showcase, command, person, publish, showcase, w
 from tests.support.yjs import yclients  # noqa: E402
 
 COLOURS = ("red", "green", "blue", "yellow")
+NOTE_KINDS = ("positive", "question", "suggestion")  # 亮点, 疑问, 建议
 METRICS = ("rss_mb", "fds", "tasks", "threads")
 
 
 # ---- what is sampled -----------------------------------------------------------------------------
 async def sample(api: Api, pid: int) -> dict[str, float]:
-    """The server's RSS (MB), open descriptors and threads from /proc, asyncio tasks from /metrics."""
+    """The server's RSS (MB), open descriptors and threads from /proc; asyncio tasks and connected viewers
+    (summed over every label set) from /metrics."""
     status = Path(f"/proc/{pid}/status").read_text()
     rss = int(re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE).group(1)) / 1024  # type: ignore[union-attr]
     threads = int(re.search(r"^Threads:\s+(\d+)", status, re.MULTILINE).group(1))  # type: ignore[union-attr]
     async with api.http.get(api.base + "/metrics") as resp:
         text = await resp.text()
     tasks = float(re.search(r"^moke_asyncio_tasks (\S+)$", text, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    return {"rss_mb": rss, "fds": len(os.listdir(f"/proc/{pid}/fd")), "tasks": tasks, "threads": threads}
+    viewers = sum(
+        float(v) for v in re.findall(r"^moke_media_viewers(?:\{[^}]*\})? (\S+)$", text, re.MULTILINE)
+    )
+    fds = len(os.listdir(f"/proc/{pid}/fd"))
+    return {"rss_mb": rss, "fds": fds, "tasks": tasks, "threads": threads, "viewers": viewers}
 
 
 def slope(points: list[tuple[float, float]]) -> float:
@@ -67,13 +73,13 @@ def slope(points: list[tuple[float, float]]) -> float:
 
 
 # ---- viewers (worker processes) ------------------------------------------------------------------
-async def ask(client: Client, event: str, body: dict[str, Any]) -> bool:
-    """Send one event; True when acknowledged ok (a refusal or a 20 s silence counts as not ok)."""
+async def ask(client: Client, event: str, body: dict[str, Any]) -> str:
+    """Send one event: "ok", the refusal's error code, or "no_answer" after 20 s of silence."""
     try:
         reply = await client.call(event, body, timeout=20)
     except Exception:
-        return False
-    return bool(reply.get("ok"))
+        return "no_answer"
+    return "ok" if reply.get("ok") else str(reply.get("error", {}).get("code"))
 
 
 async def viewers(url: str, room_id: str) -> None:
@@ -84,7 +90,15 @@ async def viewers(url: str, room_id: str) -> None:
     aiortc_hooks.use_loopback_candidates(True)
     loop = asyncio.get_running_loop()
     cfg = json.loads(await loop.run_in_executor(None, sys.stdin.readline))
-    stats = {"frames": 0, "chat_ok": 0, "chat_err": 0, "notes_ok": 0, "notes_err": 0, "chat_heard": 0}
+    stats: dict[str, int] = {
+        "frames": 0,
+        "chat_ok": 0,
+        "chat_err": 0,
+        "notes_ok": 0,
+        "notes_err": 0,
+        "chat_heard": 0,
+    }
+    refusals: dict[str, int] = {}
     people = []
     for token in cfg["tokens"]:
         client = await Client(url, token).connect()
@@ -99,14 +113,18 @@ async def viewers(url: str, room_id: str) -> None:
         turn = 0
         while not stop.is_set():
             turn += 1
-            ok = await ask(client, "chat:send", {"room_id": room_id, "client_id": f"c{n}-{turn}",
-                                                 "text": f"第{turn}条：板书设计很清楚"})  # fmt: skip
-            stats["chat_ok" if ok else "chat_err"] += 1
+            code = await ask(client, "chat:send", {"room_id": room_id, "client_id": f"c{n}-{turn}",
+                                                   "text": f"第{turn}条：板书设计很清楚"})  # fmt: skip
+            stats["chat_ok" if code == "ok" else "chat_err"] += 1
+            if code != "ok":
+                refusals[f"chat:{code}"] = refusals.get(f"chat:{code}", 0) + 1
             if turn % cfg["note_per_chat"] == 0:
-                ok = await ask(client, "note:add", {
+                code = await ask(client, "note:add", {
                     "room_id": room_id, "client_id": f"n{n}-{turn}", "text": "学生主动提问，追问到位",
-                    "kind": "highlight", "shared": turn % (2 * cfg["note_per_chat"]) == 0})  # fmt: skip
-                stats["notes_ok" if ok else "notes_err"] += 1
+                    "kind": NOTE_KINDS[turn % len(NOTE_KINDS)], "shared": turn % 2 == 0})  # fmt: skip
+                stats["notes_ok" if code == "ok" else "notes_err"] += 1
+                if code != "ok":
+                    refusals[f"note:{code}"] = refusals.get(f"note:{code}", 0) + 1
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), rng.uniform(0.5, 1.5) * cfg["chat_every"])
 
@@ -128,10 +146,13 @@ async def viewers(url: str, room_id: str) -> None:
     for _client, observer in people:
         stats["frames"] += len(observer.frames)
     stats["dropped"] = sum(o.states != ["connecting", "connected"] for _, o in people)
+    ends: dict[str, int] = {}
+    for _, o in people:
+        ends[">".join(o.states)] = ends.get(">".join(o.states), 0) + 1
     for client, observer in people:
         await observer.close()
         await client.close()
-    print(json.dumps(stats), flush=True)
+    print(json.dumps({**stats, "refusals": refusals, "states": ends}), flush=True)
 
 
 async def start_viewers(
@@ -157,19 +178,23 @@ async def start_viewers(
     return workers
 
 
-async def stop_viewers(workers: list[subprocess.Popen[str]]) -> dict[str, int]:
+async def stop_viewers(workers: list[subprocess.Popen[str]]) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     for w in workers:
         assert w.stdin is not None
         w.stdin.write("stop\n")
         w.stdin.flush()
-    total: dict[str, int] = {}
+    total: dict[str, Any] = {"refusals": {}, "states": {}}
     for w in workers:
         assert w.stdout is not None
         data = json.loads(await loop.run_in_executor(None, w.stdout.read))
         w.wait(30)
         for key, value in data.items():
-            total[key] = total.get(key, 0) + value
+            if isinstance(value, dict):  # counts by code or by state sequence
+                for k, n in value.items():
+                    total[key][k] = total[key].get(k, 0) + n
+            else:
+                total[key] = total.get(key, 0) + value
     return total
 
 
@@ -186,6 +211,12 @@ async def run(args: argparse.Namespace) -> None:
                 await soak(args, Api(session, proc.url), proc.url, proc.proc.pid)
         finally:
             proc.kill()
+            lines = proc.log_path.read_text(errors="replace").splitlines() if proc.log_path.exists() else []
+            print(
+                f"\nserver log (warnings and errors): {len(lines)} lines" + (", the last:" if lines else "")
+            )
+            for line in lines[-args.log_tail :]:
+                print("  " + line[:200])
 
 
 async def soak(args: argparse.Namespace, api: Api, url: str, pid: int) -> None:
@@ -215,13 +246,14 @@ async def soak(args: argparse.Namespace, api: Api, url: str, pid: int) -> None:
             seconds = args.minutes * 60
 
             async def sampler() -> None:
-                print(f"{'minute':>6}{'RSS MB':>9}{'fds':>6}{'tasks':>7}{'threads':>8}"
+                print(f"{'minute':>6}{'RSS MB':>9}{'fds':>6}{'tasks':>7}{'threads':>8}{'viewers':>8}"
                       f"{'hand-offs':>11}{'edits':>7}", flush=True)  # fmt: skip
                 while True:
                     minute = (time.monotonic() - t0) / 60
                     m = await sample(api, pid)
                     rows.append((minute, m))
                     print(f"{minute:>6.1f}{m['rss_mb']:>9.1f}{m['fds']:>6.0f}{m['tasks']:>7.0f}{m['threads']:>8.0f}"
+                          f"{m['viewers']:>8.0f}"
                           f"{counts['handoffs']:>11}{counts['edits']:>7}", flush=True)  # fmt: skip
                     if stop.is_set():
                         return
@@ -269,7 +301,7 @@ async def soak(args: argparse.Namespace, api: Api, url: str, pid: int) -> None:
 
 
 def report(args: argparse.Namespace, rows: list[tuple[float, dict[str, float]]], counts: dict[str, int],
-           load: dict[str, int]) -> None:  # fmt: skip
+           load: dict[str, Any]) -> None:  # fmt: skip
     print(f"\nsoak: {args.venues} venues @ {args.fps} fps, {args.viewers} viewers (program feed, chat every "
           f"~{args.chat_every:g} s, a note every {args.note_per_chat} chats), {args.editors} editors (an edit each "
           f"every {args.edit_every:g} s), {counts['handoffs']} hand-offs ({counts['refused']} refused) in "
@@ -278,6 +310,9 @@ def report(args: argparse.Namespace, rows: list[tuple[float, dict[str, float]]],
           f"sent ({load.get('chat_err', 0)} refused, {load.get('chat_heard', 0)} deliveries heard), notes "
           f"{load.get('notes_ok', 0)} ({load.get('notes_err', 0)} refused), {counts['edits']} edits; viewer "
           f"connections that dropped: {load.get('dropped', 0)}")  # fmt: skip
+    if load.get("refusals"):
+        print(f"refusals by code: {load['refusals']}")
+    print(f"viewer connection states: {load.get('states', {})}")
     after = [(minute, m) for minute, m in rows if minute >= args.warmup]
     print(f"\nslope after {args.warmup:g} minutes of warm-up ({len(after)} samples), least squares:")
     print(f"{'metric':<10}{'first':>10}{'last':>10}{'per minute':>12}{'per hour':>11}")
@@ -306,6 +341,7 @@ def main() -> None:
     parser.add_argument("--sample", type=float, default=60.0, help="seconds between samples")
     parser.add_argument("--warmup", type=float, default=2.0, help="minutes left out of the slope")
     parser.add_argument("--procs", type=int, default=2, help="viewer worker processes")
+    parser.add_argument("--log-tail", type=int, default=10, help="server log lines to show at the end")
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         asyncio.run(viewers(sys.argv[2], sys.argv[3]))
         return

@@ -85,6 +85,11 @@ class SessionManager:
     async def acquire(self, doc_id: str) -> DocSession:
         """The live session of ``doc_id``, loaded once however many callers ask at the same time."""
         entry = self._docs.get(doc_id)
+        if entry is not None and entry.session.broken is not None:
+            # a copy holding edits the store may not have is never served again: load afresh, and the
+            # clients' sync resends what the store missed
+            self._drop(entry)
+            entry = None
         if entry is None:
             session = DocSession(
                 doc_id,

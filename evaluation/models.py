@@ -82,3 +82,43 @@ class Evaluation(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[float] = mapped_column(Float, default=now)
     updated_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+class ObservationRun(Base):
+    """One instrument used on one lesson segment; every observer codes into the same run, so their
+    interval samples line up slot by slot (slot k is ``started_at + k × interval_seconds``)."""
+
+    __tablename__ = "eval_observation_runs"
+    __table_args__ = (
+        UniqueConstraint("room_id", "segment_id", "instrument", name="uq_eval_observation_runs_segment"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    segment_id: Mapped[str] = mapped_column(String(64))
+    instrument: Mapped[str] = mapped_column(String(64))
+    interval_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    started_at: Mapped[float] = mapped_column(Float)
+    started_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class ObservationSample(Base):
+    """One observer's code for one slot (interval instruments) or one event; ``client_id`` makes retries
+    idempotent (``slot-<k>`` for a slot, so re-coding a slot corrects it)."""
+
+    __tablename__ = "eval_observation_samples"
+    __table_args__ = (
+        UniqueConstraint("run_id", "observer_id", "client_id", name="uq_eval_observation_samples_client"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("eval_observation_runs.id", ondelete="CASCADE"), index=True
+    )
+    observer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    slot: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    code: Mapped[str] = mapped_column(String(16))
+    at: Mapped[float] = mapped_column(Float)  # program time of the coded moment
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+    updated_at: Mapped[float] = mapped_column(Float, default=now)

@@ -18,7 +18,6 @@ from evaluation.models import Note
 from evaluation.program import check_segment, program_time
 from evaluation.rubrics import KEY_PATTERN
 from server.context import AppContext
-from server.db import now
 from server.errors import Forbidden, NotFound, ValidationError
 from server.models import User
 from venues.api import main_venue_at
@@ -32,7 +31,7 @@ class NoteKind(StrEnum):
 
 class NoteIn(BaseModel):
     client_id: str = Field(pattern=KEY_PATTERN)
-    text: str = Field(min_length=1)
+    text: str = ""  # empty only for a marker: a kind dropped at a moment, written out later
     kind: NoteKind | None = None
     criterion: str | None = Field(default=None, pattern=KEY_PATTERN)
     segment_id: str | None = Field(default=None, pattern=KEY_PATTERN)
@@ -80,11 +79,11 @@ def to_out(note: Note, author_name: str) -> NoteOut:
     )  # fmt: skip
 
 
-def _check_text(ctx: AppContext, text: str) -> str:
+def _check_text(ctx: AppContext, text: str, *, marker: bool = False) -> str:
     text = text.strip()
     limit = ctx.settings.evaluation_note_max_chars
-    if not text:
-        raise ValidationError("text: a note cannot be empty", code="note_empty")
+    if not text and not marker:
+        raise ValidationError("text: a note without a kind cannot be empty", code="note_empty")
     if len(text) > limit:
         raise ValidationError(f"text: a note has at most {limit} characters", code="note_too_long")
     return text
@@ -115,11 +114,11 @@ async def add(ctx: AppContext, room_id: str, user_id: int, data: NoteIn) -> tupl
         )
     if existing is not None:
         return to_out(existing, await _name(ctx, user_id)), False
-    text = _check_text(ctx, data.text)
+    text = _check_text(ctx, data.text, marker=data.kind is not None)
     await _check_criterion(ctx, room_id, data.criterion)
     if data.segment_id is not None:
         await check_segment(ctx, room_id, data.segment_id)
-    t = now()
+    t = ctx.cluster.clock.now()  # the deployment's one time: notes and hand-offs are compared
     at = program_time(t, data.at, data.client_now, max_age=MAX_AGE)
     note = Note(
         id=secrets.token_hex(8), room_id=room_id, author_id=user_id, client_id=data.client_id,
@@ -165,8 +164,8 @@ async def update(
         if "criterion" in patch.model_fields_set:
             note.criterion = patch.criterion
         if patch.shared and note.shared_at is None:
-            note.shared_at = now()
-        note.updated_at = now()
+            note.shared_at = ctx.cluster.clock.now()
+        note.updated_at = ctx.cluster.clock.now()
     return to_out(note, await _name(ctx, user_id)), note.shared_at is not None
 
 

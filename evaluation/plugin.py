@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from evaluation import exports, feedback, realtime, replay, routes
+from evaluation.observation import routes as observation
 from server.api import ApiRoutes
 from server.context import AppContext
 
@@ -12,4 +13,5 @@ from server.context import AppContext
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
     realtime.install(ctx)
-    return [routes.routes, exports.routes, feedback.routes, replay.routes]
+    observation.install(ctx)
+    return [routes.routes, exports.routes, feedback.routes, replay.routes, observation.routes]

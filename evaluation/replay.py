@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from evaluation import notes
 from evaluation.notes import NoteOut
+from evaluation.observation.samples import TimedCode, timeline
 from evaluation.routes import allow
 from media.api import Recording
 from rooms.api import Action
@@ -32,6 +33,17 @@ class PlacedNote(BaseModel):
     note: NoteOut
 
 
+class PlacedCode(BaseModel):
+    """An observation code (S-T …) on the recording's timeline: the observers' combined code of a moment."""
+
+    offset: float
+    run_id: str
+    instrument: str
+    code: str
+    title: str
+    color: str
+
+
 class ReplayOut(BaseModel):
     room_id: str
     recording_id: str | None
@@ -40,12 +52,21 @@ class ReplayOut(BaseModel):
     until: float | None
     notes: list[PlacedNote]
     on_air: list[MainStretch]  # which venue was main when (the hand-off log), on the same timeline
+    codes: list[PlacedCode]  # structured observation, on the same timeline
 
 
 def place(found: list[NoteOut], origin: float, until: float | None) -> list[PlacedNote]:
     """Notes that fall inside ``[origin, until]``, with their offsets, in time order."""
     inside = [n for n in found if n.at >= origin and (until is None or n.at <= until)]
     return [PlacedNote(offset=n.at - origin, note=n) for n in sorted(inside, key=lambda n: n.at)]
+
+
+def place_codes(found: list[TimedCode], origin: float, until: float | None) -> list[PlacedCode]:
+    return [
+        PlacedCode(offset=c.at - origin, **c.model_dump(exclude={"at"}))
+        for c in found
+        if c.at >= origin and (until is None or c.at <= until)
+    ]
 
 
 def _number(request: web.Request, name: str, required: bool) -> float | None:
@@ -102,7 +123,9 @@ async def get_replay(request: web.Request) -> web.Response:
         start = _number(request, "origin", True)
         assert start is not None
         origin, until = start, _number(request, "until", False)
-    found = await notes.visible(ctx, room_id, c.user_id, segment_id=request.query.get("segment_id"))
+    segment_id = request.query.get("segment_id")
+    found = await notes.visible(ctx, room_id, c.user_id, segment_id=segment_id)
+    codes = place_codes(await timeline(ctx, room_id, segment_id), origin, until)
     url = f"/api/recordings/{recording_id}/file" if recording_id else None
     return json_response(
         ReplayOut(
@@ -113,5 +136,6 @@ async def get_replay(request: web.Request) -> web.Response:
             until=until,
             notes=place(found, origin, until),
             on_air=await main_venues(ctx.db, room_id, origin, until if until is not None else now()),
+            codes=codes,
         )  # fmt: skip
     )

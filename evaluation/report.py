@@ -7,7 +7,7 @@ cells and only differ in how they draw them.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,6 +15,10 @@ from evaluation import charts, summary
 from evaluation.aggregate import Aggregate
 from evaluation.labels import kind_label, t
 from evaluation.notes import NoteOut
+from evaluation.observation import chart as observation_chart
+from evaluation.observation import samples as observation
+from evaluation.observation.analysis import Result
+from evaluation.observation.samples import RunAnalysis
 from evaluation.program import check_segment, segment_title
 from evaluation.rubrics import Rubric
 from evaluation.scores import EvaluationOut
@@ -54,6 +58,8 @@ class Report:
     charts: dict[str, bytes]
     generated: str
     bucket_seconds: float
+    observations: list[RunAnalysis] = field(default_factory=list)
+    observation_charts: dict[str, dict[str, bytes]] = field(default_factory=dict)  # run id -> charts
 
     @property
     def segment(self) -> str:
@@ -109,6 +115,37 @@ class Report:
             ],
         )
 
+    def observation_meta(self, a: RunAnalysis) -> list[str]:
+        """Method, sampling interval, observers and their agreement of one observation run."""
+        out = [f"{t('observation_method')}：{a.instrument.method or a.instrument.name}"]
+        if a.run.interval_seconds:
+            out.append(
+                f"{t('observation_interval')}：{t('observation_seconds', seconds=f'{a.run.interval_seconds:g}')}"
+            )
+        out.append(f"{t('observation_observers')}：{len(a.observers)}")
+        if a.agreement is not None:
+            out.append(f"{t('observation_agreement')}：{a.agreement:.1f}%")
+        return out
+
+    def observation_table(self, a: RunAnalysis) -> Table:
+        """One row per observer and one combined row: samples, counts per code, metrics, runs, lesson type."""
+        spec = a.instrument
+        head = [t("observer_col"), t("observation_samples"), *(c.title for c in spec.codes)]
+        head += [m.title for m in spec.metrics]
+        transitions = any(m.kind == "transitions" for m in spec.metrics)
+        head += [t("observation_runs")] if transitions else []
+        head += [t("observation_type")] if spec.types else []
+
+        def row(name: str, r: Result) -> list[str]:
+            cells = [name, str(r.n), *(str(r.counts.get(c.key, 0)) for c in spec.codes)]
+            cells += [fmt(r.metrics.get(m.key), 3) for m in spec.metrics]
+            cells += [str(r.runs)] if transitions else []
+            cells += [r.type_title or ""] if spec.types else []
+            return cells
+
+        combined = t("observation_combined") if spec.mode == "interval" else t("observation_pooled")
+        return Table(head, [*(row(o.observer, o.result) for o in a.observers), row(combined, a.combined)])
+
 
 def _zone(name: str) -> ZoneInfo | None:
     try:
@@ -158,11 +195,16 @@ async def build(ctx: AppContext, room_id: str, segment_id: str, *, rubric_id: st
     images = await asyncio.to_thread(
         charts.render, data.rubric, data.summary.aggregate, bucket_seconds=bucket
     )
+    observed = await observation.of_segment(ctx, room_id, segment_id)
+    observed_charts = {
+        a.run.id: await asyncio.to_thread(observation_chart.render, a.instrument, a) for a in observed
+    }
     return Report(
         room_title=room.title if room else room_id, segment_id=segment_id, segment_title=seg_title, rubric=data.rubric,
         aggregate=data.summary.aggregate, anonymous=data.summary.anonymous, evaluations=data.evaluations,
         notes=note_lines(data.notes, data.rubric, zone), charts=images,
-        generated=clock(now(), zone, "%Y-%m-%d %H:%M"), bucket_seconds=bucket,
+        generated=clock(now(), zone, "%Y-%m-%d %H:%M"), bucket_seconds=bucket, observations=observed,
+        observation_charts=observed_charts,
     )  # fmt: skip
 
 

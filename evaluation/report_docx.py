@@ -51,6 +51,14 @@ def render(report: Report) -> bytes:
         _table(doc, r.scores_table(e))
         if e.comment:
             doc.add_paragraph(f"{t('overall_comment')}：{e.comment}")
+    if r.observations:
+        doc.add_heading(t("observation"), level=1)
+    for a in r.observations:
+        doc.add_heading(a.instrument.name, level=2)
+        doc.add_paragraph("　".join(r.observation_meta(a)))
+        _table(doc, r.observation_table(a))
+        for png in r.observation_charts.get(a.run.id, {}).values():
+            doc.add_picture(io.BytesIO(png), width=Cm(10))
     doc.add_heading(t("notes"), level=1)
     _table(doc, r.notes_table())
     buf = io.BytesIO()

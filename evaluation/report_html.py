@@ -12,7 +12,7 @@ STYLE = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;
 margin:2em auto;max-width:60em;color:#222;line-height:1.5}
 table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border:1px solid #bbb;padding:.3em .5em;
-text-align:left;vertical-align:top}th{background:#f0f0f0;white-space:nowrap}img{max-width:100%}.meta{color:#555}
+text-align:left;vertical-align:top}th{background:#f0f0f0;white-space:nowrap}img{max-width:100%}img.half{max-width:28em}.meta{color:#555}
 @page{size:A4;margin:16mm 14mm}@media print{body{margin:0;max-width:none}h2,h3{break-after:avoid}img{break-inside:avoid}}
 """
 
@@ -51,6 +51,15 @@ def render(report: Report) -> bytes:
         parts.append(_table(r.scores_table(e)))
         if e.comment:
             parts.append(f"<p><b>{escape(t('overall_comment'))}：</b>{escape(e.comment)}</p>")
+    if r.observations:
+        parts.append(f"<h2>{escape(t('observation'))}</h2>")
+    for a in r.observations:
+        parts.append(f"<h3>{escape(a.instrument.name)}</h3>")
+        parts.append(f'<p class="meta">{" · ".join(escape(x) for x in r.observation_meta(a))}</p>')
+        parts.append(_table(r.observation_table(a)))
+        for name, png in r.observation_charts.get(a.run.id, {}).items():
+            data = base64.b64encode(png).decode("ascii")
+            parts.append(f'<p><img class="half" alt="{escape(name)}" src="data:image/png;base64,{data}"></p>')
     parts.append(f"<h2>{escape(t('notes'))}</h2>")
     parts.append(_table(r.notes_table()))
     parts.append("</body></html>")

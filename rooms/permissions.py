@@ -45,6 +45,7 @@ class Action(StrEnum):
     RECORDING_MANAGE = "recording.manage"
     RUBRIC_MANAGE = "rubric.manage"
     NOTE_WRITE = "note.write"
+    OBSERVATION_CODE = "observation.code"  # code the lesson on an observation instrument (S-T …)
     SCORE_SUBMIT = "score.submit"
     EVALUATION_MANAGE = "evaluation.manage"  # open/close evaluation, see aggregation, export reports
     FEEDBACK_TO_PLAN = "feedback.to_plan"  # send notes/comments into the lesson plan
@@ -61,6 +62,7 @@ _WRITER = _PARTICIPANT | {
     A.VERSION_SAVE,
     A.COMMENT_WRITE,
     A.NOTE_WRITE,
+    A.OBSERVATION_CODE,
     A.SCORE_SUBMIT,
 }
 
@@ -84,8 +86,10 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     ),
     Role.PRESENTER: frozenset(_WRITER | {A.MEDIA_PUBLISH_VENUE, A.VERSION_RESTORE, A.FEEDBACK_TO_PLAN}),
     Role.EDITOR: frozenset(_WRITER | {A.VERSION_RESTORE}),
-    Role.EXPERT: frozenset(_PARTICIPANT | {A.COMMENT_WRITE, A.NOTE_WRITE, A.SCORE_SUBMIT}),
-    Role.OBSERVER: frozenset(_PARTICIPANT | {A.NOTE_WRITE, A.SCORE_SUBMIT}),
+    Role.EXPERT: frozenset(
+        _PARTICIPANT | {A.COMMENT_WRITE, A.NOTE_WRITE, A.OBSERVATION_CODE, A.SCORE_SUBMIT}
+    ),
+    Role.OBSERVER: frozenset(_PARTICIPANT | {A.NOTE_WRITE, A.OBSERVATION_CODE, A.SCORE_SUBMIT}),
 }
 
 

@@ -21,6 +21,7 @@ from server.auth import routes as auth_routes
 from server.auth.passwords import PASSWORDS, PasswordPool
 from server.auth.tokens import TokenService
 from server.bus import create_bus
+from server.clock import Clock
 from server.cluster import create_cluster
 from server.config import Settings
 from server.context import CTX, AppContext
@@ -59,7 +60,12 @@ def build_app(settings: Settings) -> web.Application:
     process_metrics.register(registry)
     sio = create_sio(settings)
     sio.attach(app)
-    cluster = create_cluster(settings.redis_url, settings.redis_prefix, node_ttl=settings.cluster_node_ttl)
+    cluster = create_cluster(
+        settings.redis_url,
+        settings.redis_prefix,
+        node_ttl=settings.cluster_node_ttl,
+        clock=Clock(settings.debug_clock_offset),
+    )
     cluster.failures.register(registry)
     tokens = TokenService(settings.secret_key, settings.token_ttl_seconds)
     limits = create_limits(cluster.redis_client(), settings.redis_prefix)

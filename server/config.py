@@ -84,6 +84,9 @@ class Settings:
     web_dir: Path = _opt(
         default_web_dir(), "built browser client to serve at / (default: the one installed with Moke)"
     )
+    debug_clock_offset: float = _opt(
+        0.0, "tests only: seconds added to this process's clock, to check that a wrong clock is corrected"
+    )
     shutdown_timeout: float = _opt(10.0, "seconds to wait for connections and writes on SIGTERM")
     sio_ping_interval: float = _opt(10.0, "seconds between Engine.IO pings to each Socket.IO client")
     sio_ping_timeout: float = _opt(

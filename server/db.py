@@ -19,6 +19,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -32,8 +33,29 @@ class Base(DeclarativeBase):
 
 
 def now() -> float:
-    """Timestamps are stored as UNIX seconds (float) so SQLite and PostgreSQL behave the same."""
+    """Timestamps are stored as UNIX seconds (float) so SQLite and PostgreSQL behave the same.
+
+    This is the process's own clock, for bookkeeping stamps of one row. Stamps that are compared across
+    processes (hand-offs, wire switches, observation notes) read ``ctx.cluster.clock`` instead
+    (``server/clock.py``: corrected to the deployment's time authority)."""
     return time.time()
+
+
+def unreachable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database could not be reached (down, restarting, the connection lost),
+    not that a statement was wrong: the request is answered 503 ``db_unavailable`` and may be retried."""
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        orig = exc.orig
+        state = getattr(orig, "sqlstate", None) or getattr(
+            getattr(orig, "driver_exception", None), "sqlstate", None
+        )
+        # class 08: connection exception; 57P0x: the server is shutting down or starting up
+        return isinstance(state, str) and state.startswith(("08", "57P"))
+    return False
 
 
 def is_sqlite(url: str) -> bool:

@@ -122,6 +122,11 @@ class Unavailable(MokeError):
     ws_close = 1013
 
 
+def db_unavailable() -> Unavailable:
+    """The database could not be reached (``server.db.unreachable``): try again shortly."""
+    return Unavailable("the database is not reachable; try again shortly", code="db_unavailable")
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """The JSON shape of every HTTP error: ``{"error": {"code": ..., "message": ...}}``."""
     err: dict[str, Any] = {"code": code, "message": message}

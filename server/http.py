@@ -12,7 +12,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from server.auth.tokens import Principal
 from server.context import ctx_of
-from server.errors import MokeError, RateLimited, TooLarge, Unauthorized, error_body
+from server.db import unreachable
+from server.errors import MokeError, RateLimited, TooLarge, Unauthorized, db_unavailable, error_body
 from server.logs import request_id
 from server.models import User
 
@@ -45,6 +46,7 @@ SECURITY_HEADERS = {
     ),
 }
 RETRY_AFTER_DEFAULT = "60"  # seconds, for a 429 that did not say
+DB_RETRY_AFTER = "5"  # seconds: a database restart takes a few
 
 
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("moke_principal", Principal)
@@ -75,9 +77,16 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
             code = _STATUS_CODES.get(status, "http_error")
             message = exc.reason if exc.status != 413 else "request body too large"
             response = web.json_response(error_body(code, message), status=status, headers=_keep_headers(exc))
-        except Exception:
-            log.exception("unhandled error %s %s", request.method, request.path)
-            response = web.json_response(error_body("internal", "internal server error"), status=500)
+        except Exception as exc:
+            if unreachable(exc):  # down or restarting: a clear 503 the client may retry, not a 500
+                status = 503
+                log.warning("database unreachable %s %s: %r", request.method, request.path, exc)
+                err = db_unavailable()
+                response = web.json_response(error_body(err.code, err.message), status=503)
+                response.headers["Retry-After"] = DB_RETRY_AFTER
+            else:
+                log.exception("unhandled error %s %s", request.method, request.path)
+                response = web.json_response(error_body("internal", "internal server error"), status=500)
         response.headers["X-Request-Id"] = rid
         if not response.prepared:  # a WebSocket or stream already sent its headers
             response.headers.update(SECURITY_HEADERS)

@@ -67,8 +67,11 @@ class RateLimits:
     A storage that cannot be reached (Redis restarting) admits and logs: a limit must not take chat and
     log-in down with it, and the counts resume with the storage."""
 
+    QUIET = 10.0  # seconds between two warnings about one limit's storage: every event would log one
+
     def __init__(self, storage: Storage, hot: Storage | None = None) -> None:
         self.storage = storage
+        self._warned: dict[str, float] = {}
         self._moving = MovingWindowRateLimiter(storage)
         self._sliding = SlidingWindowCounterRateLimiter(hot if hot is not None else storage)
 
@@ -95,7 +98,7 @@ class RateLimits:
         try:
             return await self._limiter(limit).hit(limit.item, *key)
         except StorageError as exc:
-            log.warning("rate limit %s not counted (storage unavailable): %s", limit.name, exc)
+            self._unavailable(limit, exc)
             return True
 
     async def test(self, limit: Limit, *key: str) -> bool:
@@ -103,8 +106,14 @@ class RateLimits:
         try:
             return await self._limiter(limit).test(limit.item, *key)
         except StorageError as exc:
-            log.warning("rate limit %s not checked (storage unavailable): %s", limit.name, exc)
+            self._unavailable(limit, exc)
             return True
+
+    def _unavailable(self, limit: Limit, exc: StorageError) -> None:
+        now = time.monotonic()
+        if now >= self._warned.get(limit.name, 0.0):
+            self._warned[limit.name] = now + self.QUIET
+            log.warning("rate limit %s admits: its storage is unavailable: %s", limit.name, exc)
 
     async def retry_after(self, limit: Limit, *key: str) -> int:
         """Whole seconds (at least 1) until ``key`` may hit again, for ``Retry-After``."""

@@ -45,7 +45,8 @@ from pydantic import BaseModel
 from server.api import validate
 from server.auth.tokens import Principal, TokenService
 from server.config import Settings
-from server.errors import MokeError, RateLimited, ValidationError, sio_error
+from server.db import unreachable
+from server.errors import MokeError, RateLimited, ValidationError, db_unavailable, sio_error
 from server.ratelimit import ConnectionCaps, Limit, RateLimits, TokenBucket
 from server.socketio_hooks import AckAwareServer, DirectEmit, RedisManager, expects_ack
 
@@ -191,7 +192,10 @@ class Realtime:
                     return {"ok": True, **(await fn(sid, validate(model, args[0])) or {})}
                 except MokeError as exc:
                     return await self._fail(sid, exc, name)
-                except Exception:
+                except Exception as exc:
+                    if unreachable(exc):
+                        log.warning("database unreachable event=%s sid=%s: %r", name, sid, exc)
+                        return await self._fail(sid, db_unavailable(), name)
                     log.exception("socket.io handler failed event=%s sid=%s", name, sid)
                     return await self._fail(sid, MokeError("internal error", code="internal"), name)
 

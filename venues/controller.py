@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -113,7 +112,7 @@ class VenueController:
         room = self._room(room_id)
         async with room.lock:
             before = await self.store.load(room_id)
-            t = transition(before, cmd, await self._facts(room_id), time.time())
+            t = transition(before, cmd, await self._facts(room_id), self.cluster.clock.now())
             if not await self.store.save(t.after, expected_epoch=before.epoch):
                 current = await self.store.load(room_id)
                 raise Conflict(
@@ -228,7 +227,7 @@ class VenueController:
         )  # fmt: skip
         if handoff_id is None:
             return  # a recovery or a publisher that came back: nobody is waiting for it
-        await handoffs.finish(self.db, handoff_id, result)
+        await handoffs.finish(self.db, handoff_id, result, self.cluster.clock.now())
         if not result.switched and (await self.store.load(room_id)).epoch == epoch:
             await self._alert(room_id, "cut_timeout", venue)
 

@@ -6,8 +6,6 @@ The list doubles as the event's record: which venue was main when (``on_air_unti
 
 from __future__ import annotations
 
-import time
-
 from pydantic import BaseModel
 from sqlalchemy import update
 
@@ -50,8 +48,8 @@ async def record(db: Database, t: Transition) -> int:
         return row.id
 
 
-async def finish(db: Database, handoff_id: int, result: CutResult) -> None:
-    """Note when (and whether) the switch happened on the wire."""
+async def finish(db: Database, handoff_id: int, result: CutResult, now: float) -> None:
+    """Note when (and whether) the switch happened on the wire; ``now`` is the cluster clock's reading."""
     async with db.transaction() as session:
         await session.execute(
             update(Handoff)
@@ -59,7 +57,7 @@ async def finish(db: Database, handoff_id: int, result: CutResult) -> None:
             .values(
                 switched=result.switched,
                 switch_seconds=result.seconds,
-                switched_at=time.time() if result.switched else None,
+                switched_at=now if result.switched else None,
             )
         )
 

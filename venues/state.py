@@ -127,7 +127,10 @@ def transition(state: ProgramState, cmd: Command, facts: Facts, now: float) -> T
             code="conflict",
             details={"epoch": state.epoch, "program": state.program},
         )
-    base: dict[str, Any] = {"epoch": state.epoch + 1, "updated_at": now, "updated_by": cmd.actor}
+    # The epochs are the order of a room's changes; the clock only labels them, so a change is never
+    # stamped before the one it follows (a command decided at another process whose clock is behind).
+    stamp = max(now, state.updated_at)
+    base: dict[str, Any] = {"epoch": state.epoch + 1, "updated_at": stamp, "updated_by": cmd.actor}
     if cmd.kind is Kind.CUE:
         venue = _known(cmd.venue_id, facts)
         return Transition(state, dataclasses.replace(state, preview=venue, **base), cmd)

@@ -48,9 +48,14 @@ class Timeline:
 
     @classmethod
     def of(cls, rows: Sequence[Handoff]) -> Timeline:
-        """Build it from the room's hand-off rows (in any order)."""
-        seen = sorted((h for h in rows if h.switched is not False), key=lambda h: (_on_wire(h), h.epoch))
-        return cls(tuple(Change(_on_wire(h), h.to_venue, h.id) for h in seen), controlled=bool(rows))
+        """Build it from the room's hand-off rows (in any order). The epochs are the order: one room's
+        cuts go on the wire one after another, so a change is placed after the one before it even when
+        its stamp says otherwise (stamps of two processes whose clocks disagreed)."""
+        changes: list[Change] = []
+        for h in sorted((h for h in rows if h.switched is not False), key=lambda h: h.epoch):
+            at = max(_on_wire(h), changes[-1].at) if changes else _on_wire(h)
+            changes.append(Change(at, h.to_venue, h.id))
+        return cls(tuple(changes), controlled=bool(rows))
 
     def main_at(self, at: float) -> str | None:
         """The venue that was main at ``at`` (``None``: the slate, or nothing on air yet)."""

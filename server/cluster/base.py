@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import redis.asyncio as aioredis
 
+from server.clock import Clock
 from server.cluster.tasks import TaskFailures, TaskGroup
 
 log = logging.getLogger(__name__)
@@ -119,9 +120,14 @@ async def _await(aw: Awaitable[None]) -> None:
 class Cluster(ABC):
     """This process as one node of a deployment. Lifecycle: ``start()`` / ``stop()``."""
 
-    def __init__(self, node_id: str | None = None, *, node_ttl: float = 6.0) -> None:
+    def __init__(
+        self, node_id: str | None = None, *, node_ttl: float = 6.0, clock: Clock | None = None
+    ) -> None:
         self.node_id = node_id or uuid.uuid4().hex[:12]
         self.node_ttl = node_ttl
+        # the one reading of "now" for stamps that order events across processes (server/clock.py);
+        # a networked implementation corrects it to its time authority on each beat
+        self.clock = clock or Clock()
         self.failures = TaskFailures()
         self.tasks = TaskGroup("cluster", self.failures)
         self._leases: dict[str, Lease] = {}

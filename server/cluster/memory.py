@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from server.clock import Clock
 from server.cluster.base import Cluster
 
 
@@ -21,9 +22,14 @@ class MemoryNetwork:
 
 class MemoryCluster(Cluster):
     def __init__(
-        self, node_id: str | None = None, *, node_ttl: float = 6.0, network: MemoryNetwork | None = None
+        self,
+        node_id: str | None = None,
+        *,
+        node_ttl: float = 6.0,
+        network: MemoryNetwork | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__(node_id, node_ttl=node_ttl)
+        super().__init__(node_id, node_ttl=node_ttl, clock=clock)
         self.network = network if network is not None else MemoryNetwork()
 
     async def _beat(self, ttl: float) -> bool:

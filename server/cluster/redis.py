@@ -2,7 +2,8 @@
 
 This module owns the process's one Redis client (:attr:`RedisCluster.redis`); the bus, rooms' shared
 state and the venue store are handed that client instead of opening their own. Deadlines are Redis
-time (``TIME`` inside the scripts), so the clocks of the processes do not have to agree.
+time (``TIME`` inside the scripts), so the clocks of the processes do not have to agree; Redis is also
+the time authority each process's :class:`~server.clock.Clock` is corrected to on each heartbeat.
 """
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from server.clock import Clock
 from server.cluster.base import Cluster
 
-# KEYS[1] nodes zset; ARGV: node, ttl ms. Returns 1 when the node was alive before this beat.
+# KEYS[1] nodes zset; ARGV: node, ttl ms. Returns {1 when the node was alive before this beat, Redis
+# TIME seconds, microseconds}: the beat also sets the process's clock (server/clock.py).
 _BEAT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local old = redis.call('ZSCORE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-if old and tonumber(old) >= now then return 1 end
-return 0
+local was = 0
+if old and tonumber(old) >= now then was = 1 end
+return {was, t[1], t[2]}
 """
 # KEYS[1] nodes zset: drop the expired, return the rest.
 _MEMBERS = """
@@ -63,9 +67,15 @@ class RedisCluster(Cluster):
     """Several processes on one Redis; keys live under ``{prefix}:cluster:``."""
 
     def __init__(
-        self, url: str, *, prefix: str = "moke", node_id: str | None = None, node_ttl: float = 6.0
+        self,
+        url: str,
+        *,
+        prefix: str = "moke",
+        node_id: str | None = None,
+        node_ttl: float = 6.0,
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__(node_id, node_ttl=node_ttl)
+        super().__init__(node_id, node_ttl=node_ttl, clock=clock)
         self.url = url
         self.p = f"{prefix}:cluster:"
         # named, so an operator's CLIENT LIST shows which process each connection belongs to
@@ -93,7 +103,10 @@ class RedisCluster(Cluster):
         await self.redis.aclose()
 
     async def _beat(self, ttl: float) -> bool:
-        return bool(await self._beat_script(keys=[self._nodes], args=[self.node_id, _ms(ttl)]))
+        sent = self.clock.local()
+        was, secs, micros = await self._beat_script(keys=[self._nodes], args=[self.node_id, _ms(ttl)])
+        self.clock.observe(int(secs) + int(micros) / 1e6, sent, self.clock.local())
+        return bool(was)
 
     async def _leave(self) -> None:
         await self.redis.zrem(self._nodes, self.node_id)

@@ -257,3 +257,19 @@ async def test_another_rooms_venue_and_segment_are_not_found(api: Api, server: R
     url = f"{api.base}/api/rooms/{other.room_id}/segments/{foreign_seg}/report?format=html"
     async with api.http.get(url, headers={"Authorization": f"Bearer {other.host.token}"}) as resp:
         assert resp.status == 200 and "别的房间的环节" in await resp.text()
+
+
+async def test_a_marker_is_a_kind_at_a_moment_written_out_later(api: Api, server: RunningServer) -> None:
+    les = await lesson(server, api)
+    me = les.observers[0]
+    base = f"/api/rooms/{les.room_id}/notes"
+    status, err = await api.call("POST", base, token=me.token, json={"client_id": "m0", "text": "  "})
+    assert status == 422 and err["error"]["code"] == "note_empty"  # no kind: not a marker, just empty
+    at = time.time() - 30
+    status, marker = await api.call("POST", base, token=me.token,
+                                    json={"client_id": "m1", "kind": "question", "at": at, "shared": False})  # fmt: skip
+    assert status == 201 and marker["text"] == "" and marker["at"] == at
+    status, filled = await api.call(
+        "PATCH", f"{base}/{marker['id']}", token=me.token, json={"text": "为什么跳过例题？"}
+    )
+    assert status == 200 and filled["text"] == "为什么跳过例题？" and filled["at"] == at

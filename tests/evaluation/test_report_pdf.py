@@ -44,6 +44,7 @@ async def test_the_report_as_pdf_has_its_charts_and_a_cjk_font(api: Api, server:
     assert status == 200 and body.startswith(b"%PDF-") and body.rstrip().endswith(b"%%EOF")
     assert ".pdf" in disposition
     assert _images(body) == 3  # means, distribution, timeline
+    assert "weasyprint" not in sys.modules  # laid out in the child: the server's process never loads it
     if Path(NOTO).is_file():
         # the Chinese is set in an embedded subset of the face server/fonts.py picks for the charts
         objects = _objects(body)

@@ -61,7 +61,9 @@ def test_a_plugin_set_up_before_what_it_needs_fails_loudly(
     assert "moke_" in str(caught.value)  # the missing dependency's key is named
 
 
-REPORT_ONLY = ("matplotlib", "numpy", "docx")  # report charts and Word exports: imported when one is made
+# Word exports import python-docx when one is made; matplotlib and numpy are no longer dependencies at all, and
+# WeasyPrint runs only in the PDF child process (evaluation/report_pdf.py)
+REPORT_ONLY = ("matplotlib", "numpy", "docx", "weasyprint")
 
 
 def test_start_up_imports_nothing_only_a_report_or_export_needs(tmp_path: Path) -> None:

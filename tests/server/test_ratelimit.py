@@ -90,7 +90,9 @@ async def test_two_instances_on_one_redis_count_together() -> None:
         await second.aclose()
 
 
-async def test_an_unreachable_redis_admits_rather_than_refusing_everyone() -> None:
+async def test_an_unreachable_redis_admits_rather_than_refusing_everyone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     client = aioredis.from_url("redis://127.0.0.1:1", socket_connect_timeout=0.5)
     try:
         limits = RateLimits.on_redis(client, unique_prefix())
@@ -99,6 +101,8 @@ async def test_an_unreachable_redis_admits_rather_than_refusing_everyone() -> No
         await limits.enforce(lim, "k", code="x", message="x")
     finally:
         await client.aclose()
+    warned = [r for r in caplog.records if "rate limit down admits" in r.getMessage()]
+    assert len(warned) == 1  # once, not once per event
 
 
 # --- the invite, chat and log-in limits: one process, or two processes on Redis --------------------------

@@ -120,7 +120,7 @@ async def connected(server: RunningServer, room_id: str, *people: Person) -> Asy
         for p in people:
             client = socketio.AsyncClient(reconnection=False)
             listener = Listener(client)
-            for event in ("note:shared", "eval:aggregate", "eval:segment", "error"):
+            for event in ("note:shared", "eval:aggregate", "eval:segment", "obs:aggregate", "error"):
                 client.on(event, lambda data, event=event, listener=listener: listener.record(event, data))
             await client.connect(server.url, auth={"token": p.token}, transports=["websocket"])
             stack.push_async_callback(client.disconnect)

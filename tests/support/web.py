@@ -33,6 +33,12 @@ CHROMIUM_ARGS = [
 
 
 VIEWPORT = {"width": 1366, "height": 768}  # school PCs
+PHONE = {"width": 375, "height": 667}  # the smallest phone teachers join from
+
+
+def fits_width(page: Any) -> bool:
+    """No horizontal scrolling: the page is no wider than the screen."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 class Rest:
@@ -117,13 +123,22 @@ class Browser:
         return [e for e in self.errors if not any(x in e for x in self.expected)]
 
     def page(
-        self, session: dict[str, Any] | None = None, *, label: str = "page", locale: str | None = None
+        self,
+        session: dict[str, Any] | None = None,
+        *,
+        label: str = "page",
+        locale: str | None = None,
+        phone: bool = False,
     ) -> Any:
-        """A new context + page, signed in as ``session`` (the token response) when given.
-        Console errors and uncaught exceptions are collected and fail the test at the end."""
-        ctx = self.browser.new_context(
-            viewport=VIEWPORT, locale="zh-CN", permissions=["microphone", "camera"]
+        """A new context + page, signed in as ``session`` (the token response) when given; ``phone``
+        emulates a 375×667 touch screen. Console errors and uncaught exceptions are collected and fail
+        the test at the end."""
+        screen: dict[str, Any] = (
+            {"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+            if phone
+            else {"viewport": VIEWPORT}
         )
+        ctx = self.browser.new_context(**screen, locale="zh-CN", permissions=["microphone", "camera"])
         init = ""
         if session is not None:
             init += f"localStorage.setItem('moke.session', {json.dumps(json.dumps(session))});"

@@ -101,3 +101,11 @@ def test_signal_loss_cuts_to_a_live_fallback_or_else_to_the_slate() -> None:
 def test_state_round_trips_through_json() -> None:
     s = ProgramState("r", "s1", "s3", "centre", 2, 9, OnAir.FALLBACK, "s3", 12.5, 4)
     assert ProgramState.loads(s.dumps()) == s
+
+
+def test_a_change_is_never_stamped_before_the_one_it_follows() -> None:
+    s1 = transition(ProgramState("r"), Command(Kind.CUE, 0, "s3", actor=7), FACTS, 100.0).after
+    # the next command is decided at a process whose clock is 5 s behind
+    s2 = transition(s1, Command(Kind.TAKE, 1, actor=8), FACTS, 95.2).after
+    s3 = transition(s2, Command(Kind.CUE, 2, "s1", actor=8), FACTS, 101.0).after
+    assert [s.updated_at for s in (s1, s2, s3)] == [100.0, 100.0, 101.0]

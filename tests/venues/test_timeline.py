@@ -61,3 +61,13 @@ def test_the_replays_stretches_and_the_notes_stamps_agree() -> None:
     ]  # fmt: skip
     for s in stretches:
         assert t.main_at(150.0 + s.start) == t.main_at(150.0 + s.end - 0.01) == s.venue_id
+
+
+def test_the_epochs_order_the_changes_when_two_processes_clocks_disagree() -> None:
+    # epoch 2 was decided at a process whose clock was 5 s behind the one that decided epoch 1
+    skewed = [handoff(1, 1, "v1", 100.0, on_wire=0.5), handoff(2, 2, "v2", 96.0, on_wire=0.5),
+              handoff(3, 3, "v3", 103.0, on_wire=0.5)]  # fmt: skip
+    t = Timeline.of(list(reversed(skewed)))
+    assert [c.venue_id for c in t.changes] == ["v1", "v2", "v3"]
+    assert [c.at for c in t.changes] == [100.5, 100.5, 103.5]  # never placed before the change it followed
+    assert [t.main_at(at) for at in (100.4, 100.5, 103.0, 104.0)] == [None, "v2", "v2", "v3"]

@@ -71,6 +71,12 @@ def test_choosing_a_note_seeks_the_recording(web: Browser, rest: Rest) -> None:
     expect(console.get_by_test_id("console-program-label")).to_have_text("主会场：三小")
 
     rec = _record_program(rest, room_id, host["token"])
+    # an S-T observation sampled every 5 s while it records: its codes go on the same timeline
+    run = rest.ok("POST", f"/api/rooms/{room_id}/observations",
+                  {"segment_id": "lesson", "instrument": "st", "interval_seconds": 5}, observer["token"])  # fmt: skip
+    for slot, code in enumerate("TS"):
+        rest.ok("PUT", f"/api/rooms/{room_id}/observations/{run['id']}/samples", {"slot": slot, "code": code},
+                observer["token"])  # fmt: skip
     texts = ["朗读指导到位", "这里为什么不让学生先讨论？", "板书可以更简洁"]
     for i, (kind, text) in enumerate(zip(KINDS, texts, strict=True)):
         time.sleep(1.5)
@@ -94,6 +100,9 @@ def test_choosing_a_note_seeks_the_recording(web: Browser, rest: Rest) -> None:
     for marker, kind in zip(markers.all(), KINDS, strict=True):
         expect(marker).to_have_class(f"marker kind-{kind}")
     expect(page.get_by_test_id("timeline").locator(".band")).to_contain_text("三小")
+    codes = page.get_by_test_id("timeline").locator(".code")
+    expect(codes).to_have_count(2)
+    assert [c.get_attribute("data-code") for c in codes.all()] == ["T", "S"]
     # markers stand in time order along the timeline
     lefts = [m.bounding_box()["x"] for m in markers.all()]
     assert lefts == sorted(lefts) and lefts[0] < lefts[-1], lefts

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from server.clock import Clock
 from server.cluster import Cluster, MemoryCluster, MemoryNetwork
 from server.cluster.redis import RedisCluster
 from tests.support.services import require_redis, unique_prefix
@@ -195,3 +196,15 @@ async def test_a_slow_beat_listener_never_makes_its_node_look_dead(node: NodeFac
     await asyncio.sleep(0.9)  # three TTLs with the first beat's listener still busy
     assert await a.alive([b.node_id]) == {b.node_id}
     release.set()
+
+
+@pytest.mark.redis
+async def test_on_redis_a_node_whose_clock_is_off_reads_the_authoritys_time() -> None:
+    url, prefix = require_redis(), unique_prefix()
+    ahead = RedisCluster(url, prefix=prefix, clock=Clock(offset=5.0))
+    behind = RedisCluster(url, prefix=prefix, clock=Clock(offset=-3.0))
+    async with ahead, behind:
+        assert abs(ahead.clock.local() - behind.clock.local() - 8.0) < 0.1
+        assert abs(ahead.clock.now() - behind.clock.now()) < 0.05  # one time for stamps, from Redis
+        await ahead.beat()
+        assert abs(ahead.clock.now() - behind.clock.now()) < 0.05

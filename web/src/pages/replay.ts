@@ -31,9 +31,18 @@ interface OnAir {
   venue_name: string | null;
 }
 
+interface PlacedCode {
+  offset: number;
+  instrument: string;
+  code: string;
+  title: string;
+  color: string;
+}
+
 interface Replay {
   notes: PlacedNote[];
   on_air: OnAir[];
+  codes?: PlacedCode[];
 }
 
 /** m:ss (or h:mm:ss) of a position in the recording. */
@@ -109,6 +118,15 @@ export async function replayPage(root: HTMLElement, params: Record<string, strin
           class: `band${b.venue_id ? '' : ' slate'}`, style: `left:${at(b.start)};width:${at(b.end - b.start)}`,
           title: b.venue_name ?? t('replay.slate'), 'data-venue-id': b.venue_id ?? '',
         }, b.venue_name ?? t('replay.slate'))),
+        // observation codes (S-T …): each colours the stretch until the next code of its instrument
+        ...(replay.codes ?? []).map((c, i, all) => {
+          const next = all.slice(i + 1).find((x) => x.instrument === c.instrument);
+          const end = next ? next.offset : Math.min(length, c.offset + 30);
+          return h('span', {
+            class: 'code', style: `left:${at(c.offset)};width:${at(Math.max(end - c.offset, 0))};background:${c.color}`,
+            title: `${clock(c.offset)} ${c.title}`, 'data-code': c.code,
+          });
+        }),
         ...replay.notes.map((p) => h('button', {
           type: 'button', class: `marker kind-${p.note.kind ?? 'none'}`, style: `left:${at(p.offset)}`,
           title: noteLabel(p), 'aria-label': noteLabel(p), 'data-note-id': p.note.id, 'data-offset': String(p.offset),
