@@ -13,6 +13,8 @@ export default tseslint.config(
       globals: globals.browser,
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    // Chinese text is spaced with the ideographic space (U+3000), in template literals as in strings
+    rules: { 'no-irregular-whitespace': ['error', { skipTemplates: true }] },
   },
   // the build's own config files run in Node and are outside tsconfig.json's "src"
   { files: ['*.js', '*.ts'], extends: [tseslint.configs.disableTypeChecked], languageOptions: { globals: globals.node } },
