@@ -15,7 +15,7 @@ from collab.api import DELETED_CHANNEL, LIVE_DOCS, LiveDocuments
 from collab.models import Document, DocUpdate
 from collab.template import initial_state
 from rooms.api import Action, Role, authorize
-from server.api import ApiRoutes, json_response, read_json
+from server.api import ApiRoutes, Query, json_response, read_json
 from server.auth.tokens import Principal
 from server.context import ctx_of
 from server.db import now
@@ -81,7 +81,8 @@ def live_docs(request: web.Request) -> LiveDocuments:
 
 
 @routes.route("GET", "/api/rooms/{room_id}/docs", summary="List a room's documents", response=DocOut,
-              response_list=True, query={"deleted": "1 to list deleted documents instead (needs doc.delete)"})  # fmt: skip
+              response_list=True, query={"deleted": Query("1 to list deleted documents instead (needs doc.delete)",
+                                           Literal["0", "1"], default="0")})  # fmt: skip
 async def list_docs(request: web.Request) -> web.Response:
     room_id = request.match_info["room_id"]
     deleted = request.query.get("deleted") == "1"

@@ -15,7 +15,7 @@ from collab.prosemirror import Node, read_state
 from collab.sections import plain_text
 from collab.versions import get_version, list_versions, restore_version, save_version
 from rooms.api import Action
-from server.api import ApiRoutes, json_response, read_json
+from server.api import ApiRoutes, Query, json_response, read_json
 from server.context import ctx_of
 from server.errors import BadRequest
 
@@ -96,8 +96,8 @@ async def versions_restore(request: web.Request) -> web.Response:
 
 
 @routes.route("GET", "/api/docs/{doc_id}/diff", summary="Added/removed text per section between two "
-              "versions", response=DiffOut, query={"from": "version id", "to": "version id or `current` "
-              "(default)"})  # fmt: skip
+              "versions", response=DiffOut, query={"from": Query("version id", required=True),
+              "to": Query("version id or `current`", default="current")}, errors=((BadRequest, "missing_from"),))  # fmt: skip
 async def versions_diff(request: web.Request) -> web.Response:
     access = await doc_access(request, Action.DOC_VIEW)
     source = request.query.get("from")

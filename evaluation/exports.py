@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import quote
 
 from aiohttp import web
@@ -10,7 +11,7 @@ from evaluation import report, report_csv, report_html, report_pdf
 from evaluation.labels import t
 from evaluation.routes import allow, segment_of
 from rooms.api import Action
-from server.api import ApiRoutes
+from server.api import ApiRoutes, Query
 from server.errors import ValidationError
 
 routes = ApiRoutes("evaluation")
@@ -27,7 +28,10 @@ FORMATS = {
 @routes.route(
     "GET", "/api/rooms/{room_id}/segments/{segment_id}/report",
     summary="Host: the evaluation report of a segment (docx, html, pdf) or its raw data (csv, notes-csv)",
-    query={"format": "docx | html | pdf | csv (scores) | notes-csv", "rubric_id": "rubric version (default current)"},
+    query={"format": Query("docx, html or pdf: the report; csv: the scores; notes-csv: the notes",
+                           Literal["docx", "html", "pdf", "csv", "notes-csv"], default="docx"),
+           "rubric_id": "rubric version (default current)"},
+    errors=((ValidationError, "bad_format"),),
     content_type="application/octet-stream",
 )  # fmt: skip
 async def get_report(request: web.Request) -> web.Response:

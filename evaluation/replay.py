@@ -19,7 +19,7 @@ from evaluation.observation.samples import TimedCode, timeline
 from evaluation.routes import allow
 from media.api import Recording
 from rooms.api import Action
-from server.api import ApiRoutes, json_response
+from server.api import ApiRoutes, Query, json_response
 from server.context import AppContext
 from server.db import now
 from server.errors import NotFound, ValidationError
@@ -110,8 +110,11 @@ async def recording_window(ctx: AppContext, room_id: str, recording_id: str) -> 
     summary="Shared notes (and my drafts) and the main venue's stretches on a recording's timeline: "
             "offset = time − recording origin",
     response=ReplayOut,
-    query={"recording_id": "a recording of the room (its start is the origin)", "origin": "or: timeline start (UNIX seconds)",
-           "until": "timeline end (optional with origin)", "segment_id": "only this segment"},
+    query={"recording_id": "a recording of the room (its start is the origin)",
+           "origin": Query("or: timeline start (UNIX seconds)", float),
+           "until": Query("timeline end in UNIX seconds (optional with origin)", float),
+           "segment_id": "only this segment"},
+    errors=((ValidationError, "bad_query"),),
 )  # fmt: skip
 async def get_replay(request: web.Request) -> web.Response:
     c = await allow(request, Action.ROOM_VIEW)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from sqlalchemy import func, select
@@ -16,7 +16,7 @@ from rooms.notify import to_room
 from rooms.permissions import Action, Role
 from rooms.schemas import MemberOut, MemberPatch, RoomIn, RoomOut, RoomPatch
 from rooms.views import room_out
-from server.api import ApiRoutes, json_response, read_json
+from server.api import ApiRoutes, Query, json_response, read_json
 from server.context import ctx_of
 from server.db import now
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -52,9 +52,10 @@ async def create_room(request: web.Request) -> web.Response:
 
 @routes.route("GET", "/api/rooms", summary="My rooms, or my upcoming rooms", response=RoomOut,
               response_list=True,
-              query={"scope": "mine (default: every room I belong to, newest first) or upcoming "
-                              "(not yet ended, by start time)",
-                     "archived": "1 to include archived rooms"})  # fmt: skip
+              query={"scope": Query("mine: every room I belong to, newest first; upcoming: not yet ended, by "
+                                    "start time", Literal["mine", "upcoming"], default="mine"),
+                     "archived": Query("1 to include archived rooms", Literal["0", "1"], default="0")},
+              errors=(ValidationError,))  # fmt: skip
 async def list_rooms(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     p = principal_of(request)

@@ -12,10 +12,10 @@ from rooms.notify import room_channel
 from rooms.permissions import Action
 from rooms.schemas import ChatPage, MessageOut
 from rooms.voice import container_for, remove_clip, save_clip, voice_dir
-from server.api import ApiRoutes, json_response
+from server.api import ApiRoutes, Query, json_response
 from server.context import ctx_of
 from server.db import now
-from server.errors import NotFound, ValidationError
+from server.errors import NotFound, RateLimited, StorageFull, ValidationError
 from server.http import principal_of, read_body
 
 routes = ApiRoutes("rooms")
@@ -37,7 +37,9 @@ def _int(request: web.Request, name: str, default: int | None) -> int | None:
 
 @routes.route("GET", "/api/rooms/{room_id}/chat", summary="Chat history, newest page first, oldest first "
               "inside a page", response=ChatPage,
-              query={"before": "message id: return older messages", "limit": "page size (1–200, default 50)"})  # fmt: skip
+              query={"before": Query("message id: return older messages", int, minimum=1, maximum=MAX_ID),
+                     "limit": Query("page size", int, default=chat.TAIL, minimum=1, maximum=chat.PAGE_MAX)},
+              errors=(ValidationError,))  # fmt: skip
 async def chat_history(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     room_id = request.match_info["room_id"]
@@ -51,7 +53,8 @@ async def chat_history(request: web.Request) -> web.Response:
 
 @routes.route("POST", "/api/rooms/{room_id}/voice", summary="Upload a voice note; it appears in chat",
               response=MessageOut, status=201, request_content_type="audio/*",
-              query={"client_id": "client-generated id: a retried upload returns the same message"})  # fmt: skip
+              query={"client_id": "client-generated id: a retried upload returns the same message"},
+              errors=((RateLimited, "voice_busy"), StorageFull, ValidationError, (ValidationError, "not_audio")))  # fmt: skip
 async def upload_voice(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     s = ctx.settings

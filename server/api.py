@@ -6,7 +6,7 @@ installs them all and ``server.openapi`` describes them all, so no route goes un
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -14,10 +14,28 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from server.errors import BadRequest, ValidationError
+from server.errors import BadRequest, MokeError, ValidationError
 
 HandlerFn = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A documented query parameter: what it means and its type (any type pydantic can describe, so
+    ``int``, ``bool``, ``Literal["md", "html"]``), e.g. ``query={"limit": Query("page size", int, default=50)}``.
+    A plain string in ``query=`` is a string parameter with that description."""
+
+    description: str
+    type: Any = str
+    default: Any = None
+    required: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+ErrorDoc = type[MokeError] | tuple[type[MokeError], str]
+"""An error a route may answer: the exception class, or the class and the specific ``code`` it carries."""
 
 
 @dataclass(frozen=True)
@@ -32,9 +50,12 @@ class RouteSpec:
     response_list: bool = False
     status: int = 200
     auth: bool = True
-    query: dict[str, str] = field(default_factory=dict)  # name -> description
+    query: dict[str, str | Query] = field(default_factory=dict)  # name -> description or Query
     content_type: str | None = None  # for non-JSON responses (exports, media)
     request_content_type: str | None = None  # for non-JSON bodies (uploads)
+    # Errors beyond those the declaration implies (401 with auth, 400/413/422 with a body, 403/404 with
+    # ids in the path; see server.openapi): conflicts, rate limits, unavailable dependencies...
+    errors: tuple[ErrorDoc, ...] = ()
 
 
 class ApiRoutes:
@@ -55,9 +76,10 @@ class ApiRoutes:
         response_list: bool = False,
         status: int = 200,
         auth: bool = True,
-        query: dict[str, str] | None = None,
+        query: dict[str, str | Query] | None = None,
         content_type: str | None = None,
         request_content_type: str | None = None,
+        errors: Sequence[ErrorDoc] = (),
     ) -> Callable[[HandlerFn], HandlerFn]:
         def deco(fn: HandlerFn) -> HandlerFn:
             self.specs.append(
@@ -75,6 +97,7 @@ class ApiRoutes:
                     query or {},
                     content_type,
                     request_content_type,
+                    tuple(errors),
                 )  # fmt: skip
             )
             return fn

@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from server.logs import setup_logging
 
-    setup_logging(settings.log_level, as_json=settings.log_json)
+    setup_logging(settings.log_level, as_json=settings.log_json, access=settings.access_log)
     try:
         if args.command == "serve":
             asyncio.run(serve(settings))

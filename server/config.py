@@ -80,7 +80,10 @@ class Settings:
         1024 * 1024, "largest accepted HTTP request body (uploads have their own limit)"
     )
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
-    log_json: bool = _opt(False, "write logs as one JSON object per line")
+    log_json: bool = _opt(False, "write logs as one JSON object per line (extra fields become keys)")
+    access_log: bool = _opt(
+        True, "one log line per HTTP request (logger moke.access): method, path, status, duration, request id"
+    )
     web_dir: Path = _opt(
         default_web_dir(), "built browser client to serve at / (default: the one installed with Moke)"
     )

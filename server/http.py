@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
@@ -14,8 +15,9 @@ from server.auth.tokens import Principal
 from server.context import ctx_of
 from server.db import unreachable
 from server.errors import MokeError, RateLimited, TooLarge, Unauthorized, db_unavailable, error_body
-from server.logs import request_id
+from server.logs import access_log, redacted_query, request_id
 from server.models import User
+from server.proxies import VIA_TRUSTED_PROXY
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ SECURITY_HEADERS = {
 }
 RETRY_AFTER_DEFAULT = "60"  # seconds, for a 429 that did not say
 DB_RETRY_AFTER = "5"  # seconds: a database restart takes a few
+# What a proxy's X-Request-Id may look like: it is written into every log line, so no spaces or newlines.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
 
 
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("moke_principal", Principal)
@@ -55,7 +59,7 @@ HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("moke_http_metrics", HttpMetr
 
 @web.middleware
 async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    rid = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+    rid = incoming_request_id(request) or uuid.uuid4().hex[:16]
     token = request_id.set(rid)
     started = time.perf_counter()
     status = 500
@@ -95,16 +99,42 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
                 response.headers.setdefault("Retry-After", RETRY_AFTER_DEFAULT)
         return response
     finally:
+        elapsed = time.perf_counter() - started
+        route = (
+            request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+        )
         metrics = request.app.get(HTTP_METRICS)
         if metrics is not None:
-            route = (
-                request.match_info.route.resource.canonical
-                if request.match_info.route.resource
-                else "unmatched"
-            )
             metrics.requests.labels(request.method, route, str(status)).inc()
-            metrics.latency.labels(route).observe(time.perf_counter() - started)
+            metrics.latency.labels(route).observe(elapsed)
+        if access_log.isEnabledFor(logging.INFO):
+            _log_access(request, route, status, elapsed)
         request_id.reset(token)
+
+
+def incoming_request_id(request: web.Request) -> str | None:
+    """The ``X-Request-Id`` a trusted proxy sent, if well-formed; a client's own is not believed (it would let
+    anyone make their lines look like someone else's)."""
+    if not request.get(VIA_TRUSTED_PROXY):
+        return None
+    value = request.headers.get("X-Request-Id", "")
+    return value if _REQUEST_ID.fullmatch(value) else None
+
+
+def _log_access(request: web.Request, route: str, status: int, elapsed: float) -> None:
+    """One line per request, written when it ends (a WebSocket's when it closes): the fields go in ``extra``
+    for JSON logs; token values in the query string are masked (``?token=***``)."""
+    query = redacted_query(request.query_string)
+    path = request.rel_url.raw_path  # still percent-encoded: a decoded %0A would start a forged line
+    target = f"{path}?{query}" if query else path
+    duration_ms = round(elapsed * 1000, 1)
+    access_log.info(
+        "%s %s %s %.1fms %s",
+        request.method, target, status, duration_ms, request.remote or "-",
+        extra={"request_id": request_id.get(), "method": request.method, "path": path, "query": query, "route": route, "status": status,
+               "duration_ms": duration_ms, "remote": request.remote or "-",
+               "user_agent": request.headers.get("User-Agent", "")},
+    )  # fmt: skip
 
 
 def _keep_headers(exc: web.HTTPException) -> dict[str, str]:

@@ -26,6 +26,9 @@ from server.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+VIA_TRUSTED_PROXY: web.RequestKey[bool] = web.RequestKey("moke_via_trusted_proxy", bool)
+"""Set on a request that came through a trusted proxy: its ``X-Request-Id`` is believed (``server.http``)."""
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -120,6 +123,8 @@ def trusted_proxy_middleware(networks: Sequence[Network]) -> Middleware:
             changes["scheme"] = scheme
         if remote != peer:
             log.debug("client %s via trusted proxy %s", remote, peer)
-        return await handler(request.clone(**changes))  # type: ignore[arg-type]
+        forwarded = request.clone(**changes)  # type: ignore[arg-type]
+        forwarded[VIA_TRUSTED_PROXY] = True
+        return await handler(forwarded)
 
     return middleware

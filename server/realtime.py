@@ -47,6 +47,7 @@ from server.auth.tokens import Principal, TokenService
 from server.config import Settings
 from server.db import unreachable
 from server.errors import MokeError, RateLimited, ValidationError, db_unavailable, sio_error
+from server.logs import request_id
 from server.ratelimit import ConnectionCaps, Limit, RateLimits, TokenBucket
 from server.socketio_hooks import AckAwareServer, DirectEmit, RedisManager, expects_ack
 
@@ -171,6 +172,8 @@ class Realtime:
         self.flood = flood if flood is not None else FloodGuard()
         self.caps = caps
         self._events: set[str] = set()
+        # sid -> id of the HTTP request that carried the connect: every event's log lines carry it.
+        self._request_ids: dict[str, str] = {}
         self._disconnect_hooks: list[DisconnectHook] = []
         sio.on("connect", self._connect)
         sio.on("disconnect", self._disconnect)
@@ -184,6 +187,7 @@ class Realtime:
 
         def register(fn: Handler[M]) -> Handler[M]:
             async def handle(sid: str, *args: Any) -> Reply:
+                request_id.set(self._request_ids.get(sid, "-"))  # each event runs in its own task
                 try:
                     if not await self.flood.allow(sid, name):
                         raise RateLimited(f"too many {name} events; slow down", code="flood")
@@ -224,21 +228,28 @@ class Realtime:
             # Socket.IO's own shape: the client's connect_error carries ``message`` and ``data`` (code, message).
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()) from None
         await self.sio.save_session(sid, {"principal": principal})
+        self._request_ids[sid] = request_id.get()
         self.flood.open(sid, principal.user_id)
         log.debug("sio connect sid=%s user=%s", sid, principal.user_id)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
-        self.flood.forget(sid)
-        if self.caps is not None:
-            self.caps.close(sid)
-        hooks = list(self._disconnect_hooks)
-        results = await asyncio.gather(*(hook(sid) for hook in hooks), return_exceptions=True)
-        for hook, result in zip(hooks, results, strict=True):
-            if isinstance(result, BaseException):
-                name = getattr(hook, "__qualname__", repr(hook))
-                log.error("disconnect hook %s failed sid=%s", name, sid, exc_info=result)
+        # Not always in a task of its own (a transport's close runs it inline): the id is put back after.
+        token = request_id.set(self._request_ids.pop(sid, "-"))
+        try:
+            self.flood.forget(sid)
+            if self.caps is not None:
+                self.caps.close(sid)
+            hooks = list(self._disconnect_hooks)
+            results = await asyncio.gather(*(hook(sid) for hook in hooks), return_exceptions=True)
+            for hook, result in zip(hooks, results, strict=True):
+                if isinstance(result, BaseException):
+                    name = getattr(hook, "__qualname__", repr(hook))
+                    log.error("disconnect hook %s failed sid=%s", name, sid, exc_info=result)
+        finally:
+            request_id.reset(token)
 
     async def _unknown(self, event: Any, sid: str, *args: Any) -> Reply:
+        request_id.set(self._request_ids.get(sid, "-"))
         name = event[:64] if isinstance(event, str) else "?"
         exc: MokeError = ValidationError(f"unknown event {name!r}", code="unknown_event")
         if not await self.flood.allow(sid, "*"):

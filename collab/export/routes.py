@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 from urllib.parse import quote
 
 from aiohttp import web
@@ -13,7 +14,7 @@ from collab.export import html, markdown
 from collab.prosemirror import doc_from_state, read_doc
 from collab.versions import get_version
 from rooms.api import Action
-from server.api import ApiRoutes
+from server.api import ApiRoutes, Query
 from server.context import ctx_of
 from server.errors import BadRequest
 
@@ -25,8 +26,10 @@ FORMATS = {"md": "text/markdown", "html": "text/html", "docx": DOCX_TYPE}
 
 @routes.route("GET", "/api/docs/{doc_id}/export", summary="Export the lesson plan (or a version)",
               content_type="application/octet-stream",
-              query={"format": "md | html | docx", "version": "version id (default: the live document)",
-                     "comments": "1 to include comment threads"})  # fmt: skip
+              query={"format": Query("file format", Literal["md", "html", "docx"], default="md"),
+                     "version": "version id (default: the live document)",
+                     "comments": Query("1 to include comment threads", Literal["0", "1"], default="0")},
+              errors=((BadRequest, "bad_format"),))  # fmt: skip
 async def export_doc(request: web.Request) -> web.StreamResponse:
     access = await doc_access(request, Action.DOC_EXPORT)
     fmt = request.query.get("format", "md")

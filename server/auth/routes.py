@@ -12,7 +12,7 @@ from server.auth.passwords import PASSWORDS
 from server.auth.tokens import Principal
 from server.context import ctx_of
 from server.db import now
-from server.errors import Conflict, Unauthorized
+from server.errors import Conflict, RateLimited, Unauthorized
 from server.http import principal_of
 from server.models import User
 from server.ratelimit import Limit
@@ -75,8 +75,11 @@ def principal_for(user: User, room_scope: str | None = None) -> Principal:
     return Principal(user.id, user.display_name, user.is_admin, user.is_guest, room_scope)
 
 
+_THROTTLED = ((RateLimited, "auth_rate"), (RateLimited, "auth_busy"))  # attempts per address; hash queue full
+
+
 @routes.route("POST", "/api/auth/register", summary="Create an account", body=RegisterIn, response=TokenOut,
-              status=201, auth=False)  # fmt: skip
+              status=201, auth=False, errors=((Conflict, "username_taken"), *_THROTTLED))  # fmt: skip
 async def register(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     body = await read_json(request, RegisterIn)
@@ -96,7 +99,7 @@ async def register(request: web.Request) -> web.Response:
 
 
 @routes.route("POST", "/api/auth/login", summary="Log in with username and password", body=LoginIn,
-              response=TokenOut, auth=False)  # fmt: skip
+              response=TokenOut, auth=False, errors=((Unauthorized, "bad_credentials"), *_THROTTLED))  # fmt: skip
 async def login(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     body = await read_json(request, LoginIn)

@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import aiohttp
+
 from tests.support.api import Api
+from tests.support.private_services import private_redis
+from tests.support.server import make_settings, running_server
+from tests.support.services import unique_prefix
 
 
 async def test_healthz(api: Api) -> None:
     status, body = await api.call("GET", "/healthz")
     assert status == 200 and body["status"] == "ok" and body["bus"] == "in-process"
+    assert body["checks"] == {"database": "ok"}  # no Redis configured: none to ping
+
+
+async def test_healthz_pings_redis_and_names_it_when_it_is_gone(tmp_path: Path) -> None:
+    async with private_redis() as redis:
+        settings = make_settings(tmp_path / "var", redis_url=redis.url, redis_prefix=unique_prefix())
+        async with running_server(settings) as srv, aiohttp.ClientSession() as http:
+            async with http.get(srv.url + "/healthz") as resp:
+                body = await resp.json()
+                assert resp.status == 200, body
+                assert body["bus"] == "redis" and body["checks"] == {"database": "ok", "redis": "ok"}
+            await redis.stop()  # its port is closed now: connections are refused
+            async with http.get(srv.url + "/healthz") as resp:
+                body = await resp.json()
+                assert resp.status == 503, body
+            error = body["error"]
+            assert error["code"] == "unhealthy" and "redis" in error["message"]
+            assert error["details"]["failed"] == ["redis"]
+            assert error["details"]["checks"]["database"] == "ok"
+            assert error["details"]["checks"]["redis"].startswith("unreachable (")
+            await redis.start()  # the app's shutdown talks to Redis
 
 
 async def test_metrics_in_prometheus_format(api: Api) -> None:

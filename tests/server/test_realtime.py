@@ -20,9 +20,10 @@ from pydantic import BaseModel, Field
 
 from server.auth.tokens import Principal, TokenService
 from server.errors import Forbidden
+from server.logs import request_id
 from server.ratelimit import ConnectionCaps, RateLimits
 from server.realtime import FloodGuard, Realtime, Reply, channel, create_sio, principal_of_sid
-from tests.support.server import make_settings
+from tests.support.server import make_settings, running_server
 
 
 class EchoIn(BaseModel):
@@ -357,3 +358,32 @@ def test_channel_names() -> None:
     for bad in (("room", ""), ("room", "a:b"), ("",)):
         with pytest.raises(ValueError):
             channel(*bad)
+
+
+async def test_every_event_logs_under_the_request_id_of_the_connection(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Request ids reach Socket.IO handlers: each event runs in its own task, with the id of the HTTP request
+    (here the WebSocket upgrade) that carried the connect — the id the access log writes for that request."""
+    caplog.set_level(logging.INFO, logger="moke.access")
+    async with running_server(make_settings(tmp_path / "var")) as srv:
+        served = Served(srv.url, srv.ctx.realtime, srv.ctx.tokens)
+
+        @served.realtime.event("test:request_id", EchoIn)
+        async def which(sid: str, body: EchoIn) -> Reply:
+            return {"request_id": request_id.get()}
+
+        async with Client(served, user_id=1) as a, Client(served, user_id=2) as b:
+            first = (await a.call("test:request_id", {"n": 1}))["request_id"]
+            again = (await a.call("test:request_id", {"n": 2}))["request_id"]
+            other = (await b.call("test:request_id", {"n": 1}))["request_id"]
+        assert first == again and len(first) == 16 and other not in (first, "-")
+        for _ in range(100):  # the upgrade request's access line is written when its WebSocket closes
+            lines = [
+                r for r in caplog.records if r.name == "moke.access" and r.__dict__["path"] == "/socket.io/"
+            ]
+            if len(lines) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert {r.__dict__["request_id"] for r in lines} == {first, other}
+        assert all(r.__dict__["status"] == 101 for r in lines)

@@ -164,3 +164,31 @@ def test_the_screen_fits_a_phone(web: Browser, rest: Rest) -> None:
     web.shot(phone, "evaluate-phone-zh")
     phone.screenshot(path=str(web.shot(phone, "evaluate-phone-full-zh")), full_page=True)
     assert fits_width(phone)
+
+
+def test_question_types_are_tapped_and_kept_while_offline(web: Browser, rest: Rest) -> None:
+    """The second instrument is only a template: the same panel counts the teacher's questions by type;
+    codes tapped without a connection wait in the page and reach the server once it is back."""
+    host = rest.register("王主持")
+    room_id, code = room_with_invite(rest, host, "observer", kind="trial")
+    guest = rest.ok("POST", "/api/auth/guest", {"code": code, "display_name": "刘老师", "school": "二小"})
+    op = web.page(guest, label="observer-questions")
+    op.goto(f"{web.base}/rooms/{room_id}/evaluate")
+    op.locator("#obs-instrument").select_option("questions")
+    expect(op.locator("#obs-interval")).to_be_disabled()
+    op.locator("#obs-start").click()
+    expect(op.locator("button.obs-code")).to_have_count(5)
+    op.locator("button.obs-code[data-code=recall]").click()
+    op.keyboard.press("4")  # 分析评价创造性问题
+    expect(op.get_by_test_id("obs-n")).to_have_text("样本数 2")
+    op.context.set_offline(True)
+    op.locator("button.obs-code[data-code=recall]").click()
+    expect(op.get_by_test_id("obs-pending")).to_have_text("1 条编码待发送，连接恢复后自动发送")
+    op.context.set_offline(False)
+    expect(op.get_by_test_id("obs-pending")).to_be_empty(timeout=30_000)
+    expect(op.get_by_test_id("obs-n")).to_have_text("样本数 3")
+    expect(op.get_by_test_id("obs-mine")).to_contain_text("记忆性问题 2")
+    run = rest.ok("GET", f"/api/rooms/{room_id}/observations", token=guest["token"])[0]
+    stored = rest.ok("GET", f"/api/rooms/{room_id}/observations/{run['id']}/mine", token=guest["token"])
+    assert sorted(s["code"] for s in stored["samples"]) == ["higher", "recall", "recall"]
+    web.shot(op, "evaluate-questions-observer-zh")

@@ -168,7 +168,7 @@ export function observePanel(roomId: string, manage: boolean, instruments: Instr
 
   let sending = false;
   const flush = async (): Promise<void> => {
-    if (sending || !run) return;
+    if (sending || !run || !navigator.onLine) return; // offline: keep them, the online event sends them
     sending = true;
     try {
       for (const p of pending()) {
