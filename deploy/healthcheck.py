@@ -2,8 +2,8 @@
 """Container health check: exit 0 when this host's ``moke serve`` answers ``/healthz`` with 200.
 
 It reads the same settings as the server (``MOKE_*`` variables, one typed object), so it asks the
-port, the scheme and the address the server was told to use. ``/healthz`` checks the database too;
-an unreachable database makes the check fail, which is what an orchestrator should see.
+port, the scheme and the address the server was told to use. ``/healthz`` checks the database too, and
+Redis when one is configured; either unreachable makes the check fail, which is what an orchestrator should see.
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
 from urllib.parse import quote
 
 from aiohttp import web
@@ -29,7 +28,7 @@ FORMATS = {
     "GET", "/api/rooms/{room_id}/segments/{segment_id}/report",
     summary="Host: the evaluation report of a segment (docx, html, pdf) or its raw data (csv, notes-csv)",
     query={"format": Query("docx, html or pdf: the report; csv: the scores; notes-csv: the notes",
-                           Literal["docx", "html", "pdf", "csv", "notes-csv"], default="docx"),
+                           choices=tuple(FORMATS), default="docx"),
            "rubric_id": "rubric version (default current)"},
     errors=((ValidationError, "bad_format"),),
     content_type="application/octet-stream",

@@ -23,11 +23,13 @@ M = TypeVar("M", bound=BaseModel)
 @dataclass(frozen=True)
 class Query:
     """A documented query parameter: what it means and its type (any type pydantic can describe, so
-    ``int``, ``bool``, ``Literal["md", "html"]``), e.g. ``query={"limit": Query("page size", int, default=50)}``.
-    A plain string in ``query=`` is a string parameter with that description."""
+    ``int``, ``bool``, ``Literal["0", "1"]``), e.g. ``query={"limit": Query("page size", int, default=50)}``;
+    ``choices`` gives the values of a string the handler checks against its own table (``FORMATS``), so the
+    document cannot drift from it. A plain string in ``query=`` is a string parameter with that description."""
 
     description: str
     type: Any = str
+    choices: tuple[str, ...] = ()
     default: Any = None
     required: bool = False
     minimum: int | None = None

@@ -75,6 +75,16 @@ class Settings:
         "comma-separated reverse-proxy addresses or CIDRs whose X-Forwarded-For / Forwarded is believed; "
         "none by default",
     )
+    metrics_allow: str = _opt(
+        "127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7",
+        "comma-separated addresses or CIDRs that may read /metrics (a client behind a trusted proxy counts "
+        "by its own address); loopback and private networks by default",
+    )
+    metrics_token: str = _opt(
+        "",
+        "when set, /metrics also needs `Authorization: Bearer <this>` (Prometheus `authorization`)",
+        secret=True,
+    )
     token_ttl_seconds: int = _opt(12 * 3600, "lifetime of issued bearer tokens")
     max_request_bytes: int = _opt(
         1024 * 1024, "largest accepted HTTP request body (uploads have their own limit)"
@@ -277,6 +287,7 @@ def _validate(s: Settings) -> None:
         )
     _validate_tls(s)
     parse_trusted(s.trusted_proxies)  # raises ConfigError naming a bad entry
+    parse_trusted(s.metrics_allow, "MOKE_METRICS_ALLOW")
     positive: Sequence[str] = (
         "cluster_node_ttl",
         "token_ttl_seconds",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import logging
 from collections.abc import Awaitable
 
@@ -13,7 +15,8 @@ from sqlalchemy import text
 
 from server.api import ApiRoutes, json_response
 from server.context import AppContext, ctx_of
-from server.errors import Unavailable
+from server.errors import Forbidden, Unauthorized, Unavailable
+from server.proxies import parse_trusted
 
 log = logging.getLogger(__name__)
 routes = ApiRoutes("operations")
@@ -65,10 +68,30 @@ async def _check(probe: Awaitable[object]) -> str:
     return "ok"
 
 
-@routes.route("GET", "/metrics", summary="Prometheus metrics", auth=False, content_type=CONTENT_TYPE_LATEST)
+@routes.route("GET", "/metrics", summary="Prometheus metrics: to MOKE_METRICS_ALLOW sources (and MOKE_METRICS_TOKEN)",
+              auth=False, content_type=CONTENT_TYPE_LATEST,
+              errors=((Unauthorized, "metrics_token"), (Forbidden, "metrics_forbidden")))  # fmt: skip
 async def metrics(request: web.Request) -> web.Response:
+    # Labels name rooms and routes: the scrape is for the operator's Prometheus, not for the public.
+    settings = ctx_of(request).settings
+    if not _allowed(request.remote, parse_trusted(settings.metrics_allow, "MOKE_METRICS_ALLOW")):
+        raise Forbidden(
+            "/metrics is not served to this address (MOKE_METRICS_ALLOW)", code="metrics_forbidden"
+        )
+    if settings.metrics_token:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {settings.metrics_token}".encode()):
+            raise Unauthorized("/metrics needs its bearer token (MOKE_METRICS_TOKEN)", code="metrics_token")
     body = generate_latest(ctx_of(request).metrics)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _allowed(remote: str | None, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(remote or "")
+    except ValueError:
+        return False  # a Unix socket or an unknown peer: not a known scraper
+    return any(address in network for network in networks)
 
 
 @routes.route("GET", "/api/openapi.json", summary="This OpenAPI document", auth=False)

@@ -104,6 +104,8 @@ def build_openapi(tables: Iterable[ApiRoutes], *, version: str) -> dict[str, Any
 def _query_param(name: str, declared: str | Query) -> dict[str, Any]:
     q = declared if isinstance(declared, Query) else Query(declared)
     schema = TypeAdapter(q.type).json_schema()
+    if q.choices:
+        schema["enum"] = list(q.choices)
     if q.default is not None:
         schema["default"] = q.default
     if q.minimum is not None:

@@ -33,7 +33,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def parse_trusted(value: str) -> tuple[Network, ...]:
+def parse_trusted(value: str, setting: str = "MOKE_TRUSTED_PROXIES") -> tuple[Network, ...]:
     """``"10.0.0.5, 192.168.0.0/24, ::1"`` → networks; raises :class:`ConfigError` naming a bad entry."""
     networks: list[Network] = []
     for raw in (part.strip() for part in value.split(",")):
@@ -42,7 +42,7 @@ def parse_trusted(value: str) -> tuple[Network, ...]:
         try:
             networks.append(ipaddress.ip_network(raw, strict=False))
         except ValueError:
-            raise ConfigError(f"MOKE_TRUSTED_PROXIES: {raw!r} is not an IP address or CIDR") from None
+            raise ConfigError(f"{setting}: {raw!r} is not an IP address or CIDR") from None
     return tuple(networks)
 
 

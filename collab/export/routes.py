@@ -26,7 +26,7 @@ FORMATS = {"md": "text/markdown", "html": "text/html", "docx": DOCX_TYPE}
 
 @routes.route("GET", "/api/docs/{doc_id}/export", summary="Export the lesson plan (or a version)",
               content_type="application/octet-stream",
-              query={"format": Query("file format", Literal["md", "html", "docx"], default="md"),
+              query={"format": Query("file format", choices=tuple(FORMATS), default="md"),
                      "version": "version id (default: the live document)",
                      "comments": Query("1 to include comment threads", Literal["0", "1"], default="0")},
               errors=((BadRequest, "bad_format"),))  # fmt: skip

@@ -93,3 +93,8 @@ def test_configuration_document_lists_every_setting() -> None:
     text = (ROOT / "docs" / "configuration.md").read_text()
     missing = [env_name(f.name) for f in fields(Settings) if f"`{env_name(f.name)}`" not in text]
     assert not missing, f"add these settings to docs/configuration.md: {missing}"
+
+
+def test_metrics_allow_names_a_bad_entry() -> None:
+    with pytest.raises(ConfigError, match="MOKE_METRICS_ALLOW: 'intranet'"):
+        load_settings(environ={"MOKE_METRICS_ALLOW": "10.0.0.0/8, intranet"}, cli={})
