@@ -90,7 +90,7 @@ async def upload_voice(request: web.Request) -> web.Response:
     return json_response(msg, status=201 if new else 200)
 
 
-@routes.route("GET", "/api/voice/{voice_id}", summary="Play a voice note (token may be ?token=)",
+@routes.route("GET", "/api/voice/{voice_id}", summary="Play a voice note (a media element passes ?t= from /api/url-token)",
               content_type="audio/*")  # fmt: skip
 async def get_voice(request: web.Request) -> web.StreamResponse:
     ctx = ctx_of(request)

@@ -142,10 +142,20 @@ def _keep_headers(exc: web.HTTPException) -> dict[str, str]:
 
 
 def bearer_token(request: web.Request) -> str | None:
+    """The ``Authorization: Bearer`` token; in the query string (``?token=``) only on a WebSocket upgrade
+    (a browser cannot set headers there). On REST a session token in a URL (proxy logs, history) is 401
+    ``token_in_url``: media elements use a short-lived URL token in ``?t=`` (``POST /api/url-token``)."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.query.get("token")
+    if "token" not in request.query:
+        return None
+    if request.headers.get("Upgrade", "").lower() == "websocket":
+        return request.query["token"]
+    raise Unauthorized(
+        "session tokens are not accepted in the URL; send Authorization: Bearer, or ?t= from /api/url-token",
+        code="token_in_url",
+    )
 
 
 def principal_of(request: web.Request) -> Principal:
@@ -153,7 +163,13 @@ def principal_of(request: web.Request) -> Principal:
     cached = request.get(PRINCIPAL)
     if cached is not None:
         return cached
-    principal = ctx_of(request).tokens.verify(bearer_token(request))
+    tokens = ctx_of(request).tokens
+    token = bearer_token(request)
+    url_token = request.query.get("t")
+    if token is None and url_token and request.method in ("GET", "HEAD"):
+        principal = tokens.verify_url(url_token, request.path)
+    else:
+        principal = tokens.verify(token)
     request[PRINCIPAL] = principal
     return principal
 

@@ -27,7 +27,7 @@ _JSON_FIELDS = ["asctime", "levelname", "name", "request_id", "message"]
 _JSON_NAMES = {"asctime": "ts", "levelname": "level", "name": "logger", "message": "msg", "exc_info": "exc"}
 
 # Query parameters whose values never reach a log line (bearer and URL tokens, anything secret).
-_SECRET_PARAM = re.compile(r"token|secret|password|passwd|signature|sig$|key$", re.IGNORECASE)
+_SECRET_PARAM = re.compile(r"token|secret|password|passwd|signature|sig$|key$|^t$", re.IGNORECASE)
 
 
 class _RequestIdFilter(logging.Filter):

@@ -1,4 +1,4 @@
-"""REST: register, log in, who am I. (Guests log in with an invite code, a room's concern: ``rooms.invite_routes``.)"""
+"""REST: register, log in, who am I, short-lived URL tokens for media elements. (Guests log in with an invite code, a room's concern: ``rooms.invite_routes``.)"""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from sqlalchemy.exc import IntegrityError
 
 from server.api import ApiRoutes, json_response, read_json
 from server.auth.passwords import PASSWORDS
-from server.auth.tokens import Principal
+from server.auth.tokens import URL_TTL, Principal
 from server.context import ctx_of
 from server.db import now
-from server.errors import Conflict, RateLimited, Unauthorized
+from server.errors import Conflict, RateLimited, Unauthorized, ValidationError
 from server.http import principal_of
 from server.models import User
 from server.ratelimit import Limit
@@ -20,6 +20,8 @@ from server.ratelimit import Limit
 routes = ApiRoutes("auth")
 
 USERNAME = r"^[A-Za-z0-9_.@-]{3,64}$"
+# What an <audio>/<video> element loads (it cannot send a header): a voice note, a recording's file.
+MEDIA_PATH = r"^/api/(voice/[A-Za-z0-9_-]{1,64}|recordings/[A-Za-z0-9_-]{1,64}/file)$"
 
 
 def _attempts(request: web.Request) -> tuple[Limit, str]:
@@ -126,3 +128,23 @@ async def me(request: web.Request) -> web.Response:
     if user is None:
         raise Unauthorized("account no longer exists", code="token_invalid")
     return json_response(user_out(user))
+
+
+class UrlTokenIn(BaseModel):
+    path: str = Field(pattern=MEDIA_PATH, description="/api/voice/{id} or /api/recordings/{id}/file")
+
+
+class UrlTokenOut(BaseModel):
+    token: str
+    expires_in: int
+
+
+@routes.route("POST", "/api/url-token", summary="A short-lived token for one media URL (?t=)", body=UrlTokenIn,
+              response=UrlTokenOut, errors=((ValidationError, "validation"),))  # fmt: skip
+async def url_token(request: web.Request) -> web.Response:
+    """For ``GET path?t=<token>`` within ``URL_TTL`` seconds, nothing else: the session token stays out of
+    URLs. Whether the caller may read the path is still decided by its route when the URL is loaded."""
+    p = principal_of(request)
+    body = await read_json(request, UrlTokenIn)
+    token = ctx_of(request).tokens.issue_url(p, body.path)
+    return json_response(UrlTokenOut(token=token, expires_in=URL_TTL))

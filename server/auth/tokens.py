@@ -11,6 +11,10 @@ from server.errors import Unauthorized
 
 ALGORITHM = "HS256"
 ISSUER = "moke"
+URL_PURPOSE = "media"
+URL_TTL = 300
+"""A URL token opens one media path (a voice note, a recording) for ``URL_TTL`` seconds: what an <audio> or
+<video> element, which cannot send a header, puts in ``?t=``. It is nothing else's token."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,28 @@ class TokenService:
             claims["room"] = principal.room_scope
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
+    def issue_url(self, principal: Principal, path: str) -> str:
+        """A short-lived token for ``GET path`` only (see ``URL_PURPOSE``)."""
+        token = self.issue(principal, ttl_seconds=URL_TTL)
+        claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], issuer=ISSUER)
+        claims.update({"pur": URL_PURPOSE, "path": path})
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify_url(self, token: str, path: str) -> Principal:
+        """The principal of a URL token issued for exactly ``path``; 401 ``url_token_scope`` otherwise."""
+        principal, claims = self._decode(token)
+        if claims.get("pur") != URL_PURPOSE or claims.get("path") != path:
+            raise Unauthorized("this URL token is for another resource", code="url_token_scope")
+        return principal
+
     def verify(self, token: str | None) -> Principal:
+        """A session token's principal; a URL token is refused here (it opens one path, nothing else)."""
+        principal, claims = self._decode(token)
+        if "pur" in claims:
+            raise Unauthorized("a URL token opens only its own media path", code="url_token_scope")
+        return principal
+
+    def _decode(self, token: str | None) -> tuple[Principal, dict[str, object]]:
         if not token:
             raise Unauthorized("missing bearer token", code="token_missing")
         try:
@@ -67,12 +92,13 @@ class TokenService:
         except jwt.PyJWTError:
             raise Unauthorized("invalid token", code="token_invalid") from None
         try:
-            return Principal(
+            principal = Principal(
                 user_id=int(claims["sub"]),
                 name=str(claims.get("name", "")),
                 is_admin=bool(claims.get("adm", False)),
                 is_guest=bool(claims.get("gst", False)),
                 room_scope=claims.get("room"),
             )
+            return principal, claims
         except (TypeError, ValueError):
             raise Unauthorized("invalid token", code="token_invalid") from None

@@ -92,8 +92,11 @@ async def test_record_stop_list_and_play_back(server: RunningServer, api: Api, s
     assert abs(duration - done["duration"]) < 0.1
     assert audio_packets > 100  # the tone, 20 ms per packet
 
-    # HTTP range requests, as a <video> element seeking makes them; ?token= works for it
-    url = f"/api/recordings/{rec['id']}/file?token={observer.token}"
+    # HTTP range requests, as a <video> element seeking makes them, with its short-lived URL token
+    path = f"/api/recordings/{rec['id']}/file"
+    status, scoped = await api.call("POST", "/api/url-token", token=observer.token, json={"path": path})
+    assert status == 200, scoped
+    url = f"{path}?t={scoped['token']}"
     status, head = await api.call("GET", url, headers={"Range": "bytes=0-99"})
     assert status == 206 and len(head) == 100 and head[:4] == b"\x1a\x45\xdf\xa3"  # EBML magic
     async with api.http.get(api.base + url, headers={"Range": "bytes=100-"}) as resp:

@@ -32,11 +32,24 @@ async def test_voice_note_round_trip_and_checks(tmp_path: Path, api: Api) -> Non
             assert heard["voice_id"] == msg["voice_id"]
             status, again = await upload(api, host["token"], rid, data, "audio/ogg", "v1")
             assert status == 200 and again["id"] == msg["id"]  # a retried upload is not a second note
-            # replay later, with the token in the query as an <audio> element sends it
-            async with api.http.get(
-                f"{srv.url}/api/voice/{msg['voice_id']}?token={observer['token']}"
-            ) as resp:
+            # replay later as an <audio> element does: a short-lived URL token for this one path in ?t=
+            path = f"/api/voice/{msg['voice_id']}"
+            status, url = await api.call(
+                "POST", "/api/url-token", token=observer["token"], json={"path": path}
+            )
+            assert status == 200 and 60 <= url["expires_in"] <= 300, url
+            async with api.http.get(f"{srv.url}{path}?t={url['token']}") as resp:
                 assert resp.status == 200 and resp.content_type == "audio/ogg" and await resp.read() == data
+            # the session token itself is refused in the URL, and the URL token opens nothing else
+            async with api.http.get(f"{srv.url}{path}?token={observer['token']}") as resp:
+                assert resp.status == 401 and (await resp.json())["error"]["code"] == "token_in_url"
+            status, err = await api.call("GET", "/api/auth/me", token=url["token"])
+            assert status == 401 and err["error"]["code"] == "url_token_scope"
+            async with api.http.get(f"{srv.url}/api/auth/me?t={url['token']}") as resp:
+                assert resp.status == 401 and (await resp.json())["error"]["code"] == "url_token_scope"
+            status, err = await api.call("POST", "/api/url-token", token=observer["token"],
+                                         json={"path": f"/api/rooms/{rid}"})  # fmt: skip
+            assert status == 422 and err["error"]["code"] == "validation", err
             async with api.http.get(f"{srv.url}/api/voice/{msg['voice_id']}",
                                     headers={"Range": "bytes=0-9", "Authorization": f"Bearer {host['token']}"}) as resp:  # fmt: skip
                 assert resp.status == 206 and len(await resp.read()) == 10
@@ -101,7 +114,9 @@ async def test_a_body_is_opened_only_as_the_container_its_type_declares(tmp_path
         # a browser's MediaRecorder type carries codecs; the note is stored and served under its base type
         status, msg = await upload(api, guest["token"], rid, clip(1.0, "webm"), "audio/webm;codecs=opus", "w")
         assert status == 201, msg
-        async with api.http.get(f"{srv.url}/api/voice/{msg['voice_id']}?token={guest['token']}") as resp:
+        path = f"/api/voice/{msg['voice_id']}"
+        status, url = await api.call("POST", "/api/url-token", token=guest["token"], json={"path": path})
+        async with api.http.get(f"{srv.url}{path}?t={url['token']}") as resp:
             assert resp.status == 200 and resp.content_type == "audio/webm"
 
 

@@ -87,6 +87,7 @@ def test_the_access_log_is_info_and_has_its_own_switch(setup: Setup) -> None:
 def test_query_strings_lose_their_secrets() -> None:
     assert logs.redacted_query("") == ""
     assert logs.redacted_query("token=eyJhbGciOi.abc&limit=5") == "token=***&limit=5"
+    assert logs.redacted_query("t=eyJ.url.token&format=md") == "t=***&format=md"  # a media URL token
     assert logs.redacted_query("access_token=x&turn_secret=y&api_key=z&format=md") == (
         "access_token=***&turn_secret=***&api_key=***&format=md"
     )

@@ -51,6 +51,37 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   return data as T;
 }
 
+const mediaPaths = new WeakMap<HTMLMediaElement, { path: string; retried: boolean }>();
+
+/** Points a media element at a protected file: <audio>/<video> cannot send a header, so the URL carries a
+ * short-lived token for that one path (`?t=`, from POST /api/url-token), never the session token. When it has
+ * expired (the element reports an error), a new one is fetched and playback resumes where it was. */
+export function attachMedia(el: HTMLMediaElement, path: string): void {
+  const known = mediaPaths.has(el);
+  const state = { path, retried: false };
+  mediaPaths.set(el, state);
+  const load = async (): Promise<void> => {
+    const want = mediaPaths.get(el)?.path;
+    if (want === undefined) return;
+    const { token: t } = await api<{ token: string }>('POST', '/api/url-token', { path: want });
+    if (mediaPaths.get(el)?.path === want) el.src = `${want}?t=${encodeURIComponent(t)}`;
+  };
+  if (!known) {
+    el.addEventListener('loadedmetadata', () => { const s = mediaPaths.get(el); if (s) s.retried = false; });
+    el.addEventListener('error', () => {
+      const s = mediaPaths.get(el);
+      if (!s || s.retried || !el.src) return;
+      s.retried = true;
+      const at = el.currentTime;
+      const playing = !el.paused;
+      void load().then(() => {
+        el.currentTime = at;
+        if (playing) void el.play();
+      });
+    });
+  }
+  void load();
+}
 /** Fetch a protected file (audio, export) with the token and return a blob. */
 export async function fetchBlob(path: string): Promise<Blob> {
   const resp = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });

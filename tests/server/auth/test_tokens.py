@@ -52,3 +52,22 @@ def test_a_room_scoped_principal_enters_only_its_room() -> None:
     assert Principal(4, "teacher").can_enter("anything")
     with pytest.raises(ValueError):
         TokenService("", 60)
+
+
+def test_a_url_token_opens_its_one_path_briefly_and_is_no_session_token() -> None:
+    svc = TokenService("k" * 32, 3600)
+    p = Principal(7, "李老师", room_scope="r1")
+    url = svc.issue_url(p, "/api/voice/abc")
+    assert svc.verify_url(url, "/api/voice/abc") == p
+    claims = jwt.decode(url, options={"verify_signature": False})
+    assert claims["pur"] == "media" and claims["exp"] - claims["iat"] <= 300
+    for wrong in ("/api/voice/abd", "/api/recordings/abc/file"):
+        with pytest.raises(Unauthorized) as exc:
+            svc.verify_url(url, wrong)
+        assert exc.value.code == "url_token_scope"
+    with pytest.raises(Unauthorized) as exc:
+        svc.verify(url)  # not a bearer token for the rest of the API
+    assert exc.value.code == "url_token_scope"
+    with pytest.raises(Unauthorized) as exc:
+        svc.verify_url(svc.issue(p), "/api/voice/abc")  # nor is a session token a URL token
+    assert exc.value.code == "url_token_scope"

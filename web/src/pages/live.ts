@@ -1,7 +1,7 @@
 /** Live page: the program (or a chosen venue's feed) with the main-venue label, presence, chat with
  * history and voice notes, raise hand; seat holders get mic/camera and the discussion grid; presenters
  * can publish their venue's camera. Lazy-loaded. */
-import { api } from '../api';
+import { api, attachMedia } from '../api';
 import { mediaBlock } from '../capabilities';
 import { h } from '../dom';
 import { formatTime, roleName, t } from '../i18n';
@@ -9,7 +9,7 @@ import { attach, capture, mediaBlockText, publish, type Publishing, secureAddres
 import { call } from '../realtime';
 import { type ChatMessage, enterRoom, type Person, personName, userIdOf } from '../roomstate';
 import { canManage, listOf, venueLabel } from '../rooms';
-import { getSession, token } from '../session';
+import { getSession } from '../session';
 import { busy, toast, uid } from '../ui';
 import { Feed, videoBox } from '../video';
 
@@ -368,10 +368,11 @@ async function call_retry<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A voice note: a normal <audio> (the endpoint takes the token as ?token=), loaded when played. */
+/** A voice note: a normal <audio> with a short-lived URL token for its file, loaded when played. */
 function voicePlayer(voiceId: string, seconds: number | null | undefined): HTMLElement {
-  const src = `/api/voice/${encodeURIComponent(voiceId)}?token=${encodeURIComponent(token())}`;
+  const audio = h('audio', { controls: true, preload: 'none', 'data-voice-id': voiceId, 'aria-label': t('voice.play') }) as HTMLAudioElement;
+  attachMedia(audio, `/api/voice/${encodeURIComponent(voiceId)}`);
   return h('div', { class: 'voice' },
-    h('audio', { controls: true, preload: 'none', src, 'data-voice-id': voiceId, 'aria-label': t('voice.play') }),
+    audio,
     seconds ? h('span', { class: 'muted' }, ` ${seconds.toFixed(1)}″`) : null);
 }

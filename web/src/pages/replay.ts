@@ -2,12 +2,12 @@
  * the notes on its timeline — markers by offset, coloured by kind, the main venue's stretches as bands —
  * and as a list; choosing a note (click, or Enter on the focused marker or list item) seeks the video to
  * the moment it was written. Markers and list items are buttons, so Enter works as a click. Lazy-loaded. */
-import { api } from '../api';
+import { api, attachMedia } from '../api';
 import { h } from '../dom';
 import { formatTime, t } from '../i18n';
 import { navigate } from '../router';
 import { getRoom, listOf } from '../rooms';
-import { getSession, token } from '../session';
+import { getSession } from '../session';
 import { errorBox, loading, withLoading } from '../ui';
 
 interface Recording {
@@ -106,7 +106,7 @@ export async function replayPage(root: HTMLElement, params: Record<string, strin
     for (const el of picker.querySelectorAll('button')) el.setAttribute('aria-pressed', String(el.dataset.recordingId === rec.id));
     videoStatus.textContent = '';
     videoStatus.className = 'status';
-    video.src = `${rec.url}?token=${encodeURIComponent(token())}`;
+    attachMedia(video, rec.url);
     void withLoading(list, () => api<Replay>('GET', `/api/rooms/${roomId}/replay?recording_id=${encodeURIComponent(rec.id)}`), (replay) => {
       // the recording's own length; a file still being written grows, so the last note bounds it too
       const length = Math.max(rec.duration, ...replay.notes.map((p) => p.offset), ...replay.on_air.map((b) => b.end), 1);
