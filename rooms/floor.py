@@ -7,6 +7,7 @@ A user who leaves the room (last connection gone, or swept as a ghost) loses han
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,8 @@ from rooms.presence import PresenceService
 from rooms.shared import SharedState
 from server.db import Database
 from server.errors import Conflict
+
+log = logging.getLogger(__name__)
 
 
 def seat_needed(role: Role | str) -> bool:
@@ -42,7 +45,32 @@ class FloorService:
         self.shared = shared
         self.presence = presence
         self.default_seats = default_seats
+        self._seated_here: dict[str, set[int]] = {}  # room -> seat holders connected to this process
         presence.on_gone(self._on_gone)
+        presence.cluster.on_beat(self._remember_seats)
+        presence.cluster.on_lapsed(self._restore_seats)
+
+    async def _remember_seats(self) -> None:
+        """On each heartbeat: which of this process's members hold a seat (for :meth:`_restore_seats`)."""
+        seated: dict[str, set[int]] = {}
+        for room_id, users in self.presence.local_users().items():
+            here = users & set(await self.shared.seats(room_id))
+            if here:
+                seated[room_id] = here
+        self._seated_here = seated
+
+    async def _restore_seats(self) -> None:
+        """This process's membership had lapsed: the shared state may have lost the seats (Redis restarted
+        empty). Give them back to those still connected here, within the room's limit."""
+        connected = self.presence.local_users()
+        for room_id, users in self._seated_here.items():
+            back = sorted(users & connected.get(room_id, set()))
+            if not back:
+                continue
+            limit = await self.limit(room_id)
+            restored = [u for u in back if await self.shared.seat_grant(room_id, u, limit)]
+            log.warning("restored seats after a lapse room=%s users=%s", room_id, restored)
+            await self.broadcast(room_id, restored)
 
     async def limit(self, room_id: str) -> int:
         async with self.db.session() as session:

@@ -137,6 +137,13 @@ class PresenceService:
         lines = user_lines(snap)
         return snap, [lines[u] for u in sorted(lines)]
 
+    def local_users(self) -> dict[str, set[int]]:
+        """room id -> users with a connection in this process."""
+        users: dict[str, set[int]] = {}
+        for (room_id, _sid), entry in self._mine.items():
+            users.setdefault(room_id, set()).add(int(entry["user_id"]))
+        return users
+
     async def is_online(self, room_id: str, user_id: int) -> bool:
         return any(e.get("user_id") == user_id for e in (await self.shared.presence(room_id)).values())
 

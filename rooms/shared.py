@@ -162,6 +162,18 @@ return 1
 """
 
 
+# KEYS[1] rev counter. The next number of a room's readings: one more than the last, and never below
+# Redis TIME in microseconds, so the numbers keep rising when Redis restarts empty (clients that hold
+# a line from before would ignore a delta numbered from 1 again). Exact in a double until 2255.
+_NEXT_REV = """
+local t = redis.call('TIME')
+local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local rev = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') + 1, floor)
+redis.call('SET', KEYS[1], string.format('%d', rev))
+return string.format('%d', rev)
+"""
+
+
 def _text(raw: Any) -> str:
     return raw.decode() if isinstance(raw, bytes) else str(raw)
 
@@ -175,6 +187,7 @@ class RedisShared(SharedState):
         self.redis: aioredis.Redis = aioredis.from_url(redis) if isinstance(redis, str) else redis
         self.p = f"{prefix}:rooms:"
         self._grant = self.redis.register_script(_GRANT)
+        self._next_rev = self.redis.register_script(_NEXT_REV)
 
     async def presence_put(self, room_id: str, sid: str, node_id: str, entry: Entry) -> None:
         pipe = self.redis.pipeline(transaction=True)
@@ -196,7 +209,7 @@ class RedisShared(SharedState):
 
     async def snapshot(self, room_id: str) -> Snapshot:
         pipe = self.redis.pipeline(transaction=True)  # MULTI/EXEC: the number and the reading go together
-        pipe.incr(self.p + "presence_rev:" + room_id)
+        await self._next_rev(keys=[self.p + "presence_rev:" + room_id], client=pipe)  # queued in the MULTI
         pipe.hgetall(self.p + "presence:" + room_id)
         pipe.zrange(self.p + "hands:" + room_id, 0, -1)
         pipe.zrange(self.p + "seats:" + room_id, 0, -1)

@@ -94,6 +94,7 @@ class VenueController:
         self.media.add_venue_listener(self.venue_changed)
         self.homes.on_home_taken(self._recover)
         self.cluster.on_beat(self._housekeeping)
+        self.cluster.on_lapsed(self._restore_live)
 
     async def stop(self) -> None:
         await self.tasks.close()  # cuts, recoveries and fallback timers
@@ -256,6 +257,8 @@ class VenueController:
         there: take the feed over and handle the venue as lost (alert, then fallback or slate)."""
         if not self.store.shared:
             return  # one process owns every feed and its venue listener sees every loss
+        if not self.cluster.settled():
+            return  # Redis may have lost the leases and live venues (a restart): their owners put them back
         for room_id in list(self._rooms):
             room = self._rooms[room_id]
             if room.fallback_timer is not None or await self.homes.holder(room_id) is not None:
@@ -285,6 +288,15 @@ class VenueController:
             room = self._rooms.get(room_id)
             if room is not None and room.fallback_timer is None and not room.lock.locked():
                 del self._rooms[room_id]
+
+    async def _restore_live(self) -> None:
+        """This process's membership had lapsed (Redis restarted empty, or a stall longer than the TTL):
+        the store may have lost the venues publishing here, so put them back."""
+        for room_id, venues in list(self._live_here.items()):
+            for venue_id in sorted(venues):
+                await self.store.set_live(room_id, venue_id, True, node=self.node)
+        if self._live_here:
+            log.warning("cluster membership had lapsed: live venues restored rooms=%d", len(self._live_here))
 
     # ---- signal loss --------------------------------------------------------------------------
     async def venue_changed(self, room_id: str, venue_id: str, live: bool) -> None:

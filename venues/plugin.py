@@ -55,7 +55,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     cluster = ctx.cluster
     client = cluster.redis_client()
     store: ProgramStore = (
-        RedisProgramStore(client, prefix=settings.redis_prefix)
+        RedisProgramStore(client, ctx.db, prefix=settings.redis_prefix)
         if client is not None
         else SqlProgramStore(ctx.db)
     )

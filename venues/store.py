@@ -4,11 +4,13 @@
 - :class:`SqlProgramStore` — the default for one ``moke serve``: state in the database (survives a
   SIGKILL), compare-and-set as ``UPDATE … WHERE epoch = :expected``; liveness is in process, since one
   process carries every feed.
-- :class:`RedisProgramStore` — with ``MOKE_REDIS_URL``: state and live venues in Redis; compare-and-set
-  is a Lua script, so commands arriving at any process apply in one order. A live venue is tagged with
-  the process its publisher feeds and counts as live while that process is alive in the cluster
-  (``server.cluster``'s one heartbeat), so the venues of a process that dies without a word go offline
-  with it.
+- :class:`RedisProgramStore` — with ``MOKE_REDIS_URL``: the state stays in the database (the same
+  compare-and-set: a row lock orders concurrent writers, so commands arriving at any process apply in
+  one order), because Redis keeps nothing across its own restart; the live venues are in Redis, each
+  tagged with the process its publisher feeds, and count as live while that process is alive in the
+  cluster (``server.cluster``'s one heartbeat), so the venues of a process that dies without a word go
+  offline with it. When Redis lost them (a restart) each process's controller puts its own back
+  (the cluster's ``on_lapsed``).
 
 Which process carries a room's program feed is not kept here: it is the room's media home, a lease
 the media router holds (``media.routing``).
@@ -92,9 +94,10 @@ class MemoryProgramStore(_LocalLive, ProgramStore):
         return True
 
 
-class SqlProgramStore(_LocalLive, ProgramStore):
+class _SqlState:
+    """The state in the database, compare-and-set on the epoch."""
+
     def __init__(self, db: Database) -> None:
-        super().__init__()
         self.db = db
 
     async def load(self, room_id: str) -> ProgramState:
@@ -122,38 +125,25 @@ class SqlProgramStore(_LocalLive, ProgramStore):
         return True
 
 
-# KEYS[1] state hash; ARGV: expected epoch, new epoch, JSON state.
-_CAS = """
-local cur = redis.call('HGET', KEYS[1], 'epoch')
-if (cur == false and ARGV[1] == '0') or cur == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'data', ARGV[3])
-  return 1
-end
-return 0
-"""
+class SqlProgramStore(_LocalLive, _SqlState, ProgramStore):
+    def __init__(self, db: Database) -> None:
+        _LocalLive.__init__(self)
+        _SqlState.__init__(self, db)
 
 
-class RedisProgramStore(ProgramStore):
+class RedisProgramStore(_SqlState, ProgramStore):
     shared = True
 
-    def __init__(self, redis: str | aioredis.Redis, *, prefix: str) -> None:
+    def __init__(self, redis: str | aioredis.Redis, db: Database, *, prefix: str) -> None:
         """Given a client (the process's one, owned by the cluster) it leaves closing it to its owner;
         given a URL it opens its own."""
+        super().__init__(db)
         self._owns_client = isinstance(redis, str)
         self.redis: aioredis.Redis = aioredis.from_url(redis) if isinstance(redis, str) else redis
         self.prefix = f"{prefix}:venues"
-        self._cas = self.redis.register_script(_CAS)
 
     def _key(self, kind: str, room_id: str) -> str:
         return f"{self.prefix}:{kind}:{room_id}"
-
-    async def load(self, room_id: str) -> ProgramState:
-        raw = await self.redis.hget(self._key("state", room_id), "data")
-        return ProgramState.loads(raw) if raw is not None else ProgramState(room_id)
-
-    async def save(self, state: ProgramState, *, expected_epoch: int) -> bool:
-        args = [str(expected_epoch), str(state.epoch), state.dumps()]
-        return bool(await self._cas(keys=[self._key("state", state.room_id)], args=args))
 
     async def set_live(self, room_id: str, venue_id: str, live: bool, *, node: str = "") -> None:
         key = self._key("live", room_id)

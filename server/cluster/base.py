@@ -7,7 +7,11 @@ Semantics every implementation keeps (and ``tests/server/test_cluster.py`` check
   controller notices dead feed owners on it (``on_beat``, ``on_node_gone``, ``on_lapsed``).
 - a lease of one kind (``cluster.lease(name, ttl)``) is held by at most one node per key at a time,
   until it is released or ``ttl`` passes without a renewal; the node holding it renews it every
-  ``ttl / 3`` seconds while it lives, and hears (``on_lost``) when a renewal finds it gone.
+  ``ttl / 3`` seconds while it lives (taking it back when it finds it free), and hears (``on_lost``)
+  when a renewal finds another node holding it.
+- a node whose own membership had lapsed (a stall, or Redis restarted empty) cannot tell yet which
+  other nodes are alive: for one ``node_ttl`` after that, the nodes it saw alive before still count
+  as alive (every living node beats again within that time), so nobody is cleaned up after by mistake.
 - every background task of the cluster runs in a :class:`~server.cluster.tasks.TaskGroup`, so a
   failing listener is logged and counted, never silently dropped.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
@@ -88,8 +93,11 @@ class Lease:
     async def _renew_all(self) -> None:
         for key in sorted(self._held):
             try:
-                if await self.renew(key):
+                # Take a held key back when it is free: its store lost it (Redis restarted empty) or it
+                # ran out in a stall and nobody took it; either way this node still does the work.
+                if await self.cluster._lease_claim(self.name, key, self.node_id, self.ttl, take=True):
                     continue
+                self._held.discard(key)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -136,6 +144,8 @@ class Cluster(ABC):
         self._lapsed_listeners: list[Listener] = []
         self._members: set[str] = set()
         self._started = False
+        self._vouched: set[str] = set()  # nodes seen alive before our own membership lapsed
+        self._vouched_until = 0.0  # monotonic: until then they count as alive (see the module doc)
 
     # ---- what other packages use ---------------------------------------------------------------
     def redis_client(self) -> aioredis.Redis | None:
@@ -172,11 +182,22 @@ class Cluster(ABC):
     async def alive(self, nodes: Iterable[str]) -> set[str]:
         """Those of ``nodes`` that are alive now."""
         wanted = set(nodes)
-        return await self._alive(wanted) if wanted else set()
+        return (await self._alive(wanted) | (wanted & self._still_vouched())) if wanted else set()
 
     async def members(self) -> set[str]:
         """Every node alive now (this one included once started)."""
-        return await self._read_members()
+        return await self._read_members() | self._still_vouched()
+
+    def settled(self) -> bool:
+        """False for one ``node_ttl`` after this node's membership lapsed: what the backend holds of the
+        others (memberships, leases, what they registered) may be gone until they have beaten and renewed
+        again, so absence proves no death yet. Housekeeping that would clean up after a dead node waits."""
+        return not self._still_vouched()
+
+    def _still_vouched(self) -> set[str]:
+        if self._vouched and time.monotonic() >= self._vouched_until:
+            self._vouched = set()
+        return self._vouched
 
     # ---- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -203,7 +224,7 @@ class Cluster(ABC):
     async def beat(self) -> None:
         """One heartbeat: stay alive, notice a lapse of our own and nodes that are gone, run listeners."""
         await self._stay_alive()
-        members = await self._read_members()
+        members = await self.members()
         gone = self._members - members - {self.node_id}
         self._members = members
         for node in sorted(gone):
@@ -216,6 +237,10 @@ class Cluster(ABC):
     async def _stay_alive(self) -> None:
         if not await self._beat(self.node_ttl):
             log.warning("cluster membership had lapsed node=%s", self.node_id)
+            # what the backend says of the others may be as stale as what it said of us: vouch for the
+            # nodes seen alive until each had the time to beat again
+            self._vouched = self._members - {self.node_id}
+            self._vouched_until = time.monotonic() + self.node_ttl
             for listener in list(self._lapsed_listeners):
                 await self._call(listener(), "lapsed")
 

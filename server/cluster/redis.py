@@ -11,9 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.clock import Clock
 from server.cluster.base import Cluster
+
+RETRIES = 6  # about 1.5 s of retries in all: a restart of Redis on the same host
 
 # KEYS[1] nodes zset; ARGV: node, ttl ms. Returns {1 when the node was alive before this beat, Redis
 # TIME seconds, microseconds}: the beat also sets the process's clock (server/clock.py).
@@ -79,7 +85,13 @@ class RedisCluster(Cluster):
         self.url = url
         self.p = f"{prefix}:cluster:"
         # named, so an operator's CLIENT LIST shows which process each connection belongs to
-        self.redis: aioredis.Redis = aioredis.from_url(url, client_name=f"moke-{self.node_id}")
+        # A command that finds its pooled connection closed (Redis restarted) is retried on a new one
+        # for a moment instead of failing the request it serves.
+        retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES)
+        self.redis: aioredis.Redis = aioredis.from_url(
+            url, client_name=f"moke-{self.node_id}", retry=retry,
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        )  # fmt: skip
         self._beat_script = self.redis.register_script(_BEAT)
         self._members_script = self.redis.register_script(_MEMBERS)
         self._alive_script = self.redis.register_script(_ALIVE)

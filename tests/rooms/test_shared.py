@@ -77,3 +77,16 @@ async def test_hands_and_seats_with_a_limit(shared: SharedState) -> None:
 async def test_concurrent_grants_never_exceed_the_limit(shared: SharedState) -> None:
     results = await asyncio.gather(*(shared.seat_grant("busy", uid, 4) for uid in range(1, 31)))
     assert sum(results) == 4 and len(await shared.seats("busy")) == 4
+
+
+@pytest.mark.redis
+async def test_readings_keep_rising_when_redis_forgets_the_counter() -> None:
+    shared = RedisShared(require_redis(), unique_prefix())
+    try:
+        first = (await shared.snapshot("r")).rev
+        second = (await shared.snapshot("r")).rev
+        assert second > first
+        await shared.redis.delete(shared.p + "presence_rev:r")  # what an empty restart of Redis does
+        assert (await shared.snapshot("r")).rev > second  # clients holding older lines take the new ones
+    finally:
+        await shared.close()

@@ -41,7 +41,7 @@ async def store_and_room(
         elif request.param in ("sqlite", "postgresql"):
             store = SqlProgramStore(db)
         else:
-            store = RedisProgramStore(require_redis(), prefix=unique_prefix())
+            store = RedisProgramStore(require_redis(), db, prefix=unique_prefix())
         try:
             yield store, room
         finally:
@@ -91,10 +91,11 @@ async def test_live_venues(store_and_room: tuple[ProgramStore, str]) -> None:
 
 
 @pytest.mark.redis
-async def test_shared_liveness_goes_with_the_process() -> None:
+async def test_shared_liveness_goes_with_the_process(tmp_path: Path) -> None:
     """A process that dies never says its venues went offline: in Redis they go when the cluster no
     longer counts their process alive (server.cluster's contract covers the heartbeat itself)."""
-    store = RedisProgramStore(require_redis(), prefix=unique_prefix())
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'moke.db'}")  # the state's home; unused here
+    store = RedisProgramStore(require_redis(), db, prefix=unique_prefix())
     living = {"a", "b"}
 
     async def alive(nodes: set[str]) -> set[str]:

@@ -3,8 +3,16 @@ scores the lesson, the host sees the note and the aggregate."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
 from playwright.sync_api import expect
 
+from tests.support.server import ServerProcess
 from tests.support.web import Browser, Rest, room_with_invite
 
 
@@ -62,3 +70,47 @@ def test_notes_written_offline_are_kept_and_sent_once_on_reconnect(web: Browser,
     expect(op.get_by_test_id("notes")).to_contain_text("小组讨论时间偏短")
     texts = [n["text"] for n in rest.ok("GET", f"/api/rooms/{room_id}/notes", token=guest["token"])]
     assert sorted(texts) == ["小组讨论时间偏短", "板书清楚"]  # each once
+
+
+@pytest.fixture
+def strict_server(tmp_path: Path) -> Iterator[str]:
+    """A server of its own where one user may send only three events of a name a second (issue 20.5's
+    per-user limit, turned down so that a short offline queue meets it)."""
+    proc = ServerProcess(tmp_path / "var", env={"MOKE_LOG_LEVEL": "WARNING", "MOKE_SIO_USER_EVENTS": "3"})
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, proc.start()).result()
+    try:
+        yield proc.url
+    finally:
+        proc.terminate()
+
+
+def test_an_offline_queue_that_meets_the_flood_limit_waits_and_is_sent_whole(
+    chromium: Any, strict_server: str
+) -> None:
+    # Sent back to back on reconnect, ten notes meet the per-user event limit; a `flood` answer means
+    # "later", not "rejected": every note arrives, none is dropped.
+    rest, web = Rest(strict_server), Browser(chromium, strict_server)
+    try:
+        host = rest.register("钱主持")
+        room_id, code = room_with_invite(rest, host, "observer", kind="trial")
+        rest.ok("POST", f"/api/rooms/{room_id}/rubrics", {"template": "general"}, token=host["token"])
+        guest = rest.ok("POST", "/api/auth/guest", {"code": code, "display_name": "周老师", "school": "六小"})
+        op = web.page(guest, label="observer-flood")
+        op.goto(f"{web.base}/rooms/{room_id}/evaluate")
+        expect(op.get_by_test_id("notes")).to_contain_text("还没有观察记录")
+        op.context.set_offline(True)
+        texts = [f"第{i + 1}条记录" for i in range(10)]
+        for text in texts:
+            op.locator("#note-text").fill(text)
+            op.get_by_role("button", name="记录").click()
+        pending = op.get_by_test_id("notes-pending")
+        expect(pending).to_contain_text("10 条记录待发送")
+        op.context.set_offline(False)
+        expect(pending).to_be_empty(timeout=60_000)  # the outbox retries every ten seconds
+        stored = [n["text"] for n in rest.ok("GET", f"/api/rooms/{room_id}/notes", token=guest["token"])]
+        assert sorted(stored) == sorted(texts)
+    finally:
+        for ctx in web.contexts:
+            ctx.close()
+    assert not web.unexpected_errors()

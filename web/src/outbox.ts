@@ -18,8 +18,9 @@ export interface PendingNote {
   client_now?: number;
 }
 
-// answers that mean "retry later"; anything else from the server is final
-const TRANSIENT = new Set(['timeout', 'error', 'internal', 'rate_limited', 'unavailable', 'shutting_down']);
+// answers that mean "retry later"; anything else from the server is final. `flood`: a long offline queue sent
+// back to back meets the per-connection and per-user event limits, and must wait, not be dropped.
+const TRANSIENT = new Set(['timeout', 'error', 'internal', 'rate_limited', 'flood', 'unavailable', 'shutting_down']);
 
 export class NoteOutbox {
   private sending = false;

@@ -208,3 +208,40 @@ async def test_on_redis_a_node_whose_clock_is_off_reads_the_authoritys_time() ->
         assert abs(ahead.clock.now() - behind.clock.now()) < 0.05  # one time for stamps, from Redis
         await ahead.beat()
         assert abs(ahead.clock.now() - behind.clock.now()) < 0.05
+
+
+async def forget_everything(cluster: Cluster) -> None:
+    """What a restart of an empty Redis does: every membership and lease of the deployment is gone."""
+    if isinstance(cluster, RedisCluster):
+        keys = [k async for k in cluster.redis.scan_iter(match=cluster.p + "*")]
+        if keys:
+            await cluster.redis.delete(*keys)
+    else:
+        assert isinstance(cluster, MemoryCluster)
+        cluster.network.nodes.clear()
+        cluster.network.leases.clear()
+
+
+async def test_after_the_backend_forgot_everything_nobody_is_taken_for_dead(node: NodeFactory) -> None:
+    a, b = await node(node_ttl=0.6), await node(node_ttl=0.6)
+    gone: list[str] = []
+
+    async def on_gone(n: str) -> None:
+        gone.append(n)
+
+    a.on_node_gone(on_gone)
+    await a.beat()
+    lease = a.lease("feed", 5.0)
+    assert await lease.acquire("r")
+    await forget_everything(a)
+    await a.beat()  # a finds its own membership lapsed: b has not beaten since the loss
+    assert not a.settled()
+    assert b.node_id in await a.alive([b.node_id]) and b.node_id in await a.members()
+    assert gone == []
+    await lease._renew_all()  # the holder takes its free lease back
+    assert await lease.holder("r") == a.node_id and lease.held() == {"r"}
+    await silence(b)  # b really dies now: it is noticed once the vouching time is over
+    await asyncio.sleep(0.7)
+    assert a.settled()
+    await a.beat()
+    assert gone == [b.node_id]
