@@ -1,32 +1,36 @@
-"""A log-in storm against one ``moke serve``: does the event loop keep serving while passwords hash?
+"""A log-in storm: what ``/healthz`` and chat feel like while a whole staff room logs in at once.
 
-Two windows of the same length on the same server, side by side in one table:
-  * idle  — only the probes below;
-  * storm — the probes while ``--logins`` password log-ins (default 300) arrive spread over the window
-    (default 10 s), each a fresh HTTP request with the right password.
-The probes: ``GET /healthz`` every 50 ms, and one chat line every 100 ms from one member, timed from send
-to delivery at another member (one machine, one clock). Argon2 runs in a bounded pool
-(``MOKE_AUTH_HASH_WORKERS`` threads, ``MOKE_AUTH_HASH_QUEUE`` waiting); beyond that a log-in is answered
-429/503 with ``Retry-After`` at once instead of queueing on the event loop. The members chatting are guests:
-they need no hash at all. Accounts are registered before the windows (not timed); the per-address log-in
-throttle and the chat rate are raised so that the pool, not the throttle, is what the storm meets.
+One real ``moke serve`` process (PostgreSQL, a free port). Two phases of ``--seconds`` each, side by side:
+  * idle: only the probes run;
+  * log-in storm: ``--logins`` password log-ins (accounts registered beforehand) spread evenly over the
+    window, each fired without waiting for the one before (like a class of teachers pressing 登录 together);
+  * guest storm: as many guest joins by invite code (``POST /api/auth/guest``: no password, no hash).
+During every phase the probes are the same: ``GET /healthz`` every 50 ms, and one Socket.IO member of a room
+sends a chat message every 100 ms that another member receives (latency = receive − send, one clock).
+Password hashing runs in the server's bounded pool (MOKE_AUTH_HASH_WORKERS threads, MOKE_AUTH_HASH_QUEUE
+waiting); beyond that a log-in is answered 429 ``auth_busy`` with ``Retry-After`` — the table counts those,
+and how many carried the header. Clients do not retry, so the counts show the limit at work.
 
-    .venv/bin/python bench/login_storm.py [--logins 300] [--seconds 10] [--workers 2] [--queue 16]
+    .venv/bin/python bench/login_storm.py [--seconds 10] [--logins 300]
 
-On a busy machine every latency grows; compare the two columns of one run, not runs on different days.
+Rows: healthz p50/p99/max, chat p50/p99/max and messages seen/sent, log-ins (or guest joins) answered
+200 / 429 / other, 429s with Retry-After, their reply time p50/p99, and the server's CPU over the window
+(% of one core, from /proc). On a busy machine the latencies mostly measure how much CPU the server gets.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
+import secrets
 import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -34,154 +38,187 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.api import Api  # noqa: E402
-from tests.support.rooms import Client, cid, create_room, member  # noqa: E402
+from tests.support.rooms import Client, create_room, guest, invite  # noqa: E402
 from tests.support.server import ServerProcess  # noqa: E402
+from tests.support.services import fresh_pg_database  # noqa: E402
 
+CLK = os.sysconf("SC_CLK_TCK")
 PASSWORD = "correct horse battery"
+HEALTHZ_EVERY = 0.05
+CHAT_EVERY = 0.1
 
 
-@dataclass
-class Window:
-    healthz_ms: list[float] = field(default_factory=list)
-    healthz_errors: int = 0
-    chat_ms: list[float] = field(default_factory=list)
-    chat_sent: int = 0
-    login_ms: list[float] = field(default_factory=list)
-    login_status: Counter[int] = field(default_factory=Counter)
+def cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def pct(values: list[float], q: float) -> str:
-    if not values:
-        return "-"
-    ordered = sorted(values)
-    return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))]:.1f}"
+def pct(xs: list[float], q: float) -> float:
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
-async def probe_healthz(http: aiohttp.ClientSession, url: str, stop: float, out: Window) -> None:
-    while time.monotonic() < stop:
-        t0 = time.perf_counter()
+async def healthz_probe(http: aiohttp.ClientSession, url: str, until: float) -> list[float]:
+    lat: list[float] = []
+    while time.monotonic() < until:
+        t0 = time.monotonic()
+        async with http.get(url + "/healthz") as resp:
+            await resp.read()
+        lat.append((time.monotonic() - t0) * 1000)
+        await asyncio.sleep(max(0.0, HEALTHZ_EVERY - (time.monotonic() - t0)))
+    return lat
+
+
+async def chat_probe(sender: Client, receiver: Client, room_id: str, until: float) -> tuple[list[float], int]:
+    lat: list[float] = []
+
+    @receiver.sio.on("chat:message")
+    async def _got(msg: Any) -> None:
         try:
-            async with http.get(url + "/healthz") as resp:
-                await resp.read()
-                if resp.status != 200:
-                    out.healthz_errors += 1
-        except aiohttp.ClientError:
-            out.healthz_errors += 1
-        out.healthz_ms.append((time.perf_counter() - t0) * 1000)
-        await asyncio.sleep(0.05)
+            lat.append((time.time() - json.loads(msg["text"])["t"]) * 1000)
+        except (KeyError, TypeError, ValueError):
+            pass
+
+    sent = 0
+    while time.monotonic() < until and sender.sio.connected:
+        text = json.dumps({"t": time.time()})
+        await sender.emit("chat:send", {"room_id": room_id, "client_id": secrets.token_hex(8), "text": text})
+        sent += 1
+        await asyncio.sleep(CHAT_EVERY)
+    await asyncio.sleep(2)  # the tail of the backlog still counts
+    return list(lat), sent
 
 
-async def probe_chat(sender: Client, receiver: Client, room_id: str, stop: float, out: Window) -> None:
-    sent: dict[str, float] = {}
+async def storm(
+    api: Api, kind: str, n: int, seconds: float, usernames: list[str], code: str
+) -> dict[str, Any]:
+    """``n`` requests spread evenly over ``seconds``, each fired on its own; status counts and reply times."""
+    statuses: list[int] = []
+    retry_after = 0
+    lat: list[float] = []
 
-    async def on_message(msg: dict[str, object]) -> None:
-        t = sent.pop(str(msg.get("text")), None)
-        if t is not None:
-            out.chat_ms.append((time.perf_counter() - t) * 1000)
+    async def one(i: int) -> None:
+        nonlocal retry_after
+        if kind == "login":
+            path, body = "/api/auth/login", {"username": usernames[i % len(usernames)], "password": PASSWORD}
+        else:
+            path, body = "/api/auth/guest", {"code": code, "display_name": f"老师{i}", "school": "三小"}
+        t0 = time.monotonic()
+        async with api.http.post(api.base + path, json=body) as resp:
+            await resp.read()
+            statuses.append(resp.status)
+            retry_after += resp.status == 429 and "Retry-After" in resp.headers
+        lat.append((time.monotonic() - t0) * 1000)
 
-    receiver.sio.on("chat:message", on_message)
-    while time.monotonic() < stop:
-        text = f"probe {cid()}"
-        sent[text] = time.perf_counter()
-        out.chat_sent += 1
-        await sender.emit("chat:send", {"room_id": room_id, "client_id": cid(), "text": text})
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(2)  # late deliveries still count
+    start = time.monotonic()
+    tasks = []
+    for i in range(n):
+        await asyncio.sleep(max(0.0, start + i * seconds / n - time.monotonic()))
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    return {"ok": statuses.count(200), "busy": statuses.count(429),
+            "other": len(statuses) - statuses.count(200) - statuses.count(429),
+            "retry_after": retry_after, "p50": pct(lat, 0.5), "p99": pct(lat, 0.99)}  # fmt: skip
 
 
-async def storm(http: aiohttp.ClientSession, url: str, users: list[str], seconds: float, out: Window) -> None:
-    async def one(username: str, delay: float) -> None:
-        await asyncio.sleep(delay)
-        t0 = time.perf_counter()
-        try:
-            body = {"username": username, "password": PASSWORD}
-            async with http.post(url + "/api/auth/login", json=body) as resp:
-                await resp.read()
-                out.login_status[resp.status] += 1
-        except aiohttp.ClientError:
-            out.login_status[0] += 1
-        out.login_ms.append((time.perf_counter() - t0) * 1000)
+async def phase(
+    name: str, args: argparse.Namespace, api: Api, pid: int, probes: tuple[Client, Client, str],
+    usernames: list[str], code: str,
+) -> dict[str, Any]:  # fmt: skip
+    print(f"phase: {name}", file=sys.stderr, flush=True)
+    sender, receiver, room_id = probes
+    until = time.monotonic() + args.seconds
+    ticks0, t0 = cpu_ticks(pid), time.monotonic()
+    jobs: list[Any] = [healthz_probe(api.http, api.base, until), chat_probe(sender, receiver, room_id, until)]
+    if name != "idle":
+        jobs.append(storm(api, "login" if name == "log-in storm" else "guest", args.logins, args.seconds,
+                          usernames, code))  # fmt: skip
+    results = await asyncio.gather(*jobs)
+    cpu = (cpu_ticks(pid) - ticks0) / CLK / (time.monotonic() - t0) * 100
+    health, (chat, sent) = results[0], results[1]
+    return {"health": health, "chat": chat, "sent": sent, "storm": results[2] if len(results) > 2 else None,
+            "cpu": cpu}  # fmt: skip
 
-    step = seconds / max(1, len(users))
-    await asyncio.gather(*(one(u, i * step) for i, u in enumerate(users)))
+
+ROWS: list[tuple[str, Any]] = [
+    ("healthz p50 / p99 / max (ms)",
+     lambda r: f"{pct(r['health'], .5):.1f} / {pct(r['health'], .99):.1f} / {max(r['health']):.1f}"),
+    ("chat p50 / p99 / max (ms)",
+     lambda r: f"{pct(r['chat'], .5):.1f} / {pct(r['chat'], .99):.1f} / {max(r['chat'], default=0):.1f}"),
+    ("chat messages seen / sent", lambda r: f"{len(r['chat'])} / {r['sent']}"),
+    ("answered 200 / 429 / other",
+     lambda r: "-" if not r["storm"] else f"{r['storm']['ok']} / {r['storm']['busy']} / {r['storm']['other']}"),
+    ("429s with Retry-After", lambda r: "-" if not r["storm"] else str(r["storm"]["retry_after"])),
+    ("reply p50 / p99 (ms)",
+     lambda r: "-" if not r["storm"] else f"{r['storm']['p50']:.0f} / {r['storm']['p99']:.0f}"),
+    ("server CPU (% of a core)", lambda r: f"{r['cpu']:.0f}"),
+]  # fmt: skip
+
+
+async def register_all(api: Api, n: int) -> list[str]:
+    """``n`` accounts, four registrations at a time (each is a hash: more would meet the pool's limit)."""
+    names = [f"storm{i}_{secrets.token_hex(3)}" for i in range(n)]
+    gate = asyncio.Semaphore(4)
+
+    async def one(name: str) -> None:
+        async with gate:
+            await api.register(name)
+
+    await asyncio.gather(*(one(u) for u in names))
+    return names
 
 
 async def run(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="moke-login-storm-") as tmp:
-        env = {
-            "MOKE_AUTH_ATTEMPTS": "1000000",
-            "MOKE_ROOMS_CHAT_RATE": "1000",  # the probe sends 10 lines a second
-            "MOKE_AUTH_HASH_WORKERS": str(args.workers),
-            "MOKE_AUTH_HASH_QUEUE": str(args.queue),
-            "MOKE_LOG_LEVEL": "WARNING",
-        }
-        server = await ServerProcess(Path(tmp), env=env).start()
-        connector = aiohttp.TCPConnector(limit=0)
-        try:
-            async with aiohttp.ClientSession(connector=connector) as http:
-                api = Api(http, server.url)
-                host = await api.register()
-                room = await create_room(api, host["token"])
-                a = await member(api, host["token"], room["id"], "observer", as_guest=True)
-                b = await member(api, host["token"], room["id"], "observer", as_guest=True)
-                sender = await Client(server.url, a["token"]).connect()
-                receiver = await Client(server.url, b["token"]).connect()
-                await sender.join(room["id"])
-                await receiver.join(room["id"])
-                print(f"registering {args.logins} accounts (not timed) …", flush=True)
-                users: list[str] = []
-                for i in range(0, args.logins, 8):
-                    batch = [f"storm{i + j}{cid()[:6]}" for j in range(min(8, args.logins - i))]
-                    await asyncio.gather(*(api.register(u) for u in batch))
-                    users += batch
-                results: dict[str, Window] = {}
-                for name in ("idle", "storm"):
-                    out = results[name] = Window()
-                    stop = time.monotonic() + args.seconds
-                    tasks = [probe_healthz(http, server.url, stop, out),
-                             probe_chat(sender, receiver, room["id"], stop, out)]  # fmt: skip
-                    if name == "storm":
-                        tasks.append(storm(http, server.url, users, args.seconds, out))
-                    await asyncio.gather(*tasks)
-                await sender.close()
-                await receiver.close()
-        finally:
-            server.kill()
-    idle, busy = results["idle"], results["storm"]
-    rows = [
-        ("/healthz p50 ms", pct(idle.healthz_ms, 0.5), pct(busy.healthz_ms, 0.5)),
-        ("/healthz p99 ms", pct(idle.healthz_ms, 0.99), pct(busy.healthz_ms, 0.99)),
-        ("/healthz max ms", pct(idle.healthz_ms, 1.0), pct(busy.healthz_ms, 1.0)),
-        ("/healthz errors", str(idle.healthz_errors), str(busy.healthz_errors)),
-        ("chat p50 ms", pct(idle.chat_ms, 0.5), pct(busy.chat_ms, 0.5)),
-        ("chat p99 ms", pct(idle.chat_ms, 0.99), pct(busy.chat_ms, 0.99)),
-        (
-            "chat delivered/sent",
-            f"{len(idle.chat_ms)}/{idle.chat_sent}",
-            f"{len(busy.chat_ms)}/{busy.chat_sent}",
-        ),
-        ("log-ins", "-", str(sum(busy.login_status.values()))),
-        ("log-in answers", "-", " ".join(f"{k}:{v}" for k, v in sorted(busy.login_status.items()))),
-        ("log-in p50 / p99 ms", "-", f"{pct(busy.login_ms, 0.5)} / {pct(busy.login_ms, 0.99)}"),
-    ]
-    print(
-        f"\n{args.logins} log-ins in {args.seconds:.0f} s; hash pool {args.workers} threads + {args.queue} waiting"
-    )
-    print(f"{'':24}{'idle':>14}{'log-in storm':>18}")
-    for label, left, right in rows:
-        print(f"{label:24}{left:>14}{right:>18}")
-    if statistics.fmean(busy.healthz_ms or [0]) > 10 * statistics.fmean(idle.healthz_ms or [1]):
-        print("\nnote: /healthz slowed tenfold or more during the storm")
+    with tempfile.TemporaryDirectory() as tmp:
+        async with fresh_pg_database() as db_url:
+            env = {"MOKE_DATABASE_URL": db_url, "MOKE_SECRET_KEY": secrets.token_urlsafe(32),
+                   "MOKE_LOG_LEVEL": "WARNING", "MOKE_ROOMS_CHAT_RATE": "1000",
+                   "MOKE_AUTH_ATTEMPTS": "100000", "MOKE_ROOMS_INVITE_ATTEMPTS": "100000"}  # fmt: skip
+            proc = await ServerProcess(Path(tmp) / "var", env=env).start(timeout=120)
+            assert proc.proc is not None
+            try:
+                async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+                    api = Api(http, proc.url)
+                    t0 = time.monotonic()
+                    usernames = await register_all(api, min(args.logins, args.accounts))
+                    print(f"registered {len(usernames)} accounts in {time.monotonic() - t0:.1f} s",
+                          file=sys.stderr, flush=True)  # fmt: skip
+                    host = await api.register()
+                    room = await create_room(api, host["token"])
+                    code = (await invite(api, host["token"], room["id"], role="observer"))["code"]
+                    clients = []
+                    for token in (host["token"], (await guest(api, code, name="接收"))["token"]):
+                        c = await Client(proc.url, token).connect()
+                        await c.join(room["id"])
+                        clients.append(c)
+                    probes = (clients[0], clients[1], room["id"])
+                    results = {}
+                    for name in ("idle", "log-in storm", "guest storm"):
+                        results[name] = await phase(name, args, api, proc.proc.pid, probes, usernames, code)
+                    for c in clients:
+                        await c.close()
+            finally:
+                proc.terminate(30)
+    names = list(results)
+    print(f"\n{args.logins} log-ins / guest joins in {args.seconds:g} s; "
+          f"hash pool: server defaults unless MOKE_AUTH_HASH_* set\n")  # fmt: skip
+    width = max(len(label) for label, _ in ROWS)
+    print(f"{'':{width}} | " + " | ".join(f"{n:>22}" for n in names))
+    for label, cell in ROWS:
+        print(f"{label:{width}} | " + " | ".join(f"{cell(results[n]):>22}" for n in names))
+    print(f"\nmedian healthz idle {statistics.median(results['idle']['health']):.1f} ms")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--logins", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--workers", type=int, default=2, help="MOKE_AUTH_HASH_WORKERS")
-    parser.add_argument("--queue", type=int, default=16, help="MOKE_AUTH_HASH_QUEUE")
+    parser.add_argument("--logins", type=int, default=300)
+    parser.add_argument("--accounts", type=int, default=300,
+                        help="distinct accounts the log-ins cycle through (registering is itself hashing)")  # fmt: skip
     asyncio.run(run(parser.parse_args()))
 
 
