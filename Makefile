@@ -117,10 +117,12 @@ iptables:
 	fi
 
 # alembic check: the models and the migrations agree (Alembic's own command line, on a fresh SQLite database).
-lint:
+# ESLint (typescript-eslint, web/eslint.config.js) checks the web client.
+lint: web/node_modules/.stamp
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	cd web && npm run --silent lint
 	@db=$$(mktemp -d) && trap 'rm -rf "$$db"' EXIT \
 	  && { $(VENV)/bin/alembic -x url=sqlite+aiosqlite:///$$db/check.db upgrade head >$$db/log 2>&1 || { cat $$db/log; exit 1; }; } \
 	  && $(VENV)/bin/alembic -x url=sqlite+aiosqlite:///$$db/check.db check

@@ -11,6 +11,7 @@ from collab.prosemirror import doc_from_state
 from collab.template import initial_state
 from server.errors import NotFound
 from tests.support.lessonplan import plan_clients
+from tests.support.tiptap import tiptap2_plan
 
 GOAL = [9, 0]  # the XmlText of the paragraph "教学重点：" under 教学重难点
 
@@ -121,3 +122,15 @@ async def test_malformed_browser_entries_do_not_break_listing_or_export() -> Non
     assert thread["text"] == "['x']" and len(thread["replies"]) == 1
     for render in (markdown.render, html.render, docx.render):
         assert render("计划", read_doc(doc), [thread])
+
+
+def test_anchor_the_tiptap2_client_made_still_finds_its_text() -> None:
+    (thread,) = list_threads(doc_from_state(tiptap2_plan()))
+    assert thread["text"] == "课题要写全称"
+    assert thread["position"] == {
+        "path": [1, 0],
+        "start": 0,
+        "end": 17,
+        "text": "《秋天的雨》第一课时，重点朗读感悟",
+    }
+    assert thread["section_now"] == "课题"

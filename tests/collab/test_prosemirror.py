@@ -6,6 +6,7 @@ from pycrdt import Doc
 
 from collab.prosemirror import doc_from_state, read_doc, replace_content, state_with
 from collab.template import bullet_list, heading, paragraph, process_table, text
+from tests.support.tiptap import normalize, tiptap2_plan, tiptap2_plan_as_read
 
 NODES = [
     heading("教学目标", 2),
@@ -43,3 +44,7 @@ def test_replace_content_is_one_update_that_converges_a_concurrent_peer() -> Non
 
 def test_empty_state_reads_as_empty_doc() -> None:
     assert read_doc(Doc()) == {"type": "doc", "content": []}
+
+
+def test_reads_a_plan_the_tiptap2_client_wrote_as_tiptap2_did() -> None:
+    assert normalize(read_doc(doc_from_state(tiptap2_plan()))) == normalize(tiptap2_plan_as_read())

@@ -170,8 +170,8 @@ def test_coedits_the_lesson_plan_with_chromium(ff: Pages, web: Browser, rest: Re
     chromium.keyboard.type("语文三年级上册")
     page.wait_text(".ProseMirror", "语文三年级上册")
     # each sees the other's cursor with their name
-    page.wait_text(".collaboration-cursor__label", "王老师")
-    expect(chromium.locator(".collaboration-cursor__label", has_text="李老师")).to_be_visible()
+    page.wait_text(".collaboration-carets__label", "王老师")
+    expect(chromium.locator(".collaboration-carets__label", has_text="李老师")).to_be_visible()
     ff.shot(page, "prep-coedit-zh")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.support.tiptap import seed_doc, tiptap2_plan
 from tests.support.web import Browser, Rest, room_with_invite
 
 
@@ -52,8 +53,8 @@ def test_coedit_cursors_observer_comments_versions_export(web: Browser, rest: Re
     b.keyboard.type("语文三年级上册")
     expect(a.locator(".ProseMirror")).to_contain_text("语文三年级上册")
     # each sees the other's cursor with their name
-    expect(a.locator(".collaboration-cursor__label", has_text="李老师")).to_be_visible()
-    expect(b.locator(".collaboration-cursor__label", has_text="王老师")).to_be_visible()
+    expect(a.locator(".collaboration-carets__label", has_text="李老师")).to_be_visible()
+    expect(b.locator(".collaboration-carets__label", has_text="王老师")).to_be_visible()
     web.shot(a, "prep-coedit-host-zh")
 
     # the observer reads but cannot type
@@ -167,3 +168,56 @@ def test_markdown_and_html_export_and_resolving_a_thread(web: Browser, rest: Res
         assert "板书设计再想想" in body, fmt
     assert re.search(r"^#+ ", texts["md"], re.M), texts["md"][:300]
     assert "<h" in texts["html"] and "</html>" in texts["html"].lower()
+
+
+def test_a_plan_the_tiptap2_client_wrote_opens_edits_comments_and_exports(web: Browser, rest: Rest) -> None:
+    """The TipTap 3 client opens a document TipTap 2 wrote: marks, lists and tables show, the old anchored
+    comment still selects its text, new edits and a new anchored comment work, and export has it all."""
+    host = rest.register("王老师", "教育中心")
+    room_id, _ = room_with_invite(rest, host, "observer")
+    doc = rest.ok(
+        "POST", f"/api/rooms/{room_id}/docs", {"title": "秋天的雨", "template": "blank"}, host["token"]
+    )
+    seed_doc(web.base, doc["id"], host["token"], tiptap2_plan(), shows="找颜色词")
+    page = web.page(host, label="host")
+    page.goto(f"{web.base}/rooms/{room_id}/docs/{doc['id']}")
+    expect(page.get_by_test_id("conn")).to_have_attribute("data-state", "connected")
+    pm = page.locator(".ProseMirror")
+    expect(pm.locator("p", has_text="《秋天的雨》第一课时")).to_be_visible()
+    first = pm.locator("p", has_text="《秋天的雨》第一课时")
+    expect(first.locator("strong")).to_have_text("重点")
+    expect(first.locator("em")).to_have_text("朗读")
+    expect(first.locator("u")).to_have_text("感悟")
+    expect(pm.locator("h3")).to_have_text("课前准备")
+    expect(pm.locator("ul").first.locator("li")).to_have_text(["生字卡片", "落叶标本"])
+    expect(pm.locator("table").first.locator("th")).to_have_text(["环节", "时间", "意图"])
+    web.shot(page, "prep-tiptap2-doc-zh")
+
+    # the comment TipTap 2 anchored selects its text when its quote is clicked
+    thread = page.get_by_test_id("comments").locator(".thread", has_text="课题要写全称")
+    thread.locator("blockquote").click()
+    page.wait_for_function("() => getSelection().toString() === '《秋天的雨》第一课时，重点朗读感悟'")
+
+    # typing into the old text, and a new comment on a word of it that the server anchors to that word
+    first.click()
+    page.keyboard.press("End")
+    page.keyboard.type("（新）")
+    page.keyboard.press("Shift+ArrowLeft")
+    page.keyboard.press("Shift+ArrowLeft")
+    page.wait_for_function("() => getSelection().toString() === '新）'")
+    page.get_by_label("新批注").fill("新写的")
+    page.get_by_role("button", name="添加批注").click()
+    expect(page.get_by_test_id("comments").locator(".thread", has_text="新写的")).to_be_visible()
+    comments = rest.ok("GET", f"/api/docs/{doc['id']}/comments", token=host["token"])["comments"]
+    positions = {c["text"]: c["position"]["text"] for c in comments}
+    assert positions == {"课题要写全称": "《秋天的雨》第一课时，重点朗读感悟", "新写的": "新）"}
+
+    page.get_by_role("tab", name="导出").click()
+    page.get_by_label("包含批注").check()
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Markdown", exact=True).click()
+    path = dl.value.path()
+    assert path is not None
+    md = open(path, encoding="utf-8").read()
+    assert "《秋天的雨》第一课时，**重点***朗读*<u>感悟（新）</u>" in md
+    assert "| 环节 | 时间 | 意图 |" in md and "“新）”：新写的" in md

@@ -43,7 +43,7 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   }
   const resp = await fetch(path, { method, headers, body: payload });
   const type = resp.headers.get('Content-Type') ?? '';
-  const data = type.includes('application/json') ? await resp.json() : null;
+  const data: unknown = type.includes('application/json') ? await resp.json() : null;
   if (!resp.ok) {
     const e = (data as { error?: { code?: string; message?: string } } | null)?.error;
     throw new ApiError(resp.status, e?.code ?? `http_${resp.status}`, e?.message ?? resp.statusText);
@@ -58,7 +58,7 @@ export async function fetchBlob(path: string): Promise<Blob> {
     let code = `http_${resp.status}`;
     let message = resp.statusText;
     try {
-      const e = (await resp.json()).error;
+      const e = ((await resp.json()) as { error: { code: string; message: string } }).error;
       code = e.code;
       message = e.message;
     } catch {

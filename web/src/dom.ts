@@ -1,6 +1,6 @@
 /** A tiny DOM builder: h('button', {class: 'primary', onclick: fn}, t('x')). No framework needed. */
 export type Child = Node | string | number | null | undefined | false | Child[];
-type Attrs = Record<string, unknown>;
+type Attrs = Record<string, string | number | boolean | null | undefined | EventListener | ((e: never) => unknown)>;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,

@@ -115,7 +115,7 @@ export class LiveRoom {
     this.state = res.state;
     // the chat tail arrives as {messages, more}
     const chat = this.state.chat as unknown;
-    this.state.chat = Array.isArray(chat) ? chat : ((chat as { messages?: ChatMessage[] })?.messages ?? []);
+    this.state.chat = Array.isArray(chat) ? (chat as ChatMessage[]) : ((chat as { messages?: ChatMessage[] })?.messages ?? []);
     this.state.online ??= [];
     this.state.members ??= [];
     this.state.venues ??= [];

@@ -59,7 +59,7 @@ export async function render(): Promise<void> {
 /** Links with data-link navigate without a reload. */
 export function installLinkHandler(): void {
   document.addEventListener('click', (e) => {
-    const a = (e.target as HTMLElement).closest('a[data-link]') as HTMLAnchorElement | null;
+    const a = (e.target as HTMLElement).closest<HTMLAnchorElement>('a[data-link]');
     if (!a || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
     navigate(a.getAttribute('href')!);

@@ -122,7 +122,6 @@ export function observePanel(roomId: string, manage: boolean, instruments: Instr
   let watched: string | null = null; // the run whose aggregate a host sees, coding or not
   let offset = 0; // server clock − this page's clock, from the run's server_now
   let coded = new Map<number, string>(); // interval: slot -> code
-  let timer: number | undefined;
   const status = h('p', { class: 'status', 'data-testid': 'obs-status' });
   const instSel = h('select', { id: 'obs-instrument', 'aria-label': t('obs.instrument') }, instruments.map((i) => h('option', { value: i.key }, i.name)));
   const interval = h('input', { type: 'number', id: 'obs-interval', min: 5, max: 600, step: 5, inputmode: 'numeric' });
@@ -309,7 +308,7 @@ export function observePanel(roomId: string, manage: boolean, instruments: Instr
     await use(found);
   }, status);
 
-  timer = window.setInterval(() => {
+  const timer = window.setInterval(() => {
     tick();
     if (pending().length) void flush();
   }, 500);

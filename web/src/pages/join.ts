@@ -61,7 +61,7 @@ export function joinPage(root: HTMLElement, params: Record<string, string>): voi
             navigate(`/rooms/${res.room_id}`);
           }, status),
       },
-      t('join.as_member', { name: session!.user.display_name }),
+      t('join.as_member', { name: session.user.display_name }),
     );
 
   const form = h(

@@ -3,14 +3,12 @@
  * read-only for observers, and a visible connection state. Lazy-loaded: the editor is the heaviest chunk. */
 import { Editor } from '@tiptap/core';
 import Collaboration from '@tiptap/extension-collaboration';
-import CollaborationCursor from '@tiptap/extension-collaboration-cursor';
-import Table from '@tiptap/extension-table';
-import TableCell from '@tiptap/extension-table-cell';
-import TableHeader from '@tiptap/extension-table-header';
-import TableRow from '@tiptap/extension-table-row';
-import Underline from '@tiptap/extension-underline';
+import CollaborationCaret from '@tiptap/extension-collaboration-caret';
+import { TableKit } from '@tiptap/extension-table';
 import StarterKit from '@tiptap/starter-kit';
-import { absolutePositionToRelativePosition, relativePositionToAbsolutePosition, ySyncPluginKey } from 'y-prosemirror';
+// The same y-tiptap instance the Collaboration extension builds its sync plugin from: the plugin key and the
+// binding's position mapping below must be that plugin's, not a separately installed y-prosemirror's.
+import { absolutePositionToRelativePosition, relativePositionToAbsolutePosition, ySyncPluginKey } from '@tiptap/y-tiptap';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { api, downloadBlob, errorText, fetchBlob, Notice } from '../api';
@@ -166,14 +164,13 @@ function mountEditor(root: HTMLElement, room: Room, doc: Doc): () => void {
     element: editorEl,
     editable: writable,
     extensions: [
-      StarterKit.configure({ history: false }),
-      Underline,
-      Table.configure({ resizable: false }),
-      TableRow,
-      TableHeader,
-      TableCell,
+      // Undo/redo come from Collaboration (Yjs' own undo manager, one user's edits only). No links (the
+      // schema and the server's readers know none) and no automatic trailing paragraph: every client
+      // adding one when it opens a shared document would be an edit nobody made.
+      StarterKit.configure({ undoRedo: false, link: false, trailingNode: false }),
+      TableKit.configure({ table: { resizable: false } }),
       Collaboration.configure({ document: ydoc, field: 'default' }),
-      CollaborationCursor.configure({ provider, user: { name: me.display_name, color } }),
+      CollaborationCaret.configure({ provider, user: { name: me.display_name, color } }),
     ],
     editorProps: { attributes: { 'aria-label': t('doc.editor_label'), 'aria-readonly': String(!writable) } },
   });
@@ -353,9 +350,9 @@ function buildComments(editor: Editor, ydoc: Y.Doc, doc: Doc, writable: boolean)
       if (from !== to && b) {
         body.quote = editor.state.doc.textBetween(from, to, ' ');
         body.anchor = {
-          start: toBase64(Y.encodeRelativePosition(absolutePositionToRelativePosition(from, fragment, b.mapping))),
-          // the end is the range's last character (README: comments anchor format)
-          end: toBase64(Y.encodeRelativePosition(absolutePositionToRelativePosition(to - 1, fragment, b.mapping))),
+          // the start is the range's first character, the end its last one (README: comments anchor format)
+          start: toBase64(Y.encodeRelativePosition(characterAt(from, fragment, b.mapping))),
+          end: toBase64(Y.encodeRelativePosition(characterAt(to - 1, fragment, b.mapping))),
         };
       } else {
         // nothing selected: the comment belongs to the section the cursor is in (the server anchors it
@@ -374,6 +371,15 @@ function buildComments(editor: Editor, ydoc: Y.Doc, doc: Doc, writable: boolean)
   return { el: h('div', {}, form, status, list), destroy: () => map.unobserveDeep(draw) };
 }
 
+/** A Yjs relative position naming the character that starts at editor position `pos`, with assoc 0 (the
+ * anchors TipTap 2's y-prosemirror wrote, which the server and `anchorRange` read). y-tiptap's helper makes
+ * positions with assoc -1, naming the character *before* the position (and, at a text's start, no character
+ * at all), so ask it for the position after that character and make the result name the character itself. */
+function characterAt(pos: number, fragment: Y.XmlFragment, mapping: Parameters<typeof absolutePositionToRelativePosition>[2]): Y.RelativePosition {
+  const after = absolutePositionToRelativePosition(pos + 1, fragment, mapping);
+  return new Y.RelativePosition(after.type, after.tname, after.item, 0);
+}
+
 /** The title of the section (a level 1–2 heading, as the server counts them) that holds position `pos`. */
 function sectionAt(editor: Editor, pos: number): string {
   let title = '';
@@ -388,7 +394,6 @@ function buildVersions(doc: Doc, room: Room, writable: boolean, role: string | n
   const list = h('div', { 'data-testid': 'versions' });
   const diff = h('div', { class: 'diff', 'aria-live': 'polite', 'data-testid': 'diff' });
   const status = h('p', { class: 'status' });
-  let versions: Version[] = [];
   const from = h('select', { 'aria-label': t('version.from'), id: 'diff-from' });
   const to = h('select', { 'aria-label': t('version.to'), id: 'diff-to' });
   const mayRestore = writable || role === 'host' || role === 'moderator';
@@ -403,7 +408,6 @@ function buildVersions(doc: Doc, room: Room, writable: boolean, role: string | n
     for (const m of members) names.set(m.user_id, m.display_name);
     return vs;
   }, (vs) => {
-    versions = vs;
     const opts = (sel: HTMLSelectElement, withCurrent: boolean, pick: number): void => {
       clear(
         sel,
