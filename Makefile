@@ -117,8 +117,8 @@ iptables:
 	fi
 
 # alembic check: the models and the migrations agree (Alembic's own command line, on a fresh SQLite database).
-# ESLint (typescript-eslint, web/eslint.config.js) checks the web client.
-lint: web/node_modules/.stamp
+# ESLint (typescript-eslint, web/eslint.config.js) checks the web client installed by `make web` (run before it).
+lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

@@ -45,30 +45,24 @@ class FloorService:
         self.shared = shared
         self.presence = presence
         self.default_seats = default_seats
-        self._seated_here: dict[str, set[int]] = {}  # room -> seat holders connected to this process
+        self._seats_seen: dict[str, set[int]] = {}  # room -> seats as this process last read them
         presence.on_gone(self._on_gone)
         presence.cluster.on_beat(self._remember_seats)
         presence.cluster.on_lapsed(self._restore_seats)
 
     async def _remember_seats(self) -> None:
-        """On each heartbeat: which of this process's members hold a seat (for :meth:`_restore_seats`)."""
-        seated: dict[str, set[int]] = {}
-        for room_id, users in self.presence.local_users().items():
-            here = users & set(await self.shared.seats(room_id))
-            if here:
-                seated[room_id] = here
-        self._seated_here = seated
+        """On each heartbeat: the seats of the rooms with members here (for :meth:`_restore_seats`)."""
+        self._seats_seen = {room_id: set(await self.shared.seats(room_id)) for room_id in self.presence.local}
 
     async def _restore_seats(self) -> None:
         """This process's membership had lapsed: the shared state may have lost the seats (Redis restarted
-        empty). Give them back to those still connected here, within the room's limit."""
-        connected = self.presence.local_users()
-        for room_id, users in self._seated_here.items():
-            back = sorted(users & connected.get(room_id, set()))
-            if not back:
+        empty). Give back those this process last saw (at its last beat or floor change), within the
+        room's limit; a holder who left meanwhile loses it again when the sweep finds them gone."""
+        for room_id, users in list(self._seats_seen.items()):
+            if not users:
                 continue
             limit = await self.limit(room_id)
-            restored = [u for u in back if await self.shared.seat_grant(room_id, u, limit)]
+            restored = [u for u in sorted(users) if await self.shared.seat_grant(room_id, u, limit)]
             log.warning("restored seats after a lapse room=%s users=%s", room_id, restored)
             await self.broadcast(room_id, restored)
 
@@ -99,6 +93,7 @@ class FloorService:
     async def broadcast(self, room_id: str, users: Iterable[int]) -> dict[str, Any]:
         """Send the floor to the room; the presence lines of ``users`` (hand, seat) follow in the next delta."""
         state = await self.state(room_id)
+        self._seats_seen[room_id] = set(state["seats"])
         await self.sio.emit("floor", state, room=room_channel(room_id))
         self.presence.mark_dirty(room_id, users)
         return state

@@ -25,6 +25,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     s = ctx.settings
     shared = create_shared(ctx.cluster, s.redis_prefix)
     presence = PresenceService(ctx.sio, shared, ctx.cluster)
+    ctx.realtime.on_resubscribed(presence.resync)
     floor = FloorService(ctx.sio, ctx.db, shared, presence, s.rooms_default_seats)
     parts = JoinState()
     events = RoomEvents(parts, ctx.sio, ctx.db, s, shared, presence, floor, ctx.limits)

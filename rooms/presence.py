@@ -137,13 +137,6 @@ class PresenceService:
         lines = user_lines(snap)
         return snap, [lines[u] for u in sorted(lines)]
 
-    def local_users(self) -> dict[str, set[int]]:
-        """room id -> users with a connection in this process."""
-        users: dict[str, set[int]] = {}
-        for (room_id, _sid), entry in self._mine.items():
-            users.setdefault(room_id, set()).add(int(entry["user_id"]))
-        return users
-
     async def is_online(self, room_id: str, user_id: int) -> bool:
         return any(e.get("user_id") == user_id for e in (await self.shared.presence(room_id)).values())
 
@@ -196,6 +189,13 @@ class PresenceService:
         if gone:
             for listener in self._gone:
                 await listener(room_id, gone)
+
+    async def resync(self) -> None:
+        """Broadcasts from other processes may have been lost (this process's Socket.IO manager lost
+        Redis for a while): send every line of the rooms with members here again."""
+        for room_id in list(self.local):
+            snap = await self.shared.snapshot(room_id)
+            self.mark_dirty(room_id, {int(e["user_id"]) for e in snap.entries.values()})
 
     async def _revive(self) -> None:
         """Our heartbeat had expired (the loop stalled longer than the TTL), so other processes may have

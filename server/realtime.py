@@ -179,6 +179,13 @@ class Realtime:
         sio.on("disconnect", self._disconnect)
         sio.on("*", self._unknown)
 
+    def on_resubscribed(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Call ``listener()`` when broadcasts from other processes may have been lost (the Redis manager
+        listens again after losing Redis); nothing to do in one process."""
+        manager = self.sio.manager
+        if isinstance(manager, RedisManager):
+            manager.on_resubscribed(listener)
+
     def event(self, name: str, model: type[M]) -> Callable[[Handler[M]], Handler[M]]:
         """Register ``fn(sid, body)`` for ``name``: validated into ``model``, flood-guarded, answered."""
         if name in _RESERVED or name in self._events:

@@ -18,11 +18,18 @@ fails loudly when an upgrade moves any of these:
 3. **The same under Redis.** :class:`RedisManager` puts :class:`DirectEmit` under python-socketio's Redis
    manager, whose private ``AsyncPubSubManager._handle_emit`` delivers a message from another process with
    ``super().emit(...)``: by the method resolution order that is :meth:`DirectEmit.emit`.
+4. **Resubscribing after Redis went away.** The library's private ``_redis_listen_with_retries`` waits 1, 2,
+   4 … 60 s between tries and says nothing when it is back; emits from other processes published meanwhile
+   are lost to this process's clients. :class:`RedisManager` overrides it (``_redis_connect``, ``pubsub``,
+   ``channel``) to retry from 0.1 s up to 2 s and to call :meth:`RedisManager.on_resubscribed` listeners,
+   which resend what clients may have missed (presence).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -80,3 +87,44 @@ class DirectEmit(socketio.AsyncManager):
 
 class RedisManager(socketio.AsyncRedisManager, DirectEmit):
     """python-socketio's Redis manager (across processes) with :class:`DirectEmit` for this process's clients."""
+
+    RETRY_START = 0.1
+    RETRY_MAX = 2.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._resubscribed: list[Callable[[], Awaitable[None]]] = []
+        self._resync_tasks: set[asyncio.Task[None]] = set()
+
+    def on_resubscribed(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Call ``listener()`` each time the manager listens again after losing Redis."""
+        self._resubscribed.append(listener)
+
+    async def _resync(self) -> None:
+        for listener in list(self._resubscribed):
+            try:
+                await listener()
+            except Exception:
+                log.exception("socket.io resubscribe listener failed")
+
+    async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
+        retry, subscribed, first = self.RETRY_START, False, True
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    await self.pubsub.subscribe(self.channel)
+                    subscribed, retry = True, self.RETRY_START
+                    if not first:
+                        log.info("socket.io redis manager listening again channel=%s", self.channel)
+                        task = asyncio.get_running_loop().create_task(self._resync())
+                        self._resync_tasks.add(task)
+                        task.add_done_callback(self._resync_tasks.discard)
+                    first = False
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as exc:
+                log.warning("socket.io redis manager lost redis (%s); retry in %.1f s", exc, retry)
+                subscribed = False
+                await asyncio.sleep(retry)
+                retry = min(retry * 2, self.RETRY_MAX)

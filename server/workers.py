@@ -5,11 +5,17 @@ queues without limit there and stalls every other user of it (``aiosqlite`` exce
 thread). A :class:`BoundedPool` has threads of its own and admits at most ``workers + queue`` calls; the
 next one is refused at once with the error ``busy()`` builds (a 429 with ``Retry-After``), so a flood costs
 the flooder, not the room.
+
+Its threads run at a lower CPU priority (``nice``, per thread on Linux, inherited by threads they start, such
+as Argon2's lanes): on a small machine a storm of hashes otherwise takes the cores from the event loop
+thread, and every live edit, chat line and signalling answer waits behind it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,15 +24,41 @@ from typing import Any, TypeVar
 from server.errors import MokeError
 
 R = TypeVar("R")
+log = logging.getLogger(__name__)
+BACKGROUND_NICE = 10
+"""How much nicer than the event loop a pool thread runs (0..19 more; lowering priority needs no privilege)."""
+
+
+def _lower_priority(nice: int) -> None:
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        # PRIO_PROCESS with a thread id addresses that one thread on Linux (threads are tasks).
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+    except OSError as exc:  # a platform without per-thread priorities: run at the normal one
+        log.debug("pool thread keeps its priority: %s", exc)
 
 
 class BoundedPool:
-    """``workers`` threads named ``name``; at most ``workers + queue`` calls admitted, then ``busy()``."""
+    """``workers`` threads named ``name``; at most ``workers + queue`` calls admitted, then ``busy()``.
 
-    def __init__(self, name: str, workers: int, queue: int, busy: Callable[[], MokeError]) -> None:
+    The threads run ``nice`` steps below the process's priority (default :data:`BACKGROUND_NICE`)."""
+
+    def __init__(
+        self,
+        name: str,
+        workers: int,
+        queue: int,
+        busy: Callable[[], MokeError],
+        *,
+        nice: int = BACKGROUND_NICE,
+    ) -> None:
         if workers < 1 or queue < 0:
             raise ValueError("a pool needs at least one worker and a queue of zero or more")
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+        self._executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix=name, initializer=_lower_priority, initargs=(nice,)
+        )
         self.limit = workers + queue
         self._admitted = 0
         self._lock = threading.Lock()

@@ -89,7 +89,7 @@ async def test_edits_during_a_postgres_restart_are_refused_with_1011_and_resent_
                 await yc.call("exit")
             assert proc.terminate() == 0
             assert await stored_keys(pg.url, s.doc_id) == everything
-            proc = await proc.restart()  # a fresh process reads the document back from the store
+            proc = await proc.restart(timeout=90)  # a fresh process reads the document back from the store
             async with yclients(proc.ws_url + "/collab") as yc:
                 fresh = await yc.open(s.doc_id, s.host, "fresh")
                 assert await map_when(yc, fresh, everything) == everything

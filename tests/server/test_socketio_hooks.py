@@ -31,6 +31,10 @@ def test_pinned_version() -> None:
 
 
 def test_the_private_names_the_hooks_use_are_there() -> None:
+    # 4. the resubscribe: the overridden listener and what it uses
+    assert inspect.isasyncgenfunction(socketio.AsyncRedisManager._redis_listen_with_retries)
+    assert "_redis_listen_with_retries()" in inspect.getsource(socketio.AsyncRedisManager._listen)
+    assert "self.pubsub =" in inspect.getsource(socketio.AsyncRedisManager._redis_connect)
     # 1. the ack flag: the override is called with the ack id, and still named and shaped as overridden
     assert params(socketio.AsyncServer._handle_event_internal) == [
         "self", "server", "sid", "eio_sid", "data", "namespace", "id"

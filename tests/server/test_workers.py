@@ -66,3 +66,25 @@ async def test_time_waiting_for_a_thread_does_not_count_against_the_time_limit()
     finally:
         release.set()
         pool.close()
+
+
+async def test_pool_threads_and_the_threads_they_start_run_at_a_lower_priority() -> None:
+    # Argon2 starts lanes of its own from the pool thread: they inherit the thread's nice value.
+    import os
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    pool = BoundedPool("test-pool", workers=1, queue=0, busy=busy, nice=5)
+
+    def nice_of_this_and_a_child() -> tuple[int, int]:
+        seen: list[int] = []
+        child = threading.Thread(target=lambda: seen.append(os.getpriority(os.PRIO_PROCESS, 0)))
+        child.start()
+        child.join()
+        return os.getpriority(os.PRIO_PROCESS, 0), seen[0]
+
+    try:
+        own, child = await pool.run(nice_of_this_and_a_child)
+    finally:
+        pool.close()
+    assert own == min(19, base + 5) and child == own
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the loop's thread unchanged

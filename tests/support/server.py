@@ -131,6 +131,6 @@ class ServerProcess:
             self.proc.wait(timeout)
         return self.proc.returncode
 
-    async def restart(self) -> ServerProcess:
+    async def restart(self, timeout: float = 30) -> ServerProcess:
         """Start again on the same port and data directory."""
-        return await ServerProcess(self.data_dir, self.extra_env, self.port, self.prefix).start()
+        return await ServerProcess(self.data_dir, self.extra_env, self.port, self.prefix).start(timeout)
