@@ -168,17 +168,21 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
     void busy(null, async () => {
       const stream = await capture({ audio: true }, true);
       const chunks: Blob[] = [];
-      recorder = new MediaRecorder(stream);
+      // Ask for a container the server accepts; Firefox otherwise reports an empty mimeType for Ogg.
+      const mimeType = VOICE_TYPES.find((ty) => MediaRecorder.isTypeSupported(ty));
+      recorder = new MediaRecorder(stream, mimeType ? { mimeType } : undefined);
       recorder.ondataavailable = (e) => e.data.size && chunks.push(e.data);
       recorder.onstop = () => {
         stream.getTracks().forEach((tr) => tr.stop());
-        const type = recorder?.mimeType || 'audio/webm';
+        const declared = recorder?.mimeType ?? '';
         recorder = null;
         rec.textContent = t('voice.record');
         rec.setAttribute('aria-pressed', 'false');
-        const blob = new Blob(chunks, { type });
         const clientId = uid();
         void busy(rec, async () => {
+          // The server opens a clip only as the container its type names (no probing): name the real one.
+          const type = declared || (await sniffAudioType(new Blob(chunks)));
+          const blob = new Blob(chunks, { type });
           await api('POST', `/api/rooms/${roomId}/voice?client_id=${clientId}`, blob);
           toast(t('voice.sent'));
         }, chatStatus);
@@ -370,9 +374,22 @@ async function call_retry<T>(fn: () => Promise<T>): Promise<T> {
 
 /** A voice note: a normal <audio> with a short-lived URL token for its file, loaded when played. */
 function voicePlayer(voiceId: string, seconds: number | null | undefined): HTMLElement {
-  const audio = h('audio', { controls: true, preload: 'none', 'data-voice-id': voiceId, 'aria-label': t('voice.play') }) as HTMLAudioElement;
+  const audio = h('audio', { controls: true, preload: 'none', 'data-voice-id': voiceId, 'aria-label': t('voice.play') });
   attachMedia(audio, `/api/voice/${encodeURIComponent(voiceId)}`);
   return h('div', { class: 'voice' },
     audio,
     seconds ? h('span', { class: 'muted' }, ` ${seconds.toFixed(1)}″`) : null);
+}
+
+const VOICE_TYPES = ['audio/webm;codecs=opus', 'audio/ogg;codecs=opus', 'audio/mp4'];
+
+/** The container of a recorded clip from its first bytes (Ogg, WebM/Matroska, MP4), for a recorder that
+ * did not say. */
+async function sniffAudioType(blob: Blob): Promise<string> {
+  const head = new Uint8Array(await blob.slice(0, 12).arrayBuffer());
+  const text = String.fromCharCode(...head);
+  if (text.startsWith('OggS')) return 'audio/ogg';
+  if (head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) return 'audio/webm';
+  if (text.slice(4, 8) === 'ftyp') return 'audio/mp4';
+  return 'audio/webm';
 }
