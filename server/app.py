@@ -14,6 +14,7 @@ import collab.plugin
 import evaluation.plugin
 import media.plugin
 import rooms.plugin
+import studios.plugin
 import venues.plugin
 from server import health, process_metrics
 from server.api import ApiRoutes
@@ -41,6 +42,7 @@ PLUGINS = (
     media.plugin.setup,
     evaluation.plugin.setup,
     venues.plugin.setup,  # the main-venue controller: after rooms and media, whose services it is given
+    studios.plugin.setup,  # studios, cycles, library, records: on top of every other package
 )
 
 

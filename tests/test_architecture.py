@@ -1,6 +1,6 @@
 """The package import graph: arrows point one way, and packages meet at their public ``api`` modules.
 
-``server`` (infrastructure) ← ``rooms`` ← {``collab``, ``media``} ← ``venues`` ← ``evaluation``; only the
+``server`` (infrastructure) ← ``rooms`` ← {``collab``, ``media``} ← ``venues`` ← ``evaluation`` ← ``studios``; only the
 wiring (``server.app``, ``server.cli``, ``server.__main__``) knows every package. Every ``import`` in
 every module counts, including the ones inside functions and under ``TYPE_CHECKING``.
 """
@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("server", "rooms", "collab", "media", "venues", "evaluation")
+PACKAGES = ("server", "rooms", "collab", "media", "venues", "evaluation", "studios")
 
 # package -> the packages it may import
 ALLOWED: dict[str, frozenset[str]] = {
@@ -21,6 +21,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "media": frozenset({"server", "rooms"}),
     "venues": frozenset({"server", "rooms", "media"}),
     "evaluation": frozenset({"server", "rooms", "collab", "media", "venues"}),
+    "studios": frozenset({"server", "rooms", "collab", "media", "venues", "evaluation"}),
 }
 WIRING = frozenset({"server.app", "server.cli", "server.__main__"})
 # Other packages reach these only through their public module.

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # `server/app.py`, `tests/support/rooms.py`, `deploy/` … (paths at the repository root, in backticks)
 CODE_PATH = re.compile(
-    r"`((?:server|rooms|collab|media|venues|evaluation|tests|bench|web|deploy|docs)/[\w./-]*)`"
+    r"`((?:server|rooms|collab|media|venues|evaluation|studios|tests|bench|web|deploy|docs)/[\w./-]*)`"
 )
 # Built, not checked in: the web client (`make web`) and its copy inside a wheel.
 BUILT = {"web/dist", "server/web_dist"}

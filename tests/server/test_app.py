@@ -45,7 +45,7 @@ def test_keys_are_declared_only_in_api_modules() -> None:
     """One place per package: a module other than api.py that defines an AppKey is a second place."""
     root = Path(server.app.__file__).resolve().parents[1]
     offenders = []
-    for package in ("rooms", "collab", "media", "venues", "evaluation"):
+    for package in ("rooms", "collab", "media", "venues", "evaluation", "studios"):
         for path in (root / package).rglob("*.py"):
             if path.name != "api.py" and "web.AppKey(" in path.read_text(encoding="utf-8"):
                 offenders.append(str(path.relative_to(root)))

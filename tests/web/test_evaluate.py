@@ -54,6 +54,8 @@ def test_notes_written_offline_are_kept_and_sent_once_on_reconnect(web: Browser,
     rest.ok("POST", f"/api/rooms/{room_id}/rubrics", {"template": "general"}, token=host["token"])
     guest = rest.ok("POST", "/api/auth/guest", {"code": code, "display_name": "孙老师", "school": "五小"})
     op = web.page(guest, label="observer-offline")
+    # a list refresh still in flight when the network goes is refused by the browser, and says so
+    web.expect_console_error("net::ERR_INTERNET_DISCONNECTED")
     op.goto(f"{web.base}/rooms/{room_id}/evaluate")
     expect(op.get_by_test_id("notes")).to_contain_text("还没有观察记录")
     op.context.set_offline(True)
@@ -97,6 +99,7 @@ def test_an_offline_queue_that_meets_the_flood_limit_waits_and_is_sent_whole(
         rest.ok("POST", f"/api/rooms/{room_id}/rubrics", {"template": "general"}, token=host["token"])
         guest = rest.ok("POST", "/api/auth/guest", {"code": code, "display_name": "周老师", "school": "六小"})
         op = web.page(guest, label="observer-flood")
+        web.expect_console_error("net::ERR_INTERNET_DISCONNECTED")
         op.goto(f"{web.base}/rooms/{room_id}/evaluate")
         expect(op.get_by_test_id("notes")).to_contain_text("还没有观察记录")
         op.context.set_offline(True)
