@@ -10,6 +10,7 @@ import { canManage, listOf } from '../rooms';
 import { serverHas } from '../capabilities';
 import { busy, toast, withLoading } from '../ui';
 import { Feed, videoBox } from '../video';
+import { drawSeatQueue } from './live_floor';
 
 interface Handoff {
   id: number;
@@ -151,26 +152,7 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
     const id = userIdOf(x);
     return personName(typeof x === 'number' ? (live.state.online.find((p) => p.user_id === id) ?? live.state.members.find((p) => p.user_id === id)) : x) || String(id);
   };
-  const drawSeats = (): void => {
-    const f = live.state.floor;
-    if (!f) {
-      seats.replaceChildren(h('p', { class: 'muted' }, t('floor.none')));
-      return;
-    }
-    seats.replaceChildren(
-      h('p', {}, t('floor.info', { seats: f.seats.length, limit: f.limit, hands: f.hands.length })),
-      h('h3', {}, t('floor.hands')),
-      f.hands.length ? h('ul', { class: 'plain' }, f.hands.map((x) => h('li', { class: 'row' }, who(x),
-        h('button', { type: 'button', class: 'small', onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, async () => {
-          await call('seat:grant', { room_id: roomId, user_id: userIdOf(x) });
-        }, status) }, t('floor.grant'))))) : h('p', { class: 'muted' }, t('floor.no_hands')),
-      h('h3', {}, t('floor.seats')),
-      f.seats.length ? h('ul', { class: 'plain' }, f.seats.map((x) => h('li', { class: 'row' }, who(x),
-        h('button', { type: 'button', class: 'small danger', onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, async () => {
-          await call('seat:revoke', { room_id: roomId, user_id: userIdOf(x) });
-        }, status) }, t('floor.revoke'))))) : h('p', { class: 'muted' }, t('floor.no_seats')),
-    );
-  };
+  const drawSeats = (): void => drawSeatQueue(live, roomId, seats, status);
 
   // --- recording -------------------------------------------------------------------------------
   const recs = h('div', { 'data-testid': 'recordings' });

@@ -1,4 +1,5 @@
-/** Preparation page (网络集体备课): the lesson plan co-edited live with TipTap on Yjs (stock y-websocket
+/** Preparation page (网络集体备课): at /rooms/{id}/prep the screen with the call panel beside the plan
+ * (prep_call.ts); the lesson plan co-edited live with TipTap on Yjs (stock y-websocket
  * provider), collaborative cursors, comments anchored to text, versions (save / compare / restore), export,
  * read-only for observers, and a visible connection state. Lazy-loaded: the editor is the heaviest chunk. */
 import { Editor } from '@tiptap/core';
@@ -20,6 +21,7 @@ import { canComment, canEdit, getRoom, listOf, type Room, roleOf } from '../room
 import { getSession, token } from '../session';
 import { busy, errorBox, loading, toast, withLoading } from '../ui';
 import { colorFor } from './colors';
+import { callPanel, type EditorAt } from './prep_call';
 
 interface Doc {
   id: string;
@@ -105,11 +107,11 @@ export async function prepPage(root: HTMLElement, params: Record<string, string>
     root.replaceChildren(h('p', { class: 'muted' }, t('doc.none_yet')));
     return () => undefined;
   }
-  if (!params.docId) history.replaceState(null, '', `/rooms/${room.id}/docs/${doc.id}`);
-  return mountEditor(root, room, doc);
+  // /rooms/{id}/prep is the 网络集体备课 screen: the plan with the call panel beside it
+  return mountEditor(root, room, doc, !params.docId);
 }
 
-function mountEditor(root: HTMLElement, room: Room, doc: Doc): () => void {
+function mountEditor(root: HTMLElement, room: Room, doc: Doc, withCall: boolean): () => void {
   const me = getSession()!.user;
   const role = roleOf(room);
   const writable = canEdit(role);
@@ -170,7 +172,7 @@ function mountEditor(root: HTMLElement, room: Room, doc: Doc): () => void {
       StarterKit.configure({ undoRedo: false, link: false, trailingNode: false }),
       TableKit.configure({ table: { resizable: false } }),
       Collaboration.configure({ document: ydoc, field: 'default' }),
-      CollaborationCaret.configure({ provider, user: { name: me.display_name, color } }),
+      CollaborationCaret.configure({ provider, user: { name: me.display_name, color, id: me.id } }),
     ],
     editorProps: { attributes: { 'aria-label': t('doc.editor_label'), 'aria-readonly': String(!writable) } },
   });
@@ -179,10 +181,13 @@ function mountEditor(root: HTMLElement, room: Room, doc: Doc): () => void {
   toolbar.hidden = !writable;
   const readonlyNote = h('p', { class: 'banner readonly', role: 'note', 'data-testid': 'readonly', hidden: writable }, t('doc.readonly'));
 
-  // Follow role changes made by the host while the page is open: the editor turns read-only (or
-  // writable), and the document connection is made again so the server applies the new role too.
+  // The room's live channel: follow role changes made by the host while the page is open (the editor
+  // turns read-only or writable, and the document connection is made again so the server applies the new
+  // role too), and on the preparation screen the call panel beside the plan.
   const roomLive = new LiveRoom(room.id);
-  roomLive.join().then(() => roomLive.on('member', () => {
+  const screen = h('div', { class: withCall ? 'prep prep-screen' : 'prep' });
+  const callBox = withCall ? callPanel(room.id, (collapsed) => screen.classList.toggle('call-collapsed', collapsed)) : null;
+  const followRole = (): void => roomLive.on('member', () => {
     const nowWritable = canEdit(roomLive.state.me.role);
     if (nowWritable === editor.isEditable) return;
     editor.setEditable(nowWritable);
@@ -192,7 +197,18 @@ function mountEditor(root: HTMLElement, room: Room, doc: Doc): () => void {
     toast(t('doc.role_changed', { role: roleName(roomLive.state.me.role) }));
     provider.disconnect();
     provider.connect();
-  })).catch(() => undefined); // without the live channel the page still works; it just won't follow
+  });
+  const joinRoom = (): void => {
+    roomLive.join().then(() => {
+      followRole();
+      callBox?.mount(roomLive);
+    }).catch((err: unknown) => callBox?.failed(err, () => {
+      roomLive.leave();
+      joinRoom();
+    })); // without the live channel the editor still works; it just won't follow (nor call)
+  };
+  joinRoom();
+  const stopEditing = callBox ? editingWhere(editor, ydoc, provider, callBox.showEditors) : () => undefined;
   const comments = buildComments(editor, ydoc, doc, canComment(role));
   const versions = buildVersions(doc, room, writable, role);
   const exporter = buildExport(doc);
@@ -213,18 +229,22 @@ function mountEditor(root: HTMLElement, room: Room, doc: Doc): () => void {
   });
   tabBody.append(comments.el);
 
+  clear(screen,
+    h('div', { class: 'doc-col' }, toolbar, editorEl),
+    h('aside', { class: 'side', 'aria-label': t('doc.side') }, h('div', { role: 'tablist', class: 'tabs' }, tabButtons), tabBody),
+    callBox?.el);
   clear(root,
     h('div', { class: 'page-head' },
       h('a', { href: `/rooms/${room.id}`, 'data-link': true }, `← ${room.title}`),
       h('h1', {}, doc.title),
       conn),
     readonlyNote,
-    h('div', { class: 'prep' },
-      h('div', { class: 'doc-col' }, toolbar, editorEl),
-      h('aside', { class: 'side', 'aria-label': t('doc.side') }, h('div', { role: 'tablist', class: 'tabs' }, tabButtons), tabBody)),
+    screen,
   );
 
   return () => {
+    stopEditing();
+    callBox?.stop();
     roomLive.leave();
     window.removeEventListener('offline', onOffline);
     window.removeEventListener('online', onOnline);
@@ -378,6 +398,35 @@ function buildComments(editor: Editor, ydoc: Y.Doc, doc: Doc, writable: boolean)
 function characterAt(pos: number, fragment: Y.XmlFragment, mapping: Parameters<typeof absolutePositionToRelativePosition>[2]): Y.RelativePosition {
   const after = absolutePositionToRelativePosition(pos + 1, fragment, mapping);
   return new Y.RelativePosition(after.type, after.tname, after.item, 0);
+}
+
+/** "Who is editing where" from the document's awareness: each person's name and colour (set by the
+ * caret extension) and the section their cursor is in. Returns the unsubscribe function. */
+function editingWhere(editor: Editor, ydoc: Y.Doc, provider: WebsocketProvider, show: (people: EditorAt[]) => void): () => void {
+  const fragment = ydoc.getXmlFragment('default');
+  const sectionOf = (cursor: unknown): string | null => {
+    const head = (cursor as { head?: unknown } | null)?.head;
+    const b = ySyncPluginKey.getState(editor.state)?.binding;
+    if (!head || !b) return null;
+    try {
+      const pos = relativePositionToAbsolutePosition(ydoc, fragment, Y.createRelativePositionFromJSON(head), b.mapping);
+      return pos === null ? null : sectionAt(editor, pos);
+    } catch {
+      return null;
+    }
+  };
+  const draw = (): void => {
+    const people: EditorAt[] = [];
+    provider.awareness.getStates().forEach((state, clientId) => {
+      const user = state.user as { name?: string; color?: string } | undefined;
+      if (!user?.name) return;
+      people.push({ clientId, name: user.name, color: user.color ?? '#888', section: sectionOf(state.cursor), me: clientId === ydoc.clientID });
+    });
+    show(people.sort((a, b) => Number(b.me) - Number(a.me) || a.name.localeCompare(b.name, 'zh-CN')));
+  };
+  provider.awareness.on('change', draw);
+  draw();
+  return () => provider.awareness.off('change', draw);
 }
 
 /** The title of the section (a level 1–2 heading, as the server counts them) that holds position `pos`. */
