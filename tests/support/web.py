@@ -189,3 +189,50 @@ def publishing_venue(web: Browser, rest: Rest, host: dict[str, Any], room_id: st
     page.locator("#publish-venue").click()
     expect(page.get_by_test_id("publish-status")).to_have_attribute("data-state", "live")
     return venue_id
+
+
+# Keep every RTCPeerConnection the page makes, so a test can read its statistics.
+PC_SPY = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) { super(...args); window.__pcs.push(this); }
+  };
+})();
+"""
+
+# Inbound audio over the page's open peer connections: RTP packets received and samples played out.
+AUDIO_IN = """
+async () => {
+  let packets = 0, samples = 0;
+  for (const pc of window.__pcs) {
+    if (pc.connectionState === 'closed') continue;
+    (await pc.getStats()).forEach((r) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'audio') {
+        packets += r.packetsReceived || 0;
+        samples += r.totalSamplesReceived || 0;
+      }
+    });
+  }
+  return { packets, samples };
+}
+"""
+
+# More audio than ``base``: 25 more packets (half a second of 20 ms Opus frames), 0.5 s more samples at 48 kHz.
+AUDIO_GREW = (
+    "async (base) => { const now = await (" + AUDIO_IN + ")();"
+    " return now.packets >= base.packets + 25 && now.samples >= base.samples + 24000; }"
+)
+
+
+def spy_peer_connections(page: Any) -> None:
+    """Before ``page`` loads anything: record its peer connections (for :func:`audio_grows`)."""
+    page.context.add_init_script(PC_SPY)
+
+
+def audio_grows(page: Any) -> dict[str, int]:
+    """Wait until ``page`` has received and played out more audio than it had; return the new reading."""
+    base = page.evaluate(AUDIO_IN)
+    page.wait_for_function(AUDIO_GREW, arg=base, polling=500, timeout=30_000)
+    return dict(page.evaluate(AUDIO_IN))

@@ -1,8 +1,9 @@
 """The 网络集体备课 screen (/rooms/{id}/prep) in Chromium: two editors raise hands, the host grants their
 seats from the call panel beside the plan, both unmute and hear each other (their pages' inbound audio
 keeps arriving and playing out) while each one's edits reach the other; "who is editing where" names the
-other's section; collapsing the panel keeps the audio flowing; at phone widths (375×667, 390×844) the
-panel is a strip of tiles, nothing scrolls sideways and every control is at least 44 px."""
+other's section; collapsing the panel keeps the audio flowing; the lead teacher's 说课 video shows large
+while she presents; at phone widths (375×667, 390×844) the panel is a strip of tiles, nothing scrolls
+sideways and every control is at least 44 px."""
 
 from __future__ import annotations
 
@@ -10,41 +11,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.support.web import Browser, Rest, fits_width, room_with_invite
-
-# Keep every RTCPeerConnection the page makes, so the test can read its statistics.
-PC_SPY = """
-(() => {
-  const Native = window.RTCPeerConnection;
-  window.__pcs = [];
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) { super(...args); window.__pcs.push(this); }
-  };
-})();
-"""
-
-# Inbound audio over the page's open peer connections: RTP packets received and samples played out.
-AUDIO_IN = """
-async () => {
-  let packets = 0, samples = 0;
-  for (const pc of window.__pcs) {
-    if (pc.connectionState === 'closed') continue;
-    (await pc.getStats()).forEach((r) => {
-      if (r.type === 'inbound-rtp' && r.kind === 'audio') {
-        packets += r.packetsReceived || 0;
-        samples += r.totalSamplesReceived || 0;
-      }
-    });
-  }
-  return { packets, samples };
-}
-"""
-
-# More audio than `base`: at least 25 packets (half a second of 20 ms Opus frames) and 0.5 s of samples at 48 kHz.
-AUDIO_GREW = (
-    "async (base) => { const now = await (" + AUDIO_IN + ")();"
-    " return now.packets >= base.packets + 25 && now.samples >= base.samples + 24000; }"
-)
+from tests.support.web import Browser, Rest, audio_grows, fits_width, room_with_invite, spy_peer_connections
 
 # Visible controls on the screen smaller than a 44 px touch target.
 SMALL_TARGETS = """
@@ -66,7 +33,7 @@ def _member(rest: Rest, host: dict[str, Any], room_id: str, name: str, role: str
 
 def _open(web: Browser, session: dict[str, Any], url: str, label: str, phone: bool = False) -> Any:
     page = web.page(session, label=label, phone=phone)
-    page.context.add_init_script(PC_SPY)
+    spy_peer_connections(page)
     page.goto(url)
     expect(page.get_by_test_id("conn")).to_have_attribute("data-state", "connected")
     expect(page.locator(".ProseMirror")).to_contain_text("教学目标")
@@ -84,20 +51,15 @@ def _take_seat(page: Any, host: Any, name: str) -> None:
     expect(page.locator("#toggle-mic")).to_have_attribute("aria-pressed", "true")
 
 
-def _audio_grows(page: Any) -> dict[str, int]:
-    """Wait until the page receives and plays more audio than it had; return the new reading."""
-    base = page.evaluate(AUDIO_IN)
-    page.wait_for_function(AUDIO_GREW, arg=base, polling=500, timeout=30_000)
-    return dict(page.evaluate(AUDIO_IN))
-
-
 def test_two_editors_talk_on_seats_while_editing_and_collapsing_keeps_audio(web: Browser, rest: Rest) -> None:
     rest.require("/api/rooms/{room_id}/docs")
     host = rest.register("王老师", "教育中心")
     room_id, _ = room_with_invite(rest, host, "observer")
     rest.ok("POST", f"/api/rooms/{room_id}/docs", {"title": "《秋天的雨》教案", "template": "lesson_plan"},
             host["token"])  # fmt: skip
-    li = _member(rest, host, room_id, "李老师", "editor")
+    li = _member(rest, host, room_id, "李老师", "presenter")  # the lead teacher (主备教师), at her venue
+    rest.ok("POST", f"/api/rooms/{room_id}/venues", {"name": "三小", "presenter_id": li["user"]["id"]},
+            host["token"])  # fmt: skip
     chen = _member(rest, host, room_id, "陈老师", "editor")
     url = f"{web.base}/rooms/{room_id}/prep"
 
@@ -112,8 +74,8 @@ def test_two_editors_talk_on_seats_while_editing_and_collapsing_keeps_audio(web:
     expect(a.get_by_test_id(f"seat-{chen['user']['id']}")).to_be_attached()
     expect(a.locator(f".tile[data-seat='{chen['user']['id']}']")).to_have_attribute("data-mic", "true")
     expect(b.locator(f".tile[data-seat='{li['user']['id']}']")).to_have_attribute("data-mic", "true")
-    _audio_grows(a)
-    _audio_grows(b)
+    audio_grows(a)
+    audio_grows(b)
 
     # they edit while talking: each one's text reaches the other
     a.locator(".ProseMirror > p").first.click()
@@ -127,7 +89,7 @@ def test_two_editors_talk_on_seats_while_editing_and_collapsing_keeps_audio(web:
     # who is editing where: A sees B's cursor in the 学科/年级 section, B sees A's in 课题
     expect(a.get_by_test_id("editing").locator("li", has_text="陈老师")).to_contain_text("在「学科/年级」")
     expect(b.get_by_test_id("editing").locator("li", has_text="李老师")).to_contain_text("在「课题」")
-    _audio_grows(a)  # still talking after the typing
+    audio_grows(a)  # still talking after the typing
     web.shot(a, "prep-call-desktop-zh")
 
     # collapse the panel: the plan takes the width, the tiles are out of sight, the audio keeps coming
@@ -137,13 +99,23 @@ def test_two_editors_talk_on_seats_while_editing_and_collapsing_keeps_audio(web:
     expect(a.get_by_test_id(f"seat-{chen['user']['id']}")).to_be_hidden()
     wider = a.locator(".doc-col").evaluate("el => el.getBoundingClientRect().width")
     assert wider > width + 150, (width, wider)
-    _audio_grows(a)
+    audio_grows(a)
     b.keyboard.type("，第二课时")  # editing goes on with the panel collapsed
     expect(a.locator(".ProseMirror")).to_contain_text("语文三年级上册，第二课时")
-    _audio_grows(a)
+    audio_grows(a)
     web.shot(a, "prep-call-collapsed-desktop-zh")
     a.locator("#call-toggle").click()
     expect(a.get_by_test_id(f"seat-{chen['user']['id']}")).to_be_visible()
+
+    # 说课: the lead teacher presents with her camera; the others see it large in the panel, then it goes
+    a.locator("#present").click()
+    expect(a.locator("#present")).to_have_attribute("aria-pressed", "true")
+    expect(b.get_by_test_id("talk")).to_contain_text("说课：李老师")
+    talk = b.get_by_test_id("talk-video").element_handle()
+    b.wait_for_function("el => el.videoWidth > 0 && el.currentTime > 0.3", arg=talk, timeout=30_000)
+    web.shot(b, "prep-call-talk-desktop-zh")
+    a.locator("#present").click()
+    expect(b.get_by_test_id("talk")).to_be_hidden()
 
 
 def test_phone_widths_show_a_strip_of_tiles_without_sideways_scroll(web: Browser, rest: Rest) -> None:

@@ -133,8 +133,9 @@ function presentation(live: LiveRoom, roomId: string): { el: HTMLElement; stop: 
       caption.textContent = t('prep.presenting_by', { name: personName({ user_id: me.id, display_name: me.display_name }) });
       return;
     }
-    // the venue being presented from: a venue with a presenter whose feed is live
-    const v = live.state.venues.find((x) => x.presenter_id !== null && live.sources.includes(`venue:${x.id}`));
+    // the venue being presented from: another presenter's venue whose feed is live (my own one ends with
+    // my presenting, though the source list may not say so yet)
+    const v = live.state.venues.find((x) => x.presenter_id !== null && x.presenter_id !== me.id && live.sources.includes(`venue:${x.id}`));
     const source = v ? `venue:${v.id}` : '';
     if (source !== watching) {
       watching = source;
