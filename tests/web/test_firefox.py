@@ -15,10 +15,10 @@ import aiohttp
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.venues import Showcase, command, live_when, publish, showcase
 from tests.support.api import Api
 from tests.support.firefox import Firefox, FirefoxPage
-from tests.support.web import ARTIFACTS, Browser, Rest, room_with_invite
+from tests.support.venues import Showcase, command, live_when, publish, showcase
+from tests.support.web import ARTIFACTS, Browser, Rest, audio_grows, room_with_invite, spy_peer_connections
 
 T = TypeVar("T")
 
@@ -270,3 +270,56 @@ def test_program_video_plays_and_a_firefox_venue_takes_over(ff: Pages, rest: Res
     finally:
         bg.run(_off_air(show))
         bg.close()
+
+
+def test_prep_screen_call_with_chromium(ff: Pages, web: Browser, rest: Rest) -> None:
+    """On the 网络集体备课 screen a Firefox editor and a Chromium host take seats and unmute: Chromium
+    receives and plays Firefox's audio, Firefox plays the host's tile (audio track, time running, also with
+    the panel collapsed), and Firefox's edits reach Chromium."""
+    rest.require("/api/rooms/{room_id}/docs")
+    host = rest.register("王老师", "教育中心")
+    room_id, code = room_with_invite(rest, host, "editor")
+    editor = rest.register("李老师", "三小")
+    rest.ok("POST", "/api/invites/redeem", {"code": code}, editor["token"])
+    rest.ok("POST", f"/api/rooms/{room_id}/docs", {"title": "《秋天的雨》教案", "template": "lesson_plan"},
+            host["token"])  # fmt: skip
+    url = f"{web.base}/rooms/{room_id}/prep"
+
+    chromium = web.page(host, label="chromium-host")
+    spy_peer_connections(chromium)
+    chromium.goto(url)
+    expect(chromium.locator("#raise-hand")).to_be_visible()
+    page = ff.page(editor, label="firefox-editor")
+    page.goto(url)
+    page.wait("el => el.dataset.state === 'connected'", "[data-testid=conn]")
+    page.wait("el => el.offsetParent !== null", "#raise-hand")
+
+    # both raise hands; the host grants both seats from the call panel; both unmute
+    page.click("#raise-hand")
+    chromium.locator("#raise-hand").click()
+    queue = chromium.get_by_test_id("seat-queue")
+    for name in ("李老师", "王老师"):
+        queue.locator("li", has_text=name).get_by_role("button", name="给予席位").click()
+    chromium.locator("#toggle-mic").click()
+    expect(chromium.locator("#toggle-mic")).to_have_attribute("aria-pressed", "true")
+    page.wait("el => el.offsetParent !== null", "#toggle-mic")
+    page.click("#toggle-mic")
+    page.wait("el => el.getAttribute('aria-pressed') === 'true'", "#toggle-mic")
+
+    audio_grows(chromium)  # Firefox's microphone arrives in Chromium and plays out
+    host_tile = f"[data-testid=seat-{host['user']['id']}]"
+    playing = "el => !!el.srcObject && el.srcObject.getAudioTracks().length > 0 && el.currentTime > 0.5"
+    page.wait(playing, host_tile)
+
+    page.click(".ProseMirror > p")
+    page.press("End")
+    page.type("《秋天的雨》第一课时")
+    expect(chromium.locator(".ProseMirror")).to_contain_text("《秋天的雨》第一课时")
+    expect(chromium.get_by_test_id("editing").locator("li", has_text="李老师")).to_contain_text("在「课题」")
+    ff.shot(page, "prep-call-zh")
+
+    page.click("#call-toggle")
+    page.wait("el => el.dataset.collapsed === 'true'", "[data-testid=call-panel]")
+    at = float(page.eval(f"document.querySelector('{host_tile}').currentTime"))
+    page.wait(f"el => el.offsetParent === null && !el.paused && el.currentTime > {at + 1}", host_tile)
+    audio_grows(chromium)

@@ -3,7 +3,8 @@
 import { errorText } from './api';
 import { h } from './dom';
 import { t } from './i18n';
-import { stallGuard, watch, type Watching } from './media';
+import { mediaBlock } from './capabilities';
+import { mediaBlockText, secureAddress, stallGuard, watch, type Watching } from './media';
 import { toast } from './ui';
 
 export interface VideoBox {
@@ -104,4 +105,19 @@ export class Feed {
     this.watching?.stop();
     this.watching = null;
   }
+}
+
+/** Where the camera and microphone cannot be used (plain HTTP, a browser without them): a note saying
+ * why, with the address to open instead; hidden where they work. */
+export function mediaBlockedNotice(): HTMLElement {
+  const blocked = mediaBlock(true);
+  const notice = h('div', { class: 'notice', role: 'note', 'data-testid': 'media-blocked', hidden: !blocked });
+  if (blocked) {
+    void secureAddress().then((address) => {
+      const [before, after = ''] = mediaBlockText(blocked, '\u0000').split('\u0000');
+      notice.replaceChildren(
+        h('p', {}, before, h('a', { href: address, 'data-testid': 'media-secure-link' }, address), after));
+    });
+  }
+  return notice;
 }

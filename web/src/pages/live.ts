@@ -1,16 +1,15 @@
 /** Live page: the program (or a chosen venue's feed) with the main-venue label, presence, chat with
  * history and voice notes, raise hand; seat holders get mic/camera and the discussion grid; presenters
  * can publish their venue's camera. Lazy-loaded. */
-import { mediaBlock } from '../capabilities';
 import { h } from '../dom';
 import { roleName, t } from '../i18n';
-import { attach, capture, mediaBlockText, publish, type Publishing, secureAddress } from '../media';
+import { attach, capture, publish, type Publishing } from '../media';
 import { call } from '../realtime';
 import { enterRoom, type Person, personName } from '../roomstate';
 import { canManage, venueLabel } from '../rooms';
 import { getSession } from '../session';
 import { busy } from '../ui';
-import { Feed, videoBox } from '../video';
+import { Feed, mediaBlockedNotice, videoBox } from '../video';
 import { chatPanel } from './live_chat';
 import { floorPanel } from './live_floor';
 
@@ -49,15 +48,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   stops.push(() => main.stop());
 
   // --- no camera/microphone here (plain HTTP, or a browser without them): say why, and where to go
-  const blocked = mediaBlock(true);
-  const mediaNotice = h('div', { class: 'notice', role: 'note', 'data-testid': 'media-blocked', hidden: !blocked });
-  if (blocked) {
-    void secureAddress().then((address) => {
-      const [before, after = ''] = mediaBlockText(blocked, '\u0000').split('\u0000');
-      mediaNotice.replaceChildren(
-        h('p', {}, before, h('a', { href: address, 'data-testid': 'media-secure-link' }, address), after));
-    });
-  }
+  const mediaNotice = mediaBlockedNotice();
 
   // --- presence --------------------------------------------------------------------------------
   const presence = h('ul', { class: 'presence', 'data-testid': 'presence' });

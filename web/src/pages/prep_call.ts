@@ -10,7 +10,7 @@ import { type LiveRoom, personName } from '../roomstate';
 import { canManage, type Venue } from '../rooms';
 import { getSession } from '../session';
 import { busy, errorBox, loading } from '../ui';
-import { Feed, videoBox } from '../video';
+import { Feed, mediaBlockedNotice, videoBox } from '../video';
 import { chatPanel } from './live_chat';
 import { drawSeatQueue, floorPanel } from './live_floor';
 
@@ -86,6 +86,7 @@ export function callPanel(roomId: string, onToggle: (collapsed: boolean) => void
     live.on('presence', drawQueue);
     drawQueue();
     clear(main,
+      mediaBlockedNotice(),
       talk.el,
       h('div', { class: 'row floor-row' }, floor.hand, floor.info),
       floor.controls,
