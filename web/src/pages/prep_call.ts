@@ -40,12 +40,12 @@ const COLLAPSED_KEY = 'moke.prep.call_collapsed';
 export function callPanel(roomId: string, onToggle: (collapsed: boolean) => void): CallPanel {
   const stops: (() => void)[] = [];
   const summary = h('span', { class: 'call-summary muted', 'data-testid': 'call-summary' });
-  const toggle = h('button', { type: 'button', class: 'call-toggle', id: 'call-toggle', 'aria-controls': 'call-body' });
+  const toggle = h('button', { type: 'button', class: 'call-toggle', id: 'call-toggle', 'aria-controls': 'call-main call-extra' });
   const head = h('div', { class: 'call-head' }, h('h2', {}, t('prep.call_title')), summary, toggle);
-  const main = h('div', { class: 'call-main' }, loading());
+  const main = h('div', { class: 'call-main', id: 'call-main' }, loading());
   const editors = h('ul', { class: 'editing', 'data-testid': 'editing' });
-  const extra = h('div', { class: 'call-extra' }, h('section', { class: 'editing-box' }, h('h2', {}, t('prep.editing_title')), editors));
-  const el = h('aside', { class: 'call', id: 'call-body', 'aria-label': t('prep.call_label'), 'data-testid': 'call-panel' }, head, main, extra);
+  const extra = h('div', { class: 'call-extra', id: 'call-extra' }, h('section', { class: 'editing-box' }, h('h2', {}, t('prep.editing_title')), editors));
+  const el = h('aside', { class: 'call', 'aria-label': t('prep.call_label'), 'data-testid': 'call-panel' }, head, main, extra);
 
   const setCollapsed = (collapsed: boolean): void => {
     el.dataset.collapsed = String(collapsed);
