@@ -13,7 +13,7 @@ from aiohttp import web
 
 from rooms.floor import FloorService, seat_needed
 from rooms.membership import authorize, require_venue_publisher
-from rooms.models import AgendaSegment, Member, Room, Venue
+from rooms.models import AgendaSegment, ChatMessage, Member, Room, Venue
 from rooms.notify import mod_channel, room_channel
 from rooms.permissions import Action, Role, allowed, require
 from rooms.routes import ROLE_CHANNEL
@@ -41,6 +41,7 @@ __all__ = [
     "SHARED",
     "Action",
     "AgendaSegment",
+    "ChatMessage",
     "FloorService",
     "JoinPart",
     "JoinState",
