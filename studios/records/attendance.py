@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.api import Room
@@ -35,9 +36,9 @@ class Line:
     hours: float
 
 
-def present_now(a: Attendance, now: float) -> float:
+def present_now(present: float, last_leave: float | None, updated_at: float, now: float) -> float:
     """Present seconds up to ``now``: a line still open grew since it was last written."""
-    return a.present_seconds + (max(0.0, now - a.updated_at) if a.last_leave is None else 0.0)
+    return present + (max(0.0, now - updated_at) if last_leave is None else 0.0)
 
 
 def activity_length(starts_at: float | None, ends_at: float | None, observed: tuple[float, float]) -> float:
@@ -45,6 +46,45 @@ def activity_length(starts_at: float | None, ends_at: float | None, observed: tu
     if starts_at is not None and ends_at is not None and ends_at > starts_at:
         return ends_at - starts_at
     return max(0.0, observed[1] - observed[0])
+
+
+def lines_query(
+    *,
+    room_ids: Collection[str] | None = None,
+    user_id: int | None = None,
+    since: float | None = None,
+    until: float | None = None,
+) -> Select[*tuple[Any, ...]]:
+    """The query behind :func:`lines` (also what ``bench/records.py`` EXPLAINs); plain columns, no ORM
+    objects: the dashboard reads every line of the district."""
+    a = Attendance
+    q = (
+        select(
+            a.room_id,
+            a.user_id,
+            a.school,
+            a.role,
+            a.first_join,
+            a.last_leave,
+            a.present_seconds,
+            a.updated_at,
+            Room.title,
+            Room.starts_at,
+            Room.ends_at,
+            User.display_name,
+        )  # fmt: skip
+        .join(Room, Room.id == Attendance.room_id)
+        .join(User, User.id == Attendance.user_id)
+    )
+    if room_ids is not None:
+        q = q.where(Attendance.room_id.in_(list(room_ids)))
+    if user_id is not None:
+        q = q.where(Attendance.user_id == user_id)
+    if since is not None:
+        q = q.where(Attendance.first_join >= since)
+    if until is not None:
+        q = q.where(Attendance.first_join < until)
+    return q.order_by(Attendance.first_join, Attendance.user_id)
 
 
 async def lines(
@@ -58,30 +98,76 @@ async def lines(
     until: float | None = None,
 ) -> list[Line]:
     """Attendance lines, filtered by rooms, teacher and first join in [since, until)."""
-    q = (
-        select(Attendance, Room.title, Room.starts_at, Room.ends_at, User.display_name)
-        .join(Room, Room.id == Attendance.room_id)
-        .join(User, User.id == Attendance.user_id)
-    )
-    if room_ids is not None:
-        q = q.where(Attendance.room_id.in_(list(room_ids)))
-    if user_id is not None:
-        q = q.where(Attendance.user_id == user_id)
-    if since is not None:
-        q = q.where(Attendance.first_join >= since)
-    if until is not None:
-        q = q.where(Attendance.first_join < until)
-    rows = (await s.execute(q.order_by(Attendance.first_join, Attendance.user_id))).all()
-    observed = await _observed(s, {r[0].room_id for r in rows}, now)
+    q = lines_query(room_ids=room_ids, user_id=user_id, since=since, until=until)
+    rows = (await s.execute(q)).all()
+    observed = await _observed(s, {r[0] for r in rows}, now)
     out = []
-    for a, title, starts_at, ends_at, name in rows:
-        present = present_now(a, now)
-        length = activity_length(starts_at, ends_at, observed.get(a.room_id, (a.first_join, now)))
+    for (
+        room_id,
+        user_id,
+        school,
+        role,
+        first,
+        last,
+        present_s,
+        updated,
+        title,
+        starts_at,
+        ends_at,
+        name,
+    ) in rows:
+        present = present_now(present_s, last, updated, now)
+        length = activity_length(starts_at, ends_at, observed.get(room_id, (first, now)))
         out.append(
-            Line(a.room_id, title, a.user_id, name, a.school, a.role, a.first_join, a.last_leave, present,
+            Line(room_id, title, user_id, name, school, role, first, last, present,
                  length, rule.ratio(present, length), rule.counts(present, length), rule.hours(present, length))
         )  # fmt: skip
     return out
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The part of a :class:`Line` the district dashboard counts."""
+
+    room_id: str
+    user_id: int
+    school: str
+    hours: float
+
+
+def tally_query(*, since: float | None = None, until: float | None = None) -> Select[*tuple[Any, ...]]:
+    """Every line of the district with only what the dashboard needs (no names, no order)."""
+    a = Attendance
+    q = select(a.room_id, a.user_id, a.school, a.first_join, a.last_leave, a.present_seconds, a.updated_at,
+               Room.starts_at, Room.ends_at).join(Room, Room.id == a.room_id)  # fmt: skip
+    if since is not None:
+        q = q.where(a.first_join >= since)
+    if until is not None:
+        q = q.where(a.first_join < until)
+    return q
+
+
+async def tallies(
+    s: AsyncSession, rule: HoursRule, now: float, *, since: float | None = None, until: float | None = None
+) -> list[Tally]:
+    """:func:`lines` for the whole district, lighter: the same present time, length and hours rule."""
+    rows = (await s.execute(tally_query(since=since, until=until))).all()
+    observed = await _observed(s, {r[0] for r in rows}, now)
+    out = []
+    for room_id, user_id, school, first, last, present_s, updated, starts_at, ends_at in rows:
+        present = present_now(present_s, last, updated, now)
+        length = activity_length(starts_at, ends_at, observed.get(room_id, (first, now)))
+        out.append(Tally(room_id, user_id, school, rule.hours(present, length)))
+    return out
+
+
+def observed_query(room_ids: list[str], now: float) -> Select[str, float, float]:
+    """Per room: first join and last leave of anyone (``now`` while someone is still there)."""
+    return (
+        select(Attendance.room_id, func.min(Attendance.first_join), func.max(func.coalesce(Attendance.last_leave, now)))
+        .where(Attendance.room_id.in_(room_ids))
+        .group_by(Attendance.room_id)
+    )  # fmt: skip
 
 
 async def _observed(s: AsyncSession, room_ids: set[str], now: float) -> dict[str, tuple[float, float]]:
@@ -91,15 +177,6 @@ async def _observed(s: AsyncSession, room_ids: set[str], now: float) -> dict[str
     out: dict[str, tuple[float, float]] = {}
     ids = sorted(room_ids)
     for i in range(0, len(ids), 500):  # bounded IN lists
-        q = (
-            select(
-                Attendance.room_id,
-                func.min(Attendance.first_join),
-                func.max(func.coalesce(Attendance.last_leave, now)),
-            )
-            .where(Attendance.room_id.in_(ids[i : i + 500]))
-            .group_by(Attendance.room_id)
-        )
-        for room_id, first, last in (await s.execute(q)).all():
+        for room_id, first, last in (await s.execute(observed_query(ids[i : i + 500], now))).all():
             out[room_id] = (float(first), float(last))
     return out

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from evaluation.models import Evaluation, Note
 from rooms.api import ChatMessage, Member, Room, Venue
 from server.models import User
-from studios.records.attendance import Line, lines
+from studios.records.attendance import Line, Tally, lines, tallies
 from studios.records.models import SeatSpan, Stay
 from studios.records.spans import HoursRule, clip, merge, total
 
@@ -194,7 +194,7 @@ async def teacher(
     )  # fmt: skip
 
 
-def counts(key: str, name: str, found: list[Line], resources: int = 0) -> CountsOut:
+def counts(key: str, name: str, found: list[Tally] | list[Line], resources: int = 0) -> CountsOut:
     return CountsOut(
         key=key, name=name, activities=len({ln.room_id for ln in found}), attendances=len(found),
         teachers=len({ln.user_id for ln in found}), hours=sum(ln.hours for ln in found), resources=resources,
@@ -207,9 +207,9 @@ async def dashboard(
 ) -> DashboardOut:  # fmt: skip
     """District counts per studio and per school. ``studio_of`` maps a room to (studio id, name);
     ``resources`` counts library items per studio id."""
-    found = await lines(s, rule, now, since=since, until=until)
-    by_school: dict[str, list[Line]] = defaultdict(list)
-    by_studio: dict[str, list[Line]] = defaultdict(list)
+    found = await tallies(s, rule, now, since=since, until=until)
+    by_school: dict[str, list[Tally]] = defaultdict(list)
+    by_studio: dict[str, list[Tally]] = defaultdict(list)
     studio_names = {sid: name for sid, name in studio_of.values()}
     for ln in found:
         by_school[ln.school].append(ln)
