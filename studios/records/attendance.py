@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -125,9 +125,8 @@ async def lines(
     return out
 
 
-@dataclass(frozen=True)
-class Tally:
-    """The part of a :class:`Line` the district dashboard counts."""
+class Tally(NamedTuple):
+    """The part of a :class:`Line` the district dashboard counts (a tuple: there are 100,000 of them)."""
 
     room_id: str
     user_id: int
@@ -153,10 +152,13 @@ async def tallies(
     """:func:`lines` for the whole district, lighter: the same present time, length and hours rule."""
     rows = (await s.execute(tally_query(since=since, until=until))).all()
     observed = await _observed(s, {r[0] for r in rows}, now)
+    lengths: dict[str, float] = {}
     out = []
     for room_id, user_id, school, first, last, present_s, updated, starts_at, ends_at in rows:
-        present = present_now(present_s, last, updated, now)
-        length = activity_length(starts_at, ends_at, observed.get(room_id, (first, now)))
+        length = lengths.get(room_id)
+        if length is None:
+            length = lengths[room_id] = activity_length(starts_at, ends_at, observed.get(room_id, (first, now)))
+        present = present_s if last is not None else present_now(present_s, last, updated, now)
         out.append(Tally(room_id, user_id, school, rule.hours(present, length)))
     return out
 

@@ -49,8 +49,9 @@ class HoursRule:
         return 1.0 if length <= 0 else min(1.0, present / length)
 
     def counts(self, present: float, length: float) -> bool:
-        # a tiny tolerance: 80 % of 45 minutes computed in floating point must still count
-        return self.ratio(present, length) + 1e-9 >= self.min_ratio
+        # a tiny tolerance: 80 % of 45 minutes computed in floating point must still count (the ratio's cap
+        # at 1 changes nothing here, as min_ratio <= 1)
+        return length <= 0 or present / length + 1e-9 >= self.min_ratio
 
     def hours(self, present: float, length: float) -> float:
         if not self.counts(present, length):
