@@ -157,7 +157,9 @@ async def tallies(
     for room_id, user_id, school, first, last, present_s, updated, starts_at, ends_at in rows:
         length = lengths.get(room_id)
         if length is None:
-            length = lengths[room_id] = activity_length(starts_at, ends_at, observed.get(room_id, (first, now)))
+            length = lengths[room_id] = activity_length(
+                starts_at, ends_at, observed.get(room_id, (first, now))
+            )
         present = present_s if last is not None else present_now(present_s, last, updated, now)
         out.append(Tally(room_id, user_id, school, rule.hours(present, length)))
     return out
