@@ -10,13 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.invites import new_id
-from rooms.membership import authorize
+from rooms.membership import authorize, default_role
 from rooms.models import Member, Room
 from rooms.notify import to_room
 from rooms.permissions import Action, Role
 from rooms.schemas import MemberOut, MemberPatch, RoomIn, RoomOut, RoomPatch
 from rooms.views import room_out
 from server.api import ApiRoutes, Query, json_response, read_json
+from server.bus import Bus
 from server.context import ctx_of
 from server.db import now
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -168,7 +169,8 @@ async def members_of(session: AsyncSession, room_id: str) -> list[MemberOut]:
     return [MemberOut(**d) for d in await member_dicts(session, room_id)]
 
 
-@routes.route("PATCH", "/api/rooms/{room_id}/members/{user_id}", summary="Change a member's role",
+@routes.route("PATCH", "/api/rooms/{room_id}/members/{user_id}", summary="Change a member's role (or give "
+              "someone with a default role, such as a studio member, a role of their own here)",
               body=MemberPatch, response=MemberOut)  # fmt: skip
 async def patch_member(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
@@ -182,7 +184,11 @@ async def patch_member(request: web.Request) -> web.Response:
     async with ctx.db.transaction() as session:
         member = await session.get(Member, (room_id, user_id), with_for_update=True)
         if member is None:
-            raise NotFound("no such member", code="member_not_found")
+            # Someone with a default role here (a studio member) gets a row: this room's override.
+            if await default_role(ctx.db, session, room_id, user_id) is None:
+                raise NotFound("no such member", code="member_not_found")
+            member = Member(room_id=room_id, user_id=user_id, role=body.role.value, joined_at=now())
+            session.add(member)
         if member.role == Role.HOST.value and body.role != Role.HOST:
             hosts = await session.scalar(
                 select(func.count()).where(Member.room_id == room_id, Member.role == Role.HOST.value)
@@ -197,6 +203,11 @@ async def patch_member(request: web.Request) -> web.Response:
         is_guest=user.is_guest, venue_id=member.venue_id, joined_at=member.joined_at,
     )  # fmt: skip
     await to_room(ctx.sio, room_id, "member:updated", {"member": out.model_dump()})
-    # Every process moves that user's live connections to the new role (see RoomEvents.apply_role).
-    await ctx.bus.publish(ROLE_CHANNEL, json.dumps([room_id, user_id, member.role]).encode())
+    await announce_role(ctx.bus, room_id, user_id, Role(member.role))
     return json_response(out)
+
+
+async def announce_role(bus: Bus, room_id: str, user_id: int, role: Role | None) -> None:
+    """Tell every process that ``user_id``'s role in ``room_id`` changed (``None``: they lost access), so
+    their live connections follow at once (RoomEvents.apply_role; collab reconnects its editors)."""
+    await bus.publish(ROLE_CHANNEL, json.dumps([room_id, user_id, role.value if role else None]).encode())
