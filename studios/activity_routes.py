@@ -30,7 +30,7 @@ def _check_times(starts_at: float | None, ends_at: float | None) -> None:
 
 @routes.route("POST", "/api/studios/{studio_id}/rooms", summary="Create a room (activity) in the studio: its "
               "members reach it by their studio role", body=ActivityIn, response=ActivityOut, status=201)  # fmt: skip
-async def add_room(request: web.Request) -> web.Response:
+async def add_studio_room(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     studio_id = request.match_info["studio_id"]
     p = principal_of(request)
@@ -47,7 +47,7 @@ async def add_room(request: web.Request) -> web.Response:
               "by start) or past, with my role in each", response=ActivityOut, response_list=True,
               query={"scope": Query("upcoming, past or all", Literal["upcoming", "past", "all"],
                                     default="upcoming")})  # fmt: skip
-async def list_rooms(request: web.Request) -> web.Response:
+async def list_studio_rooms(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     studio_id = request.match_info["studio_id"]
     p = principal_of(request)
@@ -84,7 +84,7 @@ async def _announce_defaults(
               "change the room role each studio role gets there (needs member.manage in the room)",
               body=ActivityRoles, response=ActivityOut,
               errors=((Conflict, "other_studio"),))  # fmt: skip
-async def put_room(request: web.Request) -> web.Response:
+async def put_studio_room(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     studio_id = request.match_info["studio_id"]
     room_id = request.match_info["room_id"]
@@ -113,7 +113,7 @@ async def put_room(request: web.Request) -> web.Response:
 
 @routes.route("DELETE", "/api/studios/{studio_id}/rooms/{room_id}", summary="Detach a room from the studio "
               "(its members keep only their own room roles)", status=204)  # fmt: skip
-async def detach_room(request: web.Request) -> web.Response:
+async def detach_studio_room(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     studio_id = request.match_info["studio_id"]
     room_id = request.match_info["room_id"]

@@ -34,7 +34,7 @@ _INVALID = "invite code is not valid"
 
 @routes.route("GET", "/api/studios/{studio_id}/invites", summary="A studio's invites with their use counts",
               response=StudioInviteOut, response_list=True)  # fmt: skip
-async def list_invites(request: web.Request) -> web.Response:
+async def list_studio_invites(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     studio_id = request.match_info["studio_id"]
     await authorize_studio(ctx.db, principal_of(request), studio_id, StudioAction.INVITE_MANAGE)
@@ -50,7 +50,7 @@ async def list_invites(request: web.Request) -> web.Response:
 @routes.route("POST", "/api/studios/{studio_id}/invites", summary="Create a studio invite: link + code, role "
               "(only the host invites core members), expiry, uses", body=StudioInviteIn,
               response=StudioInviteOut, status=201)  # fmt: skip
-async def add_invite(request: web.Request) -> web.Response:
+async def add_studio_invite(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     studio_id = request.match_info["studio_id"]
     p = principal_of(request)
@@ -77,7 +77,7 @@ async def add_invite(request: web.Request) -> web.Response:
 
 @routes.route("DELETE", "/api/studio-invites/{invite_id}", summary="Revoke a studio invite",
               response=StudioInviteOut)  # fmt: skip
-async def revoke_invite(request: web.Request) -> web.Response:
+async def revoke_studio_invite(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     invite_id = request.match_info["invite_id"]
     async with ctx.db.session() as session:
@@ -95,7 +95,7 @@ async def revoke_invite(request: web.Request) -> web.Response:
 
 @routes.route("GET", "/api/studio-invites/{code}", summary="Public preview of a studio invite for the join "
               "page (rate-limited per address)", response=StudioInvitePreview, auth=False)  # fmt: skip
-async def preview_invite(request: web.Request) -> web.Response:
+async def preview_studio_invite(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     await check_invite_attempts(request)
     t = now()
@@ -130,7 +130,7 @@ async def preview_invite(request: web.Request) -> web.Response:
 @routes.route("POST", "/api/studio-invites/redeem", summary="Join a studio with an invite code (registered "
               "users; guests join single rooms instead)", body=StudioRedeemIn, response=StudioRedeemOut,
               errors=((Conflict, "studio_full"),))  # fmt: skip
-async def redeem_invite(request: web.Request) -> web.Response:
+async def redeem_studio_invite(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     p = await existing_principal(request)
     if p.is_guest or p.room_scope:

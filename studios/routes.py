@@ -116,7 +116,7 @@ async def patch_studio(request: web.Request) -> web.Response:
 
 @routes.route("GET", "/api/studios/{studio_id}/members", summary="Members: host first, then core members, "
               "then participants", response=StudioMemberOut, response_list=True)  # fmt: skip
-async def list_members(request: web.Request) -> web.Response:
+async def list_studio_members(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     studio_id = request.match_info["studio_id"]
     await authorize_studio(ctx.db, principal_of(request), studio_id, StudioAction.VIEW)
@@ -134,7 +134,7 @@ def _user_id(request: web.Request) -> int:
 @routes.route("PATCH", "/api/studios/{studio_id}/members/{user_id}", summary="Make a member core or "
               "participant (limits apply)", body=StudioMemberPatch, response=StudioMemberOut,
               errors=((Conflict, "studio_full"), (Conflict, "host_role")))  # fmt: skip
-async def patch_member(request: web.Request) -> web.Response:
+async def patch_studio_member(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     studio_id = request.match_info["studio_id"]
     await authorize_studio(ctx.db, principal_of(request), studio_id, StudioAction.MEMBER_MANAGE)
@@ -172,7 +172,7 @@ async def _remove(request: web.Request, studio_id: str, user_id: int) -> None:
 
 @routes.route("DELETE", "/api/studios/{studio_id}/members/{user_id}", summary="Remove a member (they lose "
               "their access to the studio's rooms)", status=204, errors=((Conflict, "host_role"),))  # fmt: skip
-async def delete_member(request: web.Request) -> web.Response:
+async def delete_studio_member(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     studio_id = request.match_info["studio_id"]
     await authorize_studio(ctx.db, principal_of(request), studio_id, StudioAction.MEMBER_MANAGE)
@@ -182,7 +182,7 @@ async def delete_member(request: web.Request) -> web.Response:
 
 @routes.route("POST", "/api/studios/{studio_id}/leave", summary="Leave a studio (and its rooms)", status=204,
               errors=((Conflict, "host_role"),))  # fmt: skip
-async def leave(request: web.Request) -> web.Response:
+async def leave_studio(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     studio_id = request.match_info["studio_id"]
     p = principal_of(request)
