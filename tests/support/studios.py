@@ -85,3 +85,28 @@ async def studio_room(api: Api, token: str, studio_id: str, **room: Any) -> dict
     status, out = await api.call("POST", f"/api/studios/{studio_id}/rooms", token=token, json=body)
     assert status == 201, out
     return dict(out)
+
+
+async def evaluate(api: Api, room_id: str, scorers: list[Teacher], sheets: list[dict[str, float]],
+                   segment: str = "lesson") -> None:  # fmt: skip
+    """Each scorer submits one rubric sheet (criterion -> score) on ``segment`` of the room."""
+    for who, sheet in zip(scorers, sheets, strict=True):
+        body = {"scores": [{"criterion": k, "score": v} for k, v in sheet.items()]}
+        status, out = await api.call(
+            "PUT", f"/api/rooms/{room_id}/segments/{segment}/evaluation", token=who.token, json=body
+        )
+        assert status == 200, out
+
+
+async def code_st(
+    api: Api, room_id: str, observers: list[Teacher], codes: str, segment: str = "lesson"
+) -> None:
+    """Every observer codes the same S-T sequence (one code per 30-second slot)."""
+    for who in observers:
+        status, run = await api.call("POST", f"/api/rooms/{room_id}/observations", token=who.token,
+                                     json={"segment_id": segment, "instrument": "st"})  # fmt: skip
+        assert status in (200, 201), run
+        for slot, code in enumerate(codes):
+            status, out = await api.call("PUT", f"/api/rooms/{room_id}/observations/{run['id']}/samples",
+                                         token=who.token, json={"slot": slot, "code": code})  # fmt: skip
+            assert status == 200, out
