@@ -36,10 +36,10 @@ async def drafts(ctx: AppContext, steps: list[StudioRoom]) -> tuple[list[DraftOu
                     select(DocVersion).where(DocVersion.doc_id == step.doc_id)
                     .order_by(DocVersion.number.desc()).limit(1)
                 )  # fmt: skip
-                if version is not None and rows and version.number <= rows[-1].number:
-                    version = None  # nothing saved in this room yet beyond what it was given
             if version is None or step.doc_id is None:
                 continue
+            if rows and version.number <= rows[-1].number:
+                continue  # the step changed nothing: its draft is the one before
             rows.append(version)
             out.append(DraftOut(number=version.number, name=version.name, room_id=step.room_id,
                                 doc_id=version.doc_id, version_id=version.id, created_at=version.created_at))  # fmt: skip
