@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rooms.api import Member, announce_role
+from rooms.api import Member, Role, announce_role
 from server.bus import Bus
 from server.config import Settings
 from server.db import now
@@ -75,3 +75,19 @@ async def announce_lost(bus: Bus, room_ids: list[str], user_id: int) -> None:
     """Every process drops ``user_id``'s live connections to these rooms (Socket.IO, lesson-plan editors)."""
     for room_id in room_ids:
         await announce_role(bus, room_id, user_id, None)
+
+
+async def announce_new_defaults(
+    session: AsyncSession, bus: Bus, studio_id: str, user_id: int, role: StudioRole
+) -> None:
+    """After a change of studio role: live connections to the studio's rooms follow the new default role
+    (rooms where the member has a role of their own keep it)."""
+    rows = await session.execute(
+        select(StudioRoom)
+        .outerjoin(Member, (Member.room_id == StudioRoom.room_id) & (Member.user_id == user_id))
+        .where(StudioRoom.studio_id == studio_id, Member.role.is_(None))
+    )
+    for link in rows.scalars():
+        mapped = {StudioRole.HOST: link.host_role, StudioRole.CORE: link.core_role,
+                  StudioRole.PARTICIPANT: link.participant_role}[role]  # fmt: skip
+        await announce_role(bus, link.room_id, user_id, Role(mapped))

@@ -16,7 +16,7 @@ from server.errors import Conflict, Forbidden, NotFound
 from server.http import existing_principal, principal_of
 from server.models import User
 from studios.access import authorize_studio
-from studios.membership import announce_lost, check_room_for, remove_member
+from studios.membership import announce_lost, announce_new_defaults, check_room_for, remove_member
 from studios.models import Studio, StudioMember
 from studios.permissions import StudioAction, StudioRole
 from studios.schemas import StudioIn, StudioMemberOut, StudioMemberPatch, StudioOut, StudioPatch
@@ -155,6 +155,8 @@ async def patch_studio_member(request: web.Request) -> web.Response:
         assert user is not None
         out = StudioMemberOut(user_id=user_id, display_name=user.display_name, school=user.school,
                               role=member.role, joined_at=member.joined_at)  # fmt: skip
+    async with ctx.db.session() as session:
+        await announce_new_defaults(session, ctx.bus, studio_id, user_id, new_role)
     return json_response(out)
 
 

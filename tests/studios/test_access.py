@@ -146,3 +146,19 @@ async def test_guests_still_join_a_studio_room_by_its_code(
     assert (await api.call("GET", f"/api/rooms/{rid}", token=visitor["token"]))[0] == 200
     status, err = await api.call("GET", f"/api/studios/{studio.id}/rooms", token=visitor["token"])
     assert status == 403 and err["error"]["code"] == "not_studio_member"
+
+
+async def test_a_new_studio_role_reaches_live_connections(studio_server: RunningServer, studio_api: Api) -> None:
+    api = studio_api
+    studio = await studio_of(studio_server, api, core=0, participants=1)
+    member = studio.participants[0]
+    rid = (await studio_room(api, studio.host.token, studio.id))["room"]["id"]
+    client = await Client(studio_server.url, member.token).connect()
+    try:
+        assert (await client.join(rid))["me"]["role"] == "observer"
+        status, _ = await api.call("PATCH", f"/api/studios/{studio.id}/members/{member.user_id}",
+                                   token=studio.host.token, json={"role": "core"})  # fmt: skip
+        assert status == 200
+        await client.wait_online(rid, lambda lines: lines.get(member.user_id, {}).get("role") == "editor")
+    finally:
+        await client.close()
