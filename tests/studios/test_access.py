@@ -148,7 +148,9 @@ async def test_guests_still_join_a_studio_room_by_its_code(
     assert status == 403 and err["error"]["code"] == "not_studio_member"
 
 
-async def test_a_new_studio_role_reaches_live_connections(studio_server: RunningServer, studio_api: Api) -> None:
+async def test_a_new_studio_role_reaches_live_connections(
+    studio_server: RunningServer, studio_api: Api
+) -> None:
     api = studio_api
     studio = await studio_of(studio_server, api, core=0, participants=1)
     member = studio.participants[0]
