@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.support.api import Api
 from tests.support.rooms import create_room, guest, invite
 from tests.support.server import RunningServer
@@ -92,3 +94,17 @@ async def test_guests_join_single_rooms_by_code_not_studios(
     assert status == 403 and err["error"]["code"] == "guest_forbidden"
     status, err = await api.call("GET", f"/api/studios/{studio.id}", token=visitor["token"])
     assert status == 403
+
+
+async def test_the_last_place_goes_to_exactly_one_of_concurrent_joins(
+    studio_server: RunningServer, studio_api: Api
+) -> None:
+    api = studio_api
+    studio = await studio_of(studio_server, api, core=2, participants=0)  # one core place left
+    code = await studio_invite(api, studio.host.token, studio.id, "core")
+    rivals = [await teacher(studio_server, f"竞争者{i}") for i in range(5)]
+    results = await asyncio.gather(*(join(api, r.token, code) for r in rivals))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200, 409, 409, 409, 409], results
+    status, got = await api.call("GET", f"/api/studios/{studio.id}", token=studio.host.token)
+    assert status == 200 and got["counts"]["core"] == 3
