@@ -58,7 +58,7 @@ def _export_has(rest: Rest, token: str, doc_id: str, text: str) -> bool:
 
 def test_joining_by_link_and_the_studio_home_on_desktop_and_phone(web: Browser, rest: Rest) -> None:
     rest.require("/api/studios", "/api/studio-invites/redeem")
-    host, studio, _people, code = _studio(rest, 3)
+    host, studio, people, code = _studio(rest, 3)
     sid = studio["id"]
     t = time.time()
     for title, kind, start in [("《秋天的雨》集体备课", "prep", t + 3600), ("《秋天的雨》第一次试讲", "trial", t + 86400),
@@ -106,6 +106,18 @@ def test_joining_by_link_and_the_studio_home_on_desktop_and_phone(web: Browser, 
     expect(phone.get_by_test_id("studio-invites").locator("li")).to_have_count(2)
     assert fits_width(phone), "the studio home scrolls sideways on a phone"
     _full_shot(web, phone, "studio-home-phone")
+
+    # a participant removed while in a studio room is taken out of it at once
+    prep_id = next(a["room"]["id"] for a in rest.ok("GET", f"/api/studios/{sid}/rooms", None, host["token"])
+                   if a["room"]["kind"] == "prep")  # fmt: skip
+    removed = people[0]
+    inside = web.page(removed, label="removed")
+    inside.goto(f"{web.base}/rooms/{prep_id}/prep")
+    expect(inside.get_by_test_id("conn")).to_have_attribute("data-state", "connected")
+    web.expect_console_error("/collab/")  # the plan's websocket is refused once the access is gone
+    rest.ok("DELETE", f"/api/studios/{sid}/members/{removed['user']['id']}", None, host["token"])
+    expect(inside.locator(".toast.error")).to_contain_text("您已不在这个活动的工作室中")
+    expect(inside).to_have_url(f"{web.base}/")
 
     # leaving: the activities are gone for the newcomer
     page.goto(f"{web.base}/studios/{sid}")
