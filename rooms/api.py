@@ -15,6 +15,7 @@ from rooms.floor import FloorService, seat_needed
 from rooms.guard import check_invite_attempts, invite_failed
 from rooms.invites import new_code, new_id, normalize_code
 from rooms.membership import (
+    DefaultMembersProvider,
     DefaultRoleProvider,
     authorize,
     default_role,
@@ -52,6 +53,7 @@ __all__ = [
     "SHARED",
     "Action",
     "AgendaSegment",
+    "DefaultMembersProvider",
     "DefaultRoleProvider",
     "FloorService",
     "JoinPart",

@@ -22,12 +22,26 @@ from server.errors import Forbidden, NotFound
 
 # (session, room_id, user_id) -> the room role that user has by default, or None
 DefaultRoleProvider = Callable[[AsyncSession, str, int], Awaitable[Role | None]]
+# (session, room_id) -> everyone with a default role there: (user_id, role, since)
+DefaultMembersProvider = Callable[[AsyncSession, str], Awaitable[list[tuple[int, Role, float]]]]
 _DEFAULT_ROLES: weakref.WeakKeyDictionary[Database, DefaultRoleProvider] = weakref.WeakKeyDictionary()
+_DEFAULT_MEMBERS: weakref.WeakKeyDictionary[Database, DefaultMembersProvider] = weakref.WeakKeyDictionary()
 
 
-def register_default_role(db: Database, provider: DefaultRoleProvider) -> None:
-    """Ask ``provider`` for the role of someone who is not a member of a room (one provider per database)."""
+def register_default_role(
+    db: Database, provider: DefaultRoleProvider, members: DefaultMembersProvider | None = None
+) -> None:
+    """Ask ``provider`` for the role of someone who is not a member of a room, and ``members`` for the list of
+    them (the room's member list shows them; one provider per database)."""
     _DEFAULT_ROLES[db] = provider
+    if members is not None:
+        _DEFAULT_MEMBERS[db] = members
+
+
+async def default_members(db: Database, session: AsyncSession, room_id: str) -> list[tuple[int, Role, float]]:
+    """Everyone with a default role in ``room_id`` (some may also have a ``Member`` row, which wins)."""
+    provider = _DEFAULT_MEMBERS.get(db)
+    return [] if provider is None else await provider(session, room_id)
 
 
 async def default_role(db: Database, session: AsyncSession, room_id: str, user_id: int) -> Role | None:

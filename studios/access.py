@@ -17,6 +17,12 @@ from studios.models import Studio, StudioMember, StudioRoom
 from studios.permissions import StudioAction, StudioRole, studio_require
 
 
+def mapped_role(studio_role: str, host: str, core: str, participant: str) -> Role:
+    """The room role a studio role maps to, given a studio room's ``host_role``, ``core_role``, ``participant_role``."""
+    by_role = {StudioRole.HOST: host, StudioRole.CORE: core, StudioRole.PARTICIPANT: participant}
+    return Role(by_role[StudioRole(studio_role)])
+
+
 async def room_default_role(session: AsyncSession, room_id: str, user_id: int) -> Role | None:
     """The room role ``user_id`` gets in ``room_id`` from their studio role (``None``: not a studio room,
     not a member of its studio, or the studio is archived)."""
@@ -32,11 +38,22 @@ async def room_default_role(session: AsyncSession, room_id: str, user_id: int) -
             )
         )
     ).first()
-    if row is None:
-        return None
-    by_role = {StudioRole.HOST: row.host_role, StudioRole.CORE: row.core_role,
-               StudioRole.PARTICIPANT: row.participant_role}  # fmt: skip
-    return Role(by_role[StudioRole(row.role)])
+    return None if row is None else mapped_role(row.role, row.host_role, row.core_role, row.participant_role)
+
+
+async def room_default_members(session: AsyncSession, room_id: str) -> list[tuple[int, Role, float]]:
+    """Everyone who reaches ``room_id`` by their studio role: (user id, room role, joined the studio)."""
+    rows = await session.execute(
+        select(StudioMember.user_id, StudioMember.role, StudioMember.joined_at,
+               StudioRoom.host_role, StudioRoom.core_role, StudioRoom.participant_role)
+        .join(StudioMember, StudioMember.studio_id == StudioRoom.studio_id)
+        .join(Studio, Studio.id == StudioRoom.studio_id)
+        .where(StudioRoom.room_id == room_id, Studio.archived_at.is_(None))
+    )  # fmt: skip
+    return [
+        (r.user_id, mapped_role(r.role, r.host_role, r.core_role, r.participant_role), r.joined_at)
+        for r in rows
+    ]
 
 
 async def studio_role(db: Database, principal: Principal, studio_id: str) -> StudioRole | None:

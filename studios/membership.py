@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rooms.api import Member, Role, announce_role
+from rooms.api import Member, announce_role
 from server.bus import Bus
 from server.config import Settings
 from server.db import now
 from server.errors import Conflict
+from studios.access import mapped_role
 from studios.models import Studio, StudioMember, StudioRoom
 from studios.permissions import StudioRole
 
@@ -88,6 +89,5 @@ async def announce_new_defaults(
         .where(StudioRoom.studio_id == studio_id, Member.role.is_(None))
     )
     for link in rows.scalars():
-        mapped = {StudioRole.HOST: link.host_role, StudioRole.CORE: link.core_role,
-                  StudioRole.PARTICIPANT: link.participant_role}[role]  # fmt: skip
-        await announce_role(bus, link.room_id, user_id, Role(mapped))
+        new = mapped_role(role.value, link.host_role, link.core_role, link.participant_role)
+        await announce_role(bus, link.room_id, user_id, new)

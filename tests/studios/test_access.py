@@ -164,3 +164,27 @@ async def test_a_new_studio_role_reaches_live_connections(
         await client.wait_online(rid, lambda lines: lines.get(member.user_id, {}).get("role") == "editor")
     finally:
         await client.close()
+
+
+async def test_the_room_member_list_shows_the_studio_members(
+    studio_server: RunningServer, studio_api: Api
+) -> None:
+    api = studio_api
+    studio = await studio_of(studio_server, api, core=1, participants=2)
+    rid = (await studio_room(api, studio.core[0].token, studio.id))["room"]["id"]
+    status, members = await api.call("GET", f"/api/rooms/{rid}/members", token=studio.participants[0].token)
+    assert status == 200
+    by_id = {m["user_id"]: (m["role"], m["by_default"]) for m in members}
+    assert by_id == {
+        studio.core[0].user_id: ("host", False),  # created the room: a row of its own
+        studio.host.user_id: ("host", True),
+        studio.participants[0].user_id: ("observer", True),
+        studio.participants[1].user_id: ("observer", True),
+    }
+    # the join state lists them too
+    client = await Client(studio_server.url, studio.participants[1].token).connect()
+    try:
+        state = await client.join(rid)
+        assert {m["user_id"] for m in state["members"]} == set(by_id)
+    finally:
+        await client.close()
