@@ -185,6 +185,9 @@ class Settings:
     evaluation_comment_max_chars: int = _opt(2000, "longest comment on a score or an evaluation")
     evaluation_moment_seconds: float = _opt(60.0, "width of a bucket on the timeline of tagged moments")
     evaluation_timezone: str = _opt("Asia/Shanghai", "time zone of clock times in evaluation reports")
+    # studios: 1 host + N core members + X participants
+    studios_max_core: int = _opt(10, "core members (核心成员) a studio may have besides its host")
+    studios_max_participants: int = _opt(100, "participants (学员) a studio may have")
     # studios/records: attendance and hours (学时)
     records_merge_gap: float = _opt(
         60.0, "seconds between two stays of one teacher in one activity that still count as one (a reconnect)"
@@ -333,6 +336,8 @@ def _validate(s: Settings) -> None:
         "evaluation_note_max_chars",
         "evaluation_comment_max_chars",
         "evaluation_moment_seconds",
+        "studios_max_core",
+        "studios_max_participants",
     )
     for name in positive:
         if getattr(s, name) <= 0:
