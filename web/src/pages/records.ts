@@ -24,16 +24,16 @@ interface Dashboard { totals: Counts; studios: Counts[]; schools: Counts[]; rule
 
 const minutes = (s: number): string => t('records.minutes', { n: Math.round(s / 60) });
 const percent = (r: number): string => `${Math.round(r * 100)}%`;
-const hours = (n: number): string => t('records.hours_n', { n: Number.isInteger(n) ? n : n.toFixed(1) });
+export const hours = (n: number): string => t('records.hours_n', { n: Number.isInteger(n) ? n : n.toFixed(1) });
 
 /** A table whose cells carry their column name, so the phone layout can label each value. */
-function table(testid: string, head: string[], rows: Child[][]): HTMLElement {
+export function table(testid: string, head: string[], rows: Child[][]): HTMLElement {
   return h('table', { class: 'records', 'data-testid': testid },
     h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c, i) => h('td', { 'data-label': head[i] }, c))))));
 }
 
-function stat(label: string, value: string, testid: string): HTMLElement {
+export function stat(label: string, value: string, testid: string): HTMLElement {
   return h('div', { class: 'stat' }, h('span', { class: 'stat-value', 'data-testid': testid }, value), h('span', { class: 'muted' }, label));
 }
 
@@ -43,7 +43,7 @@ function ruleLine(rule: Rule): HTMLElement {
 }
 
 /** CSV / XLSX buttons for `path` (the export route, with the page's query). */
-function exports(path: () => string, name: string): HTMLElement {
+export function exports(path: () => string, name: string): HTMLElement {
   const status = h('span', { class: 'status', role: 'status' });
   const button = (fmt: string): HTMLButtonElement => {
     const b: HTMLButtonElement = h('button', { type: 'button', class: 'button', 'data-testid': `export-${fmt}` }, t(`records.export_${fmt}`));
