@@ -113,7 +113,7 @@ class Recorder:
                     .where(Stay.id.in_(ids), Stay.left_at.is_(None))
                     .values(left_at=t, ended_by="shutdown")
                 )
-                for room_id, user_id in pairs:
+                for room_id, user_id in sorted(pairs):
                     await self._refresh(s, room_id, user_id, t)
             self._open.clear()
 
@@ -266,7 +266,7 @@ class Recorder:
                     .values(left_at=case((Stay.joined_at > end, Stay.joined_at), else_=end), ended_by="crash")
                 )  # fmt: skip
                 closed += result.rowcount or 0  # type: ignore[attr-defined]
-                for room_id, user_id in pairs:
+                for room_id, user_id in sorted(pairs):  # one order everywhere: no deadlock between survivors
                     await self._refresh(s, room_id, user_id, t)
                     await self._end_orphan_seat(s, room_id, user_id)
             log.warning("records: closed stays of dead node=%s at its last beat %.3f", node, end)
