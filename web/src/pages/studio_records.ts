@@ -6,7 +6,7 @@ import { t } from '../i18n';
 import { getSession } from '../session';
 import type { Studio } from '../studios';
 import { withLoading } from '../ui';
-import { exports, hours, stat, table } from './records';
+import { exports, stat, table } from './records';
 
 interface Member { user_id: number; name: string; school: string; studio_role: string | null; activities: number; counted: number; hours: number }
 interface StudioRecords { activities: number; members: Member[] }
@@ -19,7 +19,7 @@ export function recordsSlot(studio: Studio): HTMLElement {
     void withLoading(body, () => api<StudioRecords>('GET', `/api/studios/${studio.id}/records`), (r) => [
       h('div', { class: 'stats' },
         stat(t('records.activities'), String(r.activities), 'studio-stat-activities'),
-        stat(t('records.hours'), hours(r.members.reduce((n, m) => n + m.hours, 0)), 'studio-stat-hours')),
+        stat(t('records.hours'), String(r.members.reduce((n, m) => n + m.hours, 0)), 'studio-stat-hours')),
       exports(() => `/api/studios/${studio.id}/records/export`, `${studio.name}-${t('records.hours')}`),
       table('studio-members-hours', [t('records.name'), t('records.school'), t('records.activities'), t('records.counted'), t('records.hours')],
         r.members.map((m) => [m.name, m.school, m.activities, m.counted, m.hours])),
@@ -29,7 +29,7 @@ export function recordsSlot(studio: Studio): HTMLElement {
       h('div', { class: 'stats' },
         stat(t('records.activities'), String(r.activities), 'studio-stat-activities'),
         stat(t('records.counted'), String(r.counted), 'studio-stat-counted'),
-        stat(t('records.hours'), hours(r.hours), 'studio-stat-hours')));
+        stat(t('records.hours'), String(r.hours), 'studio-stat-hours')));
   }
   return h(
     'section',
