@@ -23,7 +23,7 @@ from rooms.membership import (
     register_default_role,
     require_venue_publisher,
 )
-from rooms.models import AgendaSegment, Member, Room, Venue
+from rooms.models import AgendaSegment, ChatMessage, Member, Room, Venue
 from rooms.notify import mod_channel, room_channel
 from rooms.permissions import Action, Role, allowed, require
 from rooms.routes import ROLE_CHANNEL, announce_role
@@ -53,6 +53,7 @@ __all__ = [
     "SHARED",
     "Action",
     "AgendaSegment",
+    "ChatMessage",
     "DefaultMembersProvider",
     "DefaultRoleProvider",
     "FloorService",

@@ -21,6 +21,9 @@ route('/studios/:studioId', () => import('./pages/studio').then((m) => m.studioP
 route('/studio-join', () => import('./pages/studio').then((m) => m.studioJoinPage));
 route('/studio-join/:code', () => import('./pages/studio').then((m) => m.studioJoinPage));
 route('/cycles/:cycleId', () => import('./pages/cycle').then((m) => m.cyclePage));
+route('/records', () => import('./pages/records').then((m) => m.myRecordsPage));
+route('/records/dashboard', () => import('./pages/records').then((m) => m.dashboardPage));
+route('/rooms/:roomId/attendance', () => import('./pages/records').then((m) => m.attendancePage));
 route('.*', () => import('./pages/home').then((m) => m.notFoundPage));
 
 function header(): HTMLElement {
