@@ -1,14 +1,14 @@
 """studios: studios, their members and invites, lesson-study cycles, the studios' rooms
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0011 (the records landed first)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0008"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

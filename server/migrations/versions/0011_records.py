@@ -1,14 +1,14 @@
 """studios/records: durable stays, seat spans, attendance lines, process heartbeats
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
