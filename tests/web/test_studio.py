@@ -110,6 +110,7 @@ def test_joining_by_link_and_the_studio_home_on_desktop_and_phone(web: Browser, 
     # a participant removed while in a studio room is taken out of it at once
     prep_id = next(a["room"]["id"] for a in rest.ok("GET", f"/api/studios/{sid}/rooms", None, host["token"])
                    if a["room"]["kind"] == "prep")  # fmt: skip
+    rest.ok("POST", f"/api/rooms/{prep_id}/docs", {"title": "《秋天的雨》教案"}, host["token"])
     removed = people[0]
     inside = web.page(removed, label="removed")
     inside.goto(f"{web.base}/rooms/{prep_id}/prep")
@@ -162,15 +163,15 @@ def test_a_cycle_from_the_cycle_view_on_desktop_and_phone(web: Browser, rest: Re
     _until("the revision stored", lambda: _export_has(rest, core["token"], trial1["doc_id"], "增加朗读指导"))
     # the participants score the first trial; the second scores higher
     rest.ok("POST", f"/api/rooms/{trial1['room']['id']}/rubrics", {"template": "general"}, core["token"])
-    for p, score in zip(people, (3, 3, 4, 2), strict=True):
-        body = {"scores": [{"criterion": k, "score": score} for k in GENERAL]}
+    for p, score in zip(people, (3, 3, 4, 2), strict=True):  # goals 3 on average; the others around it
+        body = {"scores": [{"criterion": k, "score": max(1, score - i % 2)} for i, k in enumerate(GENERAL)]}
         rest.ok("PUT", f"/api/rooms/{trial1['room']['id']}/segments/lesson/evaluation", body, p["token"])
     view.locator("select[name=stage]").select_option("trial")
     view.locator("#add-step").click()
     expect(steps).to_have_count(3)
     trial2 = rest.ok("GET", f"/api/cycles/{cycle['id']}", None, core["token"])["cycle"]["steps"][2]
-    for p, score in zip(people, (4, 5, 4, 5), strict=True):
-        body = {"scores": [{"criterion": k, "score": score} for k in GENERAL]}
+    for p, score in zip(people, (4, 5, 4, 5), strict=True):  # goals 4.5 on average
+        body = {"scores": [{"criterion": k, "score": score - i % 3 // 2} for i, k in enumerate(GENERAL)]}
         rest.ok("PUT", f"/api/rooms/{trial2['room']['id']}/segments/lesson/evaluation", body, p["token"])
 
     viewer = web.page(people[0], label="participant")

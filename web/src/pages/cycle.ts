@@ -3,23 +3,33 @@
  * over step (a chart and a table) and the S-T results side by side. */
 import { api, attachMedia, errorText } from '../api';
 import { h } from '../dom';
-import { formatTime, roleName, t } from '../i18n';
+import { formatTime, locale, roleName, t } from '../i18n';
 import { type CycleView, type DiffSection, canRun, type Studio, type Trial } from '../studios';
 import { busy, field, loading } from '../ui';
 import { inputTime } from './home';
 
 const PALETTE = ['#1971c2', '#d9480f', '#2b8a3e', '#ae3ec9', '#e67700', '#0c8599', '#c2255c', '#5f3dc4', '#495057', '#74b816'];
 
+const DIGITS = '零一二三四五六七八九';
+
+/** 1 → 一, 10 → 十, 12 → 十二 in Chinese (as the server names drafts: 第二稿); Arabic otherwise. */
+function ordinal(n: number): string {
+  if (locale() !== 'zh-CN' || n < 1 || n > 99) return String(n);
+  if (n < 10) return DIGITS[n];
+  const [tens, ones] = [Math.floor(n / 10), n % 10];
+  return (tens === 1 ? '' : DIGITS[tens]) + '十' + (ones ? DIGITS[ones] : '');
+}
+
 function stageLabel(stage: string, index: number, steps: { stage: string }[]): string {
   if (stage !== 'trial') return t(`stage.${stage}`);
   const n = steps.slice(0, index + 1).filter((s) => s.stage === 'trial').length;
-  return t('stage.trial_n', { n });
+  return t('stage.trial_n', { n: ordinal(n) });
 }
 
 /** The same per-section rendering as the preparation page's version compare. */
 function renderDiff(sections: DiffSection[]): HTMLElement {
   if (!sections.length) return h('p', { class: 'muted' }, t('version.no_changes'));
-  return h('div', { class: 'diff-sections' }, sections.map((s) => h('section', { class: `diff-section ${s.status}` },
+  return h('div', { class: 'diff diff-sections' }, sections.map((s) => h('section', { class: `diff-section ${s.status}` },
     h('h4', {}, `【${s.section || t('version.top')}】`, h('span', { class: 'muted' }, t(`version.status_${s.status}`))),
     s.changes.map((c) => h('p', { class: 'change' },
       c.before ? h('span', { class: 'muted' }, `…${c.before}`) : null,
@@ -126,14 +136,14 @@ function chart(view: CycleView, columns: number[]): SVGSVGElement {
     return node;
   };
   const scale = view.trials.find((x) => x.rubric)?.rubric?.scale ?? { min: 1, max: 5 };
-  const W = 560, H = 240, L = 36, R = 16, T = 14, B = 34;
+  const W = 420, H = 230, L = 30, R = 44, T = 12, B = 34;
   const x = (i: number): number => (columns.length < 2 ? L + (W - L - R) / 2 : L + (i * (W - L - R)) / (columns.length - 1));
   const y = (v: number): number => T + ((scale.max - v) * (H - T - B)) / (scale.max - scale.min);
   const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, class: 'criteria-chart', role: 'img', 'aria-label': t('cycle.chart_label') });
   for (let v = scale.min; v <= scale.max; v += 1) {
-    svg.append(el('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: '#e9ecef' }), el('text', { x: L - 8, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#656d76' }, String(v)));
+    svg.append(el('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: '#e9ecef' }), el('text', { x: L - 8, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 12, fill: '#656d76' }, String(v)));
   }
-  columns.forEach((c, i) => svg.append(el('text', { x: x(i), y: H - 12, 'text-anchor': 'middle', 'font-size': 11, fill: '#1f2328' }, stageLabel(view.trials[c].stage, c, view.cycle.steps))));
+  columns.forEach((c, i) => svg.append(el('text', { x: x(i), y: H - 12, 'text-anchor': 'middle', 'font-size': 12, fill: '#1f2328' }, stageLabel(view.trials[c].stage, c, view.cycle.steps))));
   view.criteria.forEach((crit, k) => {
     const color = PALETTE[k % PALETTE.length];
     const pts = columns.map((c, i) => [i, crit.means[c]] as const).filter(([, v]) => v !== null) as [number, number][];
