@@ -131,7 +131,7 @@ lint:
 # so more workers than the CI machine's two cores pay); `make pytest PYTEST_WORKERS=0` runs it in one process.
 # loadfile (refined in tests/support/workers.py): a module at a time to the first idle worker, the slowest
 # first, in collection order (not by size: --no-loadscope-reorder). --durations: where the time goes, every run.
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 0
 pytest:
 	$(PY) -m pytest -q -ra -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30 $(PYTEST_ARGS)
 
