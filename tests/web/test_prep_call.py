@@ -135,17 +135,19 @@ def test_phone_widths_show_a_strip_of_tiles_without_sideways_scroll(web: Browser
 
     for size, name in (({"width": 375, "height": 667}, "375"), ({"width": 390, "height": 844}, "390")):
         phone.set_viewport_size(size)
+        phone.evaluate("window.scrollTo(0, 0)")
         # the call panel comes first, as a strip above the plan
         strip = phone.locator(".call-main").bounding_box()
         plan = phone.locator(".doc-col").bounding_box()
         assert strip is not None and plan is not None and strip["y"] < plan["y"]
         assert fits_width(phone), name
         assert phone.evaluate(SMALL_TARGETS) == [], name
+        web.shot(phone, f"prep-call-phone-{name}-zh")
         phone.locator(".ProseMirror > p").first.click()
         phone.keyboard.type("手机上也能改")
         assert fits_width(phone), name
-        web.shot(phone, f"prep-call-phone-{name}-zh")
 
+    phone.evaluate("window.scrollTo(0, 0)")
     phone.locator("#call-toggle").click()
     expect(phone.get_by_test_id("call-panel")).to_have_attribute("data-collapsed", "true")
     assert fits_width(phone)

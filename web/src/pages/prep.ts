@@ -424,9 +424,22 @@ function editingWhere(editor: Editor, ydoc: Y.Doc, provider: WebsocketProvider, 
     });
     show(people.sort((a, b) => Number(b.me) - Number(a.me) || a.name.localeCompare(b.name, 'zh-CN')));
   };
-  provider.awareness.on('change', draw);
+  // A cursor may arrive before the text it points into: redraw after document updates too (batched).
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const soon = (): void => {
+    timer ??= setTimeout(() => {
+      timer = null;
+      draw();
+    }, 150);
+  };
+  provider.awareness.on('change', soon);
+  ydoc.on('update', soon);
   draw();
-  return () => provider.awareness.off('change', draw);
+  return () => {
+    if (timer) clearTimeout(timer);
+    provider.awareness.off('change', soon);
+    ydoc.off('update', soon);
+  };
 }
 
 /** The title of the section (a level 1–2 heading, as the server counts them) that holds position `pos`. */
