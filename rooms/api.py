@@ -13,13 +13,13 @@ from aiohttp import web
 
 from rooms.floor import FloorService, seat_needed
 from rooms.membership import authorize, require_venue_publisher
-from rooms.models import AgendaSegment, Member, Room, Venue
+from rooms.models import AgendaSegment, Member, Room, Venue, VoiceNote
 from rooms.notify import mod_channel, room_channel
 from rooms.permissions import Action, Role, allowed, require
 from rooms.routes import ROLE_CHANNEL
 from rooms.shared import SharedState
 from rooms.state import JoinPart, JoinState
-from rooms.voice import VoiceChecker
+from rooms.voice import VoiceChecker, voice_dir
 
 if TYPE_CHECKING:  # rooms.realtime is the Socket.IO layer; only its type is needed here
     from rooms.realtime import RoomEvents
@@ -49,6 +49,7 @@ __all__ = [
     "Room",
     "SharedState",
     "Venue",
+    "VoiceNote",
     "allowed",
     "authorize",
     "mod_channel",
@@ -56,4 +57,5 @@ __all__ = [
     "require_venue_publisher",
     "room_channel",
     "seat_needed",
+    "voice_dir",
 ]

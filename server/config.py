@@ -185,6 +185,8 @@ class Settings:
     evaluation_comment_max_chars: int = _opt(2000, "longest comment on a score or an evaluation")
     evaluation_moment_seconds: float = _opt(60.0, "width of a bucket on the timeline of tagged moments")
     evaluation_timezone: str = _opt("Asia/Shanghai", "time zone of clock times in evaluation reports")
+    # studios: the resource library
+    library_max_bytes: int = _opt(200 * 1024 * 1024, "largest file uploaded to a studio's library")
 
     # ---- derived values -------------------------------------------------------------------------
     @property
@@ -316,6 +318,7 @@ def _validate(s: Settings) -> None:
         "evaluation_note_max_chars",
         "evaluation_comment_max_chars",
         "evaluation_moment_seconds",
+        "library_max_bytes",
     )
     for name in positive:
         if getattr(s, name) <= 0:
