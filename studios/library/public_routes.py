@@ -40,6 +40,7 @@ async def _public(db: Database, rows: list[LibraryItem]) -> list[PublicItemOut]:
             size=o.size,
             studio=names[o.studio_id],
             created_at=o.created_at,
+            token=r.public_token or "",
             file_url=f"/api/public/library/{r.public_token}/file",
         )  # fmt: skip
         for o, r in zip(outs, rows, strict=True)

@@ -94,4 +94,5 @@ class PublicItemOut(BaseModel):
     size: int
     studio: str
     created_at: float
+    token: str = Field(description="the link's token: the showcase page is /showcase/{token}")
     file_url: str

@@ -4,11 +4,15 @@ accepted type (and some that only pretend to be)."""
 from __future__ import annotations
 
 import io
+import json
 import struct
+import urllib.parse
+import urllib.request
 import uuid
 import zipfile
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 from server.db import Database, now
 from studios.models import Cycle, Studio, StudioMember, StudioRoom
@@ -104,3 +108,15 @@ def plain_zip() -> bytes:
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("readme.txt", "not an office document")
     return buf.getvalue()
+
+
+def upload_sync(
+    base: str, token: str, studio_id: str, filename: str, data: bytes, **query: str
+) -> dict[str, Any]:
+    """Upload a library file from a synchronous test (the browser tests' REST client sends JSON only)."""
+    params = urllib.parse.urlencode({"filename": filename, **query})
+    req = urllib.request.Request(f"{base}/api/studios/{studio_id}/library/files?{params}", data=data, method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"})  # fmt: skip
+    with urllib.request.urlopen(req, timeout=15) as resp:
+        assert resp.status == 201
+        return dict(json.loads(resp.read()))
