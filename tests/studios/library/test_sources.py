@@ -34,9 +34,6 @@ async def test_voice_notes_and_recordings_are_kept_as_links(api: Api, server: Ru
                               voice_id=msg["voice_id"], tags=["朗读示范"])  # fmt: skip
     assert status == 201, item
     assert (item["kind"], item["content_type"], item["source_id"]) == ("voice", "audio/wav", msg["voice_id"])
-    stored = (
-        data_dir / "library" / str(item["file_url"]).split("/")[3]
-    )  # not the path: the row names the file
     library_files = list((data_dir / "library").iterdir())
     assert len(library_files) == 1 and library_files[0].stat().st_nlink == 2  # one file, two names
     for voice in (data_dir / "voice").iterdir():
