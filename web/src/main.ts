@@ -19,6 +19,14 @@ route('/rooms/:roomId/console', () => import('./pages/console').then((m) => m.co
 route('/studios/:studioId/library', () => import('./pages/library').then((m) => m.libraryPage));
 route('/studios/:studioId/showcase', () => import('./pages/showcase').then((m) => m.showcasePage));
 route('/showcase/:token', () => import('./pages/showcase').then((m) => m.showcaseItemPage));
+route('/studios', () => import('./pages/studio').then((m) => m.studiosPage));
+route('/studios/:studioId', () => import('./pages/studio').then((m) => m.studioPage));
+route('/studio-join', () => import('./pages/studio').then((m) => m.studioJoinPage));
+route('/studio-join/:code', () => import('./pages/studio').then((m) => m.studioJoinPage));
+route('/cycles/:cycleId', () => import('./pages/cycle').then((m) => m.cyclePage));
+route('/records', () => import('./pages/records').then((m) => m.myRecordsPage));
+route('/records/dashboard', () => import('./pages/records').then((m) => m.dashboardPage));
+route('/rooms/:roomId/attendance', () => import('./pages/records').then((m) => m.attendancePage));
 route('.*', () => import('./pages/home').then((m) => m.notFoundPage));
 
 function header(): HTMLElement {
