@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from rooms.floor import FloorService, seat_needed
+from rooms.floor import FloorService, screen_needs_seat, seat_needed
 from rooms.membership import authorize, require_venue_publisher
 from rooms.models import AgendaSegment, Member, Room, Venue
 from rooms.notify import mod_channel, room_channel
@@ -55,5 +55,6 @@ __all__ = [
     "require",
     "require_venue_publisher",
     "room_channel",
+    "screen_needs_seat",
     "seat_needed",
 ]
