@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeGuard
 
 from aiohttp import web
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the implementations import this module; only their types ar
 SCREEN_PREFIX = "screen:"
 
 
-def is_screen(target: str | None) -> bool:
+def is_screen(target: str | None) -> TypeGuard[str]:
     """True when a program target names a screen share (``screen:<user_id>``) rather than a venue."""
     return target is not None and target.startswith(SCREEN_PREFIX)
 
