@@ -68,7 +68,10 @@ export async function captureScreen(): Promise<MediaStream> {
   if (!canShareScreen()) throw new Notice(t('screen.unsupported'));
   let display: MediaStream;
   try {
-    display = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false });
+    display = await navigator.mediaDevices.getDisplayMedia({
+      video: { width: { max: 1920 }, height: { max: 1080 }, frameRate: { ideal: 15, max: 30 } },
+      audio: false,
+    });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'NotAllowedError') throw new Notice(t('screen.cancelled'));
     throw err;
