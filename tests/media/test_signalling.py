@@ -208,14 +208,14 @@ async def test_a_shared_screen_is_a_source_of_its_own_for_hosts_presenters_and_s
     await server.app[FLOOR].grant(room_id, observer.user_id)
     seated = await publish(observer, room_id, screen=True)
     assert seated.reply["source"] == f"screen:{observer.user_id}"
-    watcher, _ = await watch(host, room_id, f"screen:{observer.user_id}")
+    watcher, _ = await watch(editor, room_id, f"screen:{observer.user_id}")
     await wait_for(lambda: len(watcher.counters) >= 5, timeout=20)
     await server.app[FLOOR].revoke(room_id, observer.user_id)
     ended = (
         "media:ended",
         {"room_id": room_id, "source": f"screen:{observer.user_id}", "reason": "seat revoked"},
     )
-    await wait_for(lambda: ended in host.events and ended in observer.events, timeout=10)
+    await wait_for(lambda: ended in editor.events and ended in observer.events, timeout=10)
     # the presenter's share does not depend on a seat and goes on until they stop it
     count = len(viewer.counters)
     await wait_for(lambda: len(viewer.counters) >= count + 10, timeout=10)
