@@ -187,6 +187,16 @@ async def get_teacher_records(request: web.Request) -> web.Response:
     return json_response(await _teacher(request, _user_id(request)))
 
 
+@routes.route("GET", "/api/records/teachers/{user_id}/export", query={**RANGE, **RULE, **STUDIO, **FILE},
+              content_type="application/octet-stream",
+              summary="A teacher's records as CSV (UTF-8 with BOM) or XLSX (the teacher, administrators, the studio's host)")  # fmt: skip
+async def export_teacher_records(request: web.Request) -> web.Response:
+    lang = _lang(request)
+    r = await _teacher(request, _user_id(request))
+    tz = ZoneInfo(ctx_of(request).settings.evaluation_timezone)
+    return file_response(request, tables.teacher_table(r, tz, lang), f"{r.name}-研修记录")
+
+
 # ---- the district --------------------------------------------------------------------------------------
 async def _dashboard(request: web.Request) -> reports.DashboardOut:
     ctx, principal = ctx_of(request), principal_of(request)

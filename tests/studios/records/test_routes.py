@@ -180,6 +180,9 @@ async def test_a_studios_hours_per_teacher_for_its_host_and_core(api: Api, serve
     path = f"/api/records/teachers/{second.user_id}?studio_id={studio.id}"
     status, out = await api.call("GET", path, token=studio.core[0].token)
     assert status == 200 and out["hours"] == 0.5
+    export = f"/api/records/teachers/{second.user_id}/export?studio_id={studio.id}&format=xlsx"
+    status, body = await api.call("GET", export, token=studio.core[0].token)
+    assert status == 200 and body[:2] == b"PK"
     status, err = await api.call("GET", path, token=first.token)
     assert status == 403
     status, mine = await api.call("GET", f"/api/records/me?studio_id={studio.id}", token=first.token)
