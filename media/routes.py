@@ -26,6 +26,7 @@ class SourceStatus(BaseModel):
     frames_in: int
     keyframe_requests: int
     keyframe_reasks: int  # requests repeated when the publisher's keyframe throttle window closed
+    keyframes_in: int  # keyframes received from the publisher
     packets_lost: int
     publisher_nacked: int  # sequence numbers the server NACKed the publisher for (live publication)
     publisher_rtx_received: int  # retransmissions (RTX) that came back from the publisher

@@ -284,6 +284,7 @@ class MediaService:
             "frames_in": src.video.frames_in + src.audio.frames_in,
             "keyframe_requests": src.video.keyframe_requests,
             "keyframe_reasks": src.video.keyframe_reasks,
+            "keyframes_in": src.video.keyframes_in,
             "packets_lost": owner.stats()["packets_lost"] if owner else 0,
             "publisher_nacked": owner.stats()["nacked"] if owner else 0,
             "publisher_rtx_received": owner.stats()["rtx_received"] if owner else 0,

@@ -168,6 +168,7 @@ class EncodedSource:
         self.bytes_in = 0
         self.keyframe_requests = 0  # requests actually sent upstream
         self.keyframe_reasks = 0  # of those, re-asks when the publisher's throttle window closed
+        self.keyframes_in = 0  # keyframes received (video)
         self.last_frame_at: float | None = None
         self._requester: KeyframeRequester | None = None
         self._clock = clock
@@ -218,6 +219,7 @@ class EncodedSource:
             packet.pts += self._pts_offset
         self._last_pts = packet.pts
         if keyframe and self.kind == "video":
+            self.keyframes_in += 1
             self._keyframe_arrived()
         now = time.monotonic()
         self.frames_in += 1

@@ -128,7 +128,7 @@ async def test_a_request_inside_the_publishers_window_is_asked_again_when_the_wi
     src.push(make_packet(b"key", 0, TB), keyframe=True)  # ...its keyframe answers it
     clock.advance(0.06)
     src.request_keyframe()  # the take, 100 ms after the answered request: sent, but probably ignored
-    assert src.keyframe_requests == 2 and src.keyframe_reasks == 0
+    assert src.keyframe_requests == 2 and src.keyframe_reasks == 0 and src.keyframes_in == 1
     # the re-ask is due when the window of the *answered* request closes (0.3 + margin), not 0.3 after
     # the ignored one (0.4)
     assert [t.when for t in clock.pending] == [pytest.approx(0.3 + REASK_MARGIN)]

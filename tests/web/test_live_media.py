@@ -9,6 +9,7 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.support.web import Browser, Rest, publishing_venue, room_with_invite
@@ -125,12 +126,16 @@ def test_venues_publish_observer_watches_moderator_hands_off(web: Browser, rest:
     assert item["source"] == "program" and item["stopped_at"] is not None
 
 
+TAKE_WINDOW = 0.25  # a take this soon after its cue falls inside libwebrtc's 300 ms keyframe window
+
+
 async def _cue_then_take(
     base: str, host: dict[str, Any], room_id: str, a: str, b: str
 ) -> list[dict[str, Any]]:
-    """On air: ``a``. Then cue ``b`` and take it 100 ms later (up to three times, back on ``a``
-    between tries) until the server re-asks ``b`` for the keyframe it ignored; each take's audit
-    and ``b``'s keyframe counters after it."""
+    """On air: ``a``. Then cue ``b`` and take it as soon as the cue's keyframe is in (up to eight
+    times, back on ``a`` between tries) until a take inside the publisher's keyframe window was
+    re-asked; each take's audit, ``b``'s keyframe counters around it and how long after the cue it
+    came (``delay``: on a busy machine it can miss the window, and then no re-ask is due)."""
     import aiohttp
 
     from tests.support.api import Api
@@ -160,23 +165,29 @@ async def _cue_then_take(
             status, body = await api.call("GET", f"/api/rooms/{room_id}/media", token=host["token"])
             assert status == 200, body
             [src] = [s for s in body["sources"] if s["source"] == f"venue:{b}"]
-            return {k: int(src[k]) for k in ("keyframe_requests", "keyframe_reasks")}
+            return {k: int(src[k]) for k in ("keyframe_requests", "keyframe_reasks", "keyframes_in")}
 
+        loop = asyncio.get_running_loop()
         takes: list[dict[str, Any]] = []
         epoch = (await client.call("venue:state", {"room_id": room_id}) or {}).get("epoch", 0) or 0
         try:
-            for _ in range(3):
+            for _ in range(8):
                 epoch = await run("venue:switch", venue_id=a, epoch=epoch)  # clears the preview too
                 assert (await audited(epoch))["switched"]
                 await asyncio.sleep(0.6)  # b's encoder has acted on no request for a while
                 before = await counters()
+                cued = loop.time()
                 epoch = await run("venue:cue", venue_id=b, epoch=epoch)  # the preview asks b for a keyframe
-                await asyncio.sleep(0.1)
-                epoch = await run("venue:take", epoch=epoch)  # libwebrtc ignores this one (< 300 ms)
+                for _ in range(2000):  # the cue's keyframe answers its request
+                    if (await counters())["keyframes_in"] > before["keyframes_in"]:
+                        break
+                    await asyncio.sleep(0.005)
+                epoch = await run("venue:take", epoch=epoch)  # inside the window, libwebrtc ignores this one
+                delay = loop.time() - cued
                 take = await audited(epoch)
                 after = await counters()
-                takes.append({**take, "before": before, "after": after})
-                if after["keyframe_reasks"] > before["keyframe_reasks"]:
+                takes.append({**take, "before": before, "after": after, "delay": delay})
+                if delay < TAKE_WINDOW and after["keyframe_reasks"] > before["keyframe_reasks"]:
                     break
         finally:
             await client.close()
@@ -186,8 +197,8 @@ async def _cue_then_take(
 def test_a_take_right_after_a_cue_is_re_asked_when_the_publishers_keyframe_window_closes(
     web: Browser, rest: Rest
 ) -> None:
-    """libwebrtc drops a keyframe request within 300 ms of the last one it acted on: the take's
-    request, 100 ms after the cue's, is re-asked when that window closes, and the take completes."""
+    """libwebrtc drops a keyframe request within 300 ms of the last one it acted on: a take right after
+    its cue's keyframe is re-asked when that window closes, and the take completes."""
     import concurrent.futures
 
     host = rest.register("王主持", "教育中心")
@@ -200,9 +211,13 @@ def test_a_take_right_after_a_cue_is_re_asked_when_the_publishers_keyframe_windo
                 break
             time.sleep(0.1)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Socket.IO and REST on a loop of their own
-        takes = pool.submit(asyncio.run, _cue_then_take(web.base, host, room_id, a, b)).result(120)
+        takes = pool.submit(asyncio.run, _cue_then_take(web.base, host, room_id, a, b)).result(180)
+    # every take completes, whether or not it needed the re-ask
     assert all(t["switched"] and t["to_venue"] == b and t["kind"] == "take" for t in takes), takes
-    last = takes[-1]
+    inside = [t for t in takes if t["delay"] < TAKE_WINDOW]
+    if not inside:
+        pytest.skip(f"the machine was too busy to take within {TAKE_WINDOW}s of a cue: {takes}")
+    last = inside[-1]
     # the re-ask went out (it is scheduled from the cue's answered request, not 300 ms after the take's)
     assert last["after"]["keyframe_reasks"] > last["before"]["keyframe_reasks"], takes
     asked = last["after"]["keyframe_requests"] - last["before"]["keyframe_requests"]
