@@ -47,7 +47,7 @@ def _check(web: Browser, page: Any, name: str, problems: list[str]) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_every_page_fits_a_phone_with_finger_sized_targets(web: Browser, rest: Rest, size: dict[str, int]) -> None:
-    _, room_id, code = _room(rest)
+    host, room_id, code = _room(rest)
     tag = f"phone-{size['width']}x{size['height']}"
     problems: list[str] = []
 
@@ -161,6 +161,7 @@ def test_wechat_browser_gets_no_wall_and_is_told_what_it_lacks(web: Browser, res
     page.locator("#chat-input").press("Enter")
     expect(page.get_by_test_id("chat")).to_contain_text("微信里也能聊天")
     assert fits_width(page)
+    notice.scroll_into_view_if_needed()
     web.shot(page, "phone-wechat-live")
     page.goto(f"{web.base}/rooms/{room_id}/evaluate")
     expect(page.get_by_test_id("media-blocked")).to_contain_text("不支持 WebRTC（看不到直播画面）")

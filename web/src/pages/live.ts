@@ -2,6 +2,7 @@
  * history and voice notes, raise hand; seat holders get mic/camera and the discussion grid; presenters
  * can publish their venue's camera. Lazy-loaded. */
 import { api, attachMedia } from '../api';
+import { lacking } from '../capabilities';
 import { h } from '../dom';
 import { formatTime, roleName, t } from '../i18n';
 import { attach, capture, mediaNotice as noticeFor, publish, type Publishing } from '../media';
@@ -45,7 +46,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
     if ((d as { source: string }).source === sourceSel.value) main.stop(t('live.no_video'));
   });
   drawLabel();
-  main.box.note.textContent = t('live.waiting');
+  main.box.note.textContent = lacking(['webrtc']).length ? t('media.lacks_webrtc') : t('live.waiting');
   stops.push(() => main.stop());
 
   // --- no camera/microphone here (plain HTTP, or a browser without them): say why, and where to go;

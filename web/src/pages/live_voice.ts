@@ -23,6 +23,7 @@ export function voiceButton(roomId: string, status: HTMLElement): VoiceButton {
   let starting = false;
   let holding = false; // a touch is pressing the button now
   let touched = false; // the last press was a touch: its click is not a toggle
+  let held = false; // the recording under way (or starting) records while a touch holds the button
   let discard = false;
   let began = 0;
   let ticker: number | undefined;
@@ -31,16 +32,17 @@ export function voiceButton(roomId: string, status: HTMLElement): VoiceButton {
     const s = Math.floor((Date.now() - began) / 1000);
     rec.dataset.seconds = String(s);
     const clock = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-    rec.textContent = `${touched ? t('voice.release') : t('voice.stop')} ${clock}`;
+    rec.textContent = `${held ? t('voice.release') : t('voice.stop')} ${clock}`;
   };
 
-  const start = (): void => {
+  const start = (hold: boolean): void => {
     if (recorder || starting) return;
     starting = true;
+    held = hold;
     void busy(null, async () => {
       try {
         const stream = await capture({ audio: true }, true);
-        if (touched && !holding) { // released while the microphone was being opened: a tap, not a hold
+        if (held && !holding) { // released while the microphone was being opened: a tap, not a hold
           stream.getTracks().forEach((tr) => tr.stop());
           status.textContent = t('voice.hold_hint');
           return;
@@ -81,7 +83,7 @@ export function voiceButton(roomId: string, status: HTMLElement): VoiceButton {
 
   const stop = (): void => {
     if (!recorder) return;
-    discard = touched && Date.now() - began < MIN_HOLD_MS;
+    discard = held && Date.now() - began < MIN_HOLD_MS;
     if (discard) status.textContent = t('voice.hold_hint');
     recorder.stop();
   };
@@ -96,7 +98,7 @@ export function voiceButton(roomId: string, status: HTMLElement): VoiceButton {
     } catch {
       /* no such active pointer (a synthetic event) */
     }
-    start();
+    start(true);
   });
   const release = (e: PointerEvent): void => {
     if (!touched || e.pointerType === 'mouse') return;
@@ -112,7 +114,7 @@ export function voiceButton(roomId: string, status: HTMLElement): VoiceButton {
       return;
     }
     if (recorder) stop();
-    else start();
+    else start(false);
   });
   return { button: rec, stop: () => recorder?.stop() };
 }
