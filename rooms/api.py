@@ -12,13 +12,25 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from rooms.floor import FloorService, seat_needed
-from rooms.membership import authorize, require_venue_publisher
-from rooms.models import AgendaSegment, Member, Room, Venue
+from rooms.guard import check_invite_attempts, invite_failed
+from rooms.invites import new_code, new_id, normalize_code
+from rooms.membership import (
+    DefaultMembersProvider,
+    DefaultRoleProvider,
+    authorize,
+    default_role,
+    member_role,
+    register_default_role,
+    require_venue_publisher,
+)
+from rooms.models import AgendaSegment, ChatMessage, Member, Room, Venue
 from rooms.notify import mod_channel, room_channel
 from rooms.permissions import Action, Role, allowed, require
-from rooms.routes import ROLE_CHANNEL
+from rooms.routes import ROLE_CHANNEL, announce_role
+from rooms.schemas import RoomIn, RoomOut
 from rooms.shared import SharedState
 from rooms.state import JoinPart, JoinState
+from rooms.views import room_out
 from rooms.voice import VoiceChecker
 
 if TYPE_CHECKING:  # rooms.realtime is the Socket.IO layer; only its type is needed here
@@ -41,19 +53,34 @@ __all__ = [
     "SHARED",
     "Action",
     "AgendaSegment",
+    "ChatMessage",
+    "DefaultMembersProvider",
+    "DefaultRoleProvider",
     "FloorService",
     "JoinPart",
     "JoinState",
     "Member",
     "Role",
     "Room",
+    "RoomIn",
+    "RoomOut",
     "SharedState",
     "Venue",
     "allowed",
+    "announce_role",
     "authorize",
+    "check_invite_attempts",
+    "default_role",
+    "invite_failed",
+    "member_role",
     "mod_channel",
+    "new_code",
+    "new_id",
+    "normalize_code",
+    "register_default_role",
     "require",
     "require_venue_publisher",
     "room_channel",
+    "room_out",
     "seat_needed",
 ]

@@ -8,7 +8,7 @@ A user who leaves the room (last connection gone, or swept as a ghost) loses han
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import socketio
@@ -22,6 +22,8 @@ from server.db import Database
 from server.errors import Conflict
 
 log = logging.getLogger(__name__)
+
+SeatsListener = Callable[[str, list[int]], None]  # (room_id, seats now); inline, must not block
 
 
 def seat_needed(role: Role | str) -> bool:
@@ -46,6 +48,7 @@ class FloorService:
         self.presence = presence
         self.default_seats = default_seats
         self._seats_seen: dict[str, set[int]] = {}  # room -> seats as this process last read them
+        self._seat_listeners: list[SeatsListener] = []
         presence.on_gone(self._on_gone)
         presence.cluster.on_beat(self._remember_seats)
         presence.cluster.on_lapsed(self._restore_seats)
@@ -65,6 +68,10 @@ class FloorService:
             restored = [u for u in sorted(users) if await self.shared.seat_grant(room_id, u, limit)]
             log.warning("restored seats after a lapse room=%s users=%s", room_id, restored)
             await self.broadcast(room_id, restored)
+
+    def on_seats(self, listener: SeatsListener) -> None:
+        """Hear the seats of a room each time this process sends its floor (the records time the seats)."""
+        self._seat_listeners.append(listener)
 
     async def limit(self, room_id: str) -> int:
         async with self.db.session() as session:
@@ -94,6 +101,11 @@ class FloorService:
         """Send the floor to the room; the presence lines of ``users`` (hand, seat) follow in the next delta."""
         state = await self.state(room_id)
         self._seats_seen[room_id] = set(state["seats"])
+        for listener in self._seat_listeners:
+            try:
+                listener(room_id, list(state["seats"]))
+            except Exception:
+                log.exception("seats listener failed room=%s", room_id)
         await self.sio.emit("floor", state, room=room_channel(room_id))
         self.presence.mark_dirty(room_id, users)
         return state

@@ -1,9 +1,18 @@
 """Who may do what in which room: token scope + membership role + the permission table, and who
-may publish which venue."""
+may publish which venue.
+
+A person without a ``Member`` row may still have a role by default: a package above ``rooms`` (studios: a
+studio's members in the studio's rooms) registers a :data:`DefaultRoleProvider` for the database at setup
+(``rooms.api.register_default_role``). A ``Member`` row always wins, so a room can override the default.
+"""
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.models import Member, Room, Venue
 from rooms.permissions import Action, Role, allowed, require
@@ -11,11 +20,41 @@ from server.auth.tokens import Principal
 from server.db import Database
 from server.errors import Forbidden, NotFound
 
+# (session, room_id, user_id) -> the room role that user has by default, or None
+DefaultRoleProvider = Callable[[AsyncSession, str, int], Awaitable[Role | None]]
+# (session, room_id) -> everyone with a default role there: (user_id, role, since)
+DefaultMembersProvider = Callable[[AsyncSession, str], Awaitable[list[tuple[int, Role, float]]]]
+_DEFAULT_ROLES: weakref.WeakKeyDictionary[Database, DefaultRoleProvider] = weakref.WeakKeyDictionary()
+_DEFAULT_MEMBERS: weakref.WeakKeyDictionary[Database, DefaultMembersProvider] = weakref.WeakKeyDictionary()
+
+
+def register_default_role(
+    db: Database, provider: DefaultRoleProvider, members: DefaultMembersProvider | None = None
+) -> None:
+    """Ask ``provider`` for the role of someone who is not a member of a room, and ``members`` for the list of
+    them (the room's member list shows them; one provider per database)."""
+    _DEFAULT_ROLES[db] = provider
+    if members is not None:
+        _DEFAULT_MEMBERS[db] = members
+
+
+async def default_members(db: Database, session: AsyncSession, room_id: str) -> list[tuple[int, Role, float]]:
+    """Everyone with a default role in ``room_id`` (some may also have a ``Member`` row, which wins)."""
+    provider = _DEFAULT_MEMBERS.get(db)
+    return [] if provider is None else await provider(session, room_id)
+
+
+async def default_role(db: Database, session: AsyncSession, room_id: str, user_id: int) -> Role | None:
+    """The role ``user_id`` has in ``room_id`` without a ``Member`` row (``None``: no access)."""
+    provider = _DEFAULT_ROLES.get(db)
+    return None if provider is None else await provider(session, room_id, user_id)
+
 
 async def member_role(db: Database, principal: Principal, room_id: str) -> Role | None:
     """The caller's role in ``room_id``; ``None`` when not a member or the token is scoped elsewhere.
 
-    A site administrator acts as host in every room.
+    A site administrator acts as host in every room; a registered user without a ``Member`` row gets the
+    default role (:func:`register_default_role`), a guest never does (guests join one room by code).
     """
     if not principal.can_enter(room_id):
         return None
@@ -27,11 +66,15 @@ async def member_role(db: Database, principal: Principal, room_id: str) -> Role 
             .where(Room.id == room_id)
         )
         found = row.first()
-    if found is None:
-        return None
-    if found.role is not None:
-        return Role(found.role)
-    return Role.HOST if principal.is_admin else None
+        if found is None:
+            return None
+        if found.role is not None:
+            return Role(found.role)
+        if principal.is_admin:
+            return Role.HOST
+        if principal.is_guest:
+            return None
+        return await default_role(db, session, room_id, principal.user_id)
 
 
 async def authorize(db: Database, principal: Principal, room_id: str, action: Action) -> Role:

@@ -50,6 +50,7 @@ class Action(StrEnum):
     SCORE_SUBMIT = "score.submit"
     EVALUATION_MANAGE = "evaluation.manage"  # open/close evaluation, see aggregation, export reports
     FEEDBACK_TO_PLAN = "feedback.to_plan"  # send notes/comments into the lesson plan
+    ATTENDANCE_VIEW = "attendance.view"  # everyone's attendance in the room (each member sees their own)
 
 
 A = Action
@@ -84,6 +85,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.RECORDING_MANAGE,
             A.VERSION_RESTORE,
             A.EVALUATION_MANAGE,
+            A.ATTENDANCE_VIEW,
         }  # fmt: skip
     ),
     Role.PRESENTER: frozenset(_WRITER | {A.MEDIA_PUBLISH_VENUE, A.VERSION_RESTORE, A.FEEDBACK_TO_PLAN}),

@@ -40,7 +40,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
 
     async def on_role(_channel: str, data: bytes) -> None:
         room_id, user_id, role = json.loads(data)
-        await events.apply_role(room_id, int(user_id), Role(role))
+        await events.apply_role(room_id, int(user_id), Role(role) if role else None)
 
     async def services(app: web.Application) -> AsyncIterator[None]:
         await presence.start()

@@ -74,6 +74,9 @@ def user_lines(snap: Snapshot, users: set[int] | None = None) -> dict[int, Line]
 
 
 GoneListener = Callable[[str, set[int]], Awaitable[None]]  # (room_id, user ids no longer online)
+# (room_id, sid, entry) after each put of this process's connection; entry None when it was removed here.
+# Called inline, so it must not block (the records queue what they hear).
+EntryListener = Callable[[str, str, Entry | None], None]
 
 
 class PresenceService:
@@ -91,9 +94,22 @@ class PresenceService:
         self._next: dict[str, float] = {}  # room_id -> earliest time of its next delta
         self._flush: asyncio.Task[None] | None = None
         self._gone: list[GoneListener] = []
+        self._entry: list[EntryListener] = []
 
     def on_gone(self, listener: GoneListener) -> None:
         self._gone.append(listener)
+
+    def on_entry(self, listener: EntryListener) -> None:
+        """Hear every put and removal of this process's own connections (durable stays are made of them;
+        entries of a crashed process are not removed here: its stays end at its last heartbeat)."""
+        self._entry.append(listener)
+
+    def _tell(self, room_id: str, sid: str, entry: Entry | None) -> None:
+        for listener in self._entry:
+            try:
+                listener(room_id, sid, entry)
+            except Exception:
+                log.exception("presence entry listener failed room=%s sid=%s", room_id, sid)
 
     async def start(self) -> None:
         self.cluster.on_beat(self._sweep)
@@ -113,12 +129,14 @@ class PresenceService:
         self._mine[(room_id, sid)] = entry
         await self.shared.presence_put(room_id, sid, self.node_id, entry)
         self.mark_dirty(room_id, [int(entry["user_id"])])
+        self._tell(room_id, sid, entry)
 
     async def get(self, room_id: str, sid: str) -> Entry | None:
         return (await self.shared.presence(room_id)).get(sid)
 
     async def remove(self, room_id: str, sid: str) -> Entry | None:
-        self._mine.pop((room_id, sid), None)
+        if self._mine.pop((room_id, sid), None) is not None:
+            self._tell(room_id, sid, None)
         sids = self.local.get(room_id)
         if sids is not None:
             sids.discard(sid)

@@ -227,15 +227,20 @@ class RoomEvents:
             for room_id in await joined_rooms(sio, sid):
                 await self._leave(sid, room_id)
 
-    async def apply_role(self, room_id: str, user_id: int, role: Role) -> None:
+    async def apply_role(self, room_id: str, user_id: int, role: Role | None) -> None:
         """A member's role changed (REST, any process): update this process's connections of that user,
-        so ``joined_role`` and the moderators' Socket.IO room follow at once."""
+        so ``joined_role`` and the moderators' Socket.IO room follow at once. ``None``: the user lost
+        access (left the studio the room belongs to); their connections leave the room (``room:removed``)."""
         for sid in list(self.presence.local.get(room_id, ())):
             try:
                 principal = await principal_of_sid(self.sio, sid)
             except Exception:
                 continue  # the connection is closing
             if principal.user_id != user_id or room_id not in await joined_rooms(self.sio, sid):
+                continue
+            if role is None:
+                await self._leave(sid, room_id)
+                await self.sio.emit("room:removed", {"room_id": room_id}, to=sid)
                 continue
             await set_joined(self.sio, sid, room_id, role)
             if allowed(role, Action.SEAT_GRANT):

@@ -10,15 +10,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.invites import new_id
-from rooms.membership import authorize
+from rooms.membership import authorize, default_members, default_role
 from rooms.models import Member, Room
 from rooms.notify import to_room
 from rooms.permissions import Action, Role
 from rooms.schemas import MemberOut, MemberPatch, RoomIn, RoomOut, RoomPatch
 from rooms.views import room_out
 from server.api import ApiRoutes, Query, json_response, read_json
+from server.bus import Bus
 from server.context import ctx_of
-from server.db import now
+from server.db import Database, now
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.http import existing_principal, principal_of
 from server.models import User
@@ -145,12 +146,15 @@ async def list_members(request: web.Request) -> web.Response:
     room_id = request.match_info["room_id"]
     await authorize(ctx.db, principal_of(request), room_id, Action.ROOM_VIEW)
     async with ctx.db.session() as session:
-        return json_response(await members_of(session, room_id))
+        return json_response(await members_of(session, room_id, ctx.db))
 
 
-async def member_dicts(session: AsyncSession, room_id: str) -> list[dict[str, Any]]:
+async def member_dicts(
+    session: AsyncSession, room_id: str, db: Database | None = None
+) -> list[dict[str, Any]]:
     """Members as plain dicts (the MemberOut shape): plain columns, no ORM objects — a join of a
-    crowd reads this list once per joiner."""
+    crowd reads this list once per joiner. With ``db``, also those with a default role there (a studio's
+    members, ``by_default``) who have no row of their own."""
     rows = await session.execute(
         select(
             Member.user_id, User.display_name, User.school, Member.role, User.is_guest, Member.venue_id,
@@ -161,14 +165,32 @@ async def member_dicts(session: AsyncSession, room_id: str) -> list[dict[str, An
         .order_by(Member.joined_at)
     )  # fmt: skip
     keys = list(rows.keys())
-    return [dict(zip(keys, r, strict=True)) for r in rows]  # Row._asdict costs more than the query here
+    out = [dict(zip(keys, r, strict=True)) for r in rows]  # Row._asdict costs more than the query here
+    if db is None:
+        return out
+    mine = {d["user_id"] for d in out}
+    others = {
+        uid: (role, since)
+        for uid, role, since in await default_members(db, session, room_id)
+        if uid not in mine
+    }
+    if others:
+        people = await session.execute(
+            select(User.id, User.display_name, User.school, User.is_guest).where(User.id.in_(list(others)))
+        )
+        for uid, name, school, guest in people:
+            role, since = others[uid]
+            out.append({"user_id": uid, "display_name": name, "school": school, "role": role.value,
+                        "is_guest": guest, "venue_id": None, "joined_at": since, "by_default": True})  # fmt: skip
+    return out
 
 
-async def members_of(session: AsyncSession, room_id: str) -> list[MemberOut]:
-    return [MemberOut(**d) for d in await member_dicts(session, room_id)]
+async def members_of(session: AsyncSession, room_id: str, db: Database | None = None) -> list[MemberOut]:
+    return [MemberOut(**d) for d in await member_dicts(session, room_id, db)]
 
 
-@routes.route("PATCH", "/api/rooms/{room_id}/members/{user_id}", summary="Change a member's role",
+@routes.route("PATCH", "/api/rooms/{room_id}/members/{user_id}", summary="Change a member's role (or give "
+              "someone with a default role, such as a studio member, a role of their own here)",
               body=MemberPatch, response=MemberOut)  # fmt: skip
 async def patch_member(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
@@ -182,7 +204,11 @@ async def patch_member(request: web.Request) -> web.Response:
     async with ctx.db.transaction() as session:
         member = await session.get(Member, (room_id, user_id), with_for_update=True)
         if member is None:
-            raise NotFound("no such member", code="member_not_found")
+            # Someone with a default role here (a studio member) gets a row: this room's override.
+            if await default_role(ctx.db, session, room_id, user_id) is None:
+                raise NotFound("no such member", code="member_not_found")
+            member = Member(room_id=room_id, user_id=user_id, role=body.role.value, joined_at=now())
+            session.add(member)
         if member.role == Role.HOST.value and body.role != Role.HOST:
             hosts = await session.scalar(
                 select(func.count()).where(Member.room_id == room_id, Member.role == Role.HOST.value)
@@ -197,6 +223,11 @@ async def patch_member(request: web.Request) -> web.Response:
         is_guest=user.is_guest, venue_id=member.venue_id, joined_at=member.joined_at,
     )  # fmt: skip
     await to_room(ctx.sio, room_id, "member:updated", {"member": out.model_dump()})
-    # Every process moves that user's live connections to the new role (see RoomEvents.apply_role).
-    await ctx.bus.publish(ROLE_CHANNEL, json.dumps([room_id, user_id, member.role]).encode())
+    await announce_role(ctx.bus, room_id, user_id, Role(member.role))
     return json_response(out)
+
+
+async def announce_role(bus: Bus, room_id: str, user_id: int, role: Role | None) -> None:
+    """Tell every process that ``user_id``'s role in ``room_id`` changed (``None``: they lost access), so
+    their live connections follow at once (RoomEvents.apply_role; collab reconnects its editors)."""
+    await bus.publish(ROLE_CHANNEL, json.dumps([room_id, user_id, role.value if role else None]).encode())

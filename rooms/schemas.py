@@ -63,6 +63,9 @@ class MemberOut(BaseModel):
     is_guest: bool
     venue_id: str | None
     joined_at: float
+    by_default: bool = Field(
+        default=False, description="the role is a default (a studio member's), not one given in this room"
+    )
 
 
 class MemberPatch(Strict):

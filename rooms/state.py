@@ -56,7 +56,7 @@ async def room_state(
         room = await session.get(Room, room_id)
         if room is None:
             raise NotFound(f"room {room_id} not found", code="room_not_found")
-        members = await member_dicts(session, room_id)
+        members = await member_dicts(session, room_id, db)
         venues = await list_venues(session, room_id)
         agenda = await list_agenda(session, room_id)
         messages, more = await chat.page_in(session, room_id, before=None, limit=chat.TAIL)

@@ -185,6 +185,20 @@ class Settings:
     evaluation_comment_max_chars: int = _opt(2000, "longest comment on a score or an evaluation")
     evaluation_moment_seconds: float = _opt(60.0, "width of a bucket on the timeline of tagged moments")
     evaluation_timezone: str = _opt("Asia/Shanghai", "time zone of clock times in evaluation reports")
+    # studios: 1 host + N core members + X participants
+    studios_max_core: int = _opt(10, "core members (核心成员) a studio may have besides its host")
+    studios_max_participants: int = _opt(100, "participants (学员) a studio may have")
+    # studios/records: attendance and hours (学时)
+    records_merge_gap: float = _opt(
+        60.0, "seconds between two stays of one teacher in one activity that still count as one (a reconnect)"
+    )
+    records_hours_min_ratio: float = _opt(
+        0.8, "share of an activity (0..1) a teacher must be present for it to count towards hours (学时)"
+    )
+    records_hours_credit: str = _opt(
+        "activity", "what a counted attendance earns: activity (its whole length) or present (time present)"
+    )
+    records_hours_step: float = _opt(0.5, "hours are rounded down to a multiple of this (0 = not rounded)")
 
     # ---- derived values -------------------------------------------------------------------------
     @property
@@ -285,6 +299,12 @@ def _validate(s: Settings) -> None:
         raise ConfigError(
             f"MOKE_MEDIA_PROGRAM_CODEC: {s.media_program_codec!r} is not video/VP8 or video/H264"
         )
+    if s.records_hours_credit not in ("activity", "present"):
+        raise ConfigError(f"MOKE_RECORDS_HOURS_CREDIT: {s.records_hours_credit!r} is not activity or present")
+    if not 0 <= s.records_hours_min_ratio <= 1:
+        raise ConfigError("MOKE_RECORDS_HOURS_MIN_RATIO: must be between 0 and 1")
+    if s.records_merge_gap < 0 or s.records_hours_step < 0:
+        raise ConfigError("MOKE_RECORDS_MERGE_GAP and MOKE_RECORDS_HOURS_STEP: must not be negative")
     _validate_tls(s)
     parse_trusted(s.trusted_proxies)  # raises ConfigError naming a bad entry
     parse_trusted(s.metrics_allow, "MOKE_METRICS_ALLOW")
@@ -316,6 +336,8 @@ def _validate(s: Settings) -> None:
         "evaluation_note_max_chars",
         "evaluation_comment_max_chars",
         "evaluation_moment_seconds",
+        "studios_max_core",
+        "studios_max_participants",
     )
     for name in positive:
         if getattr(s, name) <= 0:

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from rooms.api import register_default_role
 from server.api import ApiRoutes
 from server.context import AppContext
+from studios import activity_routes, cycle_routes, invite_routes, routes
+from studios.access import room_default_members, room_default_role
+from studios.records import plugin as records
 
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     """Register services (via app.cleanup_ctx) and Socket.IO events; return REST route tables."""
-    return []
+    # Studio members reach the studio's rooms by their studio role, on every path that asks rooms.
+    register_default_role(ctx.db, room_default_role, room_default_members)
+    return [
+        routes.routes,
+        invite_routes.routes,
+        activity_routes.routes,
+        cycle_routes.routes,
+        *records.setup(app, ctx),
+    ]

@@ -17,6 +17,14 @@ route('/rooms/:roomId/live', () => import('./pages/live').then((m) => m.livePage
 route('/rooms/:roomId/evaluate', () => import('./pages/evaluate').then((m) => m.evaluatePage));
 route('/rooms/:roomId/replay', () => import('./pages/replay').then((m) => m.replayPage));
 route('/rooms/:roomId/console', () => import('./pages/console').then((m) => m.consolePage));
+route('/studios', () => import('./pages/studio').then((m) => m.studiosPage));
+route('/studios/:studioId', () => import('./pages/studio').then((m) => m.studioPage));
+route('/studio-join', () => import('./pages/studio').then((m) => m.studioJoinPage));
+route('/studio-join/:code', () => import('./pages/studio').then((m) => m.studioJoinPage));
+route('/cycles/:cycleId', () => import('./pages/cycle').then((m) => m.cyclePage));
+route('/records', () => import('./pages/records').then((m) => m.myRecordsPage));
+route('/records/dashboard', () => import('./pages/records').then((m) => m.dashboardPage));
+route('/rooms/:roomId/attendance', () => import('./pages/records').then((m) => m.attendancePage));
 route('.*', () => import('./pages/home').then((m) => m.notFoundPage));
 
 function header(): HTMLElement {

@@ -1,9 +1,10 @@
 /** The live state of a joined room (Socket.IO `room:join`), kept current from server events. */
+import { t } from './i18n';
 import { call, on } from './realtime';
 import { navigate } from './router';
 import type { AgendaSegment, Room, Venue } from './rooms';
 import { getSession } from './session';
-import { errorBox, loading } from './ui';
+import { errorBox, loading, toast } from './ui';
 
 export interface Person {
   user_id: number;
@@ -186,6 +187,12 @@ export class LiveRoom {
         if (!mine(d)) return;
         this.sources = sourceIds(d.sources);
         this.emit('sources', d);
+      }),
+      // the server took this user out (they left the studio the room belongs to): leave the page
+      on<{ room_id: string }>('room:removed', (d) => {
+        if (!mine(d)) return;
+        toast(t('room.removed'), 'error');
+        navigate('/', true);
       }),
       on<{ source: string }>('media:ended', (d) => this.emit('ended', d)),
       on<{ room_id: string; kind: string; venue_id: string; message: string }>('venue:alert', (d) => {

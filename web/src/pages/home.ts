@@ -67,6 +67,9 @@ export function homePage(root: HTMLElement): void {
       h('h1', {}, t('home.welcome', { name: s.user.display_name })),
       h('a', { href: '/rooms/new', 'data-link': true, class: 'button primary', id: 'new-room' }, t('room.create')),
       h('a', { href: '/join', 'data-link': true, class: 'button' }, t('join.with_code')),
+      h('a', { href: '/studios', 'data-link': true, class: 'button', id: 'my-studios' }, t('studio.mine')),
+      h('a', { href: '/records', 'data-link': true, class: 'button', id: 'go-records' }, t('records.go_mine')),
+      s.user.is_admin && h('a', { href: '/records/dashboard', 'data-link': true, class: 'button', id: 'go-dashboard' }, t('records.dashboard')),
     ),
     h(
       'div',
