@@ -9,9 +9,10 @@ moderator actions re-read the role from the database so a demotion takes effect 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import socketio
 from pydantic import Field, StrictBool
@@ -95,6 +96,10 @@ class RoomEvents:
     presence: PresenceService
     floor: FloorService
     limits: RateLimits
+    # One chat-mode change at a time in this process: two switches clicked in quick succession must reach
+    # everyone in the order they were stored (SQLite has no row lock to order them, and the last broadcast
+    # wins on every page). The row lock orders them across processes on PostgreSQL.
+    _mode_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     def install(self, realtime: Realtime) -> None:
         sio = self.sio
@@ -184,9 +189,12 @@ class RoomEvents:
             principal = await principal_of_sid(sio, sid)
             await joined_role(sio, sid, p.room_id)
             await authorize(self.db, principal, p.room_id, Action.CHAT_MODERATE)
-            mode = await chat.set_mode(self.db, p.room_id, slow_seconds=p.slow_seconds, moderated=p.moderated)
-            body = {"room_id": p.room_id, **mode.as_dict(), "by": principal.user_id}
-            await sio.emit("chat:mode", body, room=room_channel(p.room_id))
+            async with self._mode_lock:
+                mode = await chat.set_mode(
+                    self.db, p.room_id, slow_seconds=p.slow_seconds, moderated=p.moderated
+                )
+                body = {"room_id": p.room_id, **mode.as_dict(), "by": principal.user_id}
+                await sio.emit("chat:mode", body, room=room_channel(p.room_id))
             log.info("chat mode room=%s user=%s mode=%s", p.room_id, principal.user_id, mode)
             return {"mode": mode.as_dict()}
 

@@ -222,6 +222,20 @@ async def test_moderator_only_mode_refuses_everyone_else(api: Api, server: Runni
         r = await h.call("chat:set_mode", {"room_id": rid, "moderated": False})
         assert r["mode"] == {"slow_seconds": 10, "moderated": False}
         assert (await o.call("chat:send", {"room_id": rid, "client_id": cid(), "text": "我想提问"}))["ok"]
+        # two switches at once: the last word every page hears is what the room holds
+        await h.call("chat:set_mode", {"room_id": rid, "moderated": True})
+        for _ in range(3):
+            o.forget("chat:mode")
+            await asyncio.gather(
+                h.call("chat:set_mode", {"room_id": rid, "moderated": False}),
+                h.call("chat:set_mode", {"room_id": rid, "slow_seconds": 0}),
+            )
+            await o.wait_for("chat:mode", lambda _: len(o.events["chat:mode"]) >= 2)
+            last = o.events["chat:mode"][-1]
+            held = (await o.join(rid))["chat"]["mode"]
+            assert held == {"slow_seconds": 0, "moderated": False}
+            assert {k: last[k] for k in held} == held, o.events["chat:mode"]
+            await h.call("chat:set_mode", {"room_id": rid, "moderated": True, "slow_seconds": 10})
         # an archived room keeps its mode (nothing is said there any more)
         await api.call("POST", f"/api/rooms/{rid}/archive", token=host["token"])
         r = await h.call("chat:set_mode", {"room_id": rid, "moderated": True})
