@@ -127,8 +127,13 @@ lint:
 	  && { $(VENV)/bin/alembic -x url=sqlite+aiosqlite:///$$db/check.db upgrade head >$$db/log 2>&1 || { cat $$db/log; exit 1; }; } \
 	  && $(VENV)/bin/alembic -x url=sqlite+aiosqlite:///$$db/check.db check
 
+# The suite on PYTEST_WORKERS pytest-xdist workers (its tests mostly wait on browsers, servers and the network,
+# so more workers than the CI machine's two cores pay); `make pytest PYTEST_WORKERS=0` runs it in one process.
+# loadfile (refined in tests/support/workers.py): a module at a time to the first idle worker, the slowest
+# first, in collection order (not by size: --no-loadscope-reorder). --durations: where the time goes, every run.
+PYTEST_WORKERS ?= 0
 pytest:
-	$(PY) -m pytest -q -ra $(PYTEST_ARGS)
+	$(PY) -m pytest -q -ra -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30 $(PYTEST_ARGS)
 
 bench: install-test testjs bench/node_modules/.stamp
 	$(PIP) install -q -r bench/requirements.txt  # exact pins; the hashed test lock cannot constrain them

@@ -9,6 +9,7 @@ median of ``--repeat`` runs (3) of the code the REST routes run (``studios.recor
   * dashboard: every attendance line, hours by the rule, counts per studio and per school;
   * dashboard export: the same as XLSX and as CSV;
   * a teacher's year (``/api/records/me``) and its XLSX export;
+  * a studio's year per teacher (``/api/studios/{id}/records``) and its XLSX export;
   * one activity's attendance (50 people) and its XLSX export.
 
 Then ``EXPLAIN QUERY PLAN`` (SQLite) / ``EXPLAIN`` (PostgreSQL) of each query: which index it uses.
@@ -45,7 +46,7 @@ from studios.records.attendance import lines_query, observed_query, tally_query 
 from studios.records.export import render  # noqa: E402
 from studios.records.models import Attendance, Stay  # noqa: E402
 from studios.records.spans import HoursRule  # noqa: E402
-from studios.records.studio_link import studios_of_rooms  # noqa: E402
+from studios.records.studio_link import district, studio_members, studio_rooms  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 YEAR_START = time.mktime((2026, 1, 1, 0, 0, 0, 0, 0, -1))
@@ -63,7 +64,9 @@ async def seed(db: Database, n_studios: int, n_activities: int, n_attend: int) -
          "is_admin": False, "is_guest": False, "created_at": YEAR_START}
         for i in range(2, n_users + 1)
     ]  # fmt: skip
-    rooms, attendance, stays = [], [], []
+    rooms: list[dict[str, Any]] = []
+    attendance: list[dict[str, Any]] = []
+    stays: list[dict[str, Any]] = []
     per_room = max(1, n_attend // n_activities)
     studio_rooms: list[dict[str, Any]] = []
     for r in range(n_activities):
@@ -101,10 +104,8 @@ async def seed(db: Database, n_studios: int, n_activities: int, n_attend: int) -
 
 async def _seed_studios(s: Any, n_studios: int, studio_rooms: list[dict[str, Any]]) -> None:
     """The studios' own tables, when the studios part of the package has them."""
-    try:
-        from studios.models import Studio, StudioRoom  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return
+    from studios.models import Studio, StudioMember, StudioRoom
+
     await s.execute(insert(Studio), [
         {"id": f"s{i:03d}", "name": f"名师工作室{i + 1}", "subject": "语文", "grade_band": "小学", "description": "",
          "host_id": 1, "created_by": 1, "created_at": YEAR_START, "updated_at": YEAR_START, "archived_at": None}
@@ -115,6 +116,12 @@ async def _seed_studios(s: Any, n_studios: int, studio_rooms: list[dict[str, Any
          "participant_role": "observer", "cycle_id": None, "position": None, "stage": "", "doc_id": None,
          "final_version_id": None, "added_by": 1, "added_at": YEAR_START}
         for r in studio_rooms
+    ])  # fmt: skip
+    per_studio = 100
+    await s.execute(insert(StudioMember), [
+        {"studio_id": f"s{i:03d}", "user_id": 2 + i * per_studio + k, "role": "host" if k == 0 else
+         "core" if k <= 10 else "participant", "joined_at": YEAR_START}
+        for i in range(n_studios) for k in range(per_studio)
     ])  # fmt: skip
 
 
@@ -153,9 +160,9 @@ async def run(url: str, args: argparse.Namespace) -> None:
 
         async def dashboard() -> reports.DashboardOut:
             async with db.session() as s:
-                studio_of, resources = await studios_of_rooms(s)
-                return await reports.dashboard(s, rule, now, since=None, until=None, studio_of=studio_of,
-                                               resources=resources)  # fmt: skip
+                return await reports.dashboard(
+                    s, rule, now, since=None, until=None, district=await district(s)
+                )
 
         ms, d = await timed(args.repeat, dashboard)
         print(f"dashboard (JSON model)      {ms:8.1f} ms  totals: {d.totals.activities} activities, "
@@ -177,6 +184,20 @@ async def run(url: str, args: argparse.Namespace) -> None:
         ms, body = await timed(args.repeat, lambda: _export(year, "teacher"))
         print(f"a teacher's year, xlsx      {ms:8.1f} ms  {len(body):,} bytes")
 
+        async def one_studio() -> reports.StudioRecordsOut:
+            async with db.session() as s:
+                rooms = await studio_rooms(s, "s000")
+                return await reports.studio(s, "s000", "名师工作室1", rule, now, since=YEAR_START,
+                                            until=YEAR_START + 366 * 86400, room_ids=rooms,
+                                            roles=await studio_members(s, "s000"))  # fmt: skip
+
+        ms, st = await timed(args.repeat, one_studio)
+        print(
+            f"a studio's year             {ms:8.1f} ms  {st.activities} activities, {len(st.members)} teachers"
+        )
+        ms, body = await timed(args.repeat, lambda: _export(one_studio, "studio"))
+        print(f"a studio's year, xlsx       {ms:8.1f} ms  {len(body):,} bytes")
+
         async def activity() -> reports.ActivityOut:
             async with db.session() as s:
                 room = await s.get(Room, room_id)
@@ -197,6 +218,11 @@ async def run(url: str, args: argparse.Namespace) -> None:
             "teacher's year": lines_query(
                 user_id=teacher_id, since=YEAR_START, until=YEAR_START + 366 * 86400
             ),
+            "studio's year (40 rooms)": lines_query(
+                room_ids=[f"r{r:05d}" for r in range(0, 2000, 50)],
+                since=YEAR_START,
+                until=YEAR_START + 366 * 86400,
+            ),
             "activity lines": lines_query(room_ids=[room_id]),
             "activity stays": select(Stay).where(Stay.room_id == room_id).order_by(Stay.joined_at),
             "open stays (each heartbeat)": select(Stay.node_id).where(Stay.left_at.is_(None)).distinct(),
@@ -216,6 +242,8 @@ async def _export(load: Callable[[], Awaitable[Any]], kind: str) -> bytes:
     report = await load()
     if kind == "teacher":
         title, header, rows = tables.teacher_table(report, TZ, "zh-CN")
+    elif kind == "studio":
+        title, header, rows = tables.studio_table(report, "zh-CN")
     else:
         title, header, rows = tables.activity_table(report, TZ, "zh-CN")
     return render("xlsx", title, header, rows)

@@ -23,7 +23,7 @@ from rooms.membership import (
     register_default_role,
     require_venue_publisher,
 )
-from rooms.models import AgendaSegment, ChatMessage, Member, Room, Venue
+from rooms.models import AgendaSegment, ChatMessage, Member, Room, Venue, VoiceNote
 from rooms.notify import mod_channel, room_channel
 from rooms.permissions import Action, Role, allowed, require
 from rooms.routes import ROLE_CHANNEL, announce_role
@@ -31,7 +31,7 @@ from rooms.schemas import RoomIn, RoomOut
 from rooms.shared import SharedState
 from rooms.state import JoinPart, JoinState
 from rooms.views import room_out
-from rooms.voice import VoiceChecker
+from rooms.voice import VoiceChecker, voice_dir
 
 if TYPE_CHECKING:  # rooms.realtime is the Socket.IO layer; only its type is needed here
     from rooms.realtime import RoomEvents
@@ -66,6 +66,7 @@ __all__ = [
     "RoomOut",
     "SharedState",
     "Venue",
+    "VoiceNote",
     "allowed",
     "announce_role",
     "authorize",
@@ -83,4 +84,5 @@ __all__ = [
     "room_channel",
     "room_out",
     "seat_needed",
+    "voice_dir",
 ]

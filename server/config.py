@@ -199,6 +199,8 @@ class Settings:
         "activity", "what a counted attendance earns: activity (its whole length) or present (time present)"
     )
     records_hours_step: float = _opt(0.5, "hours are rounded down to a multiple of this (0 = not rounded)")
+    # studios: the resource library
+    library_max_bytes: int = _opt(200 * 1024 * 1024, "largest file uploaded to a studio's library")
 
     # ---- derived values -------------------------------------------------------------------------
     @property
@@ -338,6 +340,7 @@ def _validate(s: Settings) -> None:
         "evaluation_moment_seconds",
         "studios_max_core",
         "studios_max_participants",
+        "library_max_bytes",
     )
     for name in positive:
         if getattr(s, name) <= 0:

@@ -32,6 +32,20 @@ class Base(DeclarativeBase):
     """Declarative base shared by every package's models."""
 
 
+# Tables a package builds in its migration without a model (an engine-specific full-text index: SQLite's
+# FTS5 virtual table and its shadow tables, PostgreSQL's tsvector table). Packages add the name to
+# ``Base.metadata.info[UNMANAGED_TABLES]``; comparing the models with the database skips them.
+UNMANAGED_TABLES = "moke_unmanaged_tables"
+
+
+def managed_table(name: str | None, type_: str, _parents: Any = None) -> bool:
+    """Alembic's ``include_name`` hook: False for an unmanaged table (``name`` or ``name_*``)."""
+    if type_ != "table" or name is None:
+        return True
+    unmanaged: set[str] = Base.metadata.info.get(UNMANAGED_TABLES, set())
+    return not any(name == u or name.startswith(u + "_") for u in unmanaged)
+
+
 def now() -> float:
     """Timestamps are stored as UNIX seconds (float) so SQLite and PostgreSQL behave the same.
 

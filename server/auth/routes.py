@@ -21,7 +21,7 @@ routes = ApiRoutes("auth")
 
 USERNAME = r"^[A-Za-z0-9_.@-]{3,64}$"
 # What an <audio>/<video> element loads (it cannot send a header): a voice note, a recording's file.
-MEDIA_PATH = r"^/api/(voice/[A-Za-z0-9_-]{1,64}|recordings/[A-Za-z0-9_-]{1,64}/file)$"
+MEDIA_PATH = r"^/api/(voice/[A-Za-z0-9_-]{1,64}|(recordings|library)/[A-Za-z0-9_-]{1,64}/file)$"
 
 
 def _attempts(request: web.Request) -> tuple[Limit, str]:
@@ -131,7 +131,9 @@ async def me(request: web.Request) -> web.Response:
 
 
 class UrlTokenIn(BaseModel):
-    path: str = Field(pattern=MEDIA_PATH, description="/api/voice/{id} or /api/recordings/{id}/file")
+    path: str = Field(
+        pattern=MEDIA_PATH, description="/api/voice/{id}, /api/recordings/{id}/file or /api/library/{id}/file"
+    )
 
 
 class UrlTokenOut(BaseModel):

@@ -19,14 +19,18 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from server.db import Base, Database
+from server.db import Base, Database, managed_table
 
 config = context.config
 
 
 def run(connection: Connection) -> None:
     context.configure(
-        connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=True,
+        compare_type=True,
+        include_name=managed_table,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -17,6 +17,7 @@ from server.models import User
 from studios.records.attendance import Line, Tally, lines, tallies
 from studios.records.models import SeatSpan, Stay
 from studios.records.spans import HoursRule, clip, merge, total
+from studios.records.studio_link import District
 
 
 class RuleOut(BaseModel):
@@ -202,25 +203,77 @@ def counts(key: str, name: str, found: list[Tally] | list[Line], resources: int 
 
 
 async def dashboard(
-    s: AsyncSession, rule: HoursRule, now: float, *, since: float | None, until: float | None,
-    studio_of: dict[str, tuple[str, str]], resources: dict[str, int],
-) -> DashboardOut:  # fmt: skip
-    """District counts per studio and per school. ``studio_of`` maps a room to (studio id, name);
-    ``resources`` counts library items per studio id."""
+    s: AsyncSession,
+    rule: HoursRule,
+    now: float,
+    *,
+    since: float | None,
+    until: float | None,
+    district: District,
+) -> DashboardOut:
+    """District counts in total, per studio (every studio, also those with no activity yet) and per school."""
     found = await tallies(s, rule, now, since=since, until=until)
     by_school: dict[str, list[Tally]] = defaultdict(list)
-    by_studio: dict[str, list[Tally]] = defaultdict(list)
-    studio_names = {sid: name for sid, name in studio_of.values()}
+    by_studio: dict[str, list[Tally]] = {sid: [] for sid in district.names}
     for ln in found:
         by_school[ln.school].append(ln)
-        studio = studio_of.get(ln.room_id)
-        if studio is not None:
-            by_studio[studio[0]].append(ln)
-    studios = [counts(k, studio_names[k], v, resources.get(k, 0)) for k, v in by_studio.items()]
-    studios += [counts(k, n, [], resources.get(k, 0)) for k, n in studio_names.items() if k not in by_studio]
+        studio = district.studio_of.get(ln.room_id)
+        if studio is not None and studio in by_studio:
+            by_studio[studio].append(ln)
+    res = district.resources
+    studios = [counts(k, district.names[k], v, res.get(k, 0)) for k, v in by_studio.items()]
     schools = [counts(k, k, v) for k, v in by_school.items()]
     key = lambda c: (-c.hours, -c.attendances, c.name)  # noqa: E731
     return DashboardOut(
-        since=since, until=until, rule=rule_out(rule), totals=counts("", "", found, sum(resources.values())),
+        since=since, until=until, rule=rule_out(rule), totals=counts("", "", found, sum(res.values())),
         studios=sorted(studios, key=key), schools=sorted(schools, key=key),
     )  # fmt: skip
+
+
+class MemberOut(BaseModel):
+    user_id: int
+    name: str
+    school: str
+    studio_role: str | None  # None: attended the studio's activities without being a member (any more)
+    activities: int
+    counted: int
+    hours: float
+    present_seconds: float
+
+
+class StudioRecordsOut(BaseModel):
+    studio_id: str
+    name: str
+    since: float | None
+    until: float | None
+    rule: RuleOut
+    activities: int  # the studio's activities with any attendance in the range
+    members: list[MemberOut]
+
+
+async def studio(
+    s: AsyncSession, studio_id: str, name: str, rule: HoursRule, now: float, *, since: float | None,
+    until: float | None, room_ids: Collection[str], roles: dict[int, str],
+) -> StudioRecordsOut:  # fmt: skip
+    """Per teacher across a studio's activities in [since, until): activities, counted, hours."""
+    found = await lines(s, rule, now, room_ids=room_ids, since=since, until=until)
+    per: dict[int, list[Line]] = defaultdict(list)
+    for ln in found:
+        per[ln.user_id].append(ln)
+    people = set(per) | set(roles)
+    users = (
+        {u.id: u for u in (await s.scalars(select(User).where(User.id.in_(sorted(people))))).all()}
+        if people
+        else {}
+    )
+    members = [
+        MemberOut(
+            user_id=uid, name=users[uid].display_name if uid in users else "", school=users[uid].school if uid in users else "",
+            studio_role=roles.get(uid), activities=len(per.get(uid, [])), counted=sum(ln.counted for ln in per.get(uid, [])),
+            hours=sum(ln.hours for ln in per.get(uid, [])), present_seconds=sum(ln.present for ln in per.get(uid, [])),
+        )
+        for uid in people
+    ]  # fmt: skip
+    members.sort(key=lambda m: (-m.hours, -m.activities, m.name, m.user_id))
+    return StudioRecordsOut(studio_id=studio_id, name=name, since=since, until=until, rule=rule_out(rule),
+                            activities=len({ln.room_id for ln in found}), members=members)  # fmt: skip

@@ -3,7 +3,8 @@ dashboard; each as JSON or as a CSV / XLSX export.
 
 Who sees what: a room's attendance needs ``attendance.view`` in the room (host, moderator) — any other
 member gets their own line only; a teacher's records are theirs, or an administrator's to read; the
-district dashboard is for administrators (``users.is_admin``, made by ``moke create-admin``).
+district dashboard is for administrators (``users.is_admin``, made by ``moke create-admin``); a studio's
+records (and, with ``studio_id``, its members' records) are for its host and core members (``studio.records_view``).
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from server.context import ctx_of
 from server.errors import Forbidden, NotFound, ValidationError
 from server.http import principal_of
 from server.models import User
+from studios.access import authorize_studio
+from studios.models import Studio
+from studios.permissions import StudioAction
 from studios.records import reports, tables
 from studios.records.export import FORMATS, render
 from studios.records.spans import Credit, HoursRule
-from studios.records.studio_link import studio_rooms, studios_of_rooms
+from studios.records.studio_link import district, studio_members, studio_rooms
 
 routes = ApiRoutes("records")
 
@@ -130,8 +134,14 @@ async def export_room_attendance(request: web.Request) -> web.Response:
 async def _teacher(request: web.Request, user_id: int) -> reports.TeacherOut:
     ctx, principal = ctx_of(request), principal_of(request)
     studio_id = request.query.get("studio_id") or None
-    if principal.user_id != user_id and not principal.is_admin:
-        raise Forbidden("only the teacher and administrators see a teacher's records", code="forbidden")
+    if studio_id is not None and principal.user_id != user_id:
+        # a studio's host and core members see its members' records in the studio (admins act as hosts)
+        await authorize_studio(ctx.db, principal, studio_id, StudioAction.RECORDS_VIEW)
+    elif principal.user_id != user_id and not principal.is_admin:
+        raise Forbidden(
+            "only the teacher, administrators and (with studio_id) the studio's host see a teacher's records",
+            code="forbidden",
+        )
     s = ctx.settings
     tz = ZoneInfo(s.evaluation_timezone)
     since, until = range_of(request, tz)
@@ -139,6 +149,8 @@ async def _teacher(request: web.Request, user_id: int) -> reports.TeacherOut:
         user = await session.get(User, user_id)
         if user is None:
             raise NotFound(f"user {user_id} not found", code="user_not_found")
+        if studio_id is not None and await session.get(Studio, studio_id) is None:
+            raise NotFound(f"studio {studio_id} not found", code="studio_not_found")
         room_ids = await studio_rooms(session, studio_id) if studio_id else None
         return await reports.teacher(session, user, rule_of(request, s), time.time(), since=since, until=until,
                                      room_ids=room_ids)  # fmt: skip
@@ -175,6 +187,16 @@ async def get_teacher_records(request: web.Request) -> web.Response:
     return json_response(await _teacher(request, _user_id(request)))
 
 
+@routes.route("GET", "/api/records/teachers/{user_id}/export", query={**RANGE, **RULE, **STUDIO, **FILE},
+              content_type="application/octet-stream",
+              summary="A teacher's records as CSV (UTF-8 with BOM) or XLSX (the teacher, administrators, the studio's host)")  # fmt: skip
+async def export_teacher_records(request: web.Request) -> web.Response:
+    lang = _lang(request)
+    r = await _teacher(request, _user_id(request))
+    tz = ZoneInfo(ctx_of(request).settings.evaluation_timezone)
+    return file_response(request, tables.teacher_table(r, tz, lang), f"{r.name}-研修记录")
+
+
 # ---- the district --------------------------------------------------------------------------------------
 async def _dashboard(request: web.Request) -> reports.DashboardOut:
     ctx, principal = ctx_of(request), principal_of(request)
@@ -184,9 +206,8 @@ async def _dashboard(request: web.Request) -> reports.DashboardOut:
     s = ctx.settings
     since, until = range_of(request, ZoneInfo(s.evaluation_timezone))
     async with ctx.db.session() as session:
-        studio_of, resources = await studios_of_rooms(session)
         return await reports.dashboard(session, rule_of(request, s), time.time(), since=since, until=until,
-                                       studio_of=studio_of, resources=resources)  # fmt: skip
+                                       district=await district(session))  # fmt: skip
 
 
 @routes.route("GET", "/api/records/dashboard", response=reports.DashboardOut, query={**RANGE, **RULE},
@@ -201,3 +222,32 @@ async def export_district_dashboard(request: web.Request) -> web.Response:
     lang = _lang(request)
     d = await _dashboard(request)
     return file_response(request, tables.dashboard_table(d, lang), "区域看板")
+
+
+# ---- one studio ----------------------------------------------------------------------------------------
+async def _studio(request: web.Request) -> reports.StudioRecordsOut:
+    ctx, studio_id = ctx_of(request), request.match_info["studio_id"]
+    await authorize_studio(ctx.db, principal_of(request), studio_id, StudioAction.RECORDS_VIEW)
+    s = ctx.settings
+    since, until = range_of(request, ZoneInfo(s.evaluation_timezone))
+    async with ctx.db.session() as session:
+        studio = await session.get(Studio, studio_id)
+        assert studio is not None  # authorize_studio answered 404 otherwise
+        return await reports.studio(
+            session, studio_id, studio.name, rule_of(request, s), time.time(), since=since, until=until,
+            room_ids=await studio_rooms(session, studio_id), roles=await studio_members(session, studio_id),
+        )  # fmt: skip
+
+
+@routes.route("GET", "/api/studios/{studio_id}/records", response=reports.StudioRecordsOut, query={**RANGE, **RULE},
+              summary="Per teacher across the studio's activities: activities, counted ones, hours (host, core members)")  # fmt: skip
+async def get_studio_records(request: web.Request) -> web.Response:
+    return json_response(await _studio(request))
+
+
+@routes.route("GET", "/api/studios/{studio_id}/records/export", query={**RANGE, **RULE, **FILE},
+              content_type="application/octet-stream", summary="The studio's hours per teacher as CSV (UTF-8 with BOM) or XLSX")  # fmt: skip
+async def export_studio_records(request: web.Request) -> web.Response:
+    lang = _lang(request)
+    r = await _studio(request)
+    return file_response(request, tables.studio_table(r, lang), f"{r.name}-学时")

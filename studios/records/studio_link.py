@@ -1,24 +1,39 @@
-"""Where the records meet the studios: which rooms belong to which studio, and each studio's resources.
-
-The rooms come from the studios' own table (``studios.models.StudioRoom``); resources per studio are the
-library's to count (none until it lands)."""
+"""Where the records meet the studios: which rooms belong to which studio, its members, its resources."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from studios.models import Studio, StudioRoom
+from studios.models import Studio, StudioMember, StudioRoom
+
+
+@dataclass
+class District:
+    """Every studio (id -> name), the studio of each studio room, and library items per studio."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    studio_of: dict[str, str] = field(default_factory=dict)  # room id -> studio id
+    resources: dict[str, int] = field(default_factory=dict)
 
 
 async def studio_rooms(s: AsyncSession, studio_id: str) -> list[str]:
     """The rooms (activities) of ``studio_id``."""
-    return list(await s.scalars(select(StudioRoom.room_id).where(StudioRoom.studio_id == studio_id)))
+    return list((await s.scalars(select(StudioRoom.room_id).where(StudioRoom.studio_id == studio_id))).all())
 
 
-async def studios_of_rooms(s: AsyncSession) -> tuple[dict[str, tuple[str, str]], dict[str, int]]:
-    """room id -> (studio id, studio name) for every studio room, and library items per studio id."""
-    rows = await s.execute(
-        select(StudioRoom.room_id, Studio.id, Studio.name).join(Studio, Studio.id == StudioRoom.studio_id)
-    )
-    return {room_id: (studio_id, name) for room_id, studio_id, name in rows}, {}
+async def studio_members(s: AsyncSession, studio_id: str) -> dict[int, str]:
+    """user id -> studio role."""
+    q = select(StudioMember.user_id, StudioMember.role).where(StudioMember.studio_id == studio_id)
+    return {int(u): r for u, r in (await s.execute(q)).all()}
+
+
+async def district(s: AsyncSession) -> District:
+    d = District()
+    d.names = {sid: name for sid, name in (await s.execute(select(Studio.id, Studio.name))).all()}
+    d.studio_of = {
+        r: sid for r, sid in (await s.execute(select(StudioRoom.room_id, StudioRoom.studio_id))).all()
+    }
+    return d

@@ -8,7 +8,7 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 from studios.records.export import Cell, clock
-from studios.records.reports import ActivityOut, DashboardOut, TeacherOut
+from studios.records.reports import ActivityOut, DashboardOut, StudioRecordsOut, TeacherOut
 
 LANGS = ("zh-CN", "en")
 Table = tuple[str, list[str], list[list[Cell]]]  # sheet title, header, rows
@@ -54,14 +54,15 @@ def teacher_table(r: TeacherOut, tz: ZoneInfo, lang: str) -> Table:
     return t["sheet_teacher"], [t[k] for k in keys], rows
 
 
-def roster_table(people: list[TeacherOut], lang: str) -> Table:
+def studio_table(r: StudioRecordsOut, lang: str) -> Table:
     """Per teacher across a studio: activities, counted ones, hours."""
     t = _labels(lang)
-    keys = ["name", "school", "activities", "counted", "hours", "present_h"]
+    keys = ["name", "school", "studio_role", "activities", "counted", "hours", "present_h"]
     rows: list[list[Cell]] = [
-        [p.name, p.school, p.activities, p.counted, p.hours, round(p.present_seconds / 3600, 2)]
-        for p in people
-    ]
+        [p.name, p.school, t.get(f"studio_role_{p.studio_role}", ""), p.activities, p.counted, p.hours,
+         round(p.present_seconds / 3600, 2)]
+        for p in r.members
+    ]  # fmt: skip
     return t["sheet_studio"], [t[k] for k in keys], rows
 
 

@@ -146,7 +146,8 @@ async def test_replay_shows_which_venue_was_main_when(api: Api, server: RunningS
     les = await lesson(server, api)
     sanxiao = await make_venue(server, les.room_id, None, name="三小")
     yixiao = await make_venue(server, les.room_id, None, name="一小")
-    origin = time.time() - 600
+    now = time.time()  # one clock reading: every moment below is exact relative to the others
+    origin = now - 600
     async with server.ctx.db.transaction() as session:
         session.add(Recording(id="rec2", room_id=les.room_id, source="program", venue_id=None, started_by=les.host.user_id,
                               started_at=origin - 0.4, origin=origin, stopped_at=origin + 301, duration=300.0, size=0,
@@ -158,7 +159,7 @@ async def test_replay_shows_which_venue_was_main_when(api: Api, server: RunningS
             (400, None, None, None),  # the slate; the wire has not reported yet
             (100, yixiao, True, 0.5),  # after the recording
         ]):  # fmt: skip
-            at = time.time() - ago
+            at = now - ago
             session.add(Handoff(room_id=les.room_id, epoch=epoch + 1, kind="switch", actor_id=les.host.user_id,
                                 from_venue=None, to_venue=venue, requested_at=at, switched=switched,
                                 switched_at=at + on_wire if on_wire is not None else None))  # fmt: skip
@@ -172,10 +173,13 @@ async def test_replay_shows_which_venue_was_main_when(api: Api, server: RunningS
 
 async def test_replay_places_notes_on_the_recording_timeline(api: Api, server: RunningServer) -> None:
     les = await lesson(server, api)
-    started = time.time() - 1000  # a recording that ran from 1000 s ago to 100 s ago
+    # One clock reading for the recording and every note: with a reading per note, a loaded machine that
+    # took over half a second between them placed a note at 701 s instead of 700.
+    now = time.time()
+    started = now - 1000  # a recording that ran from 1000 s ago to 100 s ago
     for i, (ago, shared) in enumerate([(1200, True), (900, True), (400, False), (300, True), (50, True)]):
         status, _ = await api.call("POST", f"/api/rooms/{les.room_id}/notes", token=les.observers[i % 2].token,
-                                   json={"client_id": f"r{i}", "text": f"记录{i}", "at": time.time() - ago, "shared": shared})  # fmt: skip
+                                   json={"client_id": f"r{i}", "text": f"记录{i}", "at": now - ago, "shared": shared})  # fmt: skip
         assert status == 201
     url = f"/api/rooms/{les.room_id}/replay?origin={started}&until={started + 900}"
     status, body = await api.call("GET", url, token=les.observers[1].token)
@@ -198,14 +202,15 @@ async def test_replay_on_a_recording(api: Api, server: RunningServer) -> None:
     from media.models import Recording
 
     les = await lesson(server, api)
-    started = time.time() - 600
+    now = time.time()  # one clock reading for the recording and the notes (see above)
+    started = now - 600
     async with server.ctx.db.transaction() as session:
         session.add(Recording(id="rec1", room_id=les.room_id, source="program", venue_id=None, started_by=les.host.user_id,
                               started_at=started, stopped_at=started + 500, duration=500.0, size=0, frames=0,
                               status="done", path="recordings/rec1.webm", content_type="video/webm"))  # fmt: skip
     for i, ago in enumerate([700, 450, 200, 50]):
         status, _ = await api.call("POST", f"/api/rooms/{les.room_id}/notes", token=les.observers[0].token,
-                                   json={"client_id": f"q{i}", "text": f"实录{i}", "at": time.time() - ago, "shared": True})  # fmt: skip
+                                   json={"client_id": f"q{i}", "text": f"实录{i}", "at": now - ago, "shared": True})  # fmt: skip
         assert status == 201
     status, body = await api.call(
         "GET", f"/api/rooms/{les.room_id}/replay?recording_id=rec1", token=les.observers[1].token

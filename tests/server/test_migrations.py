@@ -18,13 +18,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Column, Connection, Integer, MetaData, Table
 
 import server.app  # noqa: F401  (the wiring imports every package, so every model is on Base.metadata)
-from server.db import Base, Database
+from server.db import Base, Database, managed_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _diff(conn: Connection, metadata: MetaData) -> list[Any]:
-    context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False})
+    context = MigrationContext.configure(
+        conn, opts={"compare_type": True, "compare_server_default": False, "include_name": managed_table}
+    )
     return compare_metadata(context, metadata)
 
 

@@ -102,7 +102,7 @@ def test_my_records_show_hours_by_the_rule(rweb: Browser, district: dict[str, An
         page.goto(f"{rweb.base}/records")
         expect(page.get_by_test_id("stat-activities")).to_have_text("3")
         expect(page.get_by_test_id("stat-counted")).to_have_text("3")
-        expect(page.get_by_test_id("stat-hours")).to_have_text("4.5 学时")
+        expect(page.get_by_test_id("stat-hours")).to_have_text("4.5")
         expect(page.get_by_test_id("my-lines").locator("tbody tr")).to_have_count(3)
         if phone:
             assert fits_width(page)
@@ -152,3 +152,39 @@ def test_the_district_dashboard_charts_hours_per_school(rweb: Browser, district:
     page = rweb.page(district["teachers"][0], label="not-admin")
     page.goto(f"{rweb.base}/records/dashboard")
     expect(page.get_by_role("alert")).to_have_text("区域看板仅限管理员查看")
+
+
+def test_the_studio_home_shows_hours_per_member(rweb: Browser, records_server: tuple[str, Path]) -> None:
+    from playwright.sync_api import expect
+
+    url, data = records_server
+    rest = Rest(url)
+    host = rest.register("王主持", "实验小学")
+    learner = rest.register("赵老师", "城南小学")
+    studio = rest.ok("POST", "/api/studios", {"name": "王老师语文名师工作室", "subject": "语文", "grade_band": "小学"},
+                     host["token"])  # fmt: skip
+    code = rest.ok("POST", f"/api/studios/{studio['id']}/invites", {"role": "participant"}, host["token"])[
+        "code"
+    ]
+    rest.ok("POST", "/api/studio-invites/redeem", {"code": code}, learner["token"])
+    t0 = time.time() - 86400
+    room = {"title": "《秋天的雨》第一次试讲", "kind": "trial", "starts_at": t0, "ends_at": t0 + 3600}
+    rid = rest.ok("POST", f"/api/studios/{studio['id']}/rooms", {"room": room}, host["token"])["room"]["id"]
+    db = sqlite3.connect(data / "moke.db")
+    with db:
+        db.execute("INSERT INTO record_attendance VALUES (?,?,?,?,?,?,?,?,?)",
+                   (rid, learner["user"]["id"], "城南小学", "observer", t0, t0 + 3500, 3500.0, 1, t0 + 3500))  # fmt: skip
+    db.close()
+    for phone in (False, True):
+        page = rweb.page(host, label="studio-records", phone=phone)
+        page.goto(f"{rweb.base}/studios/{studio['id']}")
+        rows = page.get_by_test_id("studio-members-hours").locator("tbody tr")
+        expect(rows).to_have_count(2)  # the host and the participant
+        expect(page.get_by_test_id("studio-stat-hours")).to_have_text("1")
+        page.locator("#studio-records").scroll_into_view_if_needed()
+        if phone:
+            assert fits_width(page)
+        rweb.shot(page, f"records-studio-{'phone' if phone else 'desktop'}")
+    mine = rweb.page(learner, label="studio-records-mine")
+    mine.goto(f"{rweb.base}/studios/{studio['id']}")
+    expect(mine.get_by_test_id("studio-stat-counted")).to_have_text("1")

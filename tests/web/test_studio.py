@@ -12,7 +12,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.support.web import Browser, Rest, fits_width
+from tests.support.web import Browser, Rest, fits_width, publishing_venue
 
 GENERAL = ["goals", "content", "methods", "interaction", "participation", "effect", "literacy"]
 
@@ -28,6 +28,23 @@ def _until(what: str, probe: Any, timeout: float = 30) -> Any:
 def _full_shot(web: Browser, page: Any, name: str) -> None:
     """The whole page, not only what the screen shows (the cycle view is long)."""
     page.screenshot(path=str(web.shot(page, name)), full_page=True)
+
+
+def _record(web: Browser, rest: Rest, host: dict[str, Any], room_id: str, school: str) -> str:
+    """A few seconds of a venue's fake camera recorded in ``room_id`` (real media, as the lesson would be)."""
+    venue = publishing_venue(web, rest, host, room_id, school)
+    publisher = web.contexts[-1]
+    started = lambda: rest.call(
+        "POST", f"/api/rooms/{room_id}/recordings", {"source": f"venue:{venue}"}, host["token"]
+    )  # noqa: E731
+    rec = _until("the venue's video at the server", lambda: (r := started())[0] == 201 and r[1])
+    listed = lambda: rest.ok("GET", f"/api/rooms/{room_id}/recordings", None, host["token"])  # noqa: E731
+    _until("the recording's first keyframe", lambda: listed()[0]["origin"] is not None)
+    _until("a second of video", lambda: listed()[0]["duration"] >= 1.0)
+    rest.ok("POST", f"/api/recordings/{rec['id']}/stop", None, host["token"])
+    publisher.close()
+    web.contexts.remove(publisher)
+    return str(rec["id"])
 
 
 def _studio(
@@ -170,6 +187,8 @@ def test_a_cycle_from_the_cycle_view_on_desktop_and_phone(web: Browser, rest: Re
     view.locator("#add-step").click()
     expect(steps).to_have_count(3)
     trial2 = rest.ok("GET", f"/api/cycles/{cycle['id']}", None, core["token"])["cycle"]["steps"][2]
+    rec1 = _record(web, rest, core, trial1["room"]["id"], "第一小学")
+    rec2 = _record(web, rest, core, trial2["room"]["id"], "第二小学")
     for p, score in zip(people, (4, 5, 4, 5), strict=True):  # goals 4.5 on average
         body = {"scores": [{"criterion": k, "score": score - i % 3 // 2} for i, k in enumerate(GENERAL)]}
         rest.ok("PUT", f"/api/rooms/{trial2['room']['id']}/segments/lesson/evaluation", body, p["token"])
@@ -185,6 +204,11 @@ def test_a_cycle_from_the_cycle_view_on_desktop_and_phone(web: Browser, rest: Re
     expect(table.locator("thead th")).to_have_text(["评价项目", "第一次试讲", "第二次试讲"])
     expect(table.locator("tr[data-criterion=goals] td")).to_have_text(["3", "4.5"])
     expect(viewer.locator("svg.criteria-chart polyline")).to_have_count(len(GENERAL))
+    # both trials' recordings, playable by a participant through their default room role
+    for rec in (rec1, rec2):
+        video = viewer.locator(f"video[data-recording-id='{rec}']")
+        expect(video).to_have_count(1)
+        viewer.wait_for_function("el => el.readyState >= 1 && el.duration > 0", arg=video.element_handle())
     assert viewer.locator("#add-step").count() == 0  # a participant does not run the cycle
     assert fits_width(viewer)
     _full_shot(web, viewer, "cycle-view-desktop")

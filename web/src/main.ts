@@ -17,6 +17,9 @@ route('/rooms/:roomId/live', () => import('./pages/live').then((m) => m.livePage
 route('/rooms/:roomId/evaluate', () => import('./pages/evaluate').then((m) => m.evaluatePage));
 route('/rooms/:roomId/replay', () => import('./pages/replay').then((m) => m.replayPage));
 route('/rooms/:roomId/console', () => import('./pages/console').then((m) => m.consolePage));
+route('/studios/:studioId/library', () => import('./pages/library').then((m) => m.libraryPage));
+route('/studios/:studioId/showcase', () => import('./pages/showcase').then((m) => m.showcasePage));
+route('/showcase/:token', () => import('./pages/showcase').then((m) => m.showcaseItemPage));
 route('/studios', () => import('./pages/studio').then((m) => m.studiosPage));
 route('/studios/:studioId', () => import('./pages/studio').then((m) => m.studioPage));
 route('/studio-join', () => import('./pages/studio').then((m) => m.studioJoinPage));

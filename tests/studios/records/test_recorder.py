@@ -4,6 +4,7 @@ restarted) and on PostgreSQL with Redis (two processes, the survivor closes the 
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -110,3 +111,36 @@ def _open_line(report: dict[str, Any], uid: int) -> dict[str, Any] | None:
 def _closed_line(report: dict[str, Any], uid: int) -> dict[str, Any] | None:
     p = person(report, uid)
     return p if p and p["stays"] and p["stays"][-1]["end"] is not None else None
+
+
+async def test_a_clean_stop_closes_the_stays_of_its_connections(tmp_path: Path) -> None:
+    env = {"MOKE_SECRET_KEY": secrets.token_urlsafe(32), "MOKE_CLUSTER_NODE_TTL": str(TTL),
+           "MOKE_SIO_PING_INTERVAL": "1", "MOKE_SIO_PING_TIMEOUT": "2"}  # fmt: skip
+    a = await ServerProcess(tmp_path / "a", env).start(timeout=90)
+    try:
+        async with aiohttp.ClientSession() as http:
+            api = Api(http, a.url)
+            host = await api.register(display_name="李主持")
+            rid = (await create_room(api, host["token"]))["id"]
+            teacher = await member(api, host["token"], rid, "editor", as_guest=True)
+            tid = teacher["user"]["id"]
+            c = await stay_in(a.url, teacher["token"], rid)
+            await wait_attendance(api, host["token"], rid, lambda r: _open_line(r, tid) is not None)
+            # SIGTERM while the teacher is still there (in a thread: the client must answer the server's goodbye;
+            # python-socketio's shutdown takes about ping interval + timeout with a client connected)
+            assert await asyncio.to_thread(a.terminate, 90) == 0
+            stopped = time.time()
+            try:
+                await asyncio.wait_for(c.close(), 3)  # the server is gone: don't wait on its answer
+            except (TimeoutError, Exception):
+                pass
+            a = await a.restart(timeout=90)
+            api = Api(http, a.url)
+            report = await wait_attendance(
+                api, host["token"], rid, lambda r: _closed_line(r, tid) is not None
+            )
+    finally:
+        a.kill()
+    line = _closed_line(report, tid)
+    assert line is not None and len(line["stays"]) == 1 and line["stays"][0]["end"] <= stopped
+    assert line["roles"] == ["editor"]

@@ -17,6 +17,7 @@ from tests.support.api import Api
 from tests.support.records import make_admin, person, wait_attendance
 from tests.support.rooms import Client, cid, create_room, member
 from tests.support.server import RunningServer
+from tests.support.studios import studio_of, studio_room
 
 BOM = b"\xef\xbb\xbf"
 
@@ -147,3 +148,57 @@ async def test_the_hours_rule_the_dashboard_and_their_exports(api: Api, server: 
     assert row[0] == "'=HYPERLINK(1)" and row[7] == "是"  # a formula-like name stays text
     async with db.session() as s:  # the room and the users are real rows the lines join to
         assert await s.get(Room, rid) is not None and await s.get(User, stayed["user"]["id"]) is not None
+
+
+async def test_a_studios_hours_per_teacher_for_its_host_and_core(api: Api, server: RunningServer) -> None:
+    studio = await studio_of(server, api, core=1, participants=3)
+    starts = time.time() - 7200
+    room = (
+        await studio_room(
+            api, studio.host.token, studio.id, kind="trial", starts_at=starts, ends_at=starts + 2700
+        )
+    )["room"]
+    async with server.ctx.db.transaction() as s:
+        for who, minutes in zip(studio.participants, (45, 40, 20), strict=True):
+            s.add(Attendance(room_id=room["id"], user_id=who.user_id, school="第1小学", role="observer",
+                             first_join=starts, last_leave=starts + minutes * 60, present_seconds=minutes * 60.0,
+                             stays=1, updated_at=starts + minutes * 60))  # fmt: skip
+    for who in (studio.host, studio.core[0]):
+        status, out = await api.call("GET", f"/api/studios/{studio.id}/records", token=who.token)
+        assert status == 200, out
+        by_id = {m["user_id"]: m for m in out["members"]}
+        assert out["activities"] == 1 and len(by_id) == 5  # every member, also those who did not attend
+        assert [by_id[p.user_id]["hours"] for p in studio.participants] == [0.5, 0.5, 0]
+        assert (
+            by_id[studio.host.user_id]["studio_role"] == "host"
+            and by_id[studio.host.user_id]["activities"] == 0
+        )
+    first, second = studio.participants[0], studio.participants[1]
+    status, err = await api.call("GET", f"/api/studios/{studio.id}/records", token=first.token)
+    assert status == 403
+    # with studio_id, the core member reads a participant's records in the studio; a participant does not
+    path = f"/api/records/teachers/{second.user_id}?studio_id={studio.id}"
+    status, out = await api.call("GET", path, token=studio.core[0].token)
+    assert status == 200 and out["hours"] == 0.5
+    export = f"/api/records/teachers/{second.user_id}/export?studio_id={studio.id}&format=xlsx"
+    status, body = await api.call("GET", export, token=studio.core[0].token)
+    assert status == 200 and body[:2] == b"PK"
+    status, err = await api.call("GET", path, token=first.token)
+    assert status == 403
+    status, mine = await api.call("GET", f"/api/records/me?studio_id={studio.id}", token=first.token)
+    assert status == 200 and mine["activities"] == 1
+    status, err = await api.call("GET", "/api/records/me?studio_id=nosuchstudio", token=first.token)
+    assert status == 404 and err["error"]["code"] == "studio_not_found"
+    status, body = await api.call(
+        "GET", f"/api/studios/{studio.id}/records/export?format=xlsx", token=studio.host.token
+    )
+    assert status == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("姓名", "学校", "工作室角色") and len(rows) == 6
+    admin = await make_admin(api, server.ctx.db)
+    status, dash = await api.call("GET", "/api/records/dashboard", token=admin["token"])
+    assert status == 200
+    (mine_in_dash,) = [c for c in dash["studios"] if c["key"] == studio.id]
+    assert (mine_in_dash["activities"], mine_in_dash["attendances"], mine_in_dash["hours"]) == (1, 3, 1.0)

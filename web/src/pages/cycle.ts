@@ -91,10 +91,10 @@ function draftsSection(view: CycleView): HTMLElement {
 function recordingsOf(trial: Trial): HTMLElement {
   if (!trial.recordings.length) return h('p', { class: 'muted' }, t('cycle.no_recording'));
   return h('div', { class: 'recordings' }, trial.recordings.map((r) => {
-    const video = h('video', { controls: true, preload: 'none', class: 'recording', 'data-recording-id': r.id });
+    const video = h('video', { controls: true, preload: 'metadata', class: 'recording', 'data-recording-id': r.id });
     attachMedia(video, r.url);
     return h('figure', { class: 'recording-tile' }, video,
-      h('figcaption', { class: 'muted' }, formatTime(r.started_at), ' · ', t('cycle.minutes', { n: Math.round(r.duration / 60) })));
+      h('figcaption', { class: 'muted' }, formatTime(r.started_at), ' · ', (r.duration < 60 ? t('cycle.seconds', { n: Math.round(r.duration) }) : t('cycle.minutes', { n: Math.round(r.duration / 60) }))));
   }));
 }
 

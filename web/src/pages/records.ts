@@ -24,16 +24,16 @@ interface Dashboard { totals: Counts; studios: Counts[]; schools: Counts[]; rule
 
 const minutes = (s: number): string => t('records.minutes', { n: Math.round(s / 60) });
 const percent = (r: number): string => `${Math.round(r * 100)}%`;
-const hours = (n: number): string => t('records.hours_n', { n: Number.isInteger(n) ? n : n.toFixed(1) });
+export const hours = (n: number): string => t('records.hours_n', { n: Number.isInteger(n) ? n : n.toFixed(1) });
 
 /** A table whose cells carry their column name, so the phone layout can label each value. */
-function table(testid: string, head: string[], rows: Child[][]): HTMLElement {
+export function table(testid: string, head: string[], rows: Child[][]): HTMLElement {
   return h('table', { class: 'records', 'data-testid': testid },
     h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c, i) => h('td', { 'data-label': head[i] }, c))))));
 }
 
-function stat(label: string, value: string, testid: string): HTMLElement {
+export function stat(label: string, value: string, testid: string): HTMLElement {
   return h('div', { class: 'stat' }, h('span', { class: 'stat-value', 'data-testid': testid }, value), h('span', { class: 'muted' }, label));
 }
 
@@ -43,7 +43,7 @@ function ruleLine(rule: Rule): HTMLElement {
 }
 
 /** CSV / XLSX buttons for `path` (the export route, with the page's query). */
-function exports(path: () => string, name: string): HTMLElement {
+export function exports(path: () => string, name: string): HTMLElement {
   const status = h('span', { class: 'status', role: 'status' });
   const button = (fmt: string): HTMLButtonElement => {
     const b: HTMLButtonElement = h('button', { type: 'button', class: 'button', 'data-testid': `export-${fmt}` }, t(`records.export_${fmt}`));
@@ -77,7 +77,7 @@ export function myRecordsPage(root: HTMLElement): void {
     h('div', { class: 'stats' },
       stat(t('records.activities'), String(r.activities), 'stat-activities'),
       stat(t('records.counted'), String(r.counted), 'stat-counted'),
-      stat(t('records.hours'), hours(r.hours), 'stat-hours'),
+      stat(t('records.hours'), String(r.hours), 'stat-hours'),
       stat(t('records.present'), minutes(r.present_seconds), 'stat-present')),
     ruleLine(r.rule),
     r.lines.length
@@ -133,7 +133,7 @@ function chart(rows: Counts[], testid: string): HTMLElement | SVGSVGElement {
   const ns = 'http://www.w3.org/2000/svg';
   const rowH = 26;
   const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', `0 0 400 ${top.length * rowH}`);
+  svg.setAttribute('viewBox', `0 0 560 ${top.length * rowH}`);
   svg.setAttribute('class', 'bars');
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', t('records.chart_label'));
@@ -142,13 +142,13 @@ function chart(rows: Counts[], testid: string): HTMLElement | SVGSVGElement {
     const y = i * rowH;
     const label = document.createElementNS(ns, 'text');
     label.setAttribute('x', '0'); label.setAttribute('y', String(y + 17)); label.setAttribute('class', 'bar-label');
-    label.textContent = r.name.length > 8 ? `${r.name.slice(0, 8)}…` : r.name || t('records.unknown_school');
+    label.textContent = r.name.length > 10 ? `${r.name.slice(0, 10)}…` : r.name || t('records.unknown_school');
     const bar = document.createElementNS(ns, 'rect');
-    const w = Math.max(1, (r.hours / max) * 220);
-    bar.setAttribute('x', '130'); bar.setAttribute('y', String(y + 5)); bar.setAttribute('height', '16');
+    const w = Math.max(1, (r.hours / max) * 360);
+    bar.setAttribute('x', '140'); bar.setAttribute('y', String(y + 5)); bar.setAttribute('height', '16');
     bar.setAttribute('width', String(w)); bar.setAttribute('class', 'bar');
     const value = document.createElementNS(ns, 'text');
-    value.setAttribute('x', String(136 + w)); value.setAttribute('y', String(y + 17)); value.setAttribute('class', 'bar-value');
+    value.setAttribute('x', String(146 + w)); value.setAttribute('y', String(y + 17)); value.setAttribute('class', 'bar-value');
     value.textContent = String(r.hours);
     svg.append(label, bar, value);
   });
@@ -169,7 +169,7 @@ export function dashboardPage(root: HTMLElement): void {
     h('div', { class: 'stats' },
       stat(t('records.activities'), String(d.totals.activities), 'stat-activities'),
       stat(t('records.attendances'), String(d.totals.attendances), 'stat-attendances'),
-      stat(t('records.hours'), hours(d.totals.hours), 'stat-hours'),
+      stat(t('records.hours'), String(d.totals.hours), 'stat-hours'),
       stat(t('records.resources'), String(d.totals.resources), 'stat-resources')),
     ruleLine(d.rule),
     h('div', { class: 'columns' },
