@@ -1,14 +1,14 @@
 """rooms: chat modes for crowds — slow mode (seconds between one person's messages) and moderator-only
 
 Revision ID: 0012
-Revises: 0009 (the studios, after the records)
+Revises: 0010 (the library, after the studios and the records)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
