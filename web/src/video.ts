@@ -63,6 +63,9 @@ export class Feed {
     readonly box: VideoBox,
   ) {}
 
+  /** The source last started (null when stopped). */
+  source: string | null = null;
+
   /** Watching or about to: no need to start again. */
   get active(): boolean {
     return this.watching !== null || this.starting;
@@ -71,6 +74,7 @@ export class Feed {
   async start(source: string): Promise<void> {
     const seq = ++this.seq;
     this.drop();
+    this.source = source;
     if (lacking(['webrtc']).length) { // some in-app browsers: say so in the box rather than a bare error
       this.box.note.textContent = t('media.lacks_webrtc');
       return;
@@ -100,6 +104,7 @@ export class Feed {
   stop(note = ''): void {
     ++this.seq;
     this.starting = false;
+    this.source = null;
     this.drop();
     if (note) this.box.note.textContent = note;
   }

@@ -1,4 +1,5 @@
-/** The studio home's library slot (资源库). The library (issue 17 item 3, `studios/library/`) fills it. */
+/** The studio home's library slot (资源库): the way into the studio's library (`pages/library.ts`) and its
+ * public showcase (`pages/showcase.ts`), both from `studios/library/`. */
 import { h } from '../dom';
 import { t } from '../i18n';
 import type { Studio } from '../studios';
@@ -8,6 +9,12 @@ export function librarySlot(studio: Studio): HTMLElement {
     'section',
     { class: 'card', id: 'studio-library', 'data-slot': 'library', 'data-studio-id': studio.id },
     h('h2', {}, t('studio.library')),
-    h('p', { class: 'muted' }, t('studio.slot_soon')),
+    h('p', { class: 'muted' }, t('studio.library_explain')),
+    h(
+      'div',
+      { class: 'row' },
+      h('a', { href: `/studios/${studio.id}/library`, 'data-link': true, class: 'button primary', id: 'open-library' }, t('studio.open_library')),
+      h('a', { href: `/studios/${studio.id}/showcase`, 'data-link': true, class: 'button', id: 'open-showcase' }, t('studio.open_showcase')),
+    ),
   );
 }
