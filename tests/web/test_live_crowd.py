@@ -16,7 +16,9 @@ SCHOOLS = {"第三小学": 120, "城关中学": 80, "实验小学": 60, "第一�
 
 def test_a_300_member_room_shows_counts_per_school_with_search(web: Browser, rest: Rest) -> None:
     host = rest.register("赵主持", "县教研室")
-    room_id, code = room_with_invite(rest, host, "observer", kind="showcase", title="《秋天的雨》网络展示交流")
+    room_id, code = room_with_invite(
+        rest, host, "observer", kind="showcase", title="《秋天的雨》网络展示交流"
+    )
     with Crowd(web.base, room_id, code, SCHOOLS) as crowd:
         page = web.page(host, label="host")
         page.goto(f"{web.base}/rooms/{room_id}/live")
@@ -27,7 +29,9 @@ def test_a_300_member_room_shows_counts_per_school_with_search(web: Browser, res
         # biggest first, one line per school: no line per person until a school is opened
         expect(schools.first.locator("summary")).to_have_text(re.compile(r"^第三小学\s*120 人$"))
         for name, n in SCHOOLS.items():
-            expect(page.locator(f"li[data-school='{name}'] [data-testid=school-count]")).to_have_text(f"{n} 人")
+            expect(page.locator(f"li[data-school='{name}'] [data-testid=school-count]")).to_have_text(
+                f"{n} 人"
+            )
         assert page.get_by_test_id("presence").locator("strong").count() == 0
         web.shot(page, "live-crowd-schools-zh")
 

@@ -23,7 +23,9 @@ def _room(rest: Rest) -> tuple[dict[str, Any], str, str]:
         "POST", "/api/rooms", {"title": "《秋天的雨》网络展示交流", "kind": "showcase", "subject": "语文"},
         host["token"],
     )["id"]  # fmt: skip
-    venue = rest.ok("POST", f"/api/rooms/{room_id}/venues", {"name": "三小", "school": "第三小学"}, host["token"])
+    venue = rest.ok(
+        "POST", f"/api/rooms/{room_id}/venues", {"name": "三小", "school": "第三小学"}, host["token"]
+    )
     segments = [{"title": "第一课时", "venue_id": venue["id"], "duration_minutes": 40}]
     rest.ok("PUT", f"/api/rooms/{room_id}/agenda", {"segments": segments}, host["token"])
     code = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": "observer"}, host["token"])["code"]
@@ -46,7 +48,9 @@ def _check(web: Browser, page: Any, name: str, problems: list[str]) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_every_page_fits_a_phone_with_finger_sized_targets(web: Browser, rest: Rest, size: dict[str, int]) -> None:
+def test_every_page_fits_a_phone_with_finger_sized_targets(
+    web: Browser, rest: Rest, size: dict[str, int]
+) -> None:
     host, room_id, code = _room(rest)
     tag = f"phone-{size['width']}x{size['height']}"
     problems: list[str] = []
@@ -156,7 +160,8 @@ def test_wechat_browser_gets_no_wall_and_is_told_what_it_lacks(web: Browser, res
     expect(notice).to_contain_text("不支持录音（语音留言用不了）")
     expect(notice).to_contain_text("不支持 WebRTC（看不到直播画面）")
     expect(notice).not_to_contain_text("摄像头")  # it has the camera: that is not what it lacks
-    expect(page.locator(".video-note").first).to_have_text("不支持 WebRTC（看不到直播画面）")
+    program_note = page.locator(".video-wrap:has([data-testid=program-video]) .video-note")
+    expect(program_note).to_have_text("不支持 WebRTC（看不到直播画面）")
     page.locator("#chat-input").fill("微信里也能聊天")
     page.locator("#chat-input").press("Enter")
     expect(page.get_by_test_id("chat")).to_contain_text("微信里也能聊天")
