@@ -3,6 +3,8 @@
 ``media`` implements :class:`ProgramMedia` (``media.program.ProgramPlane``) and stores it under
 ``PROGRAM_MEDIA`` on the app in its ``setup``. The controller decides *which* venue is main (epochs,
 conflicts, agenda, fallback policy, audit); the media plane makes the program feed follow it on the wire.
+A program *target* is a venue id or a live screen share's source name, ``"screen:<user_id>"`` (venue ids
+never hold a colon): the controller cues and takes a shared screen as it does a venue.
 ``ROUTER`` is the room-to-home-process router: it holds each room's media-home lease, and the controller
 runs a room's program feed in the process it names (:meth:`MediaRouter.home`).
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeGuard
 
 from aiohttp import web
 
@@ -23,7 +25,20 @@ if TYPE_CHECKING:  # the implementations import this module; only their types ar
     from media.registry import SourceRegistry
     from media.service import MediaService
 
-# (room_id, venue_id, live) — called when a venue's publisher starts, stops or drops.
+SCREEN_PREFIX = "screen:"
+
+
+def is_screen(target: str | None) -> TypeGuard[str]:
+    """True when a program target names a screen share (``screen:<user_id>``) rather than a venue."""
+    return target is not None and target.startswith(SCREEN_PREFIX)
+
+
+def target_source(target: str) -> str:
+    """The media source a program target names: ``screen:<user_id>`` as it is, a venue id as ``venue:<id>``."""
+    return target if is_screen(target) else f"venue:{target}"
+
+
+# (room_id, target, live) — called when a venue's (or a screen share's) publisher starts, stops or drops.
 VenueLiveListener = Callable[[str, str, bool], Awaitable[None]]
 
 
@@ -84,10 +99,13 @@ __all__ = [
     "PROGRAM_MEDIA",
     "RECORDINGS",
     "ROUTER",
+    "SCREEN_PREFIX",
     "SOURCES",
     "CutResult",
     "MediaRouter",
     "ProgramMedia",
     "Recording",
     "VenueLiveListener",
+    "is_screen",
+    "target_source",
 ]

@@ -1,6 +1,9 @@
 """The program feed: one named source per room (``"program"``) that follows the main venue, and
 ``"preview"`` that follows the cued venue — forwarded encoded frames, never re-encoded.
 
+What the program carries is a *target*: a venue id, or a screen share (``screen:<user_id>``, see
+:func:`media.api.target_source`); a shared screen is cut to at its keyframe like a venue.
+
 Observers ``media:watch`` ``"program"`` once; a hand-off changes what the source carries, never the
 observer's peer connection. A cut (:meth:`Switcher.cut`):
 
@@ -28,7 +31,7 @@ import time
 from collections.abc import Awaitable, Callable
 from fractions import Fraction
 
-from media.api import CutResult, VenueLiveListener
+from media.api import SCREEN_PREFIX, CutResult, VenueLiveListener, is_screen, target_source
 from media.continuity import TimestampRewriter
 from media.registry import MediaSource, SourceRegistry
 from media.slate import AUDIO_FRAME, AUDIO_RATE, Slate
@@ -124,7 +127,7 @@ class Switcher:
         self.epoch = epoch
         self.venue_id = venue_id
         self._drop_pending()
-        source = self.registry.get(self.room_id, f"venue:{venue_id}") if venue_id else None
+        source = self.registry.get(self.room_id, target_source(venue_id)) if venue_id else None
         if source is None or not source.video.live or source.video.codec != self.codec:
             if venue_id is not None:
                 log.warning("program cut to a dark venue room=%s venue=%s: slate", self.room_id, venue_id)
@@ -282,7 +285,7 @@ class ProgramPlane:
 
     async def _source_changed(self, room_id: str, name: str, live: bool) -> None:
         """A room whose venues publish gets its ``program`` and ``preview`` sources (watchable at once)."""
-        if live and name.startswith("venue:") and room_id not in self.programs:
+        if live and name.startswith(("venue:", SCREEN_PREFIX)) and room_id not in self.programs:
             self.switcher(room_id)
             self.switcher(room_id, "preview")
             await self.registry.notify(room_id, "program", True)  # media:sources lists it from now on
@@ -307,7 +310,7 @@ class ProgramPlane:
         now = time.monotonic()
         outputs = [s.output for s in (self.programs.get(room_id), self.previews.get(room_id)) if s]
         busy = any(track.subscribers for o in outputs for track in o.tracks()) or any(
-            s.live for s in self.registry.in_room(room_id) if s.name.startswith("venue:")
+            s.live for s in self.registry.in_room(room_id) if s.name.startswith(("venue:", SCREEN_PREFIX))
         )
         if busy or room_id not in self._busy_at:
             self._busy_at[room_id] = now
@@ -325,14 +328,15 @@ class ProgramPlane:
         await self.registry.notify(room_id, "program", False)  # media:sources drops it
 
     def venue_is_live(self, room_id: str, venue_id: str) -> bool:
-        source = self.registry.get(room_id, f"venue:{venue_id}")
+        source = self.registry.get(room_id, target_source(venue_id))
         return source is not None and source.video.live
 
     def unfit_reason(self, room_id: str, venue_id: str) -> str | None:
-        source = self.registry.get(room_id, f"venue:{venue_id}")
+        source = self.registry.get(room_id, target_source(venue_id))
         codec = source.video.codec if source is not None and source.video.live else None
         if codec is not None and codec.lower() != self.codec.lower():
-            return f"venue {venue_id} publishes {codec}; the program is fixed to {self.codec}"
+            what = "screen share" if is_screen(venue_id) else "venue"
+            return f"{what} {venue_id} publishes {codec}; the program is fixed to {self.codec}"
         return None
 
     async def cut(self, room_id: str, venue_id: str | None, *, epoch: int) -> CutResult:
@@ -343,14 +347,14 @@ class ProgramPlane:
         return await self.switcher(room_id, "preview").cut(venue_id, epoch)
 
     def add_venue_listener(self, listener: VenueLiveListener) -> None:
-        """Tell ``listener`` when a venue goes live (its first *video* frame: only then can it be
-        taken) and when it drops."""
+        """Tell ``listener`` when a venue or a screen share goes live (its first *video* frame: only then
+        can it be taken) and when it drops; a screen share is named by its target, ``screen:<user_id>``."""
         waiting: dict[tuple[str, str], _FirstFrame] = {}
 
         async def on_source(room_id: str, name: str, live: bool) -> None:
-            if not name.startswith("venue:"):
+            if not name.startswith(("venue:", SCREEN_PREFIX)):
                 return
-            venue_id = name.partition(":")[2]
+            venue_id = name if is_screen(name) else name.partition(":")[2]
             found = waiting.pop((room_id, name), None)
             if found is not None:
                 found.close()

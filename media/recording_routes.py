@@ -19,7 +19,9 @@ routes = ApiRoutes("media")
 
 
 class RecordingStart(BaseModel):
-    source: str = Field(min_length=1, max_length=80, description='"venue:<venue_id>" or "program"')
+    source: str = Field(
+        min_length=1, max_length=80, description='"venue:<venue_id>", "screen:<user_id>" or "program"'
+    )
 
 
 class RecordingOut(BaseModel):
@@ -68,7 +70,8 @@ async def start_recording(request: web.Request) -> web.Response:
     body = await read_json(request, RecordingStart)
     if not source_name_valid(body.source):
         raise ValidationError(
-            "source must be venue:<id>, seat:<user_id>, program or preview", code="invalid_source"
+            "source must be venue:<id>, seat:<user_id>, screen:<user_id>, program or preview",
+            code="invalid_source",
         )
     service = request.app[RECORDINGS]
     router = request.app[ROUTER]

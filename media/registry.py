@@ -1,4 +1,5 @@
-"""Named media sources per room: ``"venue:<id>"``, ``"seat:<user_id>"``, ``"program"``, ``"preview"``.
+"""Named media sources per room: ``"venue:<id>"``, ``"seat:<user_id>"``, ``"screen:<user_id>"`` (a shared
+screen or window, 课件演示), ``"program"``, ``"preview"``.
 
 ``media:watch`` resolves its ``source`` here. Whoever produces a feed registers a
 :class:`MediaSource` (an audio and a video :class:`~media.source.EncodedSource`) under a name;
@@ -26,11 +27,11 @@ SourceListener = Callable[[str, str, bool], Awaitable[None]]
 
 
 def source_name_valid(name: str) -> bool:
-    """``venue:<id>``, ``seat:<user_id>``, ``program`` or ``preview``."""
+    """``venue:<id>``, ``seat:<user_id>``, ``screen:<user_id>``, ``program`` or ``preview``."""
     if name in ("program", "preview"):
         return True
     kind, _, ident = name.partition(":")
-    return kind in ("venue", "seat") and 0 < len(ident) <= 64 and ident.replace("-", "").isalnum()
+    return kind in ("venue", "seat", "screen") and 0 < len(ident) <= 64 and ident.replace("-", "").isalnum()
 
 
 @dataclass

@@ -3,10 +3,12 @@
 Client → server (every one answered through its ack with ``{"ok": true, ...}`` or
 ``{"ok": false, "error": {"code", "message"}}``):
 
-* ``media:publish {room_id, venue_id | seat: true, sdp, type: "offer"}`` → ``{sdp, type, publication_id}``
+* ``media:publish {room_id, venue_id | seat: true | screen: true, sdp, type: "offer"}`` →
+  ``{sdp, type, publication_id, source}`` (``screen: true`` publishes ``screen:<user_id>``, a shared screen)
 * ``media:unpublish {publication_id}``
 * ``media:watch {room_id, source, sdp, type: "offer"}`` → ``{sdp, type, subscription_id}``;
-  ``source`` is ``"venue:<venue_id>"``, ``"seat:<user_id>"``, ``"program"`` or ``"preview"``
+  ``source`` is ``"venue:<venue_id>"``, ``"seat:<user_id>"``, ``"screen:<user_id>"``, ``"program"`` or
+  ``"preview"``
 * ``media:unwatch {subscription_id}``
 * ``media:sources {room_id}`` → ``{sources: [...]}`` (the live sources now)
 
@@ -24,13 +26,22 @@ from pydantic import BaseModel, Field, model_validator
 from media.registry import source_name_valid
 from media.routing import MediaRouter
 from media.service import MediaService
-from rooms.api import Action, FloorService, authorize, require_venue_publisher, room_channel, seat_needed
+from rooms.api import (
+    Action,
+    FloorService,
+    authorize,
+    require_venue_publisher,
+    room_channel,
+    screen_needs_seat,
+    seat_needed,
+)
 from server.context import AppContext
 from server.errors import Forbidden, ValidationError
 from server.realtime import Reply, principal_of_sid
 
 log = logging.getLogger(__name__)
 
+SOURCE_FORMAT = "source must be venue:<id>, seat:<user_id>, screen:<user_id>, program or preview"
 Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
@@ -38,13 +49,14 @@ class PublishIn(BaseModel):
     room_id: str = Id
     venue_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     seat: bool = False
+    screen: bool = False
     sdp: str = Field(max_length=64 * 1024)
     type: str
 
     @model_validator(mode="after")
     def one_target(self) -> PublishIn:
-        if (self.venue_id is None) == (not self.seat):
-            raise ValueError("give either venue_id or seat: true")
+        if [self.venue_id is not None, self.seat, self.screen].count(True) != 1:
+            raise ValueError("give one of venue_id, seat: true or screen: true")
         return self
 
 
@@ -83,6 +95,15 @@ def install(ctx: AppContext, service: MediaService, router: MediaRouter, floor: 
                 raise Forbidden("you need an interactive seat to publish; raise your hand", code="no_seat")
             name = f"seat:{principal.user_id}"
             recheck_seat = seat_needed(role)
+        elif body.screen:
+            role = await authorize(ctx.db, principal, body.room_id, Action.MEDIA_PUBLISH_SCREEN)
+            if not await floor.may_share_screen(body.room_id, principal.user_id, role):
+                raise Forbidden(
+                    "only the host, a presenter or a seat holder may share a screen; raise your hand for a seat",
+                    code="screen_not_allowed",
+                )
+            name = f"screen:{principal.user_id}"
+            recheck_seat = screen_needs_seat(role)
         else:
             assert body.venue_id is not None
             role = await authorize(ctx.db, principal, body.room_id, Action.MEDIA_PUBLISH_VENUE)
@@ -99,9 +120,7 @@ def install(ctx: AppContext, service: MediaService, router: MediaRouter, floor: 
     @ctx.realtime.event("media:watch", WatchIn)
     async def watch(sid: str, body: WatchIn) -> Reply:
         if not source_name_valid(body.source):
-            raise ValidationError(
-                "source must be venue:<id>, seat:<user_id>, program or preview", code="invalid_source"
-            )
+            raise ValidationError(SOURCE_FORMAT, code="invalid_source")
         principal = await principal_of_sid(sio, sid)
         action = Action.MEDIA_PREVIEW if body.source == "preview" else Action.MEDIA_WATCH
         await authorize(ctx.db, principal, body.room_id, action)

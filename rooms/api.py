@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from rooms.floor import FloorService, seat_needed
+from rooms.floor import FloorService, screen_needs_seat, seat_needed
 from rooms.guard import check_invite_attempts, invite_failed
 from rooms.invites import new_code, new_id, normalize_code
 from rooms.membership import (
@@ -83,6 +83,7 @@ __all__ = [
     "require_venue_publisher",
     "room_channel",
     "room_out",
+    "screen_needs_seat",
     "seat_needed",
     "voice_dir",
 ]

@@ -31,6 +31,12 @@ def seat_needed(role: Role | str) -> bool:
     return not allowed(role, Action.SEAT_GRANT)
 
 
+def screen_needs_seat(role: Role | str) -> bool:
+    """Whether ``role`` needs a granted seat to share a screen: hosts and presenters (who publish venues)
+    and those who run the floor never do; everyone else shares only while holding a seat."""
+    return seat_needed(role) and not allowed(role, Action.MEDIA_PUBLISH_VENUE)
+
+
 class FloorService:
     """Hands and seats of every room; other packages ask :meth:`may_publish_seat` before seat media."""
 
@@ -88,6 +94,12 @@ class FloorService:
         if not allowed(role, Action.MEDIA_PUBLISH_SEAT):
             return False
         return not seat_needed(role) or await self.holds_seat(room_id, user_id)
+
+    async def may_share_screen(self, room_id: str, user_id: int, role: Role | str) -> bool:
+        """The one answer to "may this member share a screen now": a host, a presenter or a seat holder."""
+        if not allowed(role, Action.MEDIA_PUBLISH_SCREEN):
+            return False
+        return not screen_needs_seat(role) or await self.holds_seat(room_id, user_id)
 
     async def state(self, room_id: str) -> dict[str, Any]:
         return {

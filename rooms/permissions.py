@@ -40,6 +40,8 @@ class Action(StrEnum):
     MEDIA_WATCH = "media.watch"
     MEDIA_PUBLISH_VENUE = "media.publish_venue"
     MEDIA_PUBLISH_SEAT = "media.publish_seat"  # also needs a granted seat
+    # share a screen or window (课件演示): also needs a granted seat, unless the role publishes venues
+    MEDIA_PUBLISH_SCREEN = "media.publish_screen"
     VENUE_CONTROL = "venue.control"  # cue / take / switch / follow agenda / fallback
     MEDIA_PREVIEW = "media.preview"  # multiview of all venues
     RECORDING_MANAGE = "recording.manage"
@@ -55,7 +57,7 @@ class Action(StrEnum):
 A = Action
 _PARTICIPANT = {
     A.ROOM_VIEW, A.DOC_VIEW, A.DOC_EXPORT, A.CHAT_SEND, A.VOICE_SEND, A.HAND_RAISE,
-    A.MEDIA_WATCH, A.MEDIA_PUBLISH_SEAT,
+    A.MEDIA_WATCH, A.MEDIA_PUBLISH_SEAT, A.MEDIA_PUBLISH_SCREEN,
 }  # fmt: skip
 _WRITER = _PARTICIPANT | {
     A.DOC_EDIT,

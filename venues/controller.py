@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from media.api import CutResult, MediaRouter, ProgramMedia
+from media.api import CutResult, MediaRouter, ProgramMedia, is_screen
 from server.bus import Bus
 from server.cluster import Cluster
 from server.errors import Conflict, MokeError
@@ -133,18 +133,21 @@ class VenueController:
         )  # fmt: skip
 
     async def live(self, room_id: str) -> frozenset[str]:
-        """The room's venues that are live (publishing video) in any process, as commands see them."""
+        """The room's venues and screen shares (``screen:<user_id>``) that are live (publishing video)
+        in any process, as commands see them."""
         venues, _ = await self.directory(room_id)
         return await self._live(room_id, venues)
 
     async def _live(self, room_id: str, venues: frozenset[str]) -> frozenset[str]:
         live = set(await self.store.live(room_id, self.cluster.alive))
         live.update(v for v in venues if self.media.venue_is_live(room_id, v))
-        return frozenset(live & venues)
+        # a screen share is a program target only while it is shared: it has no row of its own
+        return frozenset(v for v in live if v in venues or is_screen(v))
 
     async def _facts(self, room_id: str) -> Facts:
         venues, agenda = await self.directory(room_id)
         live = await self._live(room_id, venues)
+        venues = venues | {v for v in live if is_screen(v)}
         unfit = {v: r for v in live if (r := self.media.unfit_reason(room_id, v)) is not None}
         return Facts(venues=venues, live=frozenset(live), agenda=agenda, unfit=unfit)
 

@@ -1,6 +1,7 @@
 """The main-venue controller's state machine: pure data and one transition function, no I/O.
 
-A room's program state says which venue is on air (``program``), which is cued (``preview``), which
+A room's program state says which venue (or shared screen, ``screen:<user_id>``: a live screen share is
+a venue here, known while it is shared) is on air (``program``), which is cued (``preview``), which
 takes over when the program venue's signal is lost (``fallback``), where the agenda stands and the
 ``epoch``. Every command names the epoch it was based on; a command whose epoch is not the current one
 is rejected with :class:`Conflict` ("another moderator switched first"). Every accepted command
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from media.api import is_screen
 from server.errors import Conflict, NotFound, ValidationError
 
 log = logging.getLogger(__name__)
@@ -190,6 +192,8 @@ def _lost(state: ProgramState, cmd: Command, facts: Facts, base: dict[str, Any])
 def _known(venue_id: str | None, facts: Facts) -> str:
     if not venue_id:
         raise ValidationError("venue_id is required", code="venue_required")
+    if is_screen(venue_id) and venue_id not in facts.venues:
+        raise Conflict(f"{venue_id} is not being shared; it cannot be cued or taken", code="screen_not_live")
     if venue_id not in facts.venues:
         raise NotFound(f"venue {venue_id} is not a venue of this room", code="venue_not_found")
     return venue_id

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from media.api import SCREEN_PREFIX, is_screen
 from rooms.api import Venue
 from server.db import Database
 from server.errors import NotFound
+from server.models import User
 from venues.models import Handoff
 
 
@@ -119,9 +121,14 @@ async def main_venue_at(db: Database, room_id: str, at: float, client_venue: str
 
 
 async def main_venues(db: Database, room_id: str, origin: float, until: float) -> list[MainStretch]:
-    """Which venue was main when between two UNIX times, as stretches from ``origin``, with venue names."""
+    """Which venue was main when between two UNIX times, as stretches from ``origin``, with venue names
+    (a shared screen on the program, ``screen:<user_id>``: 课件演示 and the sharer's name)."""
     t = await timeline(db, room_id)
     async with db.session() as session:
         rows = await session.execute(select(Venue.id, Venue.name).where(Venue.room_id == room_id))
         names = dict(rows.tuples().all())
+        sharers = {int(c.venue_id[len(SCREEN_PREFIX) :]) for c in t.changes if is_screen(c.venue_id)}
+        if sharers:
+            people = await session.execute(select(User.id, User.display_name).where(User.id.in_(sharers)))
+            names.update({f"{SCREEN_PREFIX}{uid}": f"课件演示（{name}）" for uid, name in people.tuples()})
     return t.stretches(origin, until, names)

@@ -85,6 +85,42 @@ async def test_cut_waits_for_the_keyframe_forwarding_the_old_venue_and_switches_
     plane.close()
 
 
+async def test_a_shared_screen_is_cut_to_at_its_keyframe_like_a_venue(vp8_slate: slate.Slate) -> None:
+    """A program target ``screen:<user_id>`` names the source itself (a venue id names ``venue:<id>``)."""
+    registry = SourceRegistry(keyframe_interval=0.0)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=2.0)
+    heard: list[tuple[str, str, bool]] = []
+
+    async def listener(room_id: str, target: str, live: bool) -> None:
+        heard.append((room_id, target, live))
+
+    plane.add_venue_listener(listener)
+    a = venue(registry, "a")
+    screen = registry.ensure("r1", "screen:7")
+    screen.video.attach("video/VP8", None)
+    screen.audio.attach("audio/opus", None)
+    push(screen, b"s0", 1000, keyframe=True)
+    assert plane.venue_is_live("r1", "screen:7") and plane.unfit_reason("r1", "screen:7") is None
+    await registry.notify("r1", "screen:7", True)
+    assert heard == [("r1", "screen:7", True)]  # the controller hears of it by its target
+    assert "r1" in plane.rooms()  # a room with a shared screen has its program feed
+    video = plane.switcher("r1").output.video.subscribe()
+
+    cut_a = asyncio.ensure_future(plane.cut("r1", "a", epoch=1))
+    await asyncio.sleep(0)
+    push(a, b"a1", 4000, keyframe=True)
+    assert (await cut_a).switched
+    cut_s = asyncio.ensure_future(plane.cut("r1", "screen:7", epoch=2))
+    await asyncio.sleep(0)
+    push(screen, b"s1", 4000)  # a delta frame of the screen: a stays on air
+    push(a, b"a2", 7000)
+    push(screen, b"s2", 7000, keyframe=True)
+    push(screen, b"s3", 10000)
+    assert (await cut_s).switched
+    assert [bytes(f.packet) for f in drain(video)] == [b"Va1", b"Va2", b"Vs2", b"Vs3"]
+    plane.close()
+
+
 async def test_a_cut_without_a_keyframe_in_time_keeps_the_old_venue(vp8_slate: slate.Slate) -> None:
     registry = SourceRegistry(keyframe_interval=0.0)
     plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=0.2)

@@ -110,6 +110,33 @@ async def test_record_stop_list_and_play_back(server: RunningServer, api: Api, s
         await p.sio.disconnect()
 
 
+async def test_a_shared_screen_is_recorded_like_any_source(
+    server: RunningServer, api: Api, settings: Settings
+) -> None:
+    room_id, host = await room_with_host(server, api)
+    presenter = await person(server, api, room_id, Role.PRESENTER)
+    source = f"screen:{presenter.user_id}"
+    pub = await publish(presenter, room_id, screen=True)
+    registry = server.app[RECORDINGS].registry
+    await wait_for(lambda: source in registry.live_names(room_id))
+    status, rec = await api.call(
+        "POST", f"/api/rooms/{room_id}/recordings", token=host.token, json={"source": source}
+    )
+    assert status == 201, rec
+    assert rec["source"] == source and rec["venue_id"] is None and rec["status"] == "recording"
+    recorder = server.app[RECORDINGS].active[rec["id"]]
+    await wait_for(lambda: recorder.frames >= 45, timeout=15)
+    status, done = await api.call("POST", f"/api/recordings/{rec['id']}/stop", token=host.token)
+    assert status == 200 and done["status"] == "done", done
+    path = settings.data_dir / "recordings" / room_id / f"{rec['id']}.webm"
+    counters, _duration, audio_packets = await asyncio.to_thread(decoded_counters, path)
+    assert len(counters) == done["frames"] and counters == sorted(counters)
+    assert audio_packets > 20
+    await pub.pc.close()
+    for p in (host, presenter):
+        await p.sio.disconnect()
+
+
 async def test_crash_mid_recording_leaves_a_playable_file(tmp_path: Path) -> None:
     data_dir = tmp_path / "var"
     proc = await ServerProcess(data_dir, env={"MOKE_MEDIA_ICE_LOOPBACK": "1"}).start()

@@ -173,6 +173,64 @@ async def test_discussion_seat_holders_see_and_hear_each_other(server: RunningSe
         await p.sio.disconnect()
 
 
+async def test_a_shared_screen_is_a_source_of_its_own_for_hosts_presenters_and_seat_holders(
+    server: RunningServer, api: Api
+) -> None:
+    """课件演示: ``screen:<user_id>``, forwarded like any source; only the host, a presenter or a seat
+    holder may share, and a seat holder's share ends with their seat."""
+    room_id, host = await room_with_host(server, api)
+    presenter = await person(server, api, room_id, Role.PRESENTER)
+    observer = await person(server, api, room_id, Role.OBSERVER)
+    editor = await person(server, api, room_id, Role.EDITOR)
+    stranger = await person(server, api, None, None)
+    base = {"room_id": room_id, "sdp": OFFER_STUB, "type": "offer", "screen": True}
+    for who in (observer, editor):  # no seat: refused with a reason the client can show
+        reply = await who.call("media:publish", base)
+        assert reply["error"]["code"] == "screen_not_allowed", reply
+        assert "seat" in reply["error"]["message"] and reply["error"]["event"] == "media:publish"
+    reply = await stranger.call("media:publish", base)
+    assert reply["error"]["code"] == "not_member"
+    reply = await host.call("media:publish", {**base, "seat": True})
+    assert reply["error"]["code"] == "validation"  # one target per publication
+    reply = await host.call("media:publish", base)
+    assert reply["error"]["code"] == "invalid_sdp"  # allowed: the stub offer has no media sections
+
+    # the presenter shares without a seat or a venue; observers list it and watch it
+    screen = f"screen:{presenter.user_id}"
+    shared = await publish(presenter, room_id, screen=True)
+    assert shared.reply["source"] == screen
+    viewer, _ = await watch(observer, room_id, screen)
+    await wait_for(lambda: len(viewer.counters) >= 15 and len(viewer.audio_frames) >= 10, timeout=20)
+    assert screen in (await observer.call("media:sources", {"room_id": room_id}))["sources"]
+    assert [c for _, c in viewer.counters] == sorted(c for _, c in viewer.counters)  # forwarded in order
+
+    # an observer granted a seat may share; when the seat is taken back the share ends
+    await server.app[FLOOR].grant(room_id, observer.user_id)
+    seated = await publish(observer, room_id, screen=True)
+    assert seated.reply["source"] == f"screen:{observer.user_id}"
+    watcher, _ = await watch(editor, room_id, f"screen:{observer.user_id}")
+    await wait_for(lambda: len(watcher.counters) >= 5, timeout=20)
+    await server.app[FLOOR].revoke(room_id, observer.user_id)
+    ended = (
+        "media:ended",
+        {"room_id": room_id, "source": f"screen:{observer.user_id}", "reason": "seat revoked"},
+    )
+    await wait_for(lambda: ended in editor.events and ended in observer.events, timeout=10)
+    # the presenter's share does not depend on a seat and goes on until they stop it
+    count = len(viewer.counters)
+    await wait_for(lambda: len(viewer.counters) >= count + 10, timeout=10)
+    reply = await presenter.call("media:unpublish", {"publication_id": shared.reply["publication_id"]})
+    assert reply["ok"], reply
+    gone = ("media:ended", {"room_id": room_id, "source": screen, "reason": "unpublished"})
+    await wait_for(lambda: gone in observer.events)
+    for v in (viewer, watcher):
+        await v.close()
+    for pub in (shared, seated):
+        await pub.pc.close()
+    for p in (host, presenter, observer, editor, stranger):
+        await p.sio.disconnect()
+
+
 async def test_shutdown_closes_every_peer_connection(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "var", media_ice_loopback=True)
     async with running_server(settings) as server, aiohttp.ClientSession() as session:

@@ -79,3 +79,19 @@ async def test_who_may_publish_seat_media(api: Api, server: RunningServer) -> No
     }  # fmt: skip
     assert all([await floor.may_publish_seat(rid, seated, r) for r in Role])
     assert not await floor.may_publish_seat(rid, seated, "not-a-role")
+
+
+async def test_who_may_share_a_screen(api: Api, server: RunningServer) -> None:
+    """课件演示: hosts and presenters (who publish venues) and those who run the floor always may; others
+    only while they hold a seat."""
+    host = await api.register()
+    rid = (await create_room(api, host["token"], kind="trial", seats=2))["id"]
+    seated = (await member(api, host["token"], rid, "observer", as_guest=True))["user"]["id"]
+    floor = server.app[FLOOR]
+    await floor.grant(rid, seated)
+    unseated = seated + 1000
+    assert {r.value: await floor.may_share_screen(rid, unseated, r) for r in Role} == {
+        "host": True, "moderator": True, "presenter": True, "editor": False, "observer": False, "expert": False,
+    }  # fmt: skip
+    assert all([await floor.may_share_screen(rid, seated, r) for r in Role])
+    assert not await floor.may_share_screen(rid, seated, "not-a-role")

@@ -89,11 +89,14 @@ class Link:
 
 
 async def publish(who: Person, room_id: str, *, venue_id: str | None = None, seat: bool = False,
-                  codec: str | None = None, link: Link | None = None,
+                  screen: bool = False, codec: str | None = None, link: Link | None = None,
                   camera: CounterTrack | None = None) -> Publication:  # fmt: skip
+    """Publish a camera (``venue_id`` or ``seat``) or a shared screen (``screen``: ``screen:<user_id>``)."""
     camera = camera or CounterTrack()
     pc = await publisher_offer(camera, ToneTrack(), codec=codec)
-    target: dict[str, Any] = {"seat": True} if seat else {"venue_id": venue_id}
+    target: dict[str, Any] = (
+        {"seat": True} if seat else {"screen": True} if screen else {"venue_id": venue_id}
+    )
     sdp = pc.localDescription.sdp if link is None else await link.offer(pc.localDescription.sdp)
     reply = await who.call("media:publish", {"room_id": room_id, **target, "sdp": sdp, "type": "offer"})
     assert reply["ok"], reply

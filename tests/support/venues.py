@@ -72,6 +72,21 @@ async def publish(show: Showcase, colour: str, timeout: float = 30, fps: int = 1
     await live_when(show, lambda live: show.venues[colour] in live, timeout)
 
 
+async def share_screen(
+    show: Showcase, client: Client, colour: str, fps: int = 15
+) -> tuple[str, RTCPeerConnection, str]:
+    """``client`` shares a screen (课件演示) drawn in ``colour``; returns its target ``screen:<user_id>``,
+    the publishing peer and the publication id once the server reports it live (it can be taken then)."""
+    pc = await publisher_offer(ColourTrack(colour, fps=fps), ToneTrack())
+    reply = await client.call("media:publish", {
+        "room_id": show.room_id, "screen": True, "sdp": pc.localDescription.sdp, "type": "offer"})  # fmt: skip
+    assert reply["ok"], reply
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type=reply["type"]))
+    screen = str(reply["source"])
+    await live_when(show, lambda live: screen in live)
+    return screen, pc, str(reply["publication_id"])
+
+
 async def live_when(show: Showcase, pred: Callable[[list[str]], bool], timeout: float = 30) -> list[str]:
     """The venues the server reports live (``GET /api/rooms/{id}/program``) once ``pred`` holds."""
     deadline = time.monotonic() + timeout

@@ -24,6 +24,7 @@ from tests.support.venues import (
     person,
     program_listed,
     publish,
+    share_screen,
     showcase,
     unpublish,
     watch_program,
@@ -225,6 +226,59 @@ async def test_publisher_loss_falls_back_then_slate_and_alerts_moderators(
     finally:
         await observer.close()
         for pc in show.pcs.values():
+            await pc.close()
+
+
+async def test_a_shared_screen_goes_on_the_program_at_its_keyframe_and_falls_back_when_it_stops(
+    api: Api, server: RunningServer
+) -> None:
+    """课件演示 on the program: cue and take a screen share like a venue (same connection, no mixed frame,
+    time never goes back), its hand-off audited; when the share stops the fallback venue takes over."""
+    show = await showcase(api, server.url, ("red",))
+    await publish(show, "red")
+    presenter = await person(api, server.url, show, "presenter")
+    viewer = await person(api, server.url, show, "observer")
+    await program_listed(viewer, show.room_id)
+    observer = await watch_program(viewer, show.room_id)
+    pcs = []
+    try:
+        red = show.venues["red"]
+        r = await command(show.host_client, "venue:fallback", show.room_id, venue_id=red, epoch=0)
+        r = await command(show.host_client, "venue:switch", show.room_id, venue_id=red, epoch=1)
+        assert r["ok"], r
+        await observer.wait_colour("red")
+        r = await command(show.host_client, "venue:cue", show.room_id, venue_id="screen:999999", epoch=2)
+        assert r["error"]["code"] == "screen_not_live"  # a screen nobody shares cannot be cued
+        screen, pc, publication = await share_screen(show, presenter, "blue")
+        pcs.append(pc)
+        r = await command(show.host_client, "venue:cue", show.room_id, venue_id=screen, epoch=2)
+        assert r["ok"] and r["state"]["preview"] == screen, r
+        taken_at = time.monotonic()
+        r = await command(show.host_client, "venue:take", show.room_id, epoch=3)
+        assert r["ok"] and r["state"]["program"] == screen and r["state"]["preview"] == red, r
+        await observer.wait_colour("blue", after=taken_at)
+        # the presenter stops sharing: signal lost, then the fallback venue is on air
+        stopped_at = time.monotonic()
+        assert (await presenter.call("media:unpublish", {"publication_id": publication}))["ok"]
+        state = await viewer.wait_for("venue:state", lambda d: d["on_air"] == "fallback")
+        assert state["program"] == red and state["lost"] == screen
+        await observer.wait_colour("red", after=stopped_at)
+        assert_clean(observer)
+        runs = [
+            c
+            for i, c in enumerate(s.colour for s in observer.frames)
+            if i == 0 or observer.frames[i - 1].colour != c
+        ]
+        assert runs == ["red", "blue", "red"], runs
+        handoffs = await handoffs_when(
+            api, show, lambda rows: len(rows) == 3 and all(h["switched"] is not None for h in rows)
+        )
+        assert [(h["kind"], h["from_venue"], h["to_venue"], h["switched"]) for h in handoffs] == [
+            ("switch", None, red, True), ("take", red, screen, True), ("lost", screen, red, True),
+        ]  # fmt: skip
+    finally:
+        await observer.close()
+        for pc in [*pcs, *show.pcs.values()]:
             await pc.close()
 
 

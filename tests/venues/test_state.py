@@ -64,6 +64,23 @@ def test_unknown_venue_and_empty_preview() -> None:
         apply(ProgramState("r"), Kind.SWITCH, None)
 
 
+def test_a_shared_screen_is_a_program_target_only_while_it_is_shared() -> None:
+    """The controller adds live screen shares (``screen:<user_id>``) to the venues it knows."""
+    sharing = Facts(venues=FACTS.venues | {"screen:7"}, live=FACTS.live | {"screen:7"}, agenda=FACTS.agenda)
+    s = apply(apply(ProgramState("r"), Kind.SWITCH, "s1", sharing), Kind.CUE, "screen:7", sharing)
+    t = transition(s, Command(Kind.TAKE, s.epoch, actor=7), sharing, 2.0)
+    assert t.cut and (t.after.program, t.after.preview, t.after.on_air) == ("screen:7", "s1", OnAir.VENUE)
+    for kind in (Kind.CUE, Kind.SWITCH):  # a screen nobody shares (any more)
+        with pytest.raises(Conflict) as exc:
+            apply(ProgramState("r"), kind, "screen:8", sharing)
+        assert exc.value.code == "screen_not_live"
+    with pytest.raises(Conflict) as exc:
+        apply(s, Kind.TAKE, None, FACTS)  # cued while shared, stopped before the take
+    assert exc.value.code == "screen_not_live"
+    lost = transition(t.after, Command(Kind.LOST, t.after.epoch, "screen:7"), FACTS, 3.0).after
+    assert (lost.on_air, lost.lost) == (OnAir.SLATE, "screen:7")  # no fallback venue was set
+
+
 def test_following_the_agenda_walks_segments_and_cues_the_next_venue() -> None:
     s = apply(ProgramState("r"), Kind.NEXT)
     assert (s.agenda_index, s.program, s.preview) == (0, "centre", "s3")

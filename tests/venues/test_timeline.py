@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from server.db import Database, now
+from server.models import User
+from tests.support.api import make_room
+from venues import handoffs
 from venues.models import Handoff
-from venues.timeline import Timeline, on_air
+from venues.state import Command, Facts, Kind, ProgramState, transition
+from venues.timeline import Timeline, main_venues, on_air
 
 
 def test_on_air_cuts_the_timeline_at_each_change() -> None:
@@ -71,3 +81,29 @@ def test_the_epochs_order_the_changes_when_two_processes_clocks_disagree() -> No
     assert [c.venue_id for c in t.changes] == ["v1", "v2", "v3"]
     assert [c.at for c in t.changes] == [100.5, 100.5, 103.5]  # never placed before the change it followed
     assert [t.main_at(at) for at in (100.4, 100.5, 103.0, 104.0)] == [None, "v2", "v2", "v3"]
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with Database(f"sqlite+aiosqlite:///{tmp_path / 'moke.db'}") as database:
+        yield database
+
+
+async def test_a_shared_screen_on_the_program_is_named_on_the_replay_timeline(db: Database) -> None:
+    async with db.transaction() as session:
+        sharer = User(display_name="李老师", created_at=now())
+        session.add(sharer)
+        await session.flush()
+        sharer_id = sharer.id
+    room = await make_room(db, sharer_id, kind="showcase")
+    screen = f"screen:{sharer_id}"
+    facts = Facts(venues=frozenset({screen}), live=frozenset({screen}))
+    t = transition(ProgramState(room), Command(Kind.SWITCH, 0, screen, actor=sharer_id), facts, now=100.0)
+    await handoffs.record(db, t)
+    (stretch,) = await main_venues(db, room, origin=90.0, until=130.0)
+    assert (stretch.start, stretch.end, stretch.venue_id, stretch.venue_name) == (
+        10.0,
+        40.0,
+        screen,
+        "课件演示（李老师）",
+    )

@@ -1,5 +1,5 @@
 /** WebRTC through the server's relay: publish a local stream, watch a source ("program", "preview",
- * "venue:<id>", "seat:<user>"). Offer/answer go over Socket.IO acks after ICE gathering (no trickle). */
+ * "venue:<id>", "seat:<user>", "screen:<user>"). Offer/answer go over Socket.IO acks after ICE gathering (no trickle). */
 import { api, Notice } from './api';
 import { type MediaBlock, mediaBlock } from './capabilities';
 import { t } from './i18n';
@@ -55,6 +55,31 @@ export async function capture(constraints: MediaStreamConstraints, needRecorder 
   const block = mediaBlock(needRecorder);
   if (block) throw new Notice(mediaBlockText(block, await secureAddress()));
   return navigator.mediaDevices.getUserMedia(constraints);
+}
+
+/** Whether this browser can share a screen: desktop browsers can; phones and most in-app browsers cannot. */
+export function canShareScreen(): boolean {
+  return window.isSecureContext && typeof navigator.mediaDevices?.getDisplayMedia === 'function';
+}
+
+/** The screen or window the user picks (课件演示), with their microphone when there is one, so the talk goes
+ * with the slides onto the program and into a recording. */
+export async function captureScreen(): Promise<MediaStream> {
+  if (!canShareScreen()) throw new Notice(t('screen.unsupported'));
+  let display: MediaStream;
+  try {
+    display = await navigator.mediaDevices.getDisplayMedia({
+      video: { width: { max: 1920 }, height: { max: 1080 }, frameRate: { ideal: 15, max: 30 } },
+      audio: false,
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'NotAllowedError') throw new Notice(t('screen.cancelled'));
+    throw err;
+  }
+  const video = display.getVideoTracks();
+  video.forEach((tr) => (tr.contentHint = 'detail')); // slides: keep them sharp, lower the frame rate first
+  const mic = await navigator.mediaDevices.getUserMedia({ audio: true }).catch(() => null);
+  return new MediaStream([...video, ...(mic?.getAudioTracks() ?? [])]);
 }
 
 function gathered(pc: RTCPeerConnection, timeoutMs = 3000): Promise<void> {
@@ -117,11 +142,12 @@ export interface Publishing {
   stop: () => void;
 }
 
-/** Publish `stream` for a venue (`{venue_id}`) or a discussion seat (`{seat: true}`). */
+/** Publish `stream` for a venue (`{venue_id}`), a discussion seat (`{seat: true}`) or a shared screen
+ * (`{screen: true}`: the source `screen:<user_id>`). */
 export async function publish(
   roomId: string,
   stream: MediaStream,
-  target: { venue_id: string } | { seat: true },
+  target: { venue_id: string } | { seat: true } | { screen: true },
 ): Promise<Publishing> {
   const pc = await peerConnection();
   for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });

@@ -62,6 +62,9 @@ export class Feed {
     readonly box: VideoBox,
   ) {}
 
+  /** The source last started (null when stopped). */
+  source: string | null = null;
+
   /** Watching or about to: no need to start again. */
   get active(): boolean {
     return this.watching !== null || this.starting;
@@ -70,6 +73,7 @@ export class Feed {
   async start(source: string): Promise<void> {
     const seq = ++this.seq;
     this.drop();
+    this.source = source;
     this.starting = true;
     this.box.note.textContent = t('live.connecting');
     try {
@@ -95,6 +99,7 @@ export class Feed {
   stop(note = ''): void {
     ++this.seq;
     this.starting = false;
+    this.source = null;
     this.drop();
     if (note) this.box.note.textContent = note;
   }

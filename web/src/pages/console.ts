@@ -10,6 +10,7 @@ import { canManage, listOf } from '../rooms';
 import { serverHas } from '../capabilities';
 import { busy, toast, withLoading } from '../ui';
 import { Feed, videoBox } from '../video';
+import { isScreen, sharerName } from './live_screen';
 
 interface Handoff {
   id: number;
@@ -49,7 +50,11 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
   const status = h('p', { class: 'status console-status', 'data-testid': 'console-status', 'aria-live': 'assertive' });
   const epoch = (): number => live.state.program?.epoch ?? 0;
   const sourceName = (s: string): string =>
-    s === 'program' ? t('console.program') : s.startsWith('venue:') ? (live.venue(s.slice(6))?.name ?? s) : s;
+    s === 'program' ? t('console.program') : s.startsWith('venue:') ? (live.venue(s.slice(6))?.name ?? s)
+      : isScreen(s) ? t('screen.of', { name: sharerName(live, s) }) : s;
+  /** A program target's name: a venue's, or a shared screen's (`screen:<user_id>`). */
+  const targetName = (id: string | null | undefined): string | null =>
+    isScreen(id) ? t('screen.target', { name: sharerName(live, id) }) : (live.venue(id)?.name ?? null);
 
   /** Send a controller command with the epoch we saw; a conflict means someone else acted first. */
   async function control(event: string, extra: Record<string, unknown>): Promise<void> {
@@ -113,6 +118,42 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
     tiles.append(el);
   }
 
+  // --- shared screens (课件演示): cued and taken like a venue, their target is the source's name -------------
+  const screenTiles = h('div', { class: 'multiview screen-tiles', 'data-testid': 'screen-tiles' });
+  const noScreens = h('p', { class: 'muted' }, t('console.no_screens'));
+  const screenEls = new Map<string, HTMLElement>();
+  const drawScreens = (): void => {
+    const shared = live.sources.filter(isScreen);
+    for (const [source, el] of screenEls) {
+      if (shared.includes(source)) continue;
+      feeds.get(source)?.stop();
+      feeds.delete(source);
+      el.remove();
+      screenEls.delete(source);
+    }
+    for (const source of shared) {
+      if (screenEls.has(source)) continue;
+      const name = t('screen.of', { name: sharerName(live, source) });
+      const box = feed(source, `console-${source.replace(':', '-')}`).box;
+      const el = h('figure', { class: 'tile', 'data-source': source },
+        box.wrap,
+        h('figcaption', {}, h('strong', {}, name), ' ', h('span', { class: 'badge live' }, t('console.live'))),
+        h('div', { class: 'row' },
+          h('button', { type: 'button', class: 'small', 'data-action': 'cue', 'aria-label': t('console.cue_named', { name }),
+            onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, () => control('venue:cue', { venue_id: source })) }, t('console.cue')),
+          h('button', { type: 'button', class: 'small danger', 'data-action': 'switch', 'aria-label': t('console.switch_named', { name }),
+            onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, () => control('venue:switch', { venue_id: source })) }, t('console.switch'))));
+      screenEls.set(source, el);
+      screenTiles.append(el);
+    }
+    const p = live.state.program;
+    for (const [source, el] of screenEls) {
+      el.classList.toggle('on-program', source === p?.program);
+      el.classList.toggle('on-preview', source === p?.preview);
+    }
+    noScreens.hidden = shared.length > 0;
+  };
+
   // --- agenda run-sheet ------------------------------------------------------------------------
   const runSheet = h('ol', { class: 'runsheet', 'data-testid': 'runsheet' });
   const next = h('button', { type: 'button', id: 'next-segment', class: 'primary' }, t('console.next'));
@@ -138,8 +179,8 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
       ? h('ol', { class: 'log' }, items.slice(-30).reverse().map((x) => h('li', { 'data-kind': x.kind },
           h('span', { class: 'muted' }, formatTime(x.requested_at)), ' ',
           h('strong', {}, t(`console.action_${x.kind}`)), ' ',
-          x.from_venue ? `${live.venue(x.from_venue)?.name ?? '?'} → ` : '',
-          x.to_venue ? (live.venue(x.to_venue)?.name ?? '?') : t('console.slate'),
+          x.from_venue ? `${targetName(x.from_venue) ?? '?'} → ` : '',
+          x.to_venue ? (targetName(x.to_venue) ?? '?') : t('console.slate'),
           ` · ${x.actor_id === null ? t('console.by_system') : who(x.actor_id)}`,
           x.switched === false ? h('span', { class: 'error-text' }, ` · ${t('console.not_switched')}`) : null,
           x.switch_ms !== null ? h('span', { class: 'muted' }, ` · ${Math.round(x.switch_ms)} ms`) : null)))
@@ -192,20 +233,31 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
       : h('p', { class: 'muted' }, t('rec.none'));
   });
   const recBtn = h('button', { type: 'button', id: 'recording' }, t('rec.start'));
+  // what to record: the program (default), or one live source (a venue, a shared screen)
+  const recSource = h('select', { id: 'recording-source', 'aria-label': t('rec.choose') });
+  const drawRecSources = (): void => {
+    const chosen = recSource.value || 'program';
+    const options = ['program', ...live.sources.filter((s) => s.startsWith('venue:') || isScreen(s))];
+    if (!options.includes(chosen)) options.push(chosen);
+    if ([...recSource.options].map((o) => o.value).join() === options.join()) return; // keep an open list open
+    recSource.replaceChildren(...options.map((s) => h('option', { value: s, selected: s === chosen }, sourceName(s))));
+  };
   recBtn.onclick = () => void busy(recBtn, async () => {
     const running = recBtn.dataset.recording;
     if (running) await api('POST', `/api/recordings/${running}/stop`);
-    else await api('POST', `/api/rooms/${roomId}/recordings`, { source: 'program' });
+    else await api('POST', `/api/rooms/${roomId}/recordings`, { source: recSource.value || 'program' });
     if (hasRecording) reloadRecs();
   }, status);
 
   // --- drawing ---------------------------------------------------------------------------------
   function drawAll(): void {
     const p = live.state.program;
-    const pv = live.venue(p?.program);
-    const cv = live.venue(p?.preview);
-    programLabel.textContent = pv ? t('live.main_venue', { name: pv.name }) : t('live.main_venue_none');
-    previewLabel.textContent = cv ? t('console.preview_of', { name: cv.name }) : t('console.nothing_cued');
+    const pv = targetName(p?.program);
+    const cv = targetName(p?.preview);
+    programLabel.textContent = pv ? t('live.main_venue', { name: pv }) : t('live.main_venue_none');
+    previewLabel.textContent = cv ? t('console.preview_of', { name: cv }) : t('console.nothing_cued');
+    drawScreens();
+    drawRecSources();
     take.disabled = !p?.preview;
     if (p?.fallback !== undefined) fallback.value = p.fallback ?? '';
     for (const [id, tile] of tileEls) {
@@ -256,11 +308,12 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
         h('div', { class: 'take-col' }, take),
         h('div', { class: 'monitor program' }, h('h2', {}, t('console.program'), ' ', onAir), program.wrap, programLabel)),
       h('section', { class: 'card' }, h('h2', {}, t('console.multiview')), st.venues.length ? tiles : h('p', { class: 'muted' }, t('venue.none'))),
+      h('section', { class: 'card', 'data-testid': 'screens' }, h('h2', {}, t('console.screens')), noScreens, screenTiles),
       h('div', { class: 'columns three' },
         h('section', { class: 'card' }, h('h2', {}, t('agenda.title')), runSheet, h('div', { class: 'row' }, next),
           h('label', { class: 'field' }, h('span', {}, t('console.fallback')), fallback)),
         h('section', { class: 'card' }, h('h2', {}, t('floor.title')), seats),
-        h('section', { class: 'card' }, hasRecording && [h('h2', {}, t('rec.title')), recBtn, recs], h('h2', {}, t('console.handoffs')), log))),
+        h('section', { class: 'card' }, hasRecording && [h('h2', {}, t('rec.title')), h('div', { class: 'row' }, recSource, recBtn), recs], h('h2', {}, t('console.handoffs')), log))),
   );
   drawAll();
   drawSeats();

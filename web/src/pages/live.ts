@@ -12,6 +12,7 @@ import { canManage, listOf, venueLabel } from '../rooms';
 import { getSession } from '../session';
 import { busy, toast, uid } from '../ui';
 import { Feed, videoBox } from '../video';
+import { isScreen, screenShare, sharerName } from './live_screen';
 
 export async function livePage(root: HTMLElement, params: Record<string, string>): Promise<() => void> {
   const roomId = params.roomId;
@@ -29,19 +30,26 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   const sourceSel = h('select', { 'aria-label': t('live.source'), id: 'source-select' },
     h('option', { value: 'program' }, t('live.program')),
     st.venues.map((v) => h('option', { value: `venue:${v.id}` }, t('live.venue_feed', { name: venueLabel(v) }))));
-  sourceSel.onchange = () => void main.start(sourceSel.value);
+  // while someone shares a screen it is large and `main` is small, showing the speaker's camera if live
+  const stageMedia = h('div', { class: 'stage-media' }, main.box.wrap);
+  const screen = screenShare(roomId, live, me.id, main, stageMedia);
+  stops.push(screen.stop);
+  const wanted = (): string => screen.camera() ?? sourceSel.value;
+  sourceSel.onchange = () => void main.start(wanted());
   const drawLabel = (): void => {
     const p = live.state.program;
     const v = live.venue(p?.program);
-    label.textContent = v ? t('live.main_venue', { name: v.name }) : t('live.main_venue_none');
-    label.dataset.venueId = v?.id ?? '';
+    const shared = isScreen(p?.program) ? t('screen.target', { name: sharerName(live, p.program) }) : null;
+    label.textContent = v ? t('live.main_venue', { name: v.name }) : shared ? t('live.main_venue', { name: shared }) : t('live.main_venue_none');
+    label.dataset.venueId = v?.id ?? p?.program ?? '';
   };
   live.on('program', drawLabel);
   live.on('sources', () => {
-    if (!main.active && live.sources.includes(sourceSel.value)) void main.start(sourceSel.value);
+    const want = wanted();
+    if ((!main.active || main.source !== want) && live.sources.includes(want)) void main.start(want);
   });
   live.on('ended', (d) => {
-    if ((d as { source: string }).source === sourceSel.value) main.stop(t('live.no_video'));
+    if ((d as { source: string }).source === main.source) main.stop(t('live.no_video'));
   });
   drawLabel();
   main.box.note.textContent = t('live.waiting');
@@ -335,7 +343,9 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
       h('section', { class: 'stage', 'aria-label': t('live.stage') },
         mediaNotice,
         h('div', { class: 'row' }, label, sourceSel),
-        main.box.wrap,
+        screen.caption,
+        stageMedia,
+        screen.controls,
         h('div', { class: 'row' }, hand, floorInfo),
         seatControls,
         grid,
