@@ -99,6 +99,7 @@ def test_joining_by_link_and_the_studio_home_on_desktop_and_phone(web: Browser, 
     expect(page.get_by_test_id("studio-counts")).to_contain_text("核心成员 1/10 人 + 学员 4/100 人")
     expect(page.get_by_test_id("studio-cycles")).to_contain_text("《秋天的雨》")
     expect(page.locator("#studio-library[data-slot=library]")).to_be_visible()
+    expect(page.locator("#open-library")).to_have_attribute("href", f"/studios/{sid}/library")
     expect(page.locator("#studio-records[data-slot=records]")).to_be_visible()
     assert page.locator("#new-cycle-form").count() == 0  # a participant does not run cycles
     # the member reaches the room without a room invite

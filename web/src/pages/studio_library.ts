@@ -30,13 +30,14 @@ export function librarySlot(studio: Studio): HTMLElement {
     'section',
     { class: 'card', id: 'studio-library', 'data-slot': 'library', 'data-studio-id': studio.id },
     h('h2', {}, t('studio.library')),
+    h('p', { class: 'muted' }, t('studio.library_explain')),
     h('form', { class: 'row search-row', role: 'search', onsubmit: (e: Event) => {
       e.preventDefault();
       navigate(q.value.trim() ? `${base}?q=${encodeURIComponent(q.value.trim())}` : base);
     } }, q, h('button', { type: 'submit' }, t('library.search'))),
     body,
     h('div', { class: 'row' },
-      h('a', { href: base, 'data-link': true, class: 'button primary' }, t('library.open_library')),
-      h('a', { href: `/studios/${studio.id}/showcase`, 'data-link': true, class: 'button' }, t('library.showcase'))),
+      h('a', { href: base, 'data-link': true, class: 'button primary', id: 'open-library' }, t('studio.open_library')),
+      h('a', { href: `/studios/${studio.id}/showcase`, 'data-link': true, class: 'button', id: 'open-showcase' }, t('studio.open_showcase'))),
   );
 }
