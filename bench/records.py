@@ -1,7 +1,7 @@
 """Records at district scale: dashboard and export times, and the plans of their queries.
 
 A district of ``--studios`` studios (50), ``--activities`` activities (2,000) and ``--attendances`` teacher
-attendances (100,000; one stay each), ~120 schools, 100 teachers per studio, seeded straight into a fresh
+attendances (100,000; one stay each), ~120 schools, 100 teachers per studio, 19,200 library items, seeded straight into a fresh
 database (SQLite file, and PostgreSQL at 127.0.0.1:5432 when it is there), then ``ANALYZE``. Each timing is the
 median of ``--repeat`` runs (3) of the code the REST routes run (``studios.records.reports`` and
 ``tables``/``export``), without HTTP:
@@ -104,6 +104,7 @@ async def seed(db: Database, n_studios: int, n_activities: int, n_attend: int) -
 
 async def _seed_studios(s: Any, n_studios: int, studio_rooms: list[dict[str, Any]]) -> None:
     """The studios' own tables, when the studios part of the package has them."""
+    from studios.library.models import LibraryItem
     from studios.models import Studio, StudioMember, StudioRoom
 
     await s.execute(insert(Studio), [
@@ -123,6 +124,15 @@ async def _seed_studios(s: Any, n_studios: int, studio_rooms: list[dict[str, Any
          "core" if k <= 10 else "participant", "joined_at": YEAR_START}
         for i in range(n_studios) for k in range(per_studio)
     ])  # fmt: skip
+    items = [  # the district's 19,200 lesson resources, spread over its studios
+        {"id": f"i{n:06d}", "studio_id": f"s{n % n_studios:03d}", "cycle_id": None, "room_id": None, "kind": "file",
+         "title": f"资源{n}", "subject": "", "grade": "", "description": "", "content_text": "", "source_id": None,
+         "filename": "a.pdf", "stored": f"i{n:06d}", "content_type": "application/pdf", "size": 1, "visibility": "members",
+         "public_token": None, "created_by": 1, "created_at": YEAR_START, "updated_at": YEAR_START}
+        for n in range(19_200)
+    ]  # fmt: skip
+    for i in range(0, len(items), 5000):
+        await s.execute(insert(LibraryItem), items[i : i + 5000])
 
 
 async def timed(repeat: int, fn: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
@@ -166,7 +176,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
 
         ms, d = await timed(args.repeat, dashboard)
         print(f"dashboard (JSON model)      {ms:8.1f} ms  totals: {d.totals.activities} activities, "
-              f"{d.totals.attendances} attendances, {d.totals.hours:.1f} h; {len(d.studios)} studios, {len(d.schools)} schools")  # fmt: skip
+              f"{d.totals.attendances} attendances, {d.totals.hours:.1f} h, {d.totals.resources} resources; {len(d.studios)} studios, {len(d.schools)} schools")  # fmt: skip
         for fmt in ("xlsx", "csv"):
             ms, body = await timed(args.repeat, lambda fmt=fmt: _export_dashboard(dashboard, fmt))  # type: ignore[misc]
             print(f"dashboard export {fmt:4}       {ms:8.1f} ms  {len(body):,} bytes")

@@ -8,7 +8,7 @@ from typing import Literal
 from aiohttp import web
 from sqlalchemy import select
 
-from rooms.api import new_id
+from rooms.api import Member, new_id
 from server.api import ApiRoutes, Query, json_response, read_json
 from server.context import ctx_of
 from server.db import now
@@ -16,7 +16,13 @@ from server.errors import Conflict, Forbidden, NotFound
 from server.http import existing_principal, principal_of
 from server.models import User
 from studios.access import authorize_studio
-from studios.membership import announce_lost, announce_new_defaults, check_room_for, remove_member
+from studios.membership import (
+    announce_lost,
+    announce_new_defaults,
+    check_room_for,
+    remove_member,
+    studio_room_ids,
+)
 from studios.models import Studio, StudioMember
 from studios.permissions import StudioAction, StudioRole
 from studios.schemas import StudioIn, StudioMemberOut, StudioMemberPatch, StudioOut, StudioPatch
@@ -111,6 +117,31 @@ async def patch_studio(request: web.Request) -> web.Response:
         studio.updated_at = now()
         await session.flush()
         out = await studio_out(session, studio, ctx.settings, role.value)
+    return json_response(out)
+
+
+@routes.route("POST", "/api/studios/{studio_id}/archive", summary="Archive a studio: its members no longer reach "
+              "its rooms by their studio role, its invites stop working (the host or an administrator)",
+              response=StudioOut)  # fmt: skip
+async def archive_studio(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    studio_id = request.match_info["studio_id"]
+    role = await authorize_studio(ctx.db, principal_of(request), studio_id, StudioAction.UPDATE)
+    async with ctx.db.transaction() as session:
+        studio = await session.get(Studio, studio_id, with_for_update=True)
+        assert studio is not None
+        if studio.archived_at is None:
+            studio.archived_at = studio.updated_at = now()
+        await session.flush()
+        out = await studio_out(session, studio, ctx.settings, role.value)
+        members = list(
+            await session.scalars(select(StudioMember.user_id).where(StudioMember.studio_id == studio_id))
+        )
+        rooms = await studio_room_ids(session, studio_id)
+        rows = await session.execute(select(Member.user_id, Member.room_id).where(Member.room_id.in_(rooms)))
+        own = {(user_id, room_id) for user_id, room_id in rows}
+    for user_id in members:  # live connections that came by the studio role leave those rooms
+        await announce_lost(ctx.bus, [r for r in rooms if (user_id, r) not in own], user_id)
     return json_response(out)
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from studios.library.models import LibraryItem
 from studios.models import Studio, StudioMember, StudioRoom
 
 
@@ -36,4 +37,6 @@ async def district(s: AsyncSession) -> District:
     d.studio_of = {
         r: sid for r, sid in (await s.execute(select(StudioRoom.room_id, StudioRoom.studio_id))).all()
     }
+    per_studio = select(LibraryItem.studio_id, func.count()).group_by(LibraryItem.studio_id)
+    d.resources = {sid: int(n) for sid, n in (await s.execute(per_studio)).all()}
     return d

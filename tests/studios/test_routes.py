@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.support.api import Api
 from tests.support.server import RunningServer
-from tests.support.studios import create_studio, studio_of, teacher
+from tests.support.studios import create_studio, join, studio_invite, studio_of, studio_room, teacher
 
 
 async def test_create_read_update_list(studio_server: RunningServer, studio_api: Api) -> None:
@@ -76,3 +76,44 @@ async def test_members_roles_removal_and_leaving(studio_server: RunningServer, s
     assert status == 403 and err["error"]["code"] == "not_studio_member"
     status, got = await api.call("GET", f"/api/studios/{studio.id}", token=studio.host.token)
     assert got["counts"] == {"host": 1, "core": 2, "participant": 0}
+
+
+async def test_an_administrator_creates_studios_for_hosts_and_sees_them_all(
+    studio_server: RunningServer, studio_api: Api
+) -> None:
+    api = studio_api
+    admin = await teacher(studio_server, "区教研员", admin=True)
+    master = await teacher(studio_server, "王名师")
+    status, studio = await api.call("POST", "/api/studios", token=admin.token,
+                                    json={"name": "王名师工作室", "host_id": master.user_id})  # fmt: skip
+    assert status == 201 and studio["host_id"] == master.user_id and studio["my_role"] is None, studio
+    status, mine = await api.call("GET", "/api/studios", token=master.token)
+    assert [(s["id"], s["my_role"]) for s in mine] == [(studio["id"], "host")]
+    status, every = await api.call("GET", "/api/studios?scope=all", token=admin.token)
+    assert status == 200 and studio["id"] in {s["id"] for s in every}
+    status, err = await api.call(
+        "POST", "/api/studios", token=admin.token, json={"name": "x", "host_id": 999_999}
+    )
+    assert status == 404 and err["error"]["code"] == "user_not_found"
+
+
+async def test_archiving_ends_the_default_access_and_the_invites(
+    studio_server: RunningServer, studio_api: Api
+) -> None:
+    api = studio_api
+    studio = await studio_of(studio_server, api, core=1, participants=1)
+    room = (await studio_room(api, studio.host.token, studio.id))["room"]
+    code = await studio_invite(api, studio.host.token, studio.id)
+    assert (await api.call("GET", f"/api/rooms/{room['id']}", token=studio.participants[0].token))[0] == 200
+    status, err = await api.call("POST", f"/api/studios/{studio.id}/archive", token=studio.core[0].token)
+    assert status == 403 and err["error"]["details"]["action"] == "studio.update"
+    status, out = await api.call("POST", f"/api/studios/{studio.id}/archive", token=studio.host.token)
+    assert status == 200 and out["archived_at"] is not None
+    status, err = await api.call("GET", f"/api/rooms/{room['id']}", token=studio.participants[0].token)
+    assert status == 403 and err["error"]["code"] == "not_member"
+    assert (await api.call("GET", f"/api/rooms/{room['id']}", token=studio.host.token))[
+        0
+    ] == 200  # created it
+    late = await teacher(studio_server, "迟到者")
+    status, err = await join(api, late.token, code)
+    assert status == 404 and err["error"]["code"] == "invite_invalid"

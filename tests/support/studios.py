@@ -21,13 +21,17 @@ class Teacher:
     user_id: int
 
 
-async def teacher(server: RunningServer, name: str, school: str = "实验小学") -> Teacher:
+async def teacher(
+    server: RunningServer, name: str, school: str = "实验小学", *, admin: bool = False
+) -> Teacher:
     async with server.ctx.db.transaction() as session:
-        user = User(username=f"u{uuid.uuid4().hex[:12]}", display_name=name, school=school, created_at=now())
+        user = User(username=f"u{uuid.uuid4().hex[:12]}", display_name=name, school=school, is_admin=admin,
+                    created_at=now())  # fmt: skip
         session.add(user)
         await session.flush()
         user_id = user.id
-    return Teacher(name, server.ctx.tokens.issue(Principal(user_id=user_id, name=name)), user_id)
+    token = server.ctx.tokens.issue(Principal(user_id=user_id, name=name, is_admin=admin))
+    return Teacher(name, token, user_id)
 
 
 async def create_studio(api: Api, token: str, **extra: Any) -> dict[str, Any]:

@@ -99,6 +99,7 @@ def test_joining_by_link_and_the_studio_home_on_desktop_and_phone(web: Browser, 
     expect(page.get_by_test_id("studio-counts")).to_contain_text("核心成员 1/10 人 + 学员 4/100 人")
     expect(page.get_by_test_id("studio-cycles")).to_contain_text("《秋天的雨》")
     expect(page.locator("#studio-library[data-slot=library]")).to_be_visible()
+    expect(page.locator("#open-library")).to_have_attribute("href", f"/studios/{sid}/library")
     expect(page.locator("#studio-records[data-slot=records]")).to_be_visible()
     assert page.locator("#new-cycle-form").count() == 0  # a participant does not run cycles
     # the member reaches the room without a room invite
@@ -142,6 +143,14 @@ def test_joining_by_link_and_the_studio_home_on_desktop_and_phone(web: Browser, 
     page.once("dialog", lambda d: d.accept())
     page.locator("#leave-studio").click()
     expect(page.get_by_test_id("my-studios")).to_contain_text("您还没有加入任何工作室")
+
+    # the host archives the studio: it says so, and its rooms are no longer reached by the studio role
+    desk.goto(f"{web.base}/studios/{sid}")
+    desk.once("dialog", lambda d: d.accept())
+    desk.locator("#archive-studio").click()
+    expect(desk.get_by_test_id("studio-archived")).to_have_text("已归档")
+    status, _ = rest.call("GET", f"/api/rooms/{prep_id}", None, people[1]["token"])
+    assert status == 403
 
 
 def test_a_cycle_from_the_cycle_view_on_desktop_and_phone(web: Browser, rest: Rest) -> None:

@@ -11,6 +11,7 @@ import openpyxl
 
 from rooms.api import Room
 from server.models import User
+from studios.library.models import LibraryItem
 from studios.records.models import Attendance
 from studios.records.plugin import RECORDER
 from tests.support.api import Api
@@ -197,8 +198,12 @@ async def test_a_studios_hours_per_teacher_for_its_host_and_core(api: Api, serve
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("姓名", "学校", "工作室角色") and len(rows) == 6
+    async with server.ctx.db.transaction() as s:  # one resource in the studio's library
+        s.add(LibraryItem(id=cid()[:32], studio_id=studio.id, kind="file", title="教学设计", filename="plan.pdf",
+                          stored=cid()[:32], content_type="application/pdf", size=10))  # fmt: skip
     admin = await make_admin(api, server.ctx.db)
     status, dash = await api.call("GET", "/api/records/dashboard", token=admin["token"])
     assert status == 200
     (mine_in_dash,) = [c for c in dash["studios"] if c["key"] == studio.id]
     assert (mine_in_dash["activities"], mine_in_dash["attendances"], mine_in_dash["hours"]) == (1, 3, 1.0)
+    assert mine_in_dash["resources"] == 1 and dash["totals"]["resources"] == 1
