@@ -34,7 +34,7 @@ def _studio(rest: Rest) -> tuple[dict[str, Any], dict[str, Any], str]:
     rest.ok("POST", f"/api/studios/{studio_id}/library/items",
             {"kind": "plan", "room_id": room_id, "doc_id": doc["id"], "tags": ["定稿"]}, host["token"])  # fmt: skip
     upload_sync(rest.base, host["token"], studio_id, "秋天的雨课件.pdf", pdf_bytes(), tags="课件,第二课时")
-    upload_sync(rest.base, host["token"], studio_id, "板书设计.png", png_bytes(), tags="板书")
+    upload_sync(rest.base, host["token"], studio_id, "板书设计.png", png_bytes(320, 180), tags="板书")
     return host, teacher, studio_id
 
 
@@ -114,7 +114,7 @@ def test_library_page_search_upload_publish(web: Browser, rest: Rest, tmp_path: 
     web.expect_console_error("403")
     other = web.page(outsider, label="outsider")
     other.goto(f"{web.base}/studios/{studio_id}/library")
-    expect(other.get_by_role("alert")).to_contain_text("你不是该工作室的成员")
+    expect(other.get_by_role("alert")).to_contain_text("不是该工作室的成员")
 
     # making it private again kills the link
     plan.get_by_role("button", name="取消公开").click()
@@ -130,6 +130,16 @@ def test_showcase_and_library_fit_a_phone(web: Browser, rest: Rest) -> None:
     for item in rest.ok("GET", f"/api/studios/{studio_id}/library", None, host["token"])["items"]:
         rest.ok("PATCH", f"/api/library/{item['id']}", {"visibility": "public"}, host["token"])
     phone = web.page(host, label="host-phone", phone=True)
+    # the studio home's library slot: the newest items, and a search that opens the library with it
+    phone.goto(f"{web.base}/studios/{studio_id}")
+    slot = phone.locator("#studio-library")
+    expect(slot.get_by_test_id("studio-library").locator("li")).to_have_count(3)
+    slot.scroll_into_view_if_needed()
+    web.shot(phone, "library-studio-slot-phone")
+    slot.get_by_role("searchbox").fill("探究新知")
+    slot.get_by_role("button", name="搜索").click()
+    expect(phone.locator(".library-item")).to_have_count(1)
+    expect(phone.get_by_role("searchbox")).to_have_value("探究新知")
     phone.goto(f"{web.base}/studios/{studio_id}/library")
     expect(phone.locator(".library-item")).to_have_count(3)
     assert fits_width(phone)

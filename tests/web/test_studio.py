@@ -144,6 +144,14 @@ def test_joining_by_link_and_the_studio_home_on_desktop_and_phone(web: Browser, 
     page.locator("#leave-studio").click()
     expect(page.get_by_test_id("my-studios")).to_contain_text("您还没有加入任何工作室")
 
+    # the host archives the studio: it says so, and its rooms are no longer reached by the studio role
+    desk.goto(f"{web.base}/studios/{sid}")
+    desk.once("dialog", lambda d: d.accept())
+    desk.locator("#archive-studio").click()
+    expect(desk.get_by_test_id("studio-archived")).to_have_text("已归档")
+    status, _ = rest.call("GET", f"/api/rooms/{prep_id}", None, people[1]["token"])
+    assert status == 403
+
 
 def test_a_cycle_from_the_cycle_view_on_desktop_and_phone(web: Browser, rest: Rest) -> None:
     rest.require("/api/studios/{studio_id}/cycles", "/api/cycles/{cycle_id}")

@@ -1,10 +1,10 @@
 /** Video boxes shared by the live page and the console: a <video> with a status note and a
  * click-to-unmute prompt, and a Feed that keeps one watched source playing in a box. */
 import { errorText } from './api';
+import { lacking } from './capabilities';
 import { h } from './dom';
 import { t } from './i18n';
-import { mediaBlock } from './capabilities';
-import { mediaBlockText, secureAddress, stallGuard, watch, type Watching } from './media';
+import { stallGuard, watch, type Watching } from './media';
 import { toast } from './ui';
 
 export interface VideoBox {
@@ -75,6 +75,10 @@ export class Feed {
     const seq = ++this.seq;
     this.drop();
     this.source = source;
+    if (lacking(['webrtc']).length) { // some in-app browsers: say so in the box rather than a bare error
+      this.box.note.textContent = t('media.lacks_webrtc');
+      return;
+    }
     this.starting = true;
     this.box.note.textContent = t('live.connecting');
     try {
@@ -110,19 +114,4 @@ export class Feed {
     this.watching?.stop();
     this.watching = null;
   }
-}
-
-/** Where the camera and microphone cannot be used (plain HTTP, a browser without them): a note saying
- * why, with the address to open instead; hidden where they work. */
-export function mediaBlockedNotice(): HTMLElement {
-  const blocked = mediaBlock(true);
-  const notice = h('div', { class: 'notice', role: 'note', 'data-testid': 'media-blocked', hidden: !blocked });
-  if (blocked) {
-    void secureAddress().then((address) => {
-      const [before, after = ''] = mediaBlockText(blocked, '\u0000').split('\u0000');
-      notice.replaceChildren(
-        h('p', {}, before, h('a', { href: address, 'data-testid': 'media-secure-link' }, address), after));
-    });
-  }
-  return notice;
 }

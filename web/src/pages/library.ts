@@ -77,8 +77,9 @@ export function libraryPage(root: HTMLElement, params: Record<string, string>): 
     return;
   }
   const studioId = params.studioId;
-  const state = { q: '', kind: '', subject: '', grade: '', tag: '', cycle_id: '' };
-  const q = h('input', { type: 'search', name: 'q', placeholder: t('library.search_hint'), maxlength: 200, 'aria-label': t('library.search') });
+  const initial = new URLSearchParams(location.search);
+  const state = { q: initial.get('q') ?? '', kind: initial.get('kind') ?? '', subject: '', grade: '', tag: initial.get('tag') ?? '', cycle_id: initial.get('cycle_id') ?? '' };
+  const q = h('input', { type: 'search', name: 'q', value: state.q, placeholder: t('library.search_hint'), maxlength: 200, 'aria-label': t('library.search') });
   const selects = {
     kind: h('select', { name: 'kind', 'aria-label': t('library.kind') }),
     subject: h('select', { name: 'subject', 'aria-label': t('library.subject') }),

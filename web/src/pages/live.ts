@@ -1,15 +1,17 @@
 /** Live page: the program (or a chosen venue's feed) with the main-venue label, presence, chat with
  * history and voice notes, raise hand; seat holders get mic/camera and the discussion grid; presenters
  * can publish their venue's camera. Lazy-loaded. */
+import { lacking } from '../capabilities';
 import { h } from '../dom';
 import { roleName, t } from '../i18n';
-import { attach, capture, publish, type Publishing } from '../media';
+import { attach, capture, mediaNotice as noticeFor, publish, type Publishing } from '../media';
 import { call } from '../realtime';
-import { enterRoom, type Person, personName } from '../roomstate';
+import { enterRoom } from '../roomstate';
+import { presencePanel } from './live_crowd';
 import { canManage, venueLabel } from '../rooms';
 import { getSession } from '../session';
 import { busy } from '../ui';
-import { Feed, mediaBlockedNotice, videoBox } from '../video';
+import { Feed, videoBox } from '../video';
 import { chatPanel } from './live_chat';
 import { floorPanel } from './live_floor';
 import { isScreen, screenShare, sharerName } from './live_screen';
@@ -52,26 +54,15 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
     if ((d as { source: string }).source === main.source) main.stop(t('live.no_video'));
   });
   drawLabel();
-  main.box.note.textContent = t('live.waiting');
+  main.box.note.textContent = lacking(['webrtc']).length ? t('media.lacks_webrtc') : t('live.waiting');
   stops.push(() => main.stop());
 
-  // --- no camera/microphone here (plain HTTP, or a browser without them): say why, and where to go
-  const mediaNotice = mediaBlockedNotice();
+  // --- no camera/microphone here (plain HTTP, or a browser without them): say why, and where to go;
+  // a browser lacking a feature (WeChat's often lacks recording) is told which, and the rest works
+  const mediaNotice = noticeFor(['camera', 'recorder', 'webrtc']);
 
-  // --- presence --------------------------------------------------------------------------------
-  const presence = h('ul', { class: 'presence', 'data-testid': 'presence' });
-  const drawPresence = (): void => {
-    presence.replaceChildren(...live.state.online.map((p: Person) => h('li', {},
-      h('span', { class: 'dot on', 'aria-hidden': 'true' }),
-      h('strong', {}, personName(p)),
-      p.role && h('span', { class: 'tag muted' }, roleName(p.role)),
-      p.venue_id && h('span', { class: 'muted' }, ` @${live.venue(p.venue_id)?.name ?? ''}`),
-      p.school && h('span', { class: 'muted' }, ` ${p.school}`),
-      p.mic ? h('span', { class: 'tag' }, t('live.mic_on')) : null,
-      p.camera ? h('span', { class: 'tag' }, t('live.camera_on')) : null)));
-  };
-  live.on('presence', drawPresence);
-  drawPresence();
+  // --- presence: a list, or counts per school in a crowd (live_crowd.ts) ----------------------------
+  const presence = presencePanel(live);
 
   // --- chat, raise hand, seats (shared with the preparation screen's call panel) ----------------
   const chat = chatPanel(live, roomId);

@@ -1,15 +1,16 @@
 /** The room's text chat with history and voice notes, shared by the live page and the preparation screen's
- * call panel: messages in order typed, moderators delete (soft) after a confirm step, voice notes recorded
- * with MediaRecorder and posted by the server. */
+ * call panel: messages in order typed, moderators delete (soft) after a confirm step, voice notes
+ * (live_voice.ts), slow and moderator-only modes (live_crowd.ts). */
 import { api, attachMedia } from '../api';
 import { h } from '../dom';
 import { formatTime, t } from '../i18n';
-import { capture } from '../media';
 import { call } from '../realtime';
 import { type ChatMessage, type LiveRoom } from '../roomstate';
 import { canManage, listOf } from '../rooms';
 import { getSession } from '../session';
-import { busy, toast, uid } from '../ui';
+import { busy, uid } from '../ui';
+import { chatModeBar } from './live_crowd';
+import { voiceButton } from './live_voice';
 
 export interface ChatPanel {
   /** the whole chat section (heading, history, list, form, voice button, status) */
@@ -106,46 +107,21 @@ export function chatPanel(live: LiveRoom, roomId: string): ChatPanel {
     }, chatStatus));
   } }, input, send);
 
-  // voice notes: MediaRecorder → upload → the server posts it to the chat
-  const rec = h('button', { type: 'button', id: 'voice-record', 'aria-pressed': 'false' }, t('voice.record'));
-  let recorder: MediaRecorder | null = null;
-  rec.onclick = () => {
-    if (recorder) {
-      recorder.stop();
-      return;
-    }
-    void busy(null, async () => {
-      const stream = await capture({ audio: true }, true);
-      const chunks: Blob[] = [];
-      // Ask for a container the server accepts; Firefox otherwise reports an empty mimeType for Ogg.
-      const mimeType = VOICE_TYPES.find((ty) => MediaRecorder.isTypeSupported(ty));
-      recorder = new MediaRecorder(stream, mimeType ? { mimeType } : undefined);
-      recorder.ondataavailable = (e) => e.data.size && chunks.push(e.data);
-      recorder.onstop = () => {
-        stream.getTracks().forEach((tr) => tr.stop());
-        const declared = recorder?.mimeType ?? '';
-        recorder = null;
-        rec.textContent = t('voice.record');
-        rec.setAttribute('aria-pressed', 'false');
-        const clientId = uid();
-        void busy(rec, async () => {
-          // The server opens a clip only as the container its type names (no probing): name the real one.
-          const type = declared || (await sniffAudioType(new Blob(chunks)));
-          const blob = new Blob(chunks, { type });
-          await api('POST', `/api/rooms/${roomId}/voice?client_id=${clientId}`, blob);
-          toast(t('voice.sent'));
-        }, chatStatus);
-      };
-      recorder.start();
-      rec.textContent = t('voice.stop');
-      rec.setAttribute('aria-pressed', 'true');
-    }, chatStatus);
-  };
+  // voice notes (live_voice.ts): click to start and stop; on a touch screen, press and hold
+  const voice = voiceButton(roomId, chatStatus);
+  const rec = voice.button;
+  // slow mode and moderator-only mode: the note for everyone, the switches for moderators
+  const chatModes = chatModeBar(live, roomId, chatStatus, (open) => {
+    input.disabled = !open;
+    send.disabled = !open;
+    rec.disabled = !open;
+    input.placeholder = open ? t('chat.placeholder') : t('chat.moderated_placeholder');
+  });
 
   return {
-    el: h('section', { class: 'chat-box' }, h('h2', {}, t('chat.title')), older, chatList, chatForm, h('div', { class: 'row' }, rec), chatStatus),
+    el: h('section', { class: 'chat-box' }, h('h2', {}, t('chat.title')), chatModes, older, chatList, chatForm, h('div', { class: 'row' }, rec), chatStatus),
     scrollToEnd: () => (chatList.scrollTop = chatList.scrollHeight),
-    stop: () => recorder?.stop(),
+    stop: voice.stop,
   };
 }
 
@@ -170,17 +146,4 @@ function voicePlayer(voiceId: string, seconds: number | null | undefined): HTMLE
   return h('div', { class: 'voice' },
     audio,
     seconds ? h('span', { class: 'muted' }, ` ${seconds.toFixed(1)}″`) : null);
-}
-
-const VOICE_TYPES = ['audio/webm;codecs=opus', 'audio/ogg;codecs=opus', 'audio/mp4'];
-
-/** The container of a recorded clip from its first bytes (Ogg, WebM/Matroska, MP4), for a recorder that
- * did not say. */
-async function sniffAudioType(blob: Blob): Promise<string> {
-  const head = new Uint8Array(await blob.slice(0, 12).arrayBuffer());
-  const text = String.fromCharCode(...head);
-  if (text.startsWith('OggS')) return 'audio/ogg';
-  if (head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) return 'audio/webm';
-  if (text.slice(4, 8) === 'ftyp') return 'audio/mp4';
-  return 'audio/webm';
 }

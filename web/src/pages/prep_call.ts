@@ -4,13 +4,13 @@
  * panel's body, so the tiles' media elements keep playing and the call keeps sounding. */
 import { clear, h } from '../dom';
 import { t } from '../i18n';
-import { attach, capture, publish, type Publishing } from '../media';
+import { attach, capture, mediaNotice, publish, type Publishing } from '../media';
 import { call } from '../realtime';
 import { type LiveRoom, personName } from '../roomstate';
 import { canManage, type Venue } from '../rooms';
 import { getSession } from '../session';
 import { busy, errorBox, loading } from '../ui';
-import { Feed, mediaBlockedNotice, videoBox } from '../video';
+import { Feed, videoBox } from '../video';
 import { chatPanel } from './live_chat';
 import { drawSeatQueue, floorPanel } from './live_floor';
 
@@ -86,7 +86,7 @@ export function callPanel(roomId: string, onToggle: (collapsed: boolean) => void
     live.on('presence', drawQueue);
     drawQueue();
     clear(main,
-      mediaBlockedNotice(),
+      mediaNotice(['camera', 'recorder', 'webrtc']),
       talk.el,
       h('div', { class: 'row floor-row' }, floor.hand, floor.info),
       floor.controls,

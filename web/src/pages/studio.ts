@@ -274,13 +274,26 @@ function studioHead(studio: Studio): HTMLElement {
         },
       }, t('studio.leave'))
     : null;
+  const archive = studio.my_role === 'host' && !studio.archived_at
+    ? h('button', {
+        type: 'button', class: 'danger', id: 'archive-studio',
+        onclick: (e: Event) => {
+          if (!confirm(t('studio.archive_confirm', { name: studio.name }))) return;
+          void busy(e.currentTarget as HTMLButtonElement, async () => {
+            await api('POST', `/api/studios/${studio.id}/archive`);
+            navigate(location.pathname, true);
+          });
+        },
+      }, t('studio.archive'))
+    : null;
   const { counts, limits } = studio;
   return h('header', { class: 'studio-head card' },
     h('div', { class: 'page-head' },
       h('h1', { 'data-testid': 'studio-name' }, studio.name),
       studio.my_role && h('span', { class: 'tag' }, studioRole(studio.my_role)),
+      studio.archived_at && h('span', { class: 'tag muted', 'data-testid': 'studio-archived' }, t('studio.archived')),
       h('span', { class: 'spacer' }),
-      leave),
+      leave, archive),
     h('p', { class: 'muted' }, [studio.subject, studio.grade_band].filter(Boolean).join(' · '), ' · ',
       t('studio.host_is', { name: studio.host_name })),
     studio.description && h('p', {}, studio.description),
