@@ -6,6 +6,7 @@
 import { api, errorText } from '../api';
 import { h } from '../dom';
 import { t } from '../i18n';
+import { mediaNotice } from '../media';
 import { NoteOutbox } from '../outbox';
 import { on } from '../realtime';
 import { type Cleanup, navigate } from '../router';
@@ -94,7 +95,8 @@ export async function evaluatePage(root: HTMLElement, params: Record<string, str
   const watchedVenue = (): string | null => sourceSel.value.startsWith('venue:')
     ? sourceSel.value.slice('venue:'.length)
     : (live.state?.program?.program ?? null);
-  const stage = h('section', { class: 'stage' }, h('div', { class: 'row' }, label, sourceSel), feed.box.wrap);
+  // a browser without WebRTC (some in-app ones) shows no video: say so; notes and the rubric still work
+  const stage = h('section', { class: 'stage' }, mediaNotice(['webrtc']), h('div', { class: 'row' }, label, sourceSel), feed.box.wrap);
 
   // --- notes --------------------------------------------------------------------------------------------
   const notes = h('div', { 'data-testid': 'notes' });
