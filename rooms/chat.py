@@ -1,19 +1,85 @@
-"""Chat storage: a message is committed before anyone hears of it; ``client_id`` makes sends idempotent."""
+"""Chat storage and chat modes: a message is committed before anyone hears of it; ``client_id`` makes sends
+idempotent.
+
+Chat modes keep a crowd's chat readable: **slow mode** (each person one message per ``slow_seconds``) and
+**moderator-only** (only those who may ``chat.moderate`` write). They are columns of the room, so every
+process and every late joiner reads the same mode (``chat.mode`` in the ``room:join`` state, ``chat:mode``
+when it changes), and :func:`admit` applies them to text and voice alike. Slow mode counts in
+:class:`~server.ratelimit.RateLimits` (Redis when the deployment runs on several processes), so two tabs or
+two processes cannot both slip a message into one interval.
+"""
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.models import ChatMessage, Room, VoiceNote
+from rooms.permissions import Action, Role, allowed
 from rooms.schemas import MessageOut
 from rooms.views import message_out
 from server.db import Database, now
-from server.errors import Conflict, NotFound
+from server.errors import Conflict, Forbidden, NotFound, RateLimited
+from server.ratelimit import Limit, RateLimits
 
 TAIL = 50
 PAGE_MAX = 200
+SLOW_MAX = 600  # seconds: the longest slow-mode interval a moderator may set
+
+
+@dataclass(frozen=True)
+class ChatMode:
+    """A room's chat mode: ``slow_seconds`` 0 is off; ``moderated``: only moderators write."""
+
+    slow_seconds: int = 0
+    moderated: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def mode_of(room: Room) -> ChatMode:
+    return ChatMode(slow_seconds=room.chat_slow_seconds or 0, moderated=bool(room.chat_moderated))
+
+
+async def set_mode(
+    db: Database, room_id: str, *, slow_seconds: int | None, moderated: bool | None
+) -> ChatMode:
+    """Change the given parts of the room's chat mode (None keeps a part); an archived room keeps its own."""
+    async with db.transaction() as session:
+        room = await session.get(Room, room_id, with_for_update=True)
+        if room is None:
+            raise NotFound(f"room {room_id} not found", code="room_not_found")
+        if room.archived_at is not None:
+            raise Conflict("the room is archived", code="room_archived")
+        if slow_seconds is not None:
+            room.chat_slow_seconds = slow_seconds
+        if moderated is not None:
+            room.chat_moderated = moderated
+        return mode_of(room)
+
+
+async def admit(limits: RateLimits, mode: ChatMode, role: Role, room_id: str, user_id: int) -> None:
+    """Refuse a new message the room's mode does not allow now (moderators are never held back):
+    403 ``chat_moderated``, or 429 ``chat_slow`` with ``details: {slow_seconds, retry_after}``."""
+    if allowed(role, Action.CHAT_MODERATE):
+        return
+    if mode.moderated:
+        raise Forbidden("only moderators may write in the chat now", code="chat_moderated")
+    if mode.slow_seconds:
+        limit = Limit("chat_slow", 1, mode.slow_seconds)
+        if not await limits.hit(limit, room_id, str(user_id)):
+            wait = min(mode.slow_seconds, await limits.retry_after(limit, room_id, str(user_id)))
+            raise RateLimited(
+                f"slow mode: one message every {mode.slow_seconds} seconds; wait {wait} s",
+                code="chat_slow",
+                details={"slow_seconds": mode.slow_seconds, "retry_after": wait},
+                retry_after=wait,
+            )
 
 
 async def _find(db: Database, room_id: str, user_id: int, client_id: str) -> MessageOut | None:
@@ -36,16 +102,29 @@ async def _find_in(session: AsyncSession, room_id: str, user_id: int, client_id:
     return message_out(row[0], row[1]) if row else None
 
 
-async def existing_or_open(db: Database, room_id: str, user_id: int, client_id: str) -> MessageOut | None:
+async def existing_or_open(
+    db: Database, room_id: str, user_id: int, client_id: str
+) -> tuple[MessageOut | None, ChatMode]:
     """The message this author already sent with ``client_id`` (a retry), if any; otherwise the room must be
-    open — an archived room is read-only: its history stays, nothing new is said in it. One session."""
+    open — an archived room is read-only: its history stays, nothing new is said in it — and its chat mode
+    (for :func:`admit`). One session."""
     async with db.session() as session:
         found = await _find_in(session, room_id, user_id, client_id)
-        if found is None:
-            archived = await session.scalar(select(Room.archived_at).where(Room.id == room_id))
-            if archived is not None:
-                raise Conflict("the room is archived", code="room_archived")
-    return found
+        row = (
+            await session.execute(
+                select(Room.archived_at, Room.chat_slow_seconds, Room.chat_moderated).where(
+                    Room.id == room_id
+                )
+            )
+        ).first()
+    mode = (
+        ChatMode(slow_seconds=row.chat_slow_seconds or 0, moderated=bool(row.chat_moderated))
+        if row
+        else ChatMode()
+    )
+    if found is None and row is not None and row.archived_at is not None:
+        raise Conflict("the room is archived", code="room_archived")
+    return found, mode
 
 
 async def store(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, now
@@ -24,6 +24,9 @@ class Room(Base):
     created_at: Mapped[float] = mapped_column(Float, default=now)
     updated_at: Mapped[float] = mapped_column(Float, default=now, onupdate=now)
     archived_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Chat modes a moderator switches on in a crowd (rooms.chat): 0 = off, else one message per person per N s.
+    chat_slow_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    chat_moderated: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Member(Base):

@@ -34,6 +34,7 @@ class Action(StrEnum):
     DOC_EXPORT = "doc.export"
     CHAT_SEND = "chat.send"
     CHAT_DELETE = "chat.delete"
+    CHAT_MODERATE = "chat.moderate"  # switch slow / moderator-only mode; the modes do not hold one back
     VOICE_SEND = "voice.send"
     HAND_RAISE = "hand.raise"
     SEAT_GRANT = "seat.grant"
@@ -79,6 +80,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.VENUE_MANAGE,
             A.AGENDA_MANAGE,
             A.CHAT_DELETE,
+            A.CHAT_MODERATE,
             A.SEAT_GRANT,
             A.VENUE_CONTROL,
             A.MEDIA_PREVIEW,

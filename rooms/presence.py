@@ -6,6 +6,12 @@ entries of nodes that are no longer alive (a process killed with SIGKILL), so gh
 about ``MOKE_CLUSTER_NODE_TTL * 4 / 3`` seconds. A client whose
 network vanishes is dropped by Engine.IO's ping timeout, which runs the normal disconnect path.
 
+Each line carries the user's school: in a showcase with hundreds online the live page shows counts per
+school (三小 32 人) with a search, and it derives them from the lines it already holds rather than being
+served counts. A join or a leave then stays one line in one batched delta (counts served would add a table
+of every school to each delta, or a second kind of message that must agree with the lines), the counts
+cannot disagree with the list, and opening a school to see who is there needs no round trip.
+
 Clients get the full list once (``online`` and ``presence_rev`` in the ``room:join`` state) and then
 ``presence:delta {room_id, rev, changed, left}``: the lines of the users whose presence, hand or seat
 changed in the last short window (0.1 s, 0.25 s in rooms of more than 100 people), one message per room
@@ -56,6 +62,7 @@ def user_lines(snap: Snapshot, users: set[int] | None = None) -> dict[int, Line]
         lines[uid] = {
             "user_id": uid,
             "name": entry.get("name", ""),
+            "school": entry.get("school", ""),
             "role": entry.get("role"),
             "venue_id": entry.get("venue_id"),
             "mic": bool(entry.get("mic")) or bool(prev and prev["mic"]),

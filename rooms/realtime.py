@@ -1,20 +1,22 @@
 """Socket.IO events of a room: join/leave, presence, chat, hands and seats.
 
 Client→server: ``room:join``, ``room:leave``, ``presence:update``, ``chat:send``, ``chat:delete``,
-``hand:raise``, ``hand:lower``, ``seat:grant``, ``seat:revoke``. Server→client: ``presence:delta``,
-``chat:message``, ``chat:deleted``, ``floor`` (plus ``room:updated``, ``member:updated``, ``venues``,
+``chat:set_mode``, ``hand:raise``, ``hand:lower``, ``seat:grant``, ``seat:revoke``. Server→client:
+``presence:delta``, ``chat:message``, ``chat:deleted``, ``chat:mode``, ``floor`` (plus ``room:updated``, ``member:updated``, ``venues``,
 ``agenda`` after REST changes). Every handler checks the joined role against the permission table;
 moderator actions re-read the role from the database so a demotion takes effect at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import socketio
 from pydantic import Field, StrictBool
+from sqlalchemy import select
 
 from rooms import chat
 from rooms.floor import FloorService
@@ -31,6 +33,7 @@ from rooms.state import JoinState, room_state
 from server.config import Settings
 from server.db import Database
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.models import User
 from server.ratelimit import Limit, RateLimits
 from server.realtime import Realtime, Reply, principal_of_sid
 
@@ -61,6 +64,14 @@ class ChatDeleteIn(Strict):
     message_id: int = Field(ge=1, strict=True)
 
 
+class ChatModeIn(Strict):
+    room_id: str = ID
+    slow_seconds: int | None = Field(
+        default=None, ge=0, le=chat.SLOW_MAX, strict=True, description="0: slow mode off"
+    )
+    moderated: StrictBool | None = None
+
+
 class HandIn(Strict):
     room_id: str = ID
     user_id: int | None = Field(
@@ -85,6 +96,10 @@ class RoomEvents:
     presence: PresenceService
     floor: FloorService
     limits: RateLimits
+    # One chat-mode change at a time in this process: two switches clicked in quick succession must reach
+    # everyone in the order they were stored (SQLite has no row lock to order them, and the last broadcast
+    # wins on every page). The row lock orders them across processes on PostgreSQL.
+    _mode_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     def install(self, realtime: Realtime) -> None:
         sio = self.sio
@@ -97,8 +112,11 @@ class RoomEvents:
             await sio.enter_room(sid, room_channel(p.room_id))
             if allowed(role, Action.SEAT_GRANT):
                 await sio.enter_room(sid, mod_channel(p.room_id))
-            entry = {"user_id": principal.user_id, "name": principal.name, "role": role.value,
-                     "venue_id": None, "mic": False, "camera": False, "at": time.time()}  # fmt: skip
+            async with self.db.session() as session:  # the school groups a crowd on the live page
+                school = await session.scalar(select(User.school).where(User.id == principal.user_id))
+            entry = {"user_id": principal.user_id, "name": principal.name, "school": school or "",
+                     "role": role.value, "venue_id": None, "mic": False, "camera": False,
+                     "at": time.time()}  # fmt: skip
             await self.presence.put(p.room_id, sid, entry)
             log.info("room join room=%s user=%s role=%s sid=%s", p.room_id, principal.user_id, role, sid)
             state = await room_state(
@@ -135,16 +153,18 @@ class RoomEvents:
         @realtime.event("chat:send", ChatSendIn)
         async def chat_send(sid: str, p: ChatSendIn) -> Reply:
             principal = await principal_of_sid(sio, sid)
-            require(await joined_role(sio, sid, p.room_id), Action.CHAT_SEND)
+            role = await joined_role(sio, sid, p.room_id)
+            require(role, Action.CHAT_SEND)
             if len(p.text) > self.settings.rooms_chat_max_chars:
                 raise ValidationError(
                     f"text: at most {self.settings.rooms_chat_max_chars} characters", code="too_long"
                 )
             if not p.text.strip():
                 raise ValidationError("text: must not be blank")
-            again = await chat.existing_or_open(self.db, p.room_id, principal.user_id, p.client_id)
+            again, mode = await chat.existing_or_open(self.db, p.room_id, principal.user_id, p.client_id)
             if again is not None:
                 return {"message": again.model_dump(), "duplicate": True}
+            await chat.admit(self.limits, mode, role, p.room_id, principal.user_id)
             await self.check_chat_rate(principal.user_id)
             msg, new = await chat.store(
                 self.db, room_id=p.room_id, user_id=principal.user_id, author_name=principal.name,
@@ -163,6 +183,20 @@ class RoomEvents:
             body = {"room_id": p.room_id, "message_id": msg.id, "deleted_by": principal.user_id}
             await sio.emit("chat:deleted", body, room=room_channel(p.room_id))
             return {"message_id": msg.id}
+
+        @realtime.event("chat:set_mode", ChatModeIn)
+        async def chat_set_mode(sid: str, p: ChatModeIn) -> Reply:
+            principal = await principal_of_sid(sio, sid)
+            await joined_role(sio, sid, p.room_id)
+            await authorize(self.db, principal, p.room_id, Action.CHAT_MODERATE)
+            async with self._mode_lock:
+                mode = await chat.set_mode(
+                    self.db, p.room_id, slow_seconds=p.slow_seconds, moderated=p.moderated
+                )
+                body = {"room_id": p.room_id, **mode.as_dict(), "by": principal.user_id}
+                await sio.emit("chat:mode", body, room=room_channel(p.room_id))
+            log.info("chat mode room=%s user=%s mode=%s", p.room_id, principal.user_id, mode)
+            return {"mode": mode.as_dict()}
 
         @realtime.event("hand:raise", RoomRef)
         async def hand_raise(sid: str, p: RoomRef) -> Reply:

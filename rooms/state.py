@@ -83,6 +83,10 @@ async def room_state(
         "venues": [v.model_dump() for v in venues],
         "agenda": [s.model_dump() for s in agenda],
         **added,
-        "chat": {"messages": [m.model_dump() for m in messages], "more": more},
+        "chat": {
+            "messages": [m.model_dump() for m in messages],
+            "more": more,
+            "mode": chat.mode_of(room).as_dict(),
+        },
         "floor": floor_state,
     }

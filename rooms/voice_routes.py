@@ -60,16 +60,17 @@ async def upload_voice(request: web.Request) -> web.Response:
     s = ctx.settings
     room_id = request.match_info["room_id"]
     p = principal_of(request)
-    await authorize(ctx.db, p, room_id, Action.VOICE_SEND)
+    role = await authorize(ctx.db, p, room_id, Action.VOICE_SEND)
     client_id = request.query.get("client_id", "")
     if not 1 <= len(client_id) <= 64:
         raise ValidationError("client_id: 1–64 characters required")
-    again = await chat.existing_or_open(ctx.db, room_id, p.user_id, client_id)
+    again, mode = await chat.existing_or_open(ctx.db, room_id, p.user_id, client_id)
     if again is not None:
         return json_response(again)
     # Cheap refusals first: nothing of the body is read before its type is accepted and the caller is
-    # within the chat rate, so a flood of uploads is turned away without reading or decoding any of it.
+    # within the chat mode and rate, so a flood of uploads is turned away without reading or decoding any.
     container = container_for(request.content_type)
+    await chat.admit(ctx.limits, mode, role, room_id, p.user_id)
     await request.app[ROOM_EVENTS].check_chat_rate(p.user_id)
     data = await read_body(request, s.rooms_voice_max_bytes, what="a voice note")
     duration = await request.app[VOICE_CHECKER].duration(data, container)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from rooms import chat
 from tests.support.api import Api
 from tests.support.rooms import Client, cid, create_room, member
 from tests.support.server import RunningServer, make_settings, running_server
@@ -130,3 +131,115 @@ async def test_chat_rate_limit_per_user(tmp_path: Path, api: Api) -> None:
         finally:
             await a.close()
             await b.close()
+
+
+async def test_slow_mode_refuses_a_second_message_within_the_interval(
+    api: Api, server: RunningServer
+) -> None:
+    host = await api.register()
+    rid = (await create_room(api, host["token"], kind="showcase"))["id"]
+    observer = await member(api, host["token"], rid, "observer", as_guest=True)
+    moderator = await member(api, host["token"], rid, "moderator", as_guest=True)
+    o = await Client(server.url, observer["token"]).connect()
+    m = await Client(server.url, moderator["token"]).connect()
+    try:
+        assert (await o.join(rid))["chat"]["mode"] == {"slow_seconds": 0, "moderated": False}
+        await m.join(rid)
+        refused = await o.call("chat:set_mode", {"room_id": rid, "slow_seconds": 30})
+        assert refused["error"]["code"] == "forbidden"  # observers do not switch modes
+        for bad in (-1, chat.SLOW_MAX + 1, "30", 1.5):
+            r = await m.call("chat:set_mode", {"room_id": rid, "slow_seconds": bad})
+            assert r["error"]["code"] == "validation", (bad, r)
+        r = await m.call("chat:set_mode", {"room_id": rid, "slow_seconds": 30})
+        assert r["ok"] and r["mode"] == {"slow_seconds": 30, "moderated": False}
+        told = await o.wait_for("chat:mode", lambda d: d["slow_seconds"] == 30)
+        assert told == {"room_id": rid, "slow_seconds": 30, "moderated": False, "by": moderator["user"]["id"]}
+
+        first = cid()
+        assert (await o.call("chat:send", {"room_id": rid, "client_id": first, "text": "第一条"}))["ok"]
+        again = await o.call("chat:send", {"room_id": rid, "client_id": cid(), "text": "第二条"})
+        err = again["error"]
+        assert err["code"] == "chat_slow" and "30" in err["message"], again
+        assert err["details"]["slow_seconds"] == 30 and 1 <= err["details"]["retry_after"] <= 30
+        # a retry of the message that got through is not a new message: it is answered, not refused
+        retry = await o.call("chat:send", {"room_id": rid, "client_id": first, "text": "第一条"})
+        assert retry["ok"] and retry["duplicate"]
+        # voice notes count as messages too (refused before the body is read)
+        status, body = await api.call(
+            "POST", f"/api/rooms/{rid}/voice?client_id={cid()}", token=observer["token"],
+            data=b"OggS", headers={"Content-Type": "audio/ogg"},
+        )  # fmt: skip
+        assert status == 429 and body["error"]["code"] == "chat_slow", body
+        # moderators are not held back
+        for text in ("请大家稍候", "下一环节开始"):
+            assert (await m.call("chat:send", {"room_id": rid, "client_id": cid(), "text": text}))["ok"]
+
+        # a late joiner sees the mode in the join state; switching it off lets the observer talk again
+        late = await member(api, host["token"], rid, "observer", as_guest=True)
+        lc = await Client(server.url, late["token"]).connect()
+        try:
+            assert (await lc.join(rid))["chat"]["mode"] == {"slow_seconds": 30, "moderated": False}
+        finally:
+            await lc.close()
+        assert (await m.call("chat:set_mode", {"room_id": rid, "slow_seconds": 0}))["ok"]
+        assert (await o.call("chat:send", {"room_id": rid, "client_id": cid(), "text": "第三条"}))["ok"]
+    finally:
+        await o.close()
+        await m.close()
+
+
+async def test_moderator_only_mode_refuses_everyone_else(api: Api, server: RunningServer) -> None:
+    host = await api.register()
+    rid = (await create_room(api, host["token"], kind="showcase"))["id"]
+    observer = await member(api, host["token"], rid, "observer", as_guest=True)
+    presenter = await member(api, host["token"], rid, "presenter", as_guest=True)
+    moderator = await member(api, host["token"], rid, "moderator", as_guest=True)
+    o = await Client(server.url, observer["token"]).connect()
+    p = await Client(server.url, presenter["token"]).connect()
+    m = await Client(server.url, moderator["token"]).connect()
+    h = await Client(server.url, host["token"]).connect()
+    try:
+        for c in (o, p, m, h):
+            await c.join(rid)
+        r = await m.call("chat:set_mode", {"room_id": rid, "moderated": True})
+        assert r["ok"] and r["mode"] == {"slow_seconds": 0, "moderated": True}
+        await o.wait_for("chat:mode", lambda d: d["moderated"])
+        for c in (o, p):
+            refused = await c.call("chat:send", {"room_id": rid, "client_id": cid(), "text": "我想提问"})
+            assert refused["error"]["code"] == "chat_moderated", refused
+            assert refused["error"]["message"] == "only moderators may write in the chat now"
+        status, body = await api.call(
+            "POST", f"/api/rooms/{rid}/voice?client_id={cid()}", token=observer["token"],
+            data=b"OggS", headers={"Content-Type": "audio/ogg"},
+        )  # fmt: skip
+        assert status == 403 and body["error"]["code"] == "chat_moderated", body
+        for c, text in ((m, "请看主会场"), (h, "感谢各位")):
+            assert (await c.call("chat:send", {"room_id": rid, "client_id": cid(), "text": text}))["ok"]
+        # the mode is the room's: a page that reconnects finds it in the join state
+        assert (await o.join(rid))["chat"]["mode"]["moderated"] is True
+        # slow mode is kept when only the other part changes
+        await h.call("chat:set_mode", {"room_id": rid, "slow_seconds": 10})
+        r = await h.call("chat:set_mode", {"room_id": rid, "moderated": False})
+        assert r["mode"] == {"slow_seconds": 10, "moderated": False}
+        assert (await o.call("chat:send", {"room_id": rid, "client_id": cid(), "text": "我想提问"}))["ok"]
+        # two switches at once: the last word every page hears is what the room holds
+        await h.call("chat:set_mode", {"room_id": rid, "moderated": True})
+        for _ in range(3):
+            o.forget("chat:mode")
+            await asyncio.gather(
+                h.call("chat:set_mode", {"room_id": rid, "moderated": False}),
+                h.call("chat:set_mode", {"room_id": rid, "slow_seconds": 0}),
+            )
+            await o.wait_for("chat:mode", lambda _: len(o.events["chat:mode"]) >= 2)
+            last = o.events["chat:mode"][-1]
+            held = (await o.join(rid))["chat"]["mode"]
+            assert held == {"slow_seconds": 0, "moderated": False}
+            assert {k: last[k] for k in held} == held, o.events["chat:mode"]
+            await h.call("chat:set_mode", {"room_id": rid, "moderated": True, "slow_seconds": 10})
+        # an archived room keeps its mode (nothing is said there any more)
+        await api.call("POST", f"/api/rooms/{rid}/archive", token=host["token"])
+        r = await h.call("chat:set_mode", {"room_id": rid, "moderated": True})
+        assert r["error"]["code"] == "room_archived"
+    finally:
+        for c in (o, p, m, h):
+            await c.close()

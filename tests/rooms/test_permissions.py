@@ -31,6 +31,7 @@ comment.write       xxxxx.
 doc.export          xxxxxx
 chat.send           xxxxxx
 chat.delete         xx....
+chat.moderate       xx....
 voice.send          xxxxxx
 hand.raise          xxxxxx
 seat.grant          xx....
@@ -121,6 +122,10 @@ async def test_matrix_is_enforced_over_rest_and_socketio(api: Api, server: Runni
                 Action.CHAT_DELETE: (
                     "chat:delete",
                     {"room_id": rid, "message_id": host_msg["message"]["id"]},
+                ),
+                Action.CHAT_MODERATE: (
+                    "chat:set_mode",
+                    {"room_id": rid, "slow_seconds": 0, "moderated": False},
                 ),
             }
             for action, (event, payload) in sio.items():

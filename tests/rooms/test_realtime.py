@@ -34,7 +34,8 @@ async def test_guest_joins_by_code_and_sees_state_and_presence(api: Api, server:
         assert state["me"]["is_guest"] and [v["name"] for v in state["venues"]] == ["一小"]
         assert {m["display_name"] for m in state["members"]} == {"李主持", "王老师"}
         assert state["floor"] == {"room_id": rid, "seats": [], "hands": [], "limit": 9}
-        assert state["chat"] == {"messages": [], "more": False} and state["program"] is None
+        mode = {"slow_seconds": 0, "moderated": False}
+        assert state["chat"] == {"messages": [], "more": False, "mode": mode} and state["program"] is None
         assert state["agenda"] == []
         assert [u["name"] for u in state["online"]] == ["李主持", "王老师"]  # the full list on joining
         seen = await h.wait_online(rid, lambda on: len(on) == 2)  # the host learns by a delta

@@ -60,5 +60,5 @@ async def test_the_join_answer_carries_rooms_own_state_and_added_parts(
         state["room"]["id"] == room["id"] and state["me"]["role"] == "host" and state["me"]["seat"] is False
     )
     assert {"members", "online", "presence_rev", "venues", "agenda", "chat", "floor", "program"} <= set(state)
-    assert state["chat"] == {"messages": [], "more": False}
+    assert state["chat"] == {"messages": [], "more": False, "mode": {"slow_seconds": 0, "moderated": False}}
     assert state["floor"]["room_id"] == room["id"] and state["floor"]["limit"] == room["seats"]

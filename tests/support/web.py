@@ -34,11 +34,36 @@ CHROMIUM_ARGS = [
 
 VIEWPORT = {"width": 1366, "height": 768}  # school PCs
 PHONE = {"width": 375, "height": 667}  # the smallest phone teachers join from
+PHONES = [PHONE, {"width": 390, "height": 844}]  # and a current one
+# WeChat's built-in browser on Android: its user agent names MicroMessenger
+WECHAT_UA = (
+    "Mozilla/5.0 (Linux; Android 13; V2203A Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 MMWEBID/2247 "
+    "MicroMessenger/8.0.47.2560(0x28002F30) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64"
+)
 
 
 def fits_width(page: Any) -> bool:
     """No horizontal scrolling: the page is no wider than the screen."""
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+# The visible controls a finger uses (buttons, links styled as buttons, fields, choosers, disclosure rows)
+# whose box is smaller than 44×44 CSS px (checkbox and radio inputs count by their label).
+SMALL_TARGETS = """(selector) => [...document.querySelectorAll(selector)].flatMap((el) => {
+  const r = el.getBoundingClientRect();
+  if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') return [];
+  const wide = el.matches('input, select, textarea, summary') || r.width >= 44;
+  if (r.height >= 44 && wide) return [];
+  const name = (el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 30);
+  return [`${el.tagName.toLowerCase()}#${el.id} "${name}" ${Math.round(r.width)}x${Math.round(r.height)}`];
+})"""
+CONTROLS = "main button, main .button, main select, main input:not([type=checkbox]):not([type=radio]), main summary, nav.topbar button, nav.topbar a"
+
+
+def small_targets(page: Any, selector: str = CONTROLS) -> list[str]:
+    """The visible controls matching ``selector`` smaller than a 44×44 px touch target (see WCAG 2.5.5)."""
+    return list(page.evaluate(SMALL_TARGETS, selector))
 
 
 class Rest:
@@ -128,17 +153,29 @@ class Browser:
         *,
         label: str = "page",
         locale: str | None = None,
-        phone: bool = False,
+        phone: bool | dict[str, int] = False,
+        user_agent: str | None = None,
+        script: str | None = None,
     ) -> Any:
         """A new context + page, signed in as ``session`` (the token response) when given; ``phone``
-        emulates a 375×667 touch screen. Console errors and uncaught exceptions are collected and fail
-        the test at the end."""
+        emulates a touch screen, 375×667 or the size given. ``script`` runs before each page's own (e.g. to
+        take a feature away). Console errors and uncaught exceptions are collected and fail the test at the
+        end."""
         screen: dict[str, Any] = (
-            {"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+            {
+                "viewport": phone if isinstance(phone, dict) else PHONE,
+                "is_mobile": True,
+                "has_touch": True,
+                "device_scale_factor": 2,
+            }
             if phone
             else {"viewport": VIEWPORT}
         )
+        if user_agent is not None:
+            screen["user_agent"] = user_agent
         ctx = self.browser.new_context(**screen, locale="zh-CN", permissions=["microphone", "camera"])
+        if script is not None:
+            ctx.add_init_script(script)
         init = ""
         if session is not None:
             init += f"localStorage.setItem('moke.session', {json.dumps(json.dumps(session))});"

@@ -110,6 +110,7 @@ def test_st_prompt_answered_for_a_lesson_gives_rt_and_ch(web: Browser, rest: Res
     expect(mine.locator("[data-metric=Ch]")).to_contain_text(f"{CH:.3f}")
     expect(mine.get_by_test_id("obs-type")).to_have_text("教学模式：混合型")
     expect(mine.get_by_test_id("st-curve")).to_be_visible()
+    _diagram_names_its_regions(mine.get_by_test_id("rt-ch"))
     run = rest.ok("GET", f"/api/rooms/{room_id}/observations", token=guest["token"])[0]
     stored = rest.ok("GET", f"/api/rooms/{room_id}/observations/{run['id']}/mine", token=guest["token"])
     assert "".join(s["code"] for s in sorted(stored["samples"], key=lambda s: s["slot"])) == LESSON
@@ -192,3 +193,32 @@ def test_question_types_are_tapped_and_kept_while_offline(web: Browser, rest: Re
     stored = rest.ok("GET", f"/api/rooms/{room_id}/observations/{run['id']}/mine", token=guest["token"])
     assert sorted(s["code"] for s in stored["samples"]) == ["higher", "recall", "recall"]
     web.shot(op, "evaluate-questions-observer-zh")
+
+
+# In the diagram's own coordinates: where each lesson type's name sits, the threshold lines, the axis titles'
+# height on screen.
+_DIAGRAM = """(svg) => {
+  const centre = (el) => { const b = el.getBBox(); return [b.x + b.width / 2, b.y + b.height / 2]; };
+  return {
+    regions: Object.fromEntries([...svg.querySelectorAll('text.region')].map((el) => [el.textContent, centre(el)])),
+    xs: [...svg.querySelectorAll('line')].filter((l) => l.getAttribute('x1') === l.getAttribute('x2'))
+      .map((l) => Number(l.getAttribute('x1'))).sort((a, b) => a - b),
+    ys: [...svg.querySelectorAll('line')].filter((l) => l.getAttribute('y1') === l.getAttribute('y2'))
+      .map((l) => Number(l.getAttribute('y1'))),
+    axes: [...svg.querySelectorAll('text.axis')].map((el) => [el.textContent, el.getBoundingClientRect().height]),
+  };
+}"""
+
+
+def _diagram_names_its_regions(diagram: Any) -> None:
+    """练习型 left of Rt = 0.3, 讲授型 right of 0.7, 对话型 between them above Ch = 0.4, 混合型 below it; the axes
+    are titled in type at least 14 px high."""
+    expect(diagram).to_be_visible()
+    d = diagram.evaluate(_DIAGRAM)
+    (x03, x07), (y04,) = d["xs"], d["ys"]
+    r = d["regions"]
+    assert set(r) == {"练习型", "讲授型", "对话型", "混合型"}, r
+    assert r["练习型"][0] < x03 and r["讲授型"][0] > x07, d
+    assert x03 < r["对话型"][0] < x07 and r["对话型"][1] < y04, d  # SVG y grows downwards
+    assert x03 < r["混合型"][0] < x07 and r["混合型"][1] > y04, d
+    assert [name for name, _ in d["axes"]] == ["Rt", "Ch"] and all(h >= 14 for _, h in d["axes"]), d

@@ -41,13 +41,19 @@ def _aspect(page: Any, testid: str) -> float:
     return float(page.get_by_test_id(testid).evaluate("el => el.videoWidth / el.videoHeight"))
 
 
-def test_a_presenter_shares_her_screen_observers_see_it_and_the_console_takes_it(web: Browser, rest: Rest) -> None:
+def test_a_presenter_shares_her_screen_observers_see_it_and_the_console_takes_it(
+    web: Browser, rest: Rest
+) -> None:
     rest.require("/api/rooms/{room_id}/program", "/api/rooms/{room_id}/recordings")
     host = rest.register("赵导播", "教育中心")
-    room_id = rest.ok("POST", "/api/rooms", {"title": "网络展示交流", "kind": "showcase"}, host["token"])["id"]
+    room_id = rest.ok("POST", "/api/rooms", {"title": "网络展示交流", "kind": "showcase"}, host["token"])[
+        "id"
+    ]
     presenter, venue = rest.presenter_venue(host, room_id, "三小")
     code = rest.ok("POST", f"/api/rooms/{room_id}/invites", {"role": "observer"}, host["token"])["code"]
-    observer = rest.ok("POST", "/api/auth/guest", {"code": code, "display_name": "观课老师", "school": "二小"})
+    observer = rest.ok(
+        "POST", "/api/auth/guest", {"code": code, "display_name": "观课老师", "school": "二小"}
+    )
     live = f"{web.base}/rooms/{room_id}/live"
     screen = f"screen:{presenter['user']['id']}"
 

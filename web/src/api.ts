@@ -7,6 +7,8 @@ export class ApiError extends Error {
     public status: number,
     public code: string,
     message: string,
+    /** the error's `details` (e.g. `{slow_seconds, retry_after}`): placeholders of its text */
+    public details: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -21,7 +23,8 @@ export function errorText(err: unknown): string {
     // the code's own text, else one for the HTTP status: never the server's English message
     const key = `error.${err.code}`;
     const byStatus = `error.status_${err.status}`;
-    return has(key) ? t(key) : has(byStatus) ? t(byStatus) : t('error.generic');
+    const vars = Object.fromEntries(Object.entries(err.details ?? {}).filter(([, v]) => typeof v === 'string' || typeof v === 'number')) as Record<string, string | number>;
+    return has(key) ? t(key, vars) : has(byStatus) ? t(byStatus) : t('error.generic');
   }
   if (err instanceof Notice) return err.message;
   if (err instanceof TypeError) return t('error.network');
@@ -45,8 +48,9 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   const type = resp.headers.get('Content-Type') ?? '';
   const data: unknown = type.includes('application/json') ? await resp.json() : null;
   if (!resp.ok) {
-    const e = (data as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new ApiError(resp.status, e?.code ?? `http_${resp.status}`, e?.message ?? resp.statusText);
+    const e = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+    const details = e?.details && typeof e.details === 'object' ? (e.details as Record<string, unknown>) : {};
+    throw new ApiError(resp.status, e?.code ?? `http_${resp.status}`, e?.message ?? resp.statusText, details);
   }
   return data as T;
 }

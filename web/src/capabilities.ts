@@ -15,8 +15,8 @@ export async function serverHas(path: string): Promise<boolean> {
 }
 
 /** Why this page cannot use the camera and microphone, or null when it can. Browsers expose
- * `navigator.mediaDevices` only in a secure context (HTTPS, or localhost); some in-app browsers lack it
- * or MediaRecorder even over HTTPS. */
+ * `navigator.mediaDevices` only in a secure context (HTTPS, or localhost); some in-app browsers (WeChat's
+ * among them) lack it or MediaRecorder even over HTTPS. */
 export type MediaBlock = 'insecure' | 'unsupported';
 
 export function mediaBlock(needRecorder = false): MediaBlock | null {
@@ -24,4 +24,23 @@ export function mediaBlock(needRecorder = false): MediaBlock | null {
   if (typeof navigator.mediaDevices?.getUserMedia !== 'function') return 'unsupported';
   if (needRecorder && typeof window.MediaRecorder !== 'function') return 'unsupported';
   return null;
+}
+
+/** A browser feature Moke uses: the camera and microphone, recording (voice notes), WebRTC (live video). */
+export type Feature = 'camera' | 'recorder' | 'webrtc';
+
+/** Which of `wanted` this browser lacks. No browser is turned away (WeChat's built-in one included): a page
+ * names what it lacks and what that means, and everything else works. */
+export function lacking(wanted: Feature[] = ['camera', 'recorder', 'webrtc']): Feature[] {
+  const has: Record<Feature, () => boolean> = {
+    camera: () => typeof navigator.mediaDevices?.getUserMedia === 'function',
+    recorder: () => typeof window.MediaRecorder === 'function',
+    webrtc: () => typeof window.RTCPeerConnection === 'function',
+  };
+  return wanted.filter((f) => !has[f]());
+}
+
+/** WeChat's built-in browser (its user agent says MicroMessenger). */
+export function inWeChat(): boolean {
+  return /MicroMessenger/i.test(navigator.userAgent);
 }

@@ -3,6 +3,7 @@ import { h } from './dom';
 import { locale, setLocale, t } from './i18n';
 import { afterRender, installLinkHandler, navigate, render, route } from './router';
 import { getSession, setSession } from './session';
+import { followKeyboard } from './viewport';
 
 route('/', () => import('./pages/home').then((m) => m.homePage));
 route('/login', () => import('./pages/auth').then((m) => m.authPage));
@@ -81,4 +82,5 @@ document.title = t('app.title');
 document.getElementById('app')!.append(h('main', { id: 'main' }));
 afterRender(shell);
 installLinkHandler();
+followKeyboard();
 void render();

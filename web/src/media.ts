@@ -1,7 +1,8 @@
 /** WebRTC through the server's relay: publish a local stream, watch a source ("program", "preview",
  * "venue:<id>", "seat:<user>", "screen:<user>"). Offer/answer go over Socket.IO acks after ICE gathering (no trickle). */
 import { api, Notice } from './api';
-import { type MediaBlock, mediaBlock } from './capabilities';
+import { type Feature, inWeChat, lacking, type MediaBlock, mediaBlock } from './capabilities';
+import { h } from './dom';
 import { t } from './i18n';
 import { call } from './realtime';
 import { token } from './session';
@@ -45,15 +46,38 @@ export async function secureAddress(): Promise<string> {
   return base ? `${base.replace(/\/$/, '')}${path}` : `https://${location.hostname}${path}`;
 }
 
-/** Why the camera/microphone cannot be used here, in the reader's language, with what to open instead. */
-export function mediaBlockText(block: MediaBlock, address: string): string {
-  return t(block === 'insecure' ? 'media.insecure' : 'media.unsupported', { url: address });
+/** Why the camera/microphone cannot be used here, in the reader's language, with what to open instead: an
+ * insecure address, or the features this browser lacks, each with what it stops (`wanted`: those the page
+ * uses). */
+export function mediaBlockText(block: MediaBlock, address: string, wanted?: Feature[]): string {
+  if (block === 'insecure') return t('media.insecure', { url: address });
+  const missing = lacking(wanted);
+  if (!missing.length) return t('media.unsupported', { url: address });
+  const browser = inWeChat() ? t('media.wechat') : t('media.this_browser');
+  const features = missing.map((f) => t(`media.lacks_${f}`)).join(t('media.list_sep'));
+  return t('media.lacking', { browser, features, url: address });
+}
+
+/** The notice a page shows while it cannot do all it offers here (an insecure address, a browser without
+ * a feature in `wanted`), with the address to open instead as a link; null when nothing is missing. */
+export function mediaNotice(wanted: Feature[]): HTMLElement | null {
+  const needRecorder = wanted.includes('recorder');
+  const block = (wanted.includes('camera') || needRecorder ? mediaBlock(needRecorder) : null)
+    ?? (lacking(wanted).length ? 'unsupported' : null);
+  if (!block) return null;
+  const notice = h('div', { class: 'notice', role: 'note', 'data-testid': 'media-blocked' });
+  void secureAddress().then((address) => {
+    const [before, after = ''] = mediaBlockText(block, '\u0000', wanted).split('\u0000');
+    notice.replaceChildren(
+      h('p', {}, before, h('a', { href: address, 'data-testid': 'media-secure-link' }, address), after));
+  });
+  return notice;
 }
 
 /** getUserMedia, or a Notice that says why the browser will not give the camera/microphone here. */
 export async function capture(constraints: MediaStreamConstraints, needRecorder = false): Promise<MediaStream> {
   const block = mediaBlock(needRecorder);
-  if (block) throw new Notice(mediaBlockText(block, await secureAddress()));
+  if (block) throw new Notice(mediaBlockText(block, await secureAddress(), needRecorder ? ['camera', 'recorder'] : ['camera']));
   return navigator.mediaDevices.getUserMedia(constraints);
 }
 

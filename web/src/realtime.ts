@@ -24,7 +24,7 @@ export function disconnectSocket(): void {
 
 interface Ack {
   ok: boolean;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; details?: unknown };
   [key: string]: unknown;
 }
 
@@ -35,7 +35,11 @@ export function call<T = Record<string, unknown>>(event: string, payload: unknow
       .timeout(timeoutMs)
       .emit(event, payload, (err: Error | null, res: Ack) => {
         if (err) reject(new ApiError(0, 'timeout', err.message));
-        else if (!res || !res.ok) reject(new ApiError(0, res?.error?.code ?? 'error', res?.error?.message ?? ''));
+        else if (!res || !res.ok) {
+          const details = res?.error?.details;
+          reject(new ApiError(0, res?.error?.code ?? 'error', res?.error?.message ?? '',
+            details && typeof details === 'object' ? (details as Record<string, unknown>) : {}));
+        }
         else resolve(res as unknown as T);
       });
   });

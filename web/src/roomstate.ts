@@ -44,6 +44,12 @@ export interface ProgramState {
   lost?: string | null;
 }
 
+/** The room's chat mode: slow mode (one message per person per `slow_seconds`, 0 = off), moderator-only. */
+export interface ChatMode {
+  slow_seconds: number;
+  moderated: boolean;
+}
+
 export interface Floor {
   seats: (number | Person)[];
   hands: (number | Person)[];
@@ -61,7 +67,18 @@ export interface JoinState {
   agenda: AgendaSegment[];
   program: ProgramState | null;
   chat: ChatMessage[];
+  /** from the join answer's `chat.mode`, then `chat:mode` events */
+  chatMode: ChatMode;
   floor: Floor | null;
+}
+
+const NO_MODE: ChatMode = { slow_seconds: 0, moderated: false };
+
+/** The join answer's chat part, `{messages, more, mode}`, as the messages and the mode. */
+function chatOf(raw: unknown): { chat: ChatMessage[]; chatMode: ChatMode } {
+  if (Array.isArray(raw)) return { chat: raw as ChatMessage[], chatMode: NO_MODE };
+  const c = (raw ?? {}) as { messages?: ChatMessage[]; mode?: ChatMode };
+  return { chat: c.messages ?? [], chatMode: c.mode ?? NO_MODE };
 }
 
 export function personName(p: Person | undefined | null): string {
@@ -114,9 +131,8 @@ export class LiveRoom {
   async join(): Promise<JoinState> {
     const res = await this.joinCall();
     this.state = res.state;
-    // the chat tail arrives as {messages, more}
-    const chat = this.state.chat as unknown;
-    this.state.chat = Array.isArray(chat) ? (chat as ChatMessage[]) : ((chat as { messages?: ChatMessage[] })?.messages ?? []);
+    // the chat tail arrives as {messages, more, mode}
+    Object.assign(this.state, chatOf(this.state.chat));
     this.state.online ??= [];
     this.state.members ??= [];
     this.state.venues ??= [];
@@ -144,6 +160,11 @@ export class LiveRoom {
           m.id === d.message_id ? { ...m, text: '', voice_id: null, voice_duration: null, deleted: true } : m,
         );
         this.emit('chat', d);
+      }),
+      on<ChatMode & { room_id: string }>('chat:mode', (d) => {
+        if (!mine(d)) return;
+        this.state.chatMode = { slow_seconds: d.slow_seconds, moderated: d.moderated };
+        this.emit('chatmode', d);
       }),
       on<{ room_id?: string; member: Person & { role: string } }>('member:updated', (d) => {
         if (!mine(d)) return;
@@ -205,14 +226,10 @@ export class LiveRoom {
   private async rejoin(): Promise<void> {
     try {
       const res = await this.joinCall();
-      const chat = res.state.chat as unknown;
-      Object.assign(this.state, res.state, {
-        chat: Array.isArray(chat) ? chat : ((chat as { messages?: ChatMessage[] })?.messages ?? []),
-        online: res.state.online ?? [],
-      });
+      Object.assign(this.state, res.state, chatOf(res.state.chat), { online: res.state.online ?? [] });
       this.presenceRevs.clear(); // the new list is the base again
       for (const d of res.early) this.applyPresence(d);
-      for (const kind of ['presence', 'chat', 'floor', 'program', 'member']) this.emit(kind, null);
+      for (const kind of ['presence', 'chat', 'chatmode', 'floor', 'program', 'member']) this.emit(kind, null);
     } catch {
       /* the next reconnect tries again */
     }

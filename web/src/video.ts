@@ -1,6 +1,7 @@
 /** Video boxes shared by the live page and the console: a <video> with a status note and a
  * click-to-unmute prompt, and a Feed that keeps one watched source playing in a box. */
 import { errorText } from './api';
+import { lacking } from './capabilities';
 import { h } from './dom';
 import { t } from './i18n';
 import { stallGuard, watch, type Watching } from './media';
@@ -74,6 +75,10 @@ export class Feed {
     const seq = ++this.seq;
     this.drop();
     this.source = source;
+    if (lacking(['webrtc']).length) { // some in-app browsers: say so in the box rather than a bare error
+      this.box.note.textContent = t('media.lacks_webrtc');
+      return;
+    }
     this.starting = true;
     this.box.note.textContent = t('live.connecting');
     try {

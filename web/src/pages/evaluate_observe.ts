@@ -56,8 +56,8 @@ function curveSvg(spec: Instrument, results: { result: Result; strong: boolean }
   el.append(
     svg('rect', { x: pad, y: pad, width: size - 2 * pad, height: size - 2 * pad, fill: 'none', stroke: '#999' }),
     svg('line', { x1: px(0), y1: py(0), x2: px(top), y2: py(top), stroke: '#ddd' }),
-    svg('text', { x: size / 2, y: size - 6, 'text-anchor': 'middle', 'font-size': 11 }, spec.curve!.x_title || 'T'),
-    svg('text', { x: 4, y: 14, 'font-size': 11 }, spec.curve!.y_title || 'S'),
+    svg('text', { x: size / 2, y: size - 5, 'text-anchor': 'middle', 'font-size': 13, 'font-weight': 700, class: 'axis' }, spec.curve!.x_title || 'T'),
+    svg('text', { x: 4, y: 15, 'font-size': 13, 'font-weight': 700, class: 'axis' }, spec.curve!.y_title || 'S'),
   );
   for (const r of results) {
     el.append(svg('polyline', {
@@ -68,11 +68,31 @@ function curveSvg(spec: Instrument, results: { result: Result; strong: boolean }
   return el;
 }
 
-/** The Rt–Ch diagram: the type regions' thresholds as lines, each observer grey, the main point red. */
+/** Where each lesson type lies on the diagram: the centre of the cells of a fine grid that the type rules
+ * (first match wins, as on the server) give to it — the instrument's data decides, not this code. */
+function typeCentres(spec: Instrument, x: string, y: string): { title: string; cx: number; cy: number }[] {
+  const steps = 40;
+  const sums = new Map<LessonType, { sx: number; sy: number; n: number }>();
+  const within = (v: number, b: { min?: number | null; max?: number | null }): boolean =>
+    (b.min === null || b.min === undefined || v >= b.min) && (b.max === null || b.max === undefined || v <= b.max);
+  for (let i = 0; i < steps; i++) {
+    for (let j = 0; j < steps; j++) {
+      const at: Record<string, number> = { [x]: (i + 0.5) / steps, [y]: (j + 0.5) / steps };
+      const ty = spec.types.find((tt) => Object.entries(tt.when).every(([k, b]) => k in at && within(at[k], b)));
+      if (!ty) continue;
+      const s = sums.get(ty) ?? { sx: 0, sy: 0, n: 0 };
+      sums.set(ty, { sx: s.sx + at[x], sy: s.sy + at[y], n: s.n + 1 });
+    }
+  }
+  return [...sums].map(([ty, s]) => ({ title: ty.title, cx: s.sx / s.n, cy: s.sy / s.n }));
+}
+
+/** The Rt–Ch diagram: the type regions' thresholds as lines with each region's name inside it, the axes
+ * named and their thresholds marked, each observer grey, the main point red. */
 function diagramSvg(spec: Instrument, results: { result: Result; strong: boolean }[]): SVGElement {
   const d = spec.diagram!;
-  const size = 200;
-  const pad = 24;
+  const size = 240;
+  const pad = 34;
   const px = (v: number): number => pad + v * (size - 2 * pad);
   const py = (v: number): number => size - pad - v * (size - 2 * pad);
   const el = svg('svg', { viewBox: `0 0 ${size} ${size}`, class: 'chart', role: 'img', 'aria-label': d.title, 'data-testid': 'rt-ch' });
@@ -80,17 +100,25 @@ function diagramSvg(spec: Instrument, results: { result: Result; strong: boolean
   const bounds = (metric: string): number[] => [...new Set(spec.types.flatMap((ty) =>
     Object.entries(ty.when).filter(([k]) => k === metric).flatMap(([, b]) => [b.min, b.max]).filter((v): v is number => typeof v === 'number')))].sort();
   const xs = bounds(d.x);
+  const ys = bounds(d.y);
   for (const x of xs) el.append(svg('line', { x1: px(x), y1: py(0), x2: px(x), y2: py(1), stroke: '#888' }));
-  for (const y of bounds(d.y)) el.append(svg('line', { x1: px(xs[0] ?? 0), y1: py(y), x2: px(xs[xs.length - 1] ?? 1), y2: py(y), stroke: '#888' }));
+  for (const y of ys) el.append(svg('line', { x1: px(xs[0] ?? 0), y1: py(y), x2: px(xs[xs.length - 1] ?? 1), y2: py(y), stroke: '#888' }));
+  for (const r of typeCentres(spec, d.x, d.y)) {
+    el.append(svg('text', { x: px(r.cx), y: py(r.cy), 'text-anchor': 'middle', 'dominant-baseline': 'middle', 'font-size': 15,
+      'font-weight': 600, fill: '#5c6670', class: 'region', 'data-type': r.title }, r.title));
+  }
+  const tick = { 'font-size': 11, fill: '#444' };
+  for (const v of [0, ...xs, 1]) el.append(svg('text', { ...tick, x: px(v), y: size - pad + 13, 'text-anchor': 'middle' }, String(v)));
+  for (const v of [0, ...ys, 1]) el.append(svg('text', { ...tick, x: pad - 4, y: py(v) + 4, 'text-anchor': 'end' }, String(v)));
   el.append(
-    svg('text', { x: size / 2, y: size - 6, 'text-anchor': 'middle', 'font-size': 11 }, d.x),
-    svg('text', { x: 4, y: 14, 'font-size': 11 }, d.y),
+    svg('text', { x: size / 2, y: size - 4, 'text-anchor': 'middle', 'font-size': 16, 'font-weight': 700, class: 'axis' }, d.x),
+    svg('text', { x: 4, y: pad - 10, 'font-size': 16, 'font-weight': 700, class: 'axis' }, d.y),
   );
   for (const r of [...results].sort((a, b) => Number(a.strong) - Number(b.strong))) {
     const x = r.result.metrics[d.x];
     const y = r.result.metrics[d.y];
     if (x === null || x === undefined || y === null || y === undefined) continue;
-    el.append(svg('circle', { cx: px(x), cy: py(y), r: r.strong ? 6 : 4, fill: r.strong ? '#E45756' : '#aaa', stroke: '#fff' }));
+    el.append(svg('circle', { cx: px(x), cy: py(y), r: r.strong ? 7 : 5, fill: r.strong ? '#E45756' : '#aaa', stroke: '#fff' }));
   }
   return el;
 }

@@ -2,15 +2,17 @@
  * history and voice notes, raise hand; seat holders get mic/camera and the discussion grid; presenters
  * can publish their venue's camera. Lazy-loaded. */
 import { api, attachMedia } from '../api';
-import { mediaBlock } from '../capabilities';
+import { lacking } from '../capabilities';
 import { h } from '../dom';
 import { formatTime, roleName, t } from '../i18n';
-import { attach, capture, mediaBlockText, publish, type Publishing, secureAddress } from '../media';
+import { attach, capture, mediaNotice as noticeFor, publish, type Publishing } from '../media';
 import { call } from '../realtime';
-import { type ChatMessage, enterRoom, type Person, personName, userIdOf } from '../roomstate';
+import { type ChatMessage, enterRoom, personName, userIdOf } from '../roomstate';
+import { chatModeBar, presencePanel } from './live_crowd';
+import { voiceButton } from './live_voice';
 import { canManage, listOf, venueLabel } from '../rooms';
 import { getSession } from '../session';
-import { busy, toast, uid } from '../ui';
+import { busy, uid } from '../ui';
 import { Feed, videoBox } from '../video';
 import { isScreen, screenShare, sharerName } from './live_screen';
 
@@ -39,7 +41,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   const drawLabel = (): void => {
     const p = live.state.program;
     const v = live.venue(p?.program);
-    const shared = isScreen(p?.program) ? t('screen.target', { name: sharerName(live, p.program) }) : null;
+    const shared = p?.program && isScreen(p.program) ? t('screen.target', { name: sharerName(live, p.program) }) : null;
     label.textContent = v ? t('live.main_venue', { name: v.name }) : shared ? t('live.main_venue', { name: shared }) : t('live.main_venue_none');
     label.dataset.venueId = v?.id ?? p?.program ?? '';
   };
@@ -52,34 +54,15 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
     if ((d as { source: string }).source === main.source) main.stop(t('live.no_video'));
   });
   drawLabel();
-  main.box.note.textContent = t('live.waiting');
+  main.box.note.textContent = lacking(['webrtc']).length ? t('media.lacks_webrtc') : t('live.waiting');
   stops.push(() => main.stop());
 
-  // --- no camera/microphone here (plain HTTP, or a browser without them): say why, and where to go
-  const blocked = mediaBlock(true);
-  const mediaNotice = h('div', { class: 'notice', role: 'note', 'data-testid': 'media-blocked', hidden: !blocked });
-  if (blocked) {
-    void secureAddress().then((address) => {
-      const [before, after = ''] = mediaBlockText(blocked, '\u0000').split('\u0000');
-      mediaNotice.replaceChildren(
-        h('p', {}, before, h('a', { href: address, 'data-testid': 'media-secure-link' }, address), after));
-    });
-  }
+  // --- no camera/microphone here (plain HTTP, or a browser without them): say why, and where to go;
+  // a browser lacking a feature (WeChat's often lacks recording) is told which, and the rest works
+  const mediaNotice = noticeFor(['camera', 'recorder', 'webrtc']);
 
-  // --- presence --------------------------------------------------------------------------------
-  const presence = h('ul', { class: 'presence', 'data-testid': 'presence' });
-  const drawPresence = (): void => {
-    presence.replaceChildren(...live.state.online.map((p: Person) => h('li', {},
-      h('span', { class: 'dot on', 'aria-hidden': 'true' }),
-      h('strong', {}, personName(p)),
-      p.role && h('span', { class: 'tag muted' }, roleName(p.role)),
-      p.venue_id && h('span', { class: 'muted' }, ` @${live.venue(p.venue_id)?.name ?? ''}`),
-      p.school && h('span', { class: 'muted' }, ` ${p.school}`),
-      p.mic ? h('span', { class: 'tag' }, t('live.mic_on')) : null,
-      p.camera ? h('span', { class: 'tag' }, t('live.camera_on')) : null)));
-  };
-  live.on('presence', drawPresence);
-  drawPresence();
+  // --- presence: a list, or counts per school in a crowd (live_crowd.ts) ----------------------------
+  const presence = presencePanel(live);
 
   // --- chat ------------------------------------------------------------------------------------
   const chatList = h('ol', { class: 'chat', 'data-testid': 'chat', 'aria-live': 'polite' });
@@ -165,42 +148,17 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
     }, chatStatus));
   } }, input, send);
 
-  // voice notes: MediaRecorder → upload → the server posts it to the chat
-  const rec = h('button', { type: 'button', id: 'voice-record', 'aria-pressed': 'false' }, t('voice.record'));
-  let recorder: MediaRecorder | null = null;
-  rec.onclick = () => {
-    if (recorder) {
-      recorder.stop();
-      return;
-    }
-    void busy(null, async () => {
-      const stream = await capture({ audio: true }, true);
-      const chunks: Blob[] = [];
-      // Ask for a container the server accepts; Firefox otherwise reports an empty mimeType for Ogg.
-      const mimeType = VOICE_TYPES.find((ty) => MediaRecorder.isTypeSupported(ty));
-      recorder = new MediaRecorder(stream, mimeType ? { mimeType } : undefined);
-      recorder.ondataavailable = (e) => e.data.size && chunks.push(e.data);
-      recorder.onstop = () => {
-        stream.getTracks().forEach((tr) => tr.stop());
-        const declared = recorder?.mimeType ?? '';
-        recorder = null;
-        rec.textContent = t('voice.record');
-        rec.setAttribute('aria-pressed', 'false');
-        const clientId = uid();
-        void busy(rec, async () => {
-          // The server opens a clip only as the container its type names (no probing): name the real one.
-          const type = declared || (await sniffAudioType(new Blob(chunks)));
-          const blob = new Blob(chunks, { type });
-          await api('POST', `/api/rooms/${roomId}/voice?client_id=${clientId}`, blob);
-          toast(t('voice.sent'));
-        }, chatStatus);
-      };
-      recorder.start();
-      rec.textContent = t('voice.stop');
-      rec.setAttribute('aria-pressed', 'true');
-    }, chatStatus);
-  };
-  stops.push(() => recorder?.stop());
+  // voice notes (live_voice.ts): click to start and stop; on a touch screen, press and hold
+  const voice = voiceButton(roomId, chatStatus);
+  const rec = voice.button;
+  stops.push(voice.stop);
+  // slow mode and moderator-only mode: the note for everyone, the switches for moderators
+  const chatModes = chatModeBar(live, roomId, chatStatus, (open) => {
+    input.disabled = !open;
+    send.disabled = !open;
+    rec.disabled = !open;
+    input.placeholder = open ? t('chat.placeholder') : t('chat.moderated_placeholder');
+  });
 
   // --- raise hand, seats ------------------------------------------------------------------------
   const hand = h('button', { type: 'button', id: 'raise-hand', 'aria-pressed': 'false' });
@@ -354,7 +312,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
           h('div', { class: 'row' }, venueSel, pubBtn), pubStatus, preview) : null),
       h('aside', { class: 'side' },
         h('section', {}, h('h2', {}, t('live.online')), presence),
-        h('section', { class: 'chat-box' }, h('h2', {}, t('chat.title')), older, chatList, chatForm, h('div', { class: 'row' }, rec), chatStatus))),
+        h('section', { class: 'chat-box' }, h('h2', {}, t('chat.title')), chatModes, older, chatList, chatForm, h('div', { class: 'row' }, rec), chatStatus))),
   );
   chatList.scrollTop = chatList.scrollHeight;
 
@@ -389,17 +347,4 @@ function voicePlayer(voiceId: string, seconds: number | null | undefined): HTMLE
   return h('div', { class: 'voice' },
     audio,
     seconds ? h('span', { class: 'muted' }, ` ${seconds.toFixed(1)}″`) : null);
-}
-
-const VOICE_TYPES = ['audio/webm;codecs=opus', 'audio/ogg;codecs=opus', 'audio/mp4'];
-
-/** The container of a recorded clip from its first bytes (Ogg, WebM/Matroska, MP4), for a recorder that
- * did not say. */
-async function sniffAudioType(blob: Blob): Promise<string> {
-  const head = new Uint8Array(await blob.slice(0, 12).arrayBuffer());
-  const text = String.fromCharCode(...head);
-  if (text.startsWith('OggS')) return 'audio/ogg';
-  if (head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) return 'audio/webm';
-  if (text.slice(4, 8) === 'ftyp') return 'audio/mp4';
-  return 'audio/webm';
 }
