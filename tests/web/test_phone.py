@@ -1,7 +1,9 @@
-"""Phones (Playwright device emulation with touch, 375×667 and 390×844): every page fits the width with no
-sideways scrolling, logs no console error and gives a finger 44 px targets; on the live and 听评课 pages the
-video fills the width and the chat or note input stays visible with the on-screen keyboard open; voice notes
-record while the button is held; WeChat's built-in browser is not turned away, and is told what it lacks."""
+"""Phones (Playwright device emulation with touch, 375×667 and 390×844): every page (home, log-in, join, new
+room, room, prep, live, evaluate, replay, console, studios, studio, library, showcase, records, attendance,
+not found) fits the width with no sideways scrolling, logs no console error and gives a finger 44 px targets;
+on the live and 听评课 pages the video fills the width and the chat or note input stays visible with the
+on-screen keyboard open; voice notes record while the button is held; WeChat's built-in browser is not turned
+away, and is told what it lacks."""
 
 from __future__ import annotations
 
@@ -67,6 +69,8 @@ def test_every_page_fits_a_phone_with_finger_sized_targets(
 
     page = web.page(host, label="host", phone=size)
     base = f"{web.base}/rooms/{room_id}"
+    body = {"name": "王老师语文名师工作室", "subject": "语文", "grade_band": "小学"}
+    studio = rest.ok("POST", "/api/studios", body, host["token"])["id"]
     for url, ready, name in [
         (f"{web.base}/", "#new-room", "home"),
         (f"{web.base}/rooms/new", "#new-room-form", "room-new"),
@@ -77,6 +81,12 @@ def test_every_page_fits_a_phone_with_finger_sized_targets(
         (f"{base}/evaluate", "#note-text", "evaluate"),
         (f"{base}/replay", "[data-testid=no-recordings]", "replay"),
         (f"{base}/console", "#take", "console"),
+        (f"{web.base}/studios", "main h1", "studios"),
+        (f"{web.base}/studios/{studio}", "main h1", "studio"),
+        (f"{web.base}/studios/{studio}/library", "main h1", "library"),
+        (f"{web.base}/studios/{studio}/showcase", "main h1", "showcase"),
+        (f"{web.base}/records", "main h1", "records"),
+        (f"{base}/attendance", "main h1", "attendance"),
         (f"{web.base}/no/such/page", "main h1", "not-found"),
     ]:
         page.goto(url)
