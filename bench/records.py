@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -49,6 +50,9 @@ from studios.records.spans import HoursRule  # noqa: E402
 from studios.records.studio_link import district, studio_members, studio_rooms  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
+_SCAN = re.compile(
+    r"(Index Only Scan|Index Scan|Bitmap Index Scan|Bitmap Heap Scan|Seq Scan)( using \w+)? on \w+"
+)
 YEAR_START = time.mktime((2026, 1, 1, 0, 0, 0, 0, 0, -1))
 
 
@@ -152,7 +156,9 @@ async def explain(db: Database, q: Select[Any]) -> str:
             rows = (await s.execute(text(f"EXPLAIN QUERY PLAN {sql}"))).all()
             return "; ".join(str(r[-1]) for r in rows)
         rows = (await s.execute(text(f"EXPLAIN {sql}"))).all()
-        return " | ".join(str(r[0]).strip() for r in rows)
+        # the scans, in plan order: which table is read whole and which through which index
+        scans = [m.group(0) for r in rows if (m := _SCAN.search(str(r[0])))]
+        return "; ".join(dict.fromkeys(scans))
 
 
 async def run(url: str, args: argparse.Namespace) -> None:

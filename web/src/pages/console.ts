@@ -54,7 +54,7 @@ export async function consolePage(root: HTMLElement, params: Record<string, stri
       : isScreen(s) ? t('screen.of', { name: sharerName(live, s) }) : s;
   /** A program target's name: a venue's, or a shared screen's (`screen:<user_id>`). */
   const targetName = (id: string | null | undefined): string | null =>
-    isScreen(id) ? t('screen.target', { name: sharerName(live, id) }) : (live.venue(id)?.name ?? null);
+    id && isScreen(id) ? t('screen.target', { name: sharerName(live, id) }) : (live.venue(id)?.name ?? null);
 
   /** Send a controller command with the epoch we saw; a conflict means someone else acted first. */
   async function control(event: string, extra: Record<string, unknown>): Promise<void> {

@@ -16,6 +16,7 @@ import { getSession } from '../session';
 import { busy, errorBox, field, loading, toast, uid, withLoading } from '../ui';
 import { Feed, videoBox } from '../video';
 import { type Instrument, observePanel } from './evaluate_observe';
+import { isScreen } from './live_screen';
 import { type Rubric, scoresPanel } from './evaluate_scores';
 
 interface Note {
@@ -79,7 +80,9 @@ export async function evaluatePage(root: HTMLElement, params: Record<string, str
 
   // --- the program (or a venue's feed) ---------------------------------------------------------------
   let venues: Venue[] = [];
-  const venueName = (id: string | null | undefined): string => venueLabel(venues.find((v) => v.id === id)) || '';
+  // a note taken while a shared screen was on the program is stamped `screen:<user_id>`: 课件演示
+  const venueName = (id: string | null | undefined): string =>
+    isScreen(id) ? t('screen.title') : venueLabel(venues.find((v) => v.id === id)) || '';
   const label = h('div', { class: 'program-label', 'data-testid': 'program-label', 'aria-live': 'polite' });
   const feed = new Feed(roomId, videoBox('program-video', true));
   const sourceSel = h('select', { 'aria-label': t('eval.source'), id: 'source-select' }, h('option', { value: 'program' }, t('eval.program')));

@@ -41,7 +41,7 @@ export async function livePage(root: HTMLElement, params: Record<string, string>
   const drawLabel = (): void => {
     const p = live.state.program;
     const v = live.venue(p?.program);
-    const shared = isScreen(p?.program) ? t('screen.target', { name: sharerName(live, p.program) }) : null;
+    const shared = p?.program && isScreen(p.program) ? t('screen.target', { name: sharerName(live, p.program) }) : null;
     label.textContent = v ? t('live.main_venue', { name: v.name }) : shared ? t('live.main_venue', { name: shared }) : t('live.main_venue_none');
     label.dataset.venueId = v?.id ?? p?.program ?? '';
   };

@@ -10,7 +10,7 @@ import { Feed, videoBox } from '../video';
 
 const PREFIX = 'screen:';
 
-export function isScreen(source: string | null | undefined): source is string {
+export function isScreen(source: string | null | undefined): boolean {
   return !!source && source.startsWith(PREFIX);
 }
 
