@@ -119,6 +119,10 @@ def test_a_presenter_shares_her_screen_observers_see_it_and_the_console_takes_it
     expect(mod.get_by_test_id("recordings")).to_contain_text("录制中")
     expect(mod.get_by_test_id("recordings")).to_contain_text("三小执教 的屏幕")
     web.shot(mod, "console-screen-zh")
+    deadline = time.monotonic() + 30  # a second of the screen in the file (it starts at a keyframe)
+    while rest.ok("GET", f"/api/rooms/{room_id}/recordings", token=host["token"])[0]["duration"] < 1:
+        assert time.monotonic() < deadline, "the screen recording never grew"
+        mod.wait_for_timeout(250)
     mod.locator("#recording").click()
     expect(mod.get_by_test_id("recordings").get_by_role("button", name="下载")).to_be_visible()
     (rec,) = rest.ok("GET", f"/api/rooms/{room_id}/recordings", token=host["token"])
