@@ -76,6 +76,8 @@ def test_two_editors_talk_on_seats_while_editing_and_collapsing_keeps_audio(web:
     expect(b.locator(f".tile[data-seat='{li['user']['id']}']")).to_have_attribute("data-mic", "true")
     audio_grows(a)
     audio_grows(b)
+    # and plays it with sound: the browser allowed it after the clicks that took the seat
+    expect(a.get_by_test_id(f"seat-{chen['user']['id']}")).to_have_js_property("muted", False)
 
     # they edit while talking: each one's text reaches the other
     a.locator(".ProseMirror > p").first.click()
@@ -90,6 +92,7 @@ def test_two_editors_talk_on_seats_while_editing_and_collapsing_keeps_audio(web:
     expect(a.get_by_test_id("editing").locator("li", has_text="陈老师")).to_contain_text("在「学科/年级」")
     expect(b.get_by_test_id("editing").locator("li", has_text="李老师")).to_contain_text("在「课题」")
     audio_grows(a)  # still talking after the typing
+    expect(a.get_by_test_id(f"seat-{chen['user']['id']}")).to_have_js_property("muted", False)
     web.shot(a, "prep-call-desktop-zh")
 
     # collapse the panel: the plan takes the width, the tiles are out of sight, the audio keeps coming

@@ -44,6 +44,9 @@ export function show(box: VideoBox, stream: MediaStream): void {
   };
   if (!box.sound && video.muted) return muted(); // a multiview tile: sound only when someone asks
   video.muted = false;
+  // no prompt while play() is pending: a seat with its camera off may send no picture for a while, and
+  // the promise waits for one although the sound already plays; a refusal brings the prompt back
+  box.unmute.hidden = true;
   video.play().then(() => (box.unmute.hidden = true)).catch(() => {
     console.info(`autoplay with sound refused for ${video.dataset.testid}: playing muted, click to unmute`);
     muted();
