@@ -13,8 +13,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-
 Cell = str | int | float | None
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -41,6 +39,8 @@ def to_csv(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
 
 
 def to_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
+    from openpyxl import Workbook  # only an export needs it (and it imports numpy when present)
+
     wb = Workbook(write_only=True)
     ws: Any = wb.create_sheet(title[:31] or "Sheet1")
     ws.append(list(header))

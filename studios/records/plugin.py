@@ -9,10 +9,9 @@ from aiohttp import web
 from rooms.api import FLOOR, ROOM_EVENTS
 from server.api import ApiRoutes
 from server.context import AppContext
+from studios.api import RECORDER
 from studios.records import routes
 from studios.records.recorder import Recorder
-
-RECORDER: web.AppKey[Recorder] = web.AppKey("moke_records_recorder", Recorder)
 
 
 def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:

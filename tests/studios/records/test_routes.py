@@ -11,9 +11,9 @@ import openpyxl
 
 from rooms.api import Room
 from server.models import User
+from studios.api import RECORDER
 from studios.library.models import LibraryItem
 from studios.records.models import Attendance
-from studios.records.plugin import RECORDER
 from tests.support.api import Api
 from tests.support.records import make_admin, person, wait_attendance
 from tests.support.rooms import Client, cid, create_room, member
