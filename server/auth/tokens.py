@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -46,6 +47,8 @@ class TokenService:
             "name": principal.name,
             "iat": issued,
             "exp": issued + (ttl_seconds if ttl_seconds is not None else self.ttl),
+            # two logins in one second are two sessions: each has its own connection caps (RFC 7519 jti)
+            "jti": secrets.token_urlsafe(9),
         }
         if principal.is_admin:
             claims["adm"] = True

@@ -17,6 +17,14 @@ def test_token_service_round_trip() -> None:
     assert svc.verify(svc.issue(p)) == p
 
 
+def test_two_tokens_issued_in_one_second_are_two_sessions() -> None:
+    # per-token connection caps count one session; a second login in the same second is another one
+    svc = TokenService("k" * 40, 60)
+    p = Principal(7, "周老师")
+    a, b = svc.issue(p), svc.issue(p)
+    assert a != b and svc.verify(a) == svc.verify(b) == p
+
+
 def test_an_expired_token_is_refused_with_its_own_code() -> None:
     svc = TokenService("k" * 40, 60)
     token = svc.issue(Principal(1, "x"), ttl_seconds=-1)
