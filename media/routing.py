@@ -24,6 +24,7 @@ import asyncio
 import itertools
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 Op = Callable[..., Awaitable[dict[str, Any]]]
 HomeListener = Callable[[str], Awaitable[None]]  # (room_id)
 
+SETTLE_POLL = 0.1  # seconds between looks for a home that is taking its lease back
 HOME_TTL = 6.0  # seconds a room's media home outlives its process's last renewal (a SIGKILL)
 
 _ERRORS: dict[int, type[MokeError]] = {
@@ -82,6 +84,8 @@ class MediaRouter:
         self.node = cluster.node_id
         self.timeout = timeout
         self.homes = cluster.lease("media-home", home_ttl)  # key: room id
+        # the longest a home takes to take its lease back after Redis restarted empty
+        self.settle_wait = cluster.node_ttl + home_ttl / 3
         self._home_taken: list[HomeListener] = []
         self._ops: dict[str, Op] = {}
         self._ids = itertools.count(1)
@@ -118,13 +122,21 @@ class MediaRouter:
         self._home_taken.append(listener)
 
     async def home(self, room_id: str) -> str:
-        """The room's media home: the process holding its lease, else this one (which takes it)."""
-        holder = await self.homes.holder(room_id)
-        if holder is not None and holder != self.node:
-            return holder
-        if await self.claim(room_id):
-            return self.node
-        return await self.homes.holder(room_id) or self.node  # another process took it just now
+        """The room's media home: the process holding its lease, else this one (which takes it).
+
+        Right after Redis restarted empty nobody holds it until the home takes it back (the lease
+        refuses a bystander then, see server/cluster/base.py): wait for that, at most ``settle_wait``."""
+        deadline = time.monotonic() + self.settle_wait
+        while True:
+            holder = await self.homes.holder(room_id)
+            if holder is not None and holder != self.node:
+                return holder
+            if await self.claim(room_id):
+                return self.node
+            holder = await self.homes.holder(room_id)  # another process took it just now
+            if holder is not None or time.monotonic() >= deadline:
+                return holder or self.node
+            await asyncio.sleep(SETTLE_POLL)
 
     async def claim(self, room_id: str) -> bool:
         """Take (or keep) the room's home here when it is free; True when this process holds it."""

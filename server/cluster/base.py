@@ -8,7 +8,9 @@ Semantics every implementation keeps (and ``tests/server/test_cluster.py`` check
 - a lease of one kind (``cluster.lease(name, ttl)``) is held by at most one node per key at a time,
   until it is released or ``ttl`` passes without a renewal; the node holding it renews it every
   ``ttl / 3`` seconds while it lives (taking it back when it finds it free), and hears (``on_lost``)
-  when a renewal finds another node holding it.
+  when a renewal finds another node holding it. A node takes a key it did not hold only while its own
+  membership is current and settled: after Redis restarted empty, the nodes that did the work take
+  their keys back first, instead of a bystander finding them free and taking them.
 - a node whose own membership had lapsed (a stall, or Redis restarted empty) cannot tell yet which
   other nodes are alive: for one ``node_ttl`` after that, the nodes it saw alive before still count
   as alive (every living node beats again within that time), so nobody is cleaned up after by mistake.
@@ -60,8 +62,16 @@ class Lease:
         self._lost.append(listener)
 
     async def acquire(self, key: str) -> bool:
-        """Take ``key`` when it is free (or renew it when it is ours); True when this node holds it."""
-        ok = await self.cluster._lease_claim(self.name, key, self.node_id, self.ttl, take=True)
+        """Take ``key`` when it is free (or renew it when it is ours); True when this node holds it.
+
+        A key this node did not hold is taken only while its membership is current and settled (see
+        the module doc): False then, with nobody holding it, means "ask again in a moment"."""
+        fresh = key not in self._held
+        if fresh and not self.cluster.settled():
+            return False
+        ok = await self.cluster._lease_claim(
+            self.name, key, self.node_id, self.ttl, take=True, as_member=fresh and self.cluster.started
+        )
         if ok:
             self._held.add(key)
         else:
@@ -188,6 +198,10 @@ class Cluster(ABC):
         """Every node alive now (this one included once started)."""
         return await self._read_members() | self._still_vouched()
 
+    @property
+    def started(self) -> bool:
+        return self._started
+
     def settled(self) -> bool:
         """False for one ``node_ttl`` after this node's membership lapsed: what the backend holds of the
         others (memberships, leases, what they registered) may be gone until they have beaten and renewed
@@ -291,8 +305,12 @@ class Cluster(ABC):
     async def _alive(self, nodes: set[str]) -> set[str]: ...
 
     @abstractmethod
-    async def _lease_claim(self, name: str, key: str, node: str, ttl: float, *, take: bool) -> bool:
-        """Set ``node`` as holder for ``ttl`` when it holds it already, or (``take``) when it is free."""
+    async def _lease_claim(
+        self, name: str, key: str, node: str, ttl: float, *, take: bool, as_member: bool = False
+    ) -> bool:
+        """Set ``node`` as holder for ``ttl`` when it holds it already, or (``take``) when it is free
+        and (``as_member``) ``node``'s membership is current: one that is missing means the backend
+        lost its state (Redis restarted empty) and the node that held the key has not taken it back."""
 
     @abstractmethod
     async def _lease_release(self, name: str, key: str, node: str) -> None: ...

@@ -51,11 +51,14 @@ class MemoryCluster(Cluster):
         now = time.monotonic()
         return {n for n in nodes if self.network.nodes.get(n, 0.0) >= now}
 
-    async def _lease_claim(self, name: str, key: str, node: str, ttl: float, *, take: bool) -> bool:
+    async def _lease_claim(
+        self, name: str, key: str, node: str, ttl: float, *, take: bool, as_member: bool = False
+    ) -> bool:
         now = time.monotonic()
         held = self.network.leases.get((name, key))
         free = held is None or held[1] <= now
-        if (free and take) or (held is not None and not free and held[0] == node):
+        member = not as_member or self.network.nodes.get(node, 0.0) >= now
+        if (free and take and member) or (held is not None and not free and held[0] == node):
             self.network.leases[(name, key)] = (node, now + ttl)
             return True
         return False

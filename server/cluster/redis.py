@@ -50,10 +50,18 @@ for _, node in ipairs(ARGV) do
 end
 return alive
 """
-# KEYS[1] lease key; ARGV: node, ttl ms, take (1/0). Take when free (if asked), renew when ours.
+# KEYS[1] lease key, KEYS[2] nodes zset; ARGV: node, ttl ms, take (1/0), as member (1/0). Take when
+# free (if asked; as a member: only while the node's membership is current), renew when ours.
 _CLAIM = """
 local cur = redis.call('GET', KEYS[1])
-if (cur == false and ARGV[3] == '1') or cur == ARGV[1] then
+local member = true
+if ARGV[4] == '1' then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
+  member = s ~= false and s ~= nil and tonumber(s) >= now
+end
+if (cur == false and ARGV[3] == '1' and member) or cur == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return 1
 end
@@ -129,9 +137,11 @@ class RedisCluster(Cluster):
     async def _alive(self, nodes: set[str]) -> set[str]:
         return {_text(n) for n in await self._alive_script(keys=[self._nodes], args=sorted(nodes))}
 
-    async def _lease_claim(self, name: str, key: str, node: str, ttl: float, *, take: bool) -> bool:
-        args = [node, _ms(ttl), "1" if take else "0"]
-        return bool(await self._claim(keys=[self._lease_key(name, key)], args=args))
+    async def _lease_claim(
+        self, name: str, key: str, node: str, ttl: float, *, take: bool, as_member: bool = False
+    ) -> bool:
+        args = [node, _ms(ttl), "1" if take else "0", "1" if as_member else "0"]
+        return bool(await self._claim(keys=[self._lease_key(name, key), self._nodes], args=args))
 
     async def _lease_release(self, name: str, key: str, node: str) -> None:
         await self._release(keys=[self._lease_key(name, key)], args=[node])

@@ -245,3 +245,24 @@ async def test_after_the_backend_forgot_everything_nobody_is_taken_for_dead(node
     assert a.settled()
     await a.beat()
     assert gone == [b.node_id]
+
+
+async def test_after_the_backend_forgot_everything_a_bystander_leaves_a_key_to_its_holder(
+    node: NodeFactory,
+) -> None:
+    # Issue 20 (CI): a second process asked for a room's media home right after Redis restarted empty,
+    # found it free and took it from the process that had the room's media; the program cut went dark.
+    a, b = await node(node_ttl=0.6), await node(node_ttl=0.6)
+    la, lb = a.lease("feed", 5.0), b.lease("feed", 5.0)
+    assert await la.acquire("r")
+    await forget_everything(a)
+    assert await lb.holder("r") is None
+    assert not await lb.acquire("r")  # b's membership is gone too: the store lost its state
+    await b.beat()  # b beats again and hears of the lapse: unsettled for one node_ttl
+    assert not b.settled() and not await lb.acquire("r")
+    await la._renew_all()  # the holder takes its key back
+    assert await lb.holder("r") == a.node_id and la.held() == {"r"}
+    await la.release("r")
+    await asyncio.sleep(0.7)  # settled again: a free key is anyone's
+    await b.beat()
+    assert b.settled() and await lb.acquire("r")
