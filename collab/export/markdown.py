@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
+from dataclasses import dataclass, field
 from typing import Any
 
 from collab.export.threads import ACCEPTED, HEADING, RESOLVED, SUGGEST, view
 from collab.prosemirror import Node
 
 _WRAP = {"bold": "**", "italic": "*", "strike": "~~"}
+_TAG = {"bold": "strong", "italic": "em", "strike": "s", "underline": "u"}
+_ORDER = ("bold", "italic", "strike", "underline")  # an outer mark first, so a run spans its neighbours
 
 
 def _escape(text: str) -> str:
@@ -16,23 +20,81 @@ def _escape(text: str) -> str:
     return text
 
 
+@dataclass
+class _Span:
+    """One mark over a run of inline content (text and the spans nested in it)."""
+
+    mark: str
+    children: list[_Span | str] = field(default_factory=list)
+
+
 def inline(nodes: list[Node]) -> str:
-    out = []
+    """Inline content as CommonMark: a mark over neighbouring text nodes is one run, and a run whose
+    edges a delimiter cannot flank (Chinese punctuation, a space, another mark) is written as HTML."""
+    root = _Span("")
+    stack = [root]
     for node in nodes:
         if node.get("type") == "hardBreak":
-            out.append("  \n")
+            stack[-1].children.append("  \n")
             continue
         text = _escape(str(node.get("text") or ""))
         if not text:
             continue
-        for mark in node.get("marks") or []:
-            kind = mark.get("type")
-            if kind in _WRAP:
-                text = f"{_WRAP[kind]}{text}{_WRAP[kind]}"
-            elif kind == "underline":
-                text = f"<u>{text}</u>"
-        out.append(text)
-    return "".join(out)
+        marks = [m for m in _ORDER if m in {str(k.get("type")) for k in node.get("marks") or []}]
+        keep = 1
+        while keep < len(stack) and stack[keep].mark in marks:
+            keep += 1
+        del stack[keep:]
+        for mark in marks:
+            if mark not in {s.mark for s in stack}:
+                span = _Span(mark)
+                stack[-1].children.append(span)
+                stack.append(span)
+        stack[-1].children.append(text)
+    return _render(root.children)
+
+
+def _render(children: list[_Span | str], nested: bool = False) -> str:
+    """``nested``: inside another mark, whose delimiter (unknown yet) is the first and last neighbour."""
+    out = ""
+    for i, child in enumerate(children):
+        if isinstance(child, str):
+            out += child
+            continue
+        prev = out[-1] if out else ("?" if nested else "")
+        after = children[i + 1] if i + 1 < len(children) else ("?" if nested else "")
+        out += _wrapped(child, prev, after[0] if isinstance(after, str) and after else "?" if after else "")
+    return out
+
+
+def _wrapped(span: _Span, prev: str, after: str) -> str:
+    """The span's content in its mark: a delimiter where CommonMark's flanking rules let it open and close
+    between ``prev`` and ``after`` ("" is the edge of the line, "?" a neighbour not known yet), else HTML."""
+    inner = _render(span.children, nested=True)
+    body = inner.strip()
+    if not body:
+        return inner
+    lead, trail = inner[: len(inner) - len(inner.lstrip())], inner[len(inner.rstrip()) :]
+    if lead:
+        prev = " "
+    if trail:
+        after = " "
+    if span.mark in _WRAP and _flanks(body[0], prev) and _flanks(body[-1], after):
+        return f"{lead}{_WRAP[span.mark]}{body}{_WRAP[span.mark]}{trail}"
+    return f"{lead}<{_TAG[span.mark]}>{body}</{_TAG[span.mark]}>{trail}"
+
+
+def _flanks(edge: str, outside: str) -> bool:
+    """True when a delimiter between the body's ``edge`` character and ``outside`` opens (or closes)."""
+    if edge.isalnum():
+        return True
+    if edge.isspace() or edge in "*~_" or outside == "?":
+        return False
+    return outside == "" or outside.isspace() or (_punctuation(outside) and outside not in "*~_")
+
+
+def _punctuation(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS"
 
 
 def blocks(nodes: list[Node], indent: str = "") -> list[str]:
