@@ -157,3 +157,27 @@ def test_phone_widths_show_a_strip_of_tiles_without_sideways_scroll(web: Browser
     assert phone.evaluate(SMALL_TARGETS) == []
     web.shot(phone, "prep-call-phone-collapsed-zh")
     expect(boss.locator(".ProseMirror")).to_contain_text("手机上也能改手机上也能改")
+
+
+def test_a_host_on_a_phone_sees_the_seat_queue_as_one_line_until_a_hand_goes_up(
+    web: Browser, rest: Rest
+) -> None:
+    rest.require("/api/rooms/{room_id}/docs")
+    host = rest.register("王老师", "教育中心")
+    room_id, _ = room_with_invite(rest, host, "observer")
+    rest.ok("POST", f"/api/rooms/{room_id}/docs", {"title": "《秋天的雨》教案", "template": "lesson_plan"},
+            host["token"])  # fmt: skip
+    li = _member(rest, host, room_id, "李老师", "editor")
+    url = f"{web.base}/rooms/{room_id}/prep"
+    boss = _open(web, host, url, "host-phone", phone=True)
+    admin = boss.locator("details.seat-admin")
+    expect(admin).not_to_have_attribute("open", "")
+    expect(boss.locator(".floor-row")).to_contain_text("举手 0 人")  # the counts, on one line
+    desk = _open(web, li, url, "li")
+    assert desk.locator("details.seat-admin").count() == 0  # an editor does not run the floor
+    desk.locator("#raise-hand").click()
+    expect(admin).to_have_attribute("open", "")
+    expect(boss.locator(".floor-row")).to_contain_text("举手 1 人")
+    expect(admin.get_by_test_id("seat-queue")).to_contain_text("李老师")
+    assert boss.get_by_text("举手 1 人").count() == 1  # said once, not again inside the queue
+    web.shot(boss, "prep-call-phone-host-hand-up-zh")

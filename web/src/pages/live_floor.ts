@@ -140,7 +140,9 @@ export function floorPanel(live: LiveRoom, roomId: string, onChange: () => void 
 
 /** The seat queue for whoever runs the floor (the console, the preparation screen's host): raised hands
  * with "grant seat", seat holders with "revoke seat". Drawn into `el`; errors go to `status`. */
-export function drawSeatQueue(live: LiveRoom, roomId: string, el: HTMLElement, status: HTMLElement): void {
+/** The hands and seats with grant/revoke buttons; ``info: false`` leaves out the counts line (the caller
+ * shows it elsewhere, as the prep screen's collapsible summary does). */
+export function drawSeatQueue(live: LiveRoom, roomId: string, el: HTMLElement, status: HTMLElement, opts: { info?: boolean } = {}): void {
   const who = (x: number | Person): string => {
     const id = userIdOf(x);
     return personName(typeof x === 'number' ? (live.state.online.find((p) => p.user_id === id) ?? live.state.members.find((p) => p.user_id === id)) : x) || String(id);
@@ -151,7 +153,7 @@ export function drawSeatQueue(live: LiveRoom, roomId: string, el: HTMLElement, s
     return;
   }
   el.replaceChildren(
-    h('p', {}, t('floor.info', { seats: f.seats.length, limit: f.limit, hands: f.hands.length })),
+    ...(opts.info === false ? [] : [h('p', {}, t('floor.info', { seats: f.seats.length, limit: f.limit, hands: f.hands.length }))]),
     h('h3', {}, t('floor.hands')),
     f.hands.length ? h('ul', { class: 'plain' }, f.hands.map((x) => h('li', { class: 'row' }, who(x),
       h('button', { type: 'button', class: 'small', onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, async () => {

@@ -79,8 +79,16 @@ export function callPanel(roomId: string, onToggle: (collapsed: boolean) => void
     const queue = h('div', { 'data-testid': 'seat-queue' });
     const queueStatus = h('p', { class: 'status' });
     const manage = canManage(live.state.me.role);
+    // open beside a wide document; on a phone it stays a one-line summary until a hand goes up
+    const admin = h('details', { class: 'seat-admin', open: window.matchMedia('(min-width: 900px)').matches },
+      h('summary', {}, t('floor.title')), queue, queueStatus);
+    let hands = 0;
     const drawQueue = (): void => {
-      if (manage) drawSeatQueue(live, roomId, queue, queueStatus);
+      if (!manage) return;
+      drawSeatQueue(live, roomId, queue, queueStatus, { info: false }); // the floor row above says the counts
+      const f = live.state.floor;
+      if (f && f.hands.length > hands) admin.open = true;
+      hands = f?.hands.length ?? 0;
     };
     live.on('floor', drawQueue);
     live.on('presence', drawQueue);
@@ -91,7 +99,7 @@ export function callPanel(roomId: string, onToggle: (collapsed: boolean) => void
       h('div', { class: 'row floor-row' }, floor.hand, floor.info),
       floor.controls,
       floor.grid,
-      manage ? h('details', { class: 'seat-admin', open: true }, h('summary', {}, t('floor.title')), queue, queueStatus) : null);
+      manage ? admin : null);
     extra.append(chat.el);
     chat.scrollToEnd();
   }
