@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from rooms import invites  # the invite-code machinery: issue, usable, count_use, revoke (rooms' and studios')
 from rooms.floor import FloorService, screen_needs_seat, seat_needed
 from rooms.guard import check_invite_attempts, invite_failed
 from rooms.invites import new_code, new_id, normalize_code
@@ -23,7 +24,7 @@ from rooms.membership import (
     register_default_role,
     require_venue_publisher,
 )
-from rooms.models import AgendaSegment, ChatMessage, Member, Room, Venue, VoiceNote
+from rooms.models import AgendaSegment, ChatMessage, InviteFields, Member, Room, Venue, VoiceNote
 from rooms.notify import mod_channel, room_channel
 from rooms.permissions import Action, Role, allowed, require
 from rooms.routes import ROLE_CHANNEL, announce_role
@@ -57,6 +58,7 @@ __all__ = [
     "DefaultMembersProvider",
     "DefaultRoleProvider",
     "FloorService",
+    "InviteFields",
     "JoinPart",
     "JoinState",
     "Member",
@@ -73,6 +75,7 @@ __all__ = [
     "check_invite_attempts",
     "default_role",
     "invite_failed",
+    "invites",
     "member_role",
     "mod_channel",
     "new_code",

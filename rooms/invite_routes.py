@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from aiohttp import web
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from rooms import invites
 from rooms.guard import check_invite_attempts, invite_failed
-from rooms.invites import create_invite, find_invite, redeem
+from rooms.invites import find_invite, redeem, room_invite
 from rooms.membership import authorize
 from rooms.models import Invite, Room
 from rooms.permissions import Action, Role
@@ -22,8 +24,6 @@ from server.http import existing_principal, principal_of
 from server.models import User
 
 routes = ApiRoutes("rooms")
-
-_INVALID = "invite code is not valid"
 
 
 @routes.route("GET", "/api/rooms/{room_id}/invites", summary="Invites of a room with their use counts",
@@ -50,35 +50,18 @@ async def add_invite(request: web.Request) -> web.Response:
     if body.role in (Role.HOST, Role.MODERATOR) and role != Role.HOST:
         raise Forbidden("only a host may invite hosts or moderators", code="forbidden")
     expires_at = now() + body.expires_in if body.expires_in else None
-    for _ in range(5):  # a code collision is astronomically rare; retry with a fresh one
-        try:
-            async with ctx.db.transaction() as session:
-                invite = await create_invite(
-                    session, room_id=room_id, role=body.role, created_by=p.user_id,
-                    expires_at=expires_at, max_uses=body.max_uses,
-                )  # fmt: skip
-            break
-        except IntegrityError:
-            continue
-    else:  # pragma: no cover
-        raise RuntimeError("could not allocate an invite code")
+    invite = await invites.issue(ctx.db, partial(
+        room_invite, room_id=room_id, role=body.role, created_by=p.user_id, expires_at=expires_at,
+        max_uses=body.max_uses))  # fmt: skip
     return json_response(invite_out(invite, ctx.settings.base_url), status=201)
 
 
 @routes.route("DELETE", "/api/invites/{invite_id}", summary="Revoke an invite", response=InviteOut)
 async def revoke_invite(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    invite_id = request.match_info["invite_id"]
-    async with ctx.db.session() as session:
-        invite = await session.get(Invite, invite_id)
-    if invite is None:
-        raise NotFound("invite not found", code="invite_not_found")
+    invite = await invites.load(ctx.db, Invite, request.match_info["invite_id"])
     await authorize(ctx.db, principal_of(request), invite.room_id, Action.INVITE_MANAGE)
-    async with ctx.db.transaction() as session:
-        row = await session.get(Invite, invite_id)
-        assert row is not None
-        if row.revoked_at is None:
-            row.revoked_at = now()
+    row = await invites.revoke(ctx.db, Invite, invite.id)
     return json_response(invite_out(row, ctx.settings.base_url))
 
 
@@ -90,18 +73,9 @@ async def preview_invite(request: web.Request) -> web.Response:
     async with ctx.db.session() as session:
         invite = await find_invite(session, request.match_info["code"][:32])
         room = await session.get(Room, invite.room_id) if invite is not None else None
-    t = now()
-    usable = (
-        invite is not None
-        and room is not None
-        and room.archived_at is None
-        and invite.revoked_at is None
-        and (invite.expires_at is None or invite.expires_at > t)
-        and (invite.max_uses is None or invite.uses < invite.max_uses)
-    )
-    if not usable or invite is None or room is None:
+    if invite is None or room is None or room.archived_at is not None or not invites.usable(invite, now()):
         await invite_failed(request)
-        raise NotFound(_INVALID, code="invite_invalid")
+        raise NotFound(invites.INVALID, code="invite_invalid")
     return json_response(
         InvitePreview(
             room_id=room.id, title=room.title, kind=room.kind, starts_at=room.starts_at, role=invite.role

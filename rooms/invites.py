@@ -1,17 +1,27 @@
-"""Invite codes (邀请码): short, human-typable, race-free redemption."""
+"""Invite codes (邀请码): short, human-typable, race-free redemption.
+
+The code machinery serves every invite (:class:`~rooms.models.InviteFields`: a room's here, a studio's in
+``studios``): issuing with a fresh code, whether one is usable, counting a use atomically, revoking.
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Row, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rooms.models import Invite, Member
+from rooms.models import Invite, InviteFields, Member
 from rooms.permissions import Role
-from server.db import now
+from server.db import Database, now
 from server.errors import NotFound
+
+InviteT = TypeVar("InviteT", bound=InviteFields)
+INVALID = "invite code is not valid"  # one answer for unknown, expired, revoked and used-up codes
 
 # No 0/O, 1/I/L: codes are read aloud and typed on school PCs.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -31,8 +41,73 @@ def new_id() -> str:
     return secrets.token_hex(8)
 
 
-async def create_invite(
-    session: AsyncSession,
+def usable(invite: InviteFields, t: float) -> bool:
+    """Not revoked, not expired, not used up (what a preview says; a redemption checks it atomically)."""
+    return (
+        invite.revoked_at is None
+        and (invite.expires_at is None or invite.expires_at > t)
+        and (invite.max_uses is None or invite.uses < invite.max_uses)
+    )
+
+
+async def issue(db: Database, build: Callable[[str], InviteT]) -> InviteT:
+    """Store ``build(code)`` with a fresh code, trying another code on the (astronomically rare) collision."""
+    for _ in range(5):
+        try:
+            async with db.transaction() as session:
+                invite = build(new_code())
+                session.add(invite)
+            return invite
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not allocate an invite code")  # pragma: no cover
+
+
+async def load(db: Database, model: type[InviteT], invite_id: str) -> InviteT:
+    async with db.session() as session:
+        invite = await session.get(model, invite_id)
+    if invite is None:
+        raise NotFound("invite not found", code="invite_not_found")
+    return invite
+
+
+async def revoke(db: Database, model: type[InviteT], invite_id: str) -> InviteT:
+    """Revoke an invite (again is a no-op); the caller has authorised it."""
+    async with db.transaction() as session:
+        row = await session.get(model, invite_id)
+        if row is None:
+            raise NotFound("invite not found", code="invite_not_found")
+        if row.revoked_at is None:
+            row.revoked_at = now()
+    return row
+
+
+async def find(session: AsyncSession, model: type[InviteT], code: str) -> InviteT | None:
+    return await session.scalar(select(model).where(model.code == normalize_code(code)))
+
+
+async def count_use(
+    session: AsyncSession, model: type[InviteT], code: str, *returning: Any
+) -> Row[Any] | None:
+    """Count one use of a usable invite atomically and return its ``returning`` columns; None when the code
+    is unknown, revoked, expired or used up. An error later in the transaction rolls the use back."""
+    t = now()
+    result = await session.execute(
+        update(model)
+        .where(
+            model.code == normalize_code(code),
+            model.revoked_at.is_(None),
+            or_(model.expires_at.is_(None), model.expires_at > t),
+            or_(model.max_uses.is_(None), model.uses < model.max_uses),
+        )
+        .values(uses=model.uses + 1)
+        .returning(*returning)
+    )
+    return result.first()
+
+
+def room_invite(
+    code: str,
     *,
     room_id: str,
     role: Role,
@@ -40,10 +115,15 @@ async def create_invite(
     expires_at: float | None = None,
     max_uses: int | None = None,
 ) -> Invite:
-    invite = Invite(
-        id=new_id(), room_id=room_id, code=new_code(), role=role.value, expires_at=expires_at,
+    return Invite(
+        id=new_id(), room_id=room_id, code=code, role=role.value, expires_at=expires_at,
         max_uses=max_uses, uses=0, created_by=created_by, created_at=now(),
     )  # fmt: skip
+
+
+async def create_invite(session: AsyncSession, **fields: Any) -> Invite:
+    """A room's invite in ``session`` (``room_invite``'s fields), for callers inside a transaction."""
+    invite = room_invite(new_code(), **fields)
     session.add(invite)
     await session.flush()
     return invite
@@ -58,22 +138,10 @@ class Redemption:
 async def redeem(session: AsyncSession, code: str, user_id: int) -> Redemption:
     """Use one invite: atomically count the use and add the member. Any failure is the same 404,
     so an expired, revoked, used-up or unknown code tells a guesser nothing."""
-    code = normalize_code(code)
-    t = now()
-    result = await session.execute(
-        update(Invite)
-        .where(
-            Invite.code == code,
-            Invite.revoked_at.is_(None),
-            or_(Invite.expires_at.is_(None), Invite.expires_at > t),
-            or_(Invite.max_uses.is_(None), Invite.uses < Invite.max_uses),
-        )
-        .values(uses=Invite.uses + 1)
-        .returning(Invite.room_id, Invite.role)
-    )
-    row = result.first()
+    row = await count_use(session, Invite, code, Invite.room_id, Invite.role)
     if row is None:
-        raise NotFound("invite code is not valid", code="invite_invalid")
+        raise NotFound(INVALID, code="invite_invalid")
+    t = now()
     existing = await session.get(Member, (row.room_id, user_id))
     if existing is None:
         session.add(Member(room_id=row.room_id, user_id=user_id, role=row.role, joined_at=t))
@@ -84,5 +152,4 @@ async def redeem(session: AsyncSession, code: str, user_id: int) -> Redemption:
 
 
 async def find_invite(session: AsyncSession, code: str) -> Invite | None:
-    res = await session.execute(select(Invite).where(Invite.code == normalize_code(code)))
-    return res.scalar_one_or_none()
+    return await find(session, Invite, code)

@@ -40,12 +40,10 @@ class Member(Base):
     joined_at: Mapped[float] = mapped_column(Float, default=now)
 
 
-class Invite(Base):
-    __tablename__ = "invites"
-    __table_args__ = (Index("ix_invites_room", "room_id"),)
+class InviteFields:
+    """The columns of every invite (a room's, a studio's): one code, one role, one set of limits."""
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(16), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -54,6 +52,13 @@ class Invite(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[float] = mapped_column(Float, default=now)
     revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Invite(InviteFields, Base):
+    __tablename__ = "invites"
+    __table_args__ = (Index("ix_invites_room", "room_id"),)
+
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
 
 
 class Venue(Base):

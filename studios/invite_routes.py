@@ -4,10 +4,9 @@ redeem. Codes use the rooms' alphabet and per-address guessing limit; redeeming 
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
-from rooms.api import check_invite_attempts, invite_failed, new_code, new_id, normalize_code
+from rooms.api import check_invite_attempts, invite_failed, invites, new_id
 from server.api import ApiRoutes, json_response, read_json
 from server.context import ctx_of
 from server.db import now
@@ -28,8 +27,6 @@ from studios.schemas import (
 from studios.views import invite_out
 
 routes = ApiRoutes("studios")
-
-_INVALID = "invite code is not valid"
 
 
 @routes.route("GET", "/api/studios/{studio_id}/invites", summary="A studio's invites with their use counts",
@@ -59,19 +56,9 @@ async def add_studio_invite(request: web.Request) -> web.Response:
     if body.role == StudioRole.CORE.value and role != StudioRole.HOST:
         raise Forbidden("only the host invites core members", code="forbidden")
     expires_at = now() + body.expires_in if body.expires_in else None
-    for _ in range(5):  # a code collision is astronomically rare; retry with a fresh one
-        try:
-            async with ctx.db.transaction() as session:
-                invite = StudioInvite(
-                    id=new_id(), studio_id=studio_id, code=new_code(), role=body.role, expires_at=expires_at,
-                    max_uses=body.max_uses, uses=0, created_by=p.user_id, created_at=now(),
-                )  # fmt: skip
-                session.add(invite)
-            break
-        except IntegrityError:
-            continue
-    else:  # pragma: no cover
-        raise RuntimeError("could not allocate an invite code")
+    invite = await invites.issue(ctx.db, lambda code: StudioInvite(
+        id=new_id(), studio_id=studio_id, code=code, role=body.role, expires_at=expires_at,
+        max_uses=body.max_uses, uses=0, created_by=p.user_id, created_at=now()))  # fmt: skip
     return json_response(invite_out(invite, ctx.settings.base_url), status=201)
 
 
@@ -79,17 +66,9 @@ async def add_studio_invite(request: web.Request) -> web.Response:
               response=StudioInviteOut)  # fmt: skip
 async def revoke_studio_invite(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    invite_id = request.match_info["invite_id"]
-    async with ctx.db.session() as session:
-        invite = await session.get(StudioInvite, invite_id)
-    if invite is None:
-        raise NotFound("invite not found", code="invite_not_found")
+    invite = await invites.load(ctx.db, StudioInvite, request.match_info["invite_id"])
     await authorize_studio(ctx.db, principal_of(request), invite.studio_id, StudioAction.INVITE_MANAGE)
-    async with ctx.db.transaction() as session:
-        row = await session.get(StudioInvite, invite_id)
-        assert row is not None
-        if row.revoked_at is None:
-            row.revoked_at = now()
+    row = await invites.revoke(ctx.db, StudioInvite, invite.id)
     return json_response(invite_out(row, ctx.settings.base_url))
 
 
@@ -98,23 +77,18 @@ async def revoke_studio_invite(request: web.Request) -> web.Response:
 async def preview_studio_invite(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     await check_invite_attempts(request)
-    t = now()
     async with ctx.db.session() as session:
-        code = normalize_code(request.match_info["code"][:32])
-        invite = await session.scalar(select(StudioInvite).where(StudioInvite.code == code))
+        invite = await invites.find(session, StudioInvite, request.match_info["code"][:32])
         studio = await session.get(Studio, invite.studio_id) if invite is not None else None
         host = await session.get(User, studio.host_id) if studio is not None else None
-    usable = (
-        invite is not None
-        and studio is not None
-        and studio.archived_at is None
-        and invite.revoked_at is None
-        and (invite.expires_at is None or invite.expires_at > t)
-        and (invite.max_uses is None or invite.uses < invite.max_uses)
-    )
-    if not usable or invite is None or studio is None:
+    if (
+        invite is None
+        or studio is None
+        or studio.archived_at is not None
+        or not invites.usable(invite, now())
+    ):
         await invite_failed(request)
-        raise NotFound(_INVALID, code="invite_invalid")
+        raise NotFound(invites.INVALID, code="invite_invalid")
     return json_response(
         StudioInvitePreview(
             studio_id=studio.id,
@@ -137,28 +111,16 @@ async def redeem_studio_invite(request: web.Request) -> web.Response:
         raise Forbidden("guests join single rooms by code, not studios", code="guest_forbidden")
     await check_invite_attempts(request)
     body = await read_json(request, StudioRedeemIn)
-    code = normalize_code(body.code)
-    t = now()
     try:
         async with ctx.db.transaction() as session:
             # The use is counted first (a write: SQLite holds its write lock from here), then the limits are
             # checked under the studio's row lock; an error (a full studio) rolls the use back.
-            row = (
-                await session.execute(
-                    update(StudioInvite)
-                    .where(
-                        StudioInvite.code == code,
-                        StudioInvite.revoked_at.is_(None),
-                        or_(StudioInvite.expires_at.is_(None), StudioInvite.expires_at > t),
-                        or_(StudioInvite.max_uses.is_(None), StudioInvite.uses < StudioInvite.max_uses),
-                    )
-                    .values(uses=StudioInvite.uses + 1)
-                    .returning(StudioInvite.studio_id, StudioInvite.role)
-                )
-            ).first()
+            row = await invites.count_use(
+                session, StudioInvite, body.code, StudioInvite.studio_id, StudioInvite.role
+            )
             studio = await session.get(Studio, row.studio_id) if row is not None else None
             if row is None or studio is None or studio.archived_at is not None:
-                raise NotFound(_INVALID, code="invite_invalid")
+                raise NotFound(invites.INVALID, code="invite_invalid")
             role = await add_member(session, ctx.settings, studio.id, p.user_id, StudioRole(row.role))
     except NotFound:
         await invite_failed(request)

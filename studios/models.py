@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from rooms.api import InviteFields
 from server.db import Base, now
 
 
@@ -41,22 +42,13 @@ class StudioMember(Base):
     joined_at: Mapped[float] = mapped_column(Float, default=now)
 
 
-class StudioInvite(Base):
+class StudioInvite(InviteFields, Base):
     """An invite link + code into a studio (same code alphabet and rules as a room's invite)."""
 
     __tablename__ = "studio_invites"
     __table_args__ = (Index("ix_studio_invites_studio", "studio_id"),)
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     studio_id: Mapped[str] = mapped_column(ForeignKey("studios.id", ondelete="CASCADE"))
-    code: Mapped[str] = mapped_column(String(16), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
-    expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-    max_uses: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    uses: Mapped[int] = mapped_column(Integer, default=0)
-    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[float] = mapped_column(Float, default=now)
-    revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Cycle(Base):
