@@ -32,6 +32,7 @@ from server.openapi import build_openapi
 from server.proxies import parse_trusted, trusted_proxy_middleware
 from server.ratelimit import ConnectionCaps, create_limits
 from server.realtime import FloodGuard, Realtime, create_sio
+from server.socketio_hooks import close_all
 from server.static import install_static
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,9 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(core_services)
 
     async def close_realtime(app: web.Application) -> None:
-        # Tell Socket.IO clients we are going away before the HTTP server stops accepting.
+        # Close every Socket.IO connection (each client reconnects, to another process behind a load
+        # balancer) instead of holding the stop open until ping timeouts (server/socketio_hooks.py, 5).
+        await close_all(sio)
         await sio.shutdown()
 
     app.on_shutdown.append(close_realtime)

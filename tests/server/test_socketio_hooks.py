@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 import socketio
+from engineio.async_socket import AsyncSocket
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from server.socketio_hooks import AckAwareServer, DirectEmit, RedisManager
@@ -31,6 +32,13 @@ def test_pinned_version() -> None:
 
 
 def test_the_private_names_the_hooks_use_are_there() -> None:
+    # 5. closing at shutdown: a None on a socket's queue makes poll() return no packets, and the WebSocket
+    # writer closes the WebSocket on an empty packet list
+    assert version("python-engineio").startswith("4.15."), "re-check server/socketio_hooks.py, hook 5"
+    assert "if packets == [None]:\n            return []" in inspect.getsource(AsyncSocket.poll)
+    ws_source = inspect.getsource(AsyncSocket._websocket_handler)
+    assert "if not packets:" in ws_source and "await ws.close()" in ws_source
+    assert params(AsyncSocket.close) == ["self", "wait", "abort", "reason"]
     # 4. the resubscribe: the overridden listener and what it uses
     assert inspect.isasyncgenfunction(socketio.AsyncRedisManager._redis_listen_with_retries)
     assert "_redis_listen_with_retries()" in inspect.getsource(socketio.AsyncRedisManager._listen)
