@@ -14,7 +14,8 @@ fails loudly when an upgrade moves any of these:
    the end-of-stream ``None`` still reaches the (idle) thread, so the track ends as usual.
    It also swaps the receiver's private ``__jitter_buffer`` for a :class:`CompleteFrameBuffer`,
    which hands a frame on when its marker packet is in instead of when the next frame starts
-   (aiortc's way adds one frame interval to every forwarded frame).
+   (aiortc's way adds one frame interval to every forwarded frame), as a :class:`FirstPacketFrame`
+   that keeps its first packet's payload (the VP8 descriptor: temporal layer, layer sync).
 3. **Keyframe requests.** A viewer's PLI/FIR only calls ``sender._send_keyframe()``, which sets a
    flag the packet path never reads; :func:`on_keyframe_request` replaces that method on one sender.
    Towards the publisher, :func:`send_pli` uses the receiver's ``_send_rtcp_pli`` for the media SSRC.
@@ -22,8 +23,11 @@ fails loudly when an upgrade moves any of these:
    (header extensions, NTP clock and serialization each time) and keeps them for NACKs in a private
    ``__rtp_history``. :class:`RtpForwarder` replaces ``_run_rtp`` and ``_retransmit`` on one sender
    (before ``send()`` starts it): one header template per frame, payloads shared by every viewer
-   (:meth:`Packer.pack` on a :class:`Shareable` frame), its own history for NACKs (via RTX when
-   negotiated), and the private counters aiortc's RTCP sender reports read.
+   (:meth:`Packer.pack` on a :class:`Shareable` frame; VP8 without descriptors, each viewer writes
+   its own picture ids and TL0PICIDX, :class:`media.vp8.Numbering`), its own history for NACKs (via
+   RTX when negotiated), and the private counters aiortc's RTCP sender reports read. It also wraps
+   ``_handle_rtcp_packet`` to hand the viewer's receiver reports (loss, aiortc's private ``__rtt``)
+   and REMB to a :class:`Feedback` (the viewer's layer choice, :mod:`media.layers`).
 5. **Receive statistics** (:func:`receive_counts`): packets received and lost per media SSRC, and
    the publisher leg's retransmissions (:class:`NackCounter`): aiortc's video receiver NACKs every
    gap (``_send_rtcp_nack``, sequence numbers it still misses), and retransmissions arrive as RTX on
@@ -62,8 +66,19 @@ from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpsender import random_sequence_number
-from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensions, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTP_HISTORY_SIZE,
+    HeaderExtensions,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpSrPacket,
+    RtpPacket,
+    unpack_remb_fci,
+)
 from aiortc.utils import random32, uint16_add, uint16_gt
+
+from media import vp8
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +101,17 @@ class Shareable(Protocol):
     def number(self) -> int: ...  # frame counter of its source: the VP8 picture id
     @property
     def shared(self) -> dict[str, tuple[list[bytes], int]]: ...
+    @property
+    def tid(self) -> int | None: ...  # VP8 temporal layer (None: one layer)
+    @property
+    def sync(self) -> bool: ...  # VP8 layer sync
+
+
+class Feedback(Protocol):
+    """What a viewer's RTCP tells its forwarder (about once a second; see :mod:`media.layers`)."""
+
+    def report(self, fraction_lost: float, rtt: float | None) -> None: ...
+    def receiver_estimate(self, bitrate: int) -> None: ...
 
 
 class Packer(Encoder):
@@ -107,17 +133,19 @@ class Packer(Encoder):
             return self._pack(packet, self._next_picture_id())
         packed = packet.shared.get(self.mime)
         if packed is None:  # the first viewer of this codec packs it for all
-            packed = packet.shared[self.mime] = self._pack(packet.packet, packet.number & 0x7FFF)
+            packed = packet.shared[self.mime] = self._pack(packet.packet, None)
         return packed
 
     def _next_picture_id(self) -> int:
         current, self.picture_id = self.picture_id, (self.picture_id + 1) % (1 << 15)
         return current
 
-    def _pack(self, packet: av.Packet, picture_id: int) -> tuple[list[bytes], int]:
+    def _pack(self, packet: av.Packet, picture_id: int | None) -> tuple[list[bytes], int]:
+        """Payloads and RTP timestamp; VP8 without descriptors when ``picture_id`` is None (shared:
+        each viewer's :class:`RtpForwarder` writes its own, see :class:`media.vp8.Numbering`)."""
         data = bytes(packet)
         if self.mime == "video/vp8":
-            payloads = Vp8Encoder._packetize(data, picture_id)
+            payloads = vp8.chunks(data) if picture_id is None else Vp8Encoder._packetize(data, picture_id)
         elif self.mime == "video/h264":
             payloads = H264Encoder._packetize(H264Encoder._split_bitstream(data))
         else:
@@ -183,6 +211,15 @@ def tap_receiver(
         raise RuntimeError("tap_receiver must run before the receiver starts")
     setattr(receiver, _DECODER_QUEUE, _TapQueue(on_frame))
     release_complete_frames(receiver, on_gap)
+
+
+class FirstPacketFrame(JitterFrame):
+    """A depayloaded video frame that keeps its first packet's RTP payload (its VP8 descriptor:
+    temporal layer, layer sync; see :mod:`media.vp8`)."""
+
+    def __init__(self, data: bytes, timestamp: int, first_payload: bytes) -> None:
+        super().__init__(data, timestamp)
+        self.first_payload = first_payload
 
 
 class CompleteFrameBuffer(JitterBuffer):
@@ -286,7 +323,7 @@ class CompleteFrameBuffer(JitterBuffer):
         else:
             return None
         self.remove(len(packets))
-        return JitterFrame(data=b"".join(p._data for p in packets), timestamp=packets[0].timestamp)  # type: ignore[attr-defined]
+        return FirstPacketFrame(b"".join(p._data for p in packets), packets[0].timestamp, packets[0].payload)  # type: ignore[attr-defined]
 
 
 _JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
@@ -313,7 +350,8 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
 
 _SENDER = "_RTCRtpSender__"
 _SENDER_STATE = ("started", "rtp_started", "rtp_exited", "rtp_header_extensions_map", "mid", "rtx_payload_type",
-                 "rtx_sequence_number", "ntp_timestamp", "rtp_timestamp", "octet_count", "packet_count")  # fmt: skip
+                 "rtx_sequence_number", "ntp_timestamp", "rtp_timestamp", "octet_count", "packet_count",
+                 "rtt")  # fmt: skip
 _HEADER = struct.Struct("!BBHLL")
 _MARKER_TYPE_SEQ = struct.Struct("!BH")
 
@@ -332,8 +370,11 @@ class RtpForwarder:
             missing
             or not callable(getattr(sender, "_run_rtp", None))
             or not callable(getattr(sender, "_retransmit", None))
+            or not callable(getattr(sender, "_handle_rtcp_packet", None))
         ):
-            raise RuntimeError(f"aiortc changed: RTCRtpSender lacks _run_rtp/_retransmit or {missing}")
+            raise RuntimeError(
+                f"aiortc changed: RTCRtpSender lacks _run_rtp/_retransmit/_handle_rtcp_packet or {missing}"
+            )
         if getattr(sender, _SENDER + "started"):
             raise RuntimeError("install_forwarder must run before the sender starts (before negotiation)")
         self.sender = sender
@@ -341,8 +382,13 @@ class RtpForwarder:
         self.retransmits = 0
         self.nacked = 0  # sequence numbers viewers asked for (answered or too old for the history)
         self.history: dict[int, tuple[int, bytes, bytes]] = {}  # seq % size -> (seq, header, payload)
+        # this viewer's own VP8 picture ids and TL0PICIDX (continuous over the frames it is sent)
+        self.numbering = vp8.Numbering(random.getrandbits(15), random.getrandbits(8))
+        self.feedback: Feedback | None = None
+        self._handle_rtcp = sender._handle_rtcp_packet
         sender._run_rtp = self.run  # type: ignore[method-assign]
         sender._retransmit = self.retransmit  # type: ignore[method-assign]
+        sender._handle_rtcp_packet = self.handle_rtcp  # type: ignore[method-assign]
 
     def _get(self, name: str) -> Any:
         return getattr(self.sender, _SENDER + name)
@@ -360,6 +406,8 @@ class RtpForwarder:
         packets = octets = 0
         payload_type = codec.payloadType
         assert payload_type is not None
+        vp8_shared = self.packer.mime == "video/vp8"
+        first = rest = b""
         try:
             while True:
                 if sender.track is None:  # replaceTrack(None): idle, as aiortc does
@@ -368,7 +416,12 @@ class RtpForwarder:
                 frame = await sender.track.recv()
                 if not sender._enabled:
                     continue
-                payloads, ts = self.packer.pack(cast("av.Packet | Shareable", frame))
+                forwarded = cast("av.Packet | Shareable", frame)
+                payloads, ts = self.packer.pack(forwarded)
+                if vp8_shared and not isinstance(forwarded, av.Packet):  # this viewer's descriptors
+                    first, rest = self.numbering.next(forwarded.tid, forwarded.sync)
+                else:
+                    first = rest = b""
                 timestamp = (origin + ts) & 0xFFFFFFFF
                 ntp = clock.current_ntp_time()
                 extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
@@ -378,9 +431,10 @@ class RtpForwarder:
                     head += struct.pack("!HH", profile, len(value) >> 2) + value
                 template = bytearray(head)
                 last = len(payloads) - 1
-                for i, payload in enumerate(payloads):
+                for i, chunk in enumerate(payloads):
                     _MARKER_TYPE_SEQ.pack_into(template, 1, payload_type | (0x80 if i == last else 0), seq)
                     header = bytes(template)
+                    payload = (rest if i else first) + chunk
                     history[seq % RTP_HISTORY_SIZE] = (seq, header, payload)
                     await sender.transport._send_rtp(header + payload)
                     seq = (seq + 1) & 0xFFFF
@@ -399,6 +453,25 @@ class RtpForwarder:
             if sender.track is not None:
                 sender.track.stop()
             self._get("rtp_exited").set()  # RTCRtpSender.stop() waits for it
+
+    async def handle_rtcp(self, packet: Any) -> None:
+        """aiortc's handling (RTT, NACK, PLI), then this viewer's loss, RTT and REMB to ``feedback``."""
+        await self._handle_rtcp(packet)
+        feedback = self.feedback
+        if feedback is None:
+            return
+        ssrc = self.sender._ssrc
+        if isinstance(packet, RtcpRrPacket | RtcpSrPacket):
+            for report in packet.reports:
+                if report.ssrc == ssrc:
+                    feedback.report(report.fraction_lost / 256, self._get("rtt"))
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                return
+            if ssrc in ssrcs:
+                feedback.receiver_estimate(bitrate)
 
     async def retransmit(self, sequence_number: int) -> None:
         """Resend a packet a viewer NACKed, if still in the history (as RTX when negotiated)."""

@@ -7,7 +7,8 @@ Usage, for any peer connection that should receive a source::
     pin_codec(transceiver_of(pc, sender), source.codec)  # setCodecPreferences to the source codec
     track.bind(sender)                                # RtpForwarder installed, viewer PLI -> source
 
-``recv`` yields the source's :class:`EncodedFrame`; the sender's packet loop
+``recv`` yields the source's :class:`EncodedFrame` — of a temporally layered source only the layers
+this viewer is given (:mod:`media.layers`: chosen from its RTCP, or pinned); the sender's packet loop
 (``aiortc_hooks.RtpForwarder``) sends its payloads, packed once for all viewers, with this viewer's
 own sequence numbers, timestamp origin, SSRC and NACK history. :meth:`switch` moves the
 track to another reader (e.g. a program cut) without renegotiation.
@@ -16,12 +17,14 @@ track to another reader (e.g. a program cut) without renegotiation.
 from __future__ import annotations
 
 import logging
+import time
 
 from aiortc import MediaStreamTrack, RTCRtpSender, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
 from media import aiortc_hooks
+from media.layers import Adapter, LayerMeter, LayerSelector
 from media.source import EncodedFrame, FrameReader, ReaderClosed
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,12 @@ class ForwardTrack(MediaStreamTrack):
         self.bytes_sent = 0
         self.forwarder: aiortc_hooks.RtpForwarder | None = None
         self.codec: str | None = None
+        self.layers = LayerSelector()
+        self.adapter = Adapter(time.monotonic())
+        self.meter = LayerMeter()
+        self.pin: int | None = None  # a moderator's choice for this viewer
+        self.room_pin: int | None = None  # a moderator's choice for the whole room
+        self.skipped = 0  # frames of layers above this viewer's
 
     def bind(self, sender: RTCRtpSender) -> None:
         """Forward the source's codec on ``sender`` (before negotiation) and its PLI/FIR upstream."""
@@ -46,7 +55,40 @@ class ForwardTrack(MediaStreamTrack):
             raise ValueError("the source has no codec yet (no publisher)")
         self.codec = codec
         self.forwarder = aiortc_hooks.install_forwarder(sender, codec)
+        if self.kind == "video":
+            self.forwarder.feedback = self
         aiortc_hooks.on_keyframe_request(sender, self._keyframe_request)
+
+    # ---- layers ----------------------------------------------------------------------------------
+    def report(self, fraction_lost: float, rtt: float | None) -> None:
+        """The viewer's receiver report (:class:`aiortc_hooks.Feedback`)."""
+        now = time.monotonic()
+        self.adapter.report(fraction_lost, rtt, now, self.meter.sample(self.reader.source.layer_bytes, now))
+        self._retarget()
+
+    def receiver_estimate(self, bitrate: int) -> None:
+        """The viewer's REMB (:class:`aiortc_hooks.Feedback`)."""
+        now = time.monotonic()
+        self.adapter.receiver_estimate(bitrate, now, self.meter.sample(self.reader.source.layer_bytes, now))
+        self._retarget()
+
+    def set_pins(self, viewer: int | None, room: int | None) -> None:
+        """A moderator's layer for this viewer and for its room (None: the viewer's own estimate)."""
+        self.pin, self.room_pin = viewer, room
+        self._retarget()
+
+    def _retarget(self) -> None:
+        pin = self.pin if self.pin is not None else self.room_pin
+        self.layers.set_target(pin if pin is not None else self.adapter.layer)
+
+    def layer_status(self) -> dict[str, object]:
+        """This viewer's layer, estimate and switches (the room's media status)."""
+        adapter = self.adapter
+        return {
+            "layer": self.layers.current, "target": self.layers.target, "pin": self.pin, "room_pin": self.room_pin,
+            "switches": self.layers.switches, "skipped_frames": self.skipped, "loss": round(adapter.loss, 3),
+            "rtt": None if adapter.rtt is None else round(adapter.rtt, 4), "remb": adapter.remb,
+        }  # fmt: skip
 
     @property
     def retransmits(self) -> int:
@@ -82,6 +124,9 @@ class ForwardTrack(MediaStreamTrack):
                 raise MediaStreamError from None
             if sub.source.codec != self.codec:
                 continue  # a republish in another codec: this leg was negotiated for ours
+            if frame.tid is not None and not self.layers.admit(frame.tid, frame.keyframe, frame.sync):
+                self.skipped += 1
+                continue
             self.sent += 1
             self.bytes_sent += frame.packet.size
             return frame

@@ -12,7 +12,8 @@ from media.service import MediaService
 
 
 class MediaCollector(Collector):
-    """publishers, viewers, bit rate in/out, bytes, keyframe requests, packets lost and retransmits per room."""
+    """publishers, viewers, bit rate in/out, bytes, keyframe requests, packets lost and retransmits per room;
+    viewers of temporally layered video per layer they get, and their layer switches."""
 
     def __init__(self, service: MediaService) -> None:
         self.service = service
@@ -45,14 +46,29 @@ class MediaCollector(Collector):
                 "moke_media_retransmits", "RTP packets resent to viewers on their NACKs", labels=["room"]
             ),
         }
+        layers = GaugeMetricFamily(
+            "moke_media_viewer_layer",
+            "viewers of layered video per temporal layer sent",
+            labels=["room", "layer"],
+        )
+        switches = CounterMetricFamily(
+            "moke_media_layer_switches", "viewers' temporal layer switches", labels=["room"]
+        )
         for room_id in sorted(self.service.registry.rooms()):
             status = self.service.room_status(room_id)
             for key, gauge in gauges.items():
                 gauge.add_metric([room_id], _number(status[key]))
             for key, counter in counters.items():
                 counter.add_metric([room_id], _number(status[key]))
+            per_layer = status["viewers_per_layer"]
+            assert isinstance(per_layer, dict)
+            for layer, count in per_layer.items():
+                layers.add_metric([room_id, layer], _number(count))
+            switches.add_metric([room_id], _number(status["layer_switches"]))
         yield from gauges.values()
         yield from counters.values()
+        yield layers
+        yield switches
 
 
 def register(registry: CollectorRegistry, service: MediaService) -> None:

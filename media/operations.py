@@ -48,6 +48,10 @@ def register(
         service.sample_rates()
         return service.room_status(room_id)
 
+    async def layer(room_id: str, subscription_id: str | None, layer: int | None) -> dict[str, Any]:
+        service.pin_layer(room_id, subscription_id, layer)
+        return {"room_id": room_id, "subscription_id": subscription_id, "layer": layer}
+
     async def recording_start(room_id: str, source: str, user_id: int) -> dict[str, Any]:
         return {"id": (await recordings.start(room_id, source, user_id)).id}
 
@@ -59,7 +63,7 @@ def register(
         return {}
 
     for name, op in (("publish", publish), ("watch", watch), ("unpublish", unpublish),
-                     ("unwatch", unwatch), ("sources", sources), ("status", status),
+                     ("unwatch", unwatch), ("sources", sources), ("status", status), ("layer", layer),
                      ("recording_start", recording_start), ("recording_stop", recording_stop),
                      ("disconnect", disconnect)):  # fmt: skip
         router.register(name, op)

@@ -22,7 +22,7 @@ from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
-from media import aiortc_hooks
+from media import aiortc_hooks, vp8
 from media.bitstream import is_keyframe
 from media.forward import ForwardTrack, pin_codec
 from media.registry import MediaSource
@@ -203,7 +203,8 @@ class PublisherPeer(Peer):
             if not keyframe:
                 return  # it refers to the frame that was lost: viewers would decode garbage
             self.broken.discard(enc.kind)
-        enc.push(make_packet(frame.data, frame.timestamp, Fraction(1, clock)), keyframe)
+        tid, sync = _temporal_layer(mime, frame)
+        enc.push(make_packet(frame.data, frame.timestamp, Fraction(1, clock)), keyframe, tid, sync)
 
     def _on_gap(self, enc: EncodedSource) -> None:
         """A lost packet was given up: its frame is gone, so is every frame until the next keyframe."""
@@ -243,6 +244,17 @@ class PublisherPeer(Peer):
             self.source.publisher_user_id = None
 
 
+def _temporal_layer(mime: str, frame: JitterFrame) -> tuple[int | None, bool]:
+    """A VP8 frame's temporal layer and layer-sync bit from its first packet's descriptor."""
+    if mime.lower() != "video/vp8" or not isinstance(frame, aiortc_hooks.FirstPacketFrame):
+        return None, False
+    try:
+        descriptor = vp8.parse(frame.first_payload)
+    except ValueError:
+        return None, False
+    return descriptor.tid, descriptor.sync
+
+
 class ViewerPeer(Peer):
     """Sends one source to one client: forwarded packets, per-viewer packetization and NACK history."""
 
@@ -260,6 +272,7 @@ class ViewerPeer(Peer):
         super().__init__(source, config, on_ended, tasks)
         self.user_id = user_id
         self.tracks: list[ForwardTrack] = []
+        self.layer_pin: int | None = None  # a moderator's temporal layer for this viewer
 
     async def answer(self, offer: Offer) -> RTCSessionDescription:
         for kind in dict.fromkeys(offer.kinds):
@@ -273,6 +286,12 @@ class ViewerPeer(Peer):
             track.bind(transceiver.sender)
             self.tracks.append(track)
         return await self._answer(offer)
+
+    def pin_layer(self, viewer: int | None, room: int | None) -> None:
+        """A moderator's temporal layer for this viewer and for its room (None: its own estimate)."""
+        self.layer_pin = viewer
+        for track in self.tracks:
+            track.set_pins(viewer, room)
 
     async def _before_close(self) -> None:
         for track in self.tracks:

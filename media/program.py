@@ -203,7 +203,7 @@ class Switcher:
         assert src.pts is not None and src.time_base is not None
         # A new packet: the venue's own viewers share ``src``; its pts must not change under them.
         packet = make_packet(bytes(src), rewriter.rewrite(src.pts), src.time_base)
-        out.push(packet, frame.keyframe)
+        out.push(packet, frame.keyframe, frame.tid, frame.sync)
 
     def _keyframe_request(self) -> asyncio.Future[None]:
         """An observer's PLI (or a new observer): ask whoever is on air."""

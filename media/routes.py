@@ -14,6 +14,22 @@ from server.http import principal_of
 routes = ApiRoutes("media")
 
 
+class ViewerLayer(BaseModel):
+    """One video viewer's temporal layer (media/layers.py): sent now, aimed at, and why."""
+
+    subscription_id: str
+    user_id: int
+    layer: int  # frames of layers above it are not sent to this viewer
+    target: int  # its pin, else the room's, else its own estimate; reached at the next layer sync
+    pin: int | None
+    room_pin: int | None
+    switches: int
+    skipped_frames: int
+    loss: float  # fraction lost in its last receiver report
+    rtt: float | None  # seconds
+    remb: int | None  # its receiver-estimated maximum bit rate, when it sends REMB
+
+
 class SourceStatus(BaseModel):
     source: str
     live: bool
@@ -34,6 +50,8 @@ class SourceStatus(BaseModel):
     dropped_frames: int
     viewer_nacked: int  # sequence numbers viewers NACKed (``retransmits`` of them answered from history)
     retransmits: int
+    temporal_layers: int  # layers the publisher sends now (VP8 L1T3: 3; one layer: 0, nothing to drop)
+    viewer_layers: list[ViewerLayer]
 
 
 class RoomMediaStatus(BaseModel):
@@ -47,6 +65,9 @@ class RoomMediaStatus(BaseModel):
     keyframe_requests: int
     packets_lost: int
     retransmits: int
+    layer_pin: int | None  # a moderator's temporal layer for every viewer of the room
+    viewers_per_layer: dict[str, int]  # video viewers of layered sources by the layer they get
+    layer_switches: int
     sources: list[SourceStatus]
 
 

@@ -18,6 +18,7 @@ from aiortc import RTCSessionDescription
 
 from media import aiortc_hooks
 from media.ice import IceServers, announce_address, parse_announced_address, parse_port_range
+from media.layers import TOP
 from media.peers import Peer, PublisherPeer, ViewerPeer, parse_offer
 from media.registry import MediaSource, SourceRegistry
 from server.cluster import TaskGroup
@@ -83,6 +84,7 @@ class MediaService:
         self.totals: dict[str, RoomTotals] = {}
         self.rates_in: dict[tuple[str, str], Rate] = {}
         self.rates_out: dict[tuple[str, str], Rate] = {}
+        self.room_layer_pins: dict[str, int] = {}  # a moderator's temporal layer for a whole room
         self._sampler: asyncio.Task[None] | None = None
         self.stopped = False
 
@@ -170,6 +172,7 @@ class MediaService:
         self.viewers[peer.id] = peer
         self.sid_of[peer.id] = sid
         answer = self._announced(await peer.answer(offer))
+        peer.pin_layer(None, self.room_layer_pins.get(room_id))
         log.info("watch room=%s source=%s user=%s subscription=%s", room_id, name, user_id, peer.id)
         return answer, peer.id
 
@@ -180,6 +183,23 @@ class MediaService:
         return RTCSessionDescription(
             sdp=announce_address(answer.sdp, self.announced_address), type=answer.type
         )
+
+    def pin_layer(self, room_id: str, subscription_id: str | None, layer: int | None) -> None:
+        """Pin one viewer (``subscription_id``) or the whole room to a temporal layer; None unpins
+        (the viewer's own estimate decides again). A viewer's own pin wins over the room's."""
+        if subscription_id is not None:
+            peer = self.viewers.get(subscription_id)
+            if peer is None or peer.source.room_id != room_id:
+                raise NotFound("no such viewer in this room", code="subscription_not_found")
+            peer.pin_layer(layer, self.room_layer_pins.get(room_id))
+            return
+        if layer is None:
+            self.room_layer_pins.pop(room_id, None)
+        else:
+            self.room_layer_pins[room_id] = layer
+        for peer in self.viewers.values():
+            if peer.source.room_id == room_id:
+                peer.pin_layer(peer.layer_pin, layer)
 
     # ---- ending --------------------------------------------------------------------------------
     async def unpublish(self, sid: str, publication_id: str) -> None:
@@ -292,6 +312,13 @@ class MediaService:
             "dropped_frames": sum(t.reader.dropped for v in viewers for t in v.tracks),
             "viewer_nacked": sum(t.nacked for v in viewers for t in v.tracks),
             "retransmits": sum(t.retransmits for v in viewers for t in v.tracks),
+            "temporal_layers": sum(1 for b in src.video.layer_bytes if b),
+            "viewer_layers": [
+                {"subscription_id": v.id, "user_id": v.user_id, **t.layer_status()}
+                for v in viewers
+                for t in v.tracks
+                if t.kind == "video"
+            ],
         }
 
     def room_status(self, room_id: str) -> dict[str, object]:
@@ -301,6 +328,11 @@ class MediaService:
         totals = self.totals.get(room_id, RoomTotals())
         live_pubs = [p for p in self.publishers.values() if p.source.room_id == room_id]
         live_viewers = [v for v in self.viewers.values() if v.source.room_id == room_id]
+        per_layer = {str(layer): 0 for layer in range(TOP + 1)}  # video viewers of layered sources
+        for s in sources:
+            if s["temporal_layers"]:
+                for v in s["viewer_layers"]:  # type: ignore[attr-defined]
+                    per_layer[str(v["layer"])] += 1
         return {
             "room_id": room_id,
             "publishers": len(live_pubs),
@@ -312,5 +344,8 @@ class MediaService:
             "keyframe_requests": sum(s.video.keyframe_requests for s in self.registry.in_room(room_id)),
             "packets_lost": totals.packets_lost + sum(p.stats()["packets_lost"] for p in live_pubs),
             "retransmits": totals.retransmits + sum(t.retransmits for v in live_viewers for t in v.tracks),
+            "layer_pin": self.room_layer_pins.get(room_id),
+            "viewers_per_layer": per_layer,
+            "layer_switches": sum(t.layers.switches for v in live_viewers for t in v.tracks),
             "sources": sources,
         }

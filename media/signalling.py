@@ -11,6 +11,9 @@ Client → server (every one answered through its ack with ``{"ok": true, ...}``
   ``"preview"``
 * ``media:unwatch {subscription_id}``
 * ``media:sources {room_id}`` → ``{sources: [...]}`` (the live sources now)
+* ``media:layer {room_id, subscription_id?, layer}`` → ``{room_id, subscription_id, layer}``: pin one
+  viewer, or without ``subscription_id`` the whole room, to a temporal layer (0–2; ``null`` unpins);
+  ``media.preview`` (hosts, moderators), like the room's media status that lists the subscriptions
 
 Server → client: ``media:sources {room_id, sources}`` to ``room:{room_id}`` whenever a source goes
 live or drops; ``media:ended {room_id, source, reason}`` to that source's viewers (and to its
@@ -23,6 +26,7 @@ import logging
 
 from pydantic import BaseModel, Field, model_validator
 
+from media.layers import TOP
 from media.registry import source_name_valid
 from media.routing import MediaRouter
 from media.service import MediaService
@@ -77,6 +81,12 @@ class SubscriptionIn(BaseModel):
 
 class RoomIn(BaseModel):
     room_id: str = Id
+
+
+class LayerIn(BaseModel):
+    room_id: str = Id
+    subscription_id: str | None = Field(default=None, min_length=1, max_length=64)
+    layer: int | None = Field(ge=0, le=TOP)
 
 
 def install(ctx: AppContext, service: MediaService, router: MediaRouter, floor: FloorService) -> None:
@@ -150,6 +160,18 @@ def install(ctx: AppContext, service: MediaService, router: MediaRouter, floor: 
         await authorize(ctx.db, await principal_of_sid(sio, sid), body.room_id, Action.MEDIA_WATCH)
         _node, live = await router.call(body.room_id, "sources", room_id=body.room_id)
         return {"room_id": body.room_id, **live}
+
+    @ctx.realtime.event("media:layer", LayerIn)
+    async def layer(sid: str, body: LayerIn) -> Reply:
+        await authorize(ctx.db, await principal_of_sid(sio, sid), body.room_id, Action.MEDIA_PREVIEW)
+        _node, answer = await router.call(
+            body.room_id,
+            "layer",
+            room_id=body.room_id,
+            subscription_id=body.subscription_id,
+            layer=body.layer,
+        )
+        return answer
 
     async def announce(room_id: str, name: str, live: bool) -> None:
         payload = {"room_id": room_id, "sources": service.registry.live_names(room_id)}

@@ -71,7 +71,7 @@ class Clock(Protocol):
 class EncodedFrame:
     """One encoded frame: ``packet`` has ``pts`` and ``time_base``; ``received_at`` is monotonic.
 
-    ``number`` counts the source's frames; ``shared`` holds its RTP payloads per codec, made by the
+    ``number`` counts the source's frames; ``tid`` and ``sync`` are its temporal layer (:mod:`media.vp8`); ``shared`` holds its RTP payloads per codec, made by the
     first viewer's sender and reused by every other (``aiortc_hooks.Packer``).
     """
 
@@ -80,6 +80,8 @@ class EncodedFrame:
     received_at: float
     number: int = 0
     shared: dict[str, tuple[list[bytes], int]] = field(default_factory=dict)
+    tid: int | None = None  # temporal layer (VP8 L1T3: 0, 1, 2); None when the publisher sends one layer
+    sync: bool = False  # a layer-sync frame: refers only to layer 0 (see media/layers.py)
 
 
 class ReaderClosed(Exception):
@@ -169,6 +171,7 @@ class EncodedSource:
         self.keyframe_requests = 0  # requests actually sent upstream
         self.keyframe_reasks = 0  # of those, re-asks when the publisher's throttle window closed
         self.keyframes_in = 0  # keyframes received (video)
+        self.layer_bytes = [0, 0, 0, 0]  # bytes received per temporal layer (layered publishers only)
         self.last_frame_at: float | None = None
         self._requester: KeyframeRequester | None = None
         self._clock = clock
@@ -205,8 +208,9 @@ class EncodedSource:
             self._timer.cancel()
             self._timer = None
 
-    def push(self, packet: av.Packet, keyframe: bool) -> None:
-        """Fan one encoded frame out to every subscriber (pts rebased across republishing)."""
+    def push(self, packet: av.Packet, keyframe: bool, tid: int | None = None, sync: bool = False) -> None:
+        """Fan one encoded frame out to every subscriber (pts rebased across republishing);
+        ``tid``/``sync``: its temporal layer and layer-sync bit, when the publisher sends layers."""
         if self.closed:
             return
         assert packet.pts is not None
@@ -225,7 +229,9 @@ class EncodedSource:
         self.frames_in += 1
         self.bytes_in += packet.size
         self.last_frame_at = now
-        frame = EncodedFrame(packet, keyframe, now, self.frames_in)
+        if tid is not None:
+            self.layer_bytes[tid] += packet.size
+        frame = EncodedFrame(packet, keyframe, now, self.frames_in, tid=tid, sync=sync)
         for sub in tuple(self.subscribers):
             sub.offer(frame)
 

@@ -7,6 +7,7 @@ import fractions
 import hashlib
 import inspect
 import socket
+import time
 from unittest import mock
 
 import aioice.ice
@@ -16,7 +17,7 @@ import pytest
 from aiortc import MediaStreamTrack, RTCPeerConnection, rtcrtpsender
 from aiortc.codecs import depayload
 from aiortc.codecs.h264 import H264Encoder
-from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.codecs.vpx import Vp8Encoder, vp8_depayload
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import (
@@ -27,7 +28,7 @@ from aiortc.rtcrtpparameters import (
 )
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 
-from media import aiortc_hooks
+from media import aiortc_hooks, vp8
 from media.source import EncodedFrame, make_packet
 from tests.support.coturn import free_port
 
@@ -126,16 +127,22 @@ async def test_forwarder_sends_shared_payloads_and_answers_nacks_from_its_histor
         assert sender._RTCRtpSender__rtp_exited.is_set()  # type: ignore[attr-defined]
 
     packets = [aiortc.rtp.RtpPacket.parse(w) for w in wire[0]]
-    first, second = Vp8Encoder._packetize(data[0], 40), Vp8Encoder._packetize(data[1], 41)
-    expected = [*first, *second]
-    assert len(first) == 2 and len(second) == 1
-    assert [p.payload for p in packets] == expected  # picture id = the source's frame number
+    for k, forwarder in enumerate(forwarders):  # each viewer its own picture ids, one per frame sent
+        got = [vp8.parse(aiortc.rtp.RtpPacket.parse(w).payload) for w in wire[k]]
+        start = got[0].picture_id
+        assert [(d.start, d.picture_id, d.tid) for d in got] == [(True, start, None), (False, start, None),
+                                                                 (True, (start + 1) % 32768, None)]  # fmt: skip
+        assert forwarder.numbering.picture_id == (start + 2) % 32768
+    chunks = [p.payload[vp8.parse(p.payload).size :] for p in packets]
+    assert [b"".join(chunks[:2]), chunks[2]] == data  # the frames, cut in two and one packets
+    assert [vp8_depayload(p.payload) for p in packets] == chunks  # aiortc's depayloader agrees
     assert [p.marker for p in packets] == [0, 1, 1]
     assert len({p.timestamp for p in packets}) == 2 and {p.ssrc for p in packets} == {senders[0]._ssrc}
     assert [(p.sequence_number - packets[0].sequence_number) % 65536 for p in packets] == [0, 1, 2]
     assert all(p.serialize() == w for p, w in zip(packets, wire[0], strict=True))  # aiortc's own bytes
-    assert [aiortc.rtp.RtpPacket.parse(w).payload for w in wire[1]] == expected
-    assert frames[0].shared["video/vp8"] == (first, 0)  # packed once, kept for the other viewer
+    other = [aiortc.rtp.RtpPacket.parse(w).payload for w in wire[1]]
+    assert [p[vp8.parse(p).size :] for p in other] == chunks  # the same chunks, its own descriptors
+    assert frames[0].shared["video/vp8"] == (chunks[:2], 0)  # packed once, kept for the other viewer
     assert senders[0]._RTCRtpSender__packet_count == 3  # type: ignore[attr-defined]  # for RTCP SR
 
     sender, forwarder = senders[0], forwarders[0]
@@ -426,3 +433,56 @@ async def test_a_full_port_range_fails_with_a_clear_error() -> None:
             await aiortc_hooks._bind_in_range(loop, asyncio.DatagramProtocol, "127.0.0.1", port, port)
     finally:
         taken.close()
+
+
+class Heard:
+    """Records a forwarder's viewer feedback (:class:`aiortc_hooks.Feedback`)."""
+
+    def __init__(self) -> None:
+        self.reports: list[tuple[float, float | None]] = []
+        self.rembs: list[int] = []
+
+    def report(self, fraction_lost: float, rtt: float | None) -> None:
+        self.reports.append((fraction_lost, rtt))
+
+    def receiver_estimate(self, bitrate: int) -> None:
+        self.rembs.append(bitrate)
+
+
+async def test_forwarder_hears_the_viewers_loss_rtt_and_remb_after_aiortc_handles_them() -> None:
+    pc = RTCPeerConnection()
+    sender = pc.addTransceiver("video", direction="sendonly").sender
+    forwarder = aiortc_hooks.install_forwarder(sender, "video/VP8")
+    heard = forwarder.feedback = Heard()
+    # aiortc's RTT from the report's LSR/DLSR against the last sender report it sent (private state)
+    sender._RTCRtpSender__lsr = 0x1234  # type: ignore[attr-defined]
+    sender._RTCRtpSender__lsr_time = time.time() - 0.15  # type: ignore[attr-defined]
+    report = aiortc.rtp.RtcpReceiverInfo(ssrc=sender._ssrc, fraction_lost=64, packets_lost=5,
+                                         highest_sequence=1, jitter=0, lsr=0x1234, dlsr=65536 // 10)  # fmt: skip
+    other = aiortc.rtp.RtcpReceiverInfo(ssrc=sender._ssrc + 1, fraction_lost=255, packets_lost=9,
+                                        highest_sequence=1, jitter=0, lsr=0, dlsr=0)  # fmt: skip
+    await sender._handle_rtcp_packet(aiortc.rtp.RtcpRrPacket(ssrc=1, reports=[other, report]))
+    [(loss, rtt)] = heard.reports
+    assert loss == 0.25 and rtt is not None and rtt >= 0.05  # 150 ms since our report, 100 ms held there
+    remb = aiortc.rtp.RtcpPsfbPacket(fmt=aiortc.rtp.RTCP_PSFB_APP, ssrc=1, media_ssrc=0,
+                                     fci=aiortc.rtp.pack_remb_fci(750_000, [sender._ssrc]))  # fmt: skip
+    await sender._handle_rtcp_packet(remb)
+    not_ours = aiortc.rtp.RtcpPsfbPacket(fmt=aiortc.rtp.RTCP_PSFB_APP, ssrc=1, media_ssrc=0,
+                                         fci=aiortc.rtp.pack_remb_fci(1, [sender._ssrc + 1]))  # fmt: skip
+    await sender._handle_rtcp_packet(not_ours)
+    assert heard.rembs == [750_000]
+    await pc.close()
+
+
+def test_complete_frames_keep_their_first_packets_payload_for_the_vp8_descriptor() -> None:
+    buffer = aiortc_hooks.CompleteFrameBuffer(64, video=True)
+    payloads = [bytes.fromhex("90e0862fb300") + b"\x10\x02\x00", bytes.fromhex("80e0862fb300") + b"\x01"]
+    frame = None
+    for i, payload in enumerate(payloads):
+        packet = aiortc.rtp.RtpPacket(payload_type=96, sequence_number=10 + i, timestamp=3000, marker=i == 1)
+        packet.payload = payload
+        packet._data = vp8_depayload(payload)  # type: ignore[attr-defined]  # what aiortc's receiver does
+        _, frame = buffer.add(packet)
+    assert isinstance(frame, aiortc_hooks.FirstPacketFrame)
+    assert frame.data == b"\x10\x02\x00\x01" and frame.first_payload == payloads[0]
+    assert vp8.parse(frame.first_payload).tid == 0

@@ -1,20 +1,52 @@
-"""Forwarding to one viewer through the real server: lost packets are resent from the viewer's sender."""
+"""Forwarding to viewers: lost packets resent from the viewer's sender; temporal layers dropped per viewer."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import time
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import pytest
 
+from media.peers import ViewerPeer, parse_offer
+from media.registry import MediaSource, SourceRegistry
+from media.source import make_packet
 from rooms.permissions import Role
 from server.config import Settings
 from tests.support.api import Api
 from tests.support.impair import Impairment
+from tests.support.layered_vp8 import load as load_layered
 from tests.support.media import Link, make_venue, person, publish, room_with_host, wait_for, watch
+from tests.support.media_clients import Viewer, no_ice, read_counter
 from tests.support.server import RunningServer, make_settings
+
+
+def decode_vp8(frames: list[bytes]) -> list[av.VideoFrame]:
+    codec = av.CodecContext.create("libvpx", "r")
+    return [picture for data in frames for picture in codec.decode(av.Packet(data))]
+
+
+def subsequence(got: list[int], expected: list[int]) -> list[int]:
+    """Where each of ``got`` is in ``expected``, in order; fails when ``got`` is not a subsequence."""
+    positions, at = [], 0
+    for n in got:
+        assert n in expected[at:], f"picture {n} is not the source's next ones {expected[at : at + 8]}"
+        at = expected.index(n, at) + 1
+        positions.append(at - 1)
+    return positions
+
+
+async def watch_source(source: MediaSource) -> tuple[Viewer, ViewerPeer]:
+    """An aiortc viewer of ``source`` through the relay's viewer peer (no server around it)."""
+    viewer = Viewer(audio=False)
+    peer = ViewerPeer(source, no_ice(), None, user_id=2)
+    offer = await viewer.offer()
+    answer = await peer.answer(parse_offer(offer["sdp"], offer["type"]))
+    await viewer.accept({"sdp": answer.sdp, "type": answer.type})
+    return viewer, peer
 
 
 @pytest.fixture
@@ -106,3 +138,41 @@ async def test_over_lossy_jittery_links_both_legs_are_repaired_and_the_picture_k
     downlink.relay.close()
     for p in (host, observer):
         await p.sio.disconnect()
+
+
+async def test_dropped_temporal_layers_leave_a_continuous_decodable_stream() -> None:
+    """Chromium's L1T3 frames (recorded) to two aiortc viewers: one gets every layer; the other is pinned to
+    layer 0 a third of the way in and back to layer 2 two thirds in. Every frame each viewer is sent decodes to
+    a picture of the source, in order: nothing broken at a switch down or up (decode errors: zero)."""
+    frames = load_layered()
+    expected = [read_counter(f) for f in decode_vp8([f.data for f in frames])]
+    source = SourceRegistry().ensure("r1", "venue:v1")
+    source.video.attach("video/VP8", None)
+    viewers = [await watch_source(source) for _ in range(2)]
+    await wait_for(lambda: all(v.connected_at for v, _ in viewers), timeout=20)
+    await asyncio.sleep(0.5)  # the senders' loops are running
+    (full, full_peer), (thin, thin_peer) = viewers
+    full_peer.pin_layer(2, None)  # the top layer whatever this busy machine's RTCP says
+    [thin_track] = thin_peer.tracks
+    start = time.monotonic()
+    for i, f in enumerate(frames):
+        if i == len(frames) // 3:
+            thin_peer.pin_layer(0, None)
+        elif i == 2 * len(frames) // 3:
+            thin_peer.pin_layer(2, None)  # every layer again, one more at each layer sync
+        await asyncio.sleep(max(0.0, start + i / 30 - time.monotonic()))
+        source.video.push(make_packet(f.data, f.timestamp, Fraction(1, 90000)), f.keyframe, f.tid, f.sync)
+    # an aiortc viewer decodes a frame when the next one starts: all but the last
+    await wait_for(lambda: len(full.counters) >= len(frames) - 1 and len(thin.counters) >= thin_track.sent - 1,
+                   timeout=20)  # fmt: skip
+    got_full = [n for _, n in full.counters]
+    got_thin = [n for _, n in thin.counters]
+    assert got_full == expected[:-1]
+    assert len(got_thin) == thin_track.sent - 1 and thin_track.skipped == len(frames) - thin_track.sent > 0
+    positions = subsequence(got_thin, expected)  # pictures of the source, in order (a broken one is not)
+    pinned = [p for p in positions if len(frames) // 3 + 1 < p < 2 * len(frames) // 3]
+    assert pinned and all(frames[p].tid == 0 for p in pinned)  # only layer 0 while pinned
+    assert (thin_track.layers.current, thin_track.layers.switches) == (2, 3)  # down at once, up 0 -> 1 -> 2
+    for viewer, peer in viewers:
+        await viewer.close()
+        await peer.close()

@@ -127,9 +127,9 @@ async def test_a_publisher_packet_never_resent_is_given_up_and_the_venue_resumes
     events: list[str] = []
     push, on_gap = source.video.push, pub._on_gap
 
-    def recording_push(packet, keyframe):  # type: ignore[no-untyped-def]
+    def recording_push(packet, keyframe, *layer):  # type: ignore[no-untyped-def]
         events.append("key" if keyframe else "delta")
-        push(packet, keyframe)
+        push(packet, keyframe, *layer)
 
     def recording_gap(enc):  # type: ignore[no-untyped-def]
         events.append("gap")

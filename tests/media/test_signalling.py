@@ -139,6 +139,56 @@ async def test_watch_status_metrics_publisher_loss_and_republish(server: Running
     await host.sio.disconnect()
 
 
+async def test_moderators_pin_a_viewer_or_the_whole_room_to_a_temporal_layer(
+    server: RunningServer, api: Api
+) -> None:
+    room_id, host = await room_with_host(server, api)
+    moderator = await person(server, api, room_id, Role.MODERATOR)
+    observers = [await person(server, api, room_id, Role.OBSERVER) for _ in range(2)]
+    venue = await make_venue(server, room_id, host.user_id)
+    pub = await publish(host, room_id, venue_id=venue)
+    watched = [await watch(o, room_id, f"venue:{venue}", audio=False) for o in observers]
+    first, second = (reply["subscription_id"] for _, reply in watched)
+
+    reply = await observers[0].call("media:layer", {"room_id": room_id, "subscription_id": first, "layer": 0})
+    assert reply["error"]["code"] == "forbidden"
+    reply = await moderator.call("media:layer", {"room_id": room_id, "subscription_id": "nobody", "layer": 0})
+    assert reply["error"]["code"] == "subscription_not_found"
+    reply = await moderator.call("media:layer", {"room_id": room_id, "layer": 3})
+    assert not reply["ok"]  # layers are 0, 1, 2
+    reply = await moderator.call("media:layer", {"room_id": room_id, "layer": 2})  # the district's projector
+    assert reply == {"ok": True, "room_id": room_id, "subscription_id": None, "layer": 2}
+    reply = await moderator.call("media:layer", {"room_id": room_id, "subscription_id": first, "layer": 0})
+    assert reply["ok"], reply
+
+    async def layers() -> tuple[dict[str, object], dict[str, dict[str, object]]]:
+        status, body = await api.call("GET", f"/api/rooms/{room_id}/media", token=host.token)
+        assert status == 200, body
+        [src] = [s for s in body["sources"] if s["source"] == f"venue:{venue}"]
+        return body, {v["subscription_id"]: v for v in src["viewer_layers"]}
+
+    body, viewers = await layers()
+    assert body["layer_pin"] == 2
+    assert (viewers[first]["pin"], viewers[first]["room_pin"], viewers[first]["target"]) == (0, 2, 0)
+    assert (viewers[second]["pin"], viewers[second]["target"]) == (None, 2)  # the room's layer
+    assert viewers[first]["user_id"] == observers[0].user_id
+    # a late viewer gets the room's pin too; unpinning the room leaves the viewer's own pin
+    late = await person(server, api, room_id, Role.OBSERVER)
+    _, reply = await watch(late, room_id, f"venue:{venue}", audio=False)
+    await moderator.call("media:layer", {"room_id": room_id, "layer": None})
+    body, viewers = await layers()
+    assert body["layer_pin"] is None and viewers[first]["target"] == 0
+    assert viewers[reply["subscription_id"]]["room_pin"] is None
+    # an aiortc publisher sends one layer: nothing is dropped, the per-layer gauge counts no one
+    assert (await layers())[0]["viewers_per_layer"] == {"0": 0, "1": 0, "2": 0}
+    _, text = await api.call("GET", "/metrics")
+    assert f'moke_media_viewer_layer{{layer="0",room="{room_id}"}} 0.0' in text.decode()
+    assert f'moke_media_layer_switches_total{{room="{room_id}"}}' in text.decode()
+    await pub.pc.close()
+    for viewer, _ in watched:
+        await viewer.close()
+
+
 async def test_discussion_seat_holders_see_and_hear_each_other(server: RunningServer, api: Api) -> None:
     room_id, host = await room_with_host(server, api)
     moderator = await person(server, api, room_id, Role.MODERATOR)

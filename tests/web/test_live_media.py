@@ -96,6 +96,11 @@ def test_venues_publish_observer_watches_moderator_hands_off(web: Browser, rest:
     expect(obs.get_by_test_id("program-label")).to_have_text("主会场：三小")
     before = _playing(obs, "program-video")
     _aspect_becomes(obs, "program-video", 1.6, 1.9)  # 三小's 16:9 camera
+    # the venue pages publish temporally scalable VP8 (L1T3): three layers reach the server, and the
+    # program carries them on; the observer's Chromium plays the relay's rewritten picture ids and layers
+    media = rest.ok("GET", f"/api/rooms/{room_id}/media", token=host["token"])
+    layers = {s["source"]: s["temporal_layers"] for s in media["sources"]}
+    assert layers[f"venue:{v3}"] == layers[f"venue:{v1}"] == layers["program"] == 3, layers
     web.shot(obs, "live-observer-sanxiao-zh")
 
     # cue 一小 on preview, take it: the observer's label and picture change, the video keeps playing

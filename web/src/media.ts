@@ -166,6 +166,21 @@ export interface Publishing {
   stop: () => void;
 }
 
+/** Send `track`; a venue's or seat's camera as temporally scalable VP8 (L1T3: 7.5, 15 and 30 fps layers)
+ * where the browser can, so the server can give each viewer the frame rate its link carries (docs/media.md). */
+function addSender(pc: RTCPeerConnection, track: MediaStreamTrack, stream: MediaStream, layered: boolean): void {
+  const init: RTCRtpTransceiverInit = { direction: 'sendonly', streams: [stream] };
+  if (layered) {
+    try {
+      pc.addTransceiver(track, { ...init, sendEncodings: [{ scalabilityMode: 'L1T3' } as RTCRtpEncodingParameters] });
+      return;
+    } catch {
+      // a browser without temporal layers: one layer, every viewer gets the full frame rate
+    }
+  }
+  pc.addTransceiver(track, init);
+}
+
 /** Publish `stream` for a venue (`{venue_id}`), a discussion seat (`{seat: true}`) or a shared screen
  * (`{screen: true}`: the source `screen:<user_id>`). */
 export async function publish(
@@ -174,7 +189,8 @@ export async function publish(
   target: { venue_id: string } | { seat: true } | { screen: true },
 ): Promise<Publishing> {
   const pc = await peerConnection();
-  for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+  const layered = !('screen' in target);
+  for (const track of stream.getTracks()) addSender(pc, track, stream, layered && track.kind === 'video');
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
   try {

@@ -1,0 +1,124 @@
+"""Which temporal layers each viewer is sent: a per-viewer choice from its own RTCP, or a moderator's pin.
+
+A temporally scalable publisher (VP8 L1T3: layers 0, 1, 2 at 7.5, 15 and 30 fps) lets the relay
+lower a viewer's bit rate without transcoding: dropping layer 2 halves the frame rate and saves about
+a third of the bits, keeping only layer 0 about half. Pure logic, no I/O (times are passed in):
+
+* :class:`LayerSelector` decides per frame whether it goes to this viewer: frames above the current
+  layer are dropped; the current layer goes *down* at once (any frame boundary: nothing below refers
+  to a dropped frame) and *up* only where the higher layer can start: a keyframe (straight to the
+  target) or a layer-sync frame (Y bit) of the next layer.
+* :class:`Adapter` picks the target from the viewer's receiver reports and REMB, conservatively like
+  a loss-based congestion controller: a report with more than :data:`LOSS_DOWN` loss steps down one
+  layer; a REMB below what the current layers need (less :data:`REMB_MARGIN`) steps down to the
+  highest layer it covers; climbing one layer needs :data:`CLIMB_AFTER` seconds of clean reports
+  and no step down. REMB never holds a climb back: a receiver's estimator (libwebrtc's, and aiortc's
+  port of it) settles at about 1.5 times what it receives, so it says little about a layer not yet
+  sent, and only a *drop* below the current rate means congestion.
+
+Cost: one comparison per forwarded frame; the adapter runs once per RTCP report (about one a second).
+"""
+
+from __future__ import annotations
+
+TOP = 2  # VP8 L1T3's highest temporal layer
+LOSS_DOWN = 0.10  # loss fraction in one receiver report that steps a viewer down a layer
+LOSS_CLEAN = 0.02  # at most this much loss counts as a clean report
+CLIMB_AFTER = 5.0  # seconds of clean reports before climbing a layer
+METER_SECONDS = 2.0  # the window of a source's layer rates
+REMB_MARGIN = 0.9  # a REMB below this share of the current layers' rate steps down (overuse: ~0.85)
+
+
+class LayerSelector:
+    """One viewer's current and target temporal layer; :meth:`admit` runs once per frame."""
+
+    def __init__(self, target: int = TOP) -> None:
+        self.target = target
+        self.current = target
+        self.switches = 0
+
+    def set_target(self, layer: int) -> None:
+        """Aim at ``layer``; down takes effect at the next frame, up at the next switching point."""
+        self.target = layer
+        if layer < self.current:
+            self.current = layer
+            self.switches += 1
+
+    def admit(self, tid: int | None, keyframe: bool, sync: bool) -> bool:
+        """Whether a frame of temporal layer ``tid`` (None: not layered) goes to this viewer."""
+        if tid is None or tid <= self.current:
+            if keyframe and self.current < self.target:  # a keyframe starts every layer afresh
+                self.current = self.target
+                self.switches += 1
+            return True
+        if sync and tid == self.current + 1 and tid <= self.target:
+            self.current = tid
+            self.switches += 1
+            return True
+        return False
+
+
+class Adapter:
+    """A viewer's bandwidth-driven target layer from its RTCP (receiver reports, REMB)."""
+
+    def __init__(self, now: float, top: int = TOP) -> None:
+        self.top = top
+        self.layer = top
+        self.loss = 0.0  # fraction lost in the last receiver report
+        self.rtt: float | None = None
+        self.remb: int | None = None  # the viewer's receiver-estimated maximum bit rate
+        self.clean_since = now
+        self.steps_down = 0
+        self.steps_up = 0
+
+    def report(self, fraction_lost: float, rtt: float | None, now: float, rates: list[float]) -> int:
+        """A receiver report; ``rates`` are the source's cumulative bit rates of layers 0, 1, 2."""
+        self.loss = fraction_lost
+        self.rtt = rtt
+        if fraction_lost > LOSS_DOWN:
+            self._down(now)
+        elif fraction_lost > LOSS_CLEAN:
+            self.clean_since = now
+        elif now - self.clean_since >= CLIMB_AFTER and self.layer < self.top:
+            self.layer += 1
+            self.steps_up += 1
+            self.clean_since = now
+        return self.layer
+
+    def receiver_estimate(self, bitrate: int, now: float, rates: list[float]) -> int:
+        """A REMB: step down to the highest layer it covers (``rates``: the source's cumulative
+        rates of layers 0, 0–1, 0–2; a layer above the source's top needs the top's)."""
+        self.remb = bitrate
+        while rates and bitrate < rates[min(self.layer, len(rates) - 1)] * REMB_MARGIN:
+            self.clean_since = now  # congested: no climbing for a while, even from layer 0
+            if self.layer == 0:
+                break
+            self._down(now)
+        return self.layer
+
+    def _down(self, now: float) -> None:
+        self.clean_since = now
+        if self.layer > 0:
+            self.layer -= 1
+            self.steps_down += 1
+
+
+class LayerMeter:
+    """Cumulative bit rates of a source's layers 0, 0–1, 0–2 from its per-layer byte counters."""
+
+    def __init__(self) -> None:
+        self._last: tuple[float, list[int]] | None = None
+        self.rates: list[float] = []
+
+    def sample(self, layer_bytes: list[int], now: float) -> list[float]:
+        """Rates since the previous sample (kept while less than :data:`METER_SECONDS` passed:
+        a window long enough that a keyframe does not look like a rise)."""
+        last = self._last
+        if last is None or now - last[0] >= METER_SECONDS:
+            if last is not None:
+                seconds = now - last[0]
+                per_layer = [(b - a) * 8 / seconds for a, b in zip(last[1], layer_bytes, strict=True)]
+                layers = max((i for i, r in enumerate(per_layer) if r > 0), default=-1) + 1
+                self.rates = [sum(per_layer[: i + 1]) for i in range(layers)]
+            self._last = (now, list(layer_bytes))
+        return self.rates

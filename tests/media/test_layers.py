@@ -1,0 +1,82 @@
+"""Per-viewer temporal layers: which frames go out, and the layer a viewer's RTCP earns it."""
+
+from __future__ import annotations
+
+from media.layers import CLIMB_AFTER, Adapter, LayerMeter, LayerSelector
+
+# one L1T3 group of four frames: TID pattern 0 2 1 2; the first layer-1 and layer-2 frames are syncs
+L1T3 = [(0, False), (2, True), (1, True), (2, False), (0, False), (2, False), (1, False), (2, False)]
+
+
+def sent(selector: LayerSelector, frames: list[tuple[int, bool]], keyframe_first: bool = False) -> list[int]:
+    return [
+        tid for i, (tid, sync) in enumerate(frames) if selector.admit(tid, keyframe_first and i == 0, sync)
+    ]
+
+
+def test_every_layer_by_default_and_only_layer_0_when_targeted() -> None:
+    selector = LayerSelector()
+    assert sent(selector, L1T3) == [0, 2, 1, 2, 0, 2, 1, 2]
+    selector.set_target(0)  # down: at once, at the next frame
+    assert sent(selector, L1T3) == [0, 0] and selector.switches == 1
+
+
+def test_up_only_at_a_layer_sync_one_layer_at_a_time() -> None:
+    selector = LayerSelector(target=0)
+    selector.set_target(2)
+    # the layer-2 sync comes before any layer 1: not yet; layer 1's sync opens it; later layer-2 frames are
+    # not syncs, so layer 2 waits for the next group's sync
+    assert sent(selector, L1T3) == [0, 1, 0, 1]
+    assert selector.current == 1
+    assert sent(selector, L1T3) == [0, 2, 1, 2, 0, 2, 1, 2] and selector.current == 2
+    assert selector.switches == 2
+
+
+def test_a_keyframe_takes_the_viewer_straight_to_its_target() -> None:
+    selector = LayerSelector(target=0)
+    selector.set_target(2)
+    no_sync = [(tid, False) for tid, _ in L1T3]
+    assert sent(selector, no_sync) == [0, 0]  # nowhere to switch up
+    assert sent(selector, no_sync, keyframe_first=True) == [0, 2, 1, 2, 0, 2, 1, 2]
+
+
+def test_frames_of_a_single_layer_source_always_pass() -> None:
+    selector = LayerSelector(target=0)
+    assert all(selector.admit(None, False, False) for _ in range(3))
+
+
+def test_adapter_steps_down_on_loss_and_climbs_only_after_clean_seconds() -> None:
+    adapter = Adapter(now=0.0)
+    assert adapter.report(0.15, 0.05, 1.0, []) == 1
+    assert adapter.report(0.2, 0.05, 2.0, []) == 0
+    assert adapter.report(0.3, 0.05, 3.0, []) == 0 and adapter.steps_down == 2
+    assert adapter.report(0.0, 0.05, 4.0, []) == 0
+    assert adapter.report(0.05, 0.05, 4.0 + CLIMB_AFTER, []) == 0  # some loss: the clean time restarts
+    assert adapter.report(0.0, 0.05, 4.0 + 2 * CLIMB_AFTER - 0.1, []) == 0
+    assert adapter.report(0.0, 0.05, 4.0 + 2 * CLIMB_AFTER, []) == 1
+    assert adapter.report(0.0, 0.05, 4.0 + 2.5 * CLIMB_AFTER, []) == 1  # each layer earns its own time
+    assert adapter.report(0.0, 0.05, 4.0 + 3 * CLIMB_AFTER, []) == 2
+    assert adapter.report(0.0, 0.05, 4.0 + 9 * CLIMB_AFTER, []) == 2 and adapter.steps_up == 2
+    assert (adapter.loss, adapter.rtt) == (0.0, 0.05)
+
+
+def test_adapter_steps_down_to_the_layer_a_remb_covers_and_remb_never_holds_a_climb_back() -> None:
+    rates = [500_000.0, 800_000.0, 1_200_000.0]  # cumulative: layer 0, 0-1, 0-2
+    adapter = Adapter(now=0.0)
+    assert adapter.receiver_estimate(1_800_000, 1.0, rates) == 2  # steady state: ~1.5 x what it receives
+    assert adapter.receiver_estimate(1_100_000, 1.5, rates) == 2  # within the margin
+    assert adapter.receiver_estimate(700_000, 2.0, rates) == 0  # overuse: 0-1 needs 800 k too
+    assert adapter.steps_down == 2
+    assert adapter.receiver_estimate(100_000, 3.0, rates) == 0  # nothing below layer 0
+    assert adapter.report(0.0, None, 3.0 + CLIMB_AFTER - 0.1, rates) == 0  # the REMB's drop was a step down
+    assert adapter.report(0.0, None, 3.0 + CLIMB_AFTER, rates) == 1  # a low REMB does not hold it back
+    assert adapter.receiver_estimate(5_000_000, 9.0, [800_000.0]) == 1  # a one-layer stretch: no step
+    assert adapter.remb == 5_000_000
+
+
+def test_meter_gives_cumulative_layer_rates() -> None:
+    meter = LayerMeter()
+    assert meter.sample([0, 0, 0, 0], 10.0) == []
+    assert meter.sample([100, 0, 0, 0], 11.0) == []  # too soon: the last rates
+    assert meter.sample([2000, 1000, 500, 0], 12.0) == [8000.0, 12000.0, 14000.0]
+    assert meter.sample([4000, 1000, 500, 0], 14.0) == [8000.0]  # only layer 0 now: a single-layer stretch
