@@ -11,7 +11,7 @@ from collab import comment_routes, documents, version_routes
 from collab.api import CONNECTIONS, DELETED_CHANNEL, LIVE_DOCS, RESTORE_LOCKS, SESSIONS
 from collab.export import routes as export_routes
 from collab.manager import SessionManager
-from collab.server import close_deleted, close_for_role, collab_ws
+from collab.server import close_all, close_deleted, close_for_role, collab_ws
 from collab.store import DocStore
 from collab.versions import RestoreLocks
 from rooms.api import ROLE_CHANNEL
@@ -44,6 +44,10 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
         await roles.close()
         await manager.stop()
 
+    async def close_connections(app: web.Application) -> None:
+        close_all(manager)
+
     app.cleanup_ctx.append(live_documents)
+    app.on_shutdown.append(close_connections)  # before the HTTP server waits for open requests
     app.router.add_get("/collab/{doc_id}", collab_ws, name="collab_ws")
     return [documents.routes, version_routes.routes, comment_routes.routes, export_routes.routes]

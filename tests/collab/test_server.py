@@ -292,3 +292,24 @@ async def test_one_token_and_one_user_may_hold_only_so_many_connections(tmp_path
         await handshake(held[-1])
         for ws in held:
             await ws.close()
+
+
+async def test_a_stopping_server_closes_every_collab_connection_for_a_reconnect(tmp_path: Path) -> None:
+    # An open y-websocket connection held the stop for the whole shutdown timeout; now each client hears
+    # 1013 (try again later) at once, and y-websocket reconnects by itself.
+    settings = make_settings(tmp_path / "stop")
+    async with aiohttp.ClientSession() as http:
+        async with running_server(settings) as srv:
+            api = Api(http, srv.url)
+            s = await room_with_doc(api, srv.ctx.db)
+            url = f"{srv.ws_url}/collab/{s.doc_id}?token="
+            editors = [await http.ws_connect(url + token) for token in (s.host, s.editor)]
+            for ws in editors:
+                await handshake(ws)
+        for ws in editors:
+            msg = await ws.receive(5)
+            while msg.type == aiohttp.WSMsgType.BINARY:  # what was relayed before the stop
+                msg = await ws.receive(5)
+            # the close frame's own code (the client's reply may find the socket gone already: 1006 after)
+            assert msg.type == aiohttp.WSMsgType.CLOSE, msg
+            assert msg.data == 1013 and str(msg.extra).startswith("server_restart"), msg
