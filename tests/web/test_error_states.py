@@ -4,12 +4,15 @@ the tests name the ones they cause.)"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import threading
 
 from playwright.sync_api import expect
 
-from tests.support.web import Browser, Rest
+from tests.support.rooms import Client
+from tests.support.web import Browser, Rest, room_with_invite
 
 
 def test_pages_explain_forbidden_and_missing(web: Browser, rest: Rest) -> None:
@@ -70,3 +73,36 @@ def test_console_refuses_observers_and_home_recovers_from_a_server_error(web: Br
     failing = False
     mine.get_by_role("button", name="重试").click()
     expect(mine.get_by_role("link", name="展示交流")).to_be_visible()
+
+
+def test_a_page_whose_live_connection_is_refused_says_why_at_once(web: Browser, rest: Rest) -> None:
+    # The token already holds every Socket.IO connection a token may (MOKE_CONN_PER_TOKEN, 10): the server
+    # refuses the page's connection, which socket.io-client does not retry; the page used to wait silently.
+    host = rest.register("赵主持")
+    room_id, code = room_with_invite(rest, host, "observer")
+    guest = rest.ok("POST", "/api/auth/guest", {"code": code, "display_name": "观课老师", "school": "二小"})
+    loop = asyncio.new_event_loop()
+    held: list[Client] = []
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        for _ in range(10):
+            held.append(
+                asyncio.run_coroutine_threadsafe(Client(web.base, guest["token"]).connect(), loop).result(30)
+            )
+        page = web.page(guest, label="observer")
+        page.goto(f"{web.base}/rooms/{room_id}/live")
+        alert = page.locator("#main").get_by_role("alert")
+        expect(alert).to_contain_text("此账号打开的连接过多")  # the page says why, not "loading" forever
+        expect(page.locator("#toasts")).to_contain_text("此账号打开的连接过多")
+        web.shot(page, "error-too-many-connections-zh")
+        # another tab closes: "try again" connects and the page comes up
+        asyncio.run_coroutine_threadsafe(held.pop().sio.disconnect(), loop).result(30)
+        alert.get_by_role("button", name="重试").click()
+        expect(page.locator("#main").get_by_role("alert")).to_have_count(0)
+        expect(page.get_by_test_id("program-label")).to_be_visible()
+    finally:
+        for c in held:
+            asyncio.run_coroutine_threadsafe(c.sio.disconnect(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)

@@ -34,11 +34,13 @@ def _record(web: Browser, rest: Rest, host: dict[str, Any], room_id: str, school
     """A few seconds of a venue's fake camera recorded in ``room_id`` (real media, as the lesson would be)."""
     venue = publishing_venue(web, rest, host, room_id, school)
     publisher = web.contexts[-1]
-    started = lambda: rest.call(
-        "POST", f"/api/rooms/{room_id}/recordings", {"source": f"venue:{venue}"}, host["token"]
-    )  # noqa: E731
+    def started() -> tuple[int, Any]:
+        return rest.call("POST", f"/api/rooms/{room_id}/recordings", {"source": f"venue:{venue}"}, host["token"])
+
+    def listed() -> Any:
+        return rest.ok("GET", f"/api/rooms/{room_id}/recordings", None, host["token"])
+
     rec = _until("the venue's video at the server", lambda: (r := started())[0] == 201 and r[1])
-    listed = lambda: rest.ok("GET", f"/api/rooms/{room_id}/recordings", None, host["token"])  # noqa: E731
     _until("the recording's first keyframe", lambda: listed()[0]["origin"] is not None)
     _until("a second of video", lambda: listed()[0]["duration"] >= 1.0)
     rest.ok("POST", f"/api/recordings/{rec['id']}/stop", None, host["token"])
