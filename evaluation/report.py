@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from evaluation import charts, summary
+from evaluation import summary
 from evaluation.aggregate import Aggregate
 from evaluation.labels import kind_label, t
 from evaluation.notes import NoteOut
-from evaluation.observation import chart as observation_chart
 from evaluation.observation import samples as observation
 from evaluation.observation.analysis import Result
 from evaluation.observation.samples import RunAnalysis
@@ -192,6 +191,10 @@ async def build(ctx: AppContext, room_id: str, segment_id: str, *, rubric_id: st
         seg_title = await segment_title(session, room_id, segment_id)
     zone = _zone(ctx.settings.evaluation_timezone)
     bucket = ctx.settings.evaluation_moment_seconds
+    # The charts draw with Pillow, imported by the first report rather than at start-up (issue #18: idle RSS)
+    from evaluation import charts
+    from evaluation.observation import chart as observation_chart
+
     images = await asyncio.to_thread(
         charts.render, data.rubric, data.summary.aggregate, bucket_seconds=bucket
     )

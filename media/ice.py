@@ -23,11 +23,13 @@ import ipaddress
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from aiortc import RTCConfiguration, RTCIceServer
-from aiortc.rtcicetransport import parse_stun_turn_uri
+from typing import TYPE_CHECKING
 
 from server.errors import ConfigError
+
+# aiortc (with PyAV, about 26 MB resident) is imported once ICE servers are configured or used
+if TYPE_CHECKING:
+    from aiortc import RTCConfiguration, RTCIceServer
 
 SERVER_USER = "moke-server"  # the TURN user name of the server's own peer connections
 
@@ -45,6 +47,8 @@ def parse_ice_servers(value: str) -> list[RTCIceServer]:
     for raw in (part.strip() for part in value.split(",")):
         if not raw:
             continue
+        from aiortc import RTCIceServer
+
         scheme, sep, rest = raw.partition(":")
         if not sep or scheme not in ("stun", "turn", "turns") or not rest:
             raise ConfigError(f"MOKE_MEDIA_ICE_SERVERS: {raw!r} is not stun:, turn: or turns: host:port")
@@ -66,6 +70,8 @@ def parse_turn_urls(value: str) -> list[str]:
     for raw in (part.strip() for part in value.split(",")):
         if not raw:
             continue
+        from aiortc.rtcicetransport import parse_stun_turn_uri
+
         try:
             parsed = parse_stun_turn_uri(raw)
         except ValueError:
@@ -148,6 +154,8 @@ def _is_ipv4(text: str) -> bool:
 
 def rtc_configuration(servers: list[RTCIceServer]) -> RTCConfiguration:
     """An explicit (possibly empty) server list, so aiortc adds no default STUN server."""
+    from aiortc import RTCConfiguration
+
     return RTCConfiguration(iceServers=list(servers))
 
 
@@ -213,6 +221,8 @@ class IceServers:
         """The configuration of one server-side peer connection (aiortc uses the first usable TURN URL)."""
         servers = list(self.static)
         if self.turn_urls:  # first: aiortc takes the first TURN entry it can use
+            from aiortc import RTCIceServer
+
             username, password, _ = self._minted(SERVER_USER)
             servers.insert(0, RTCIceServer(urls=list(self.turn_urls), username=username, credential=password))
         return rtc_configuration(servers)

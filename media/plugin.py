@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -38,7 +39,7 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     plane = ProgramPlane(
         registry,
         codec=codec,
-        slate=slate.encode(codec),
+        slate=functools.partial(slate.encode, codec),
         cut_timeout=settings.media_cut_timeout,
         tasks=tasks.child("program"),
     )

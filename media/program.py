@@ -18,8 +18,8 @@ observer's peer connection. A cut (:meth:`Switcher.cut`):
 default): observers negotiate it when they join and it never changes. A venue publishing another
 codec cannot be taken (the controller refuses with ``codec_mismatch``); its own feed stays watchable.
 
-**Slate.** With ``venue_id=None`` the program carries the slate: one keyframe encoded at start-up
-(:mod:`media.slate`) and repeated five times a second.
+**Slate.** With ``venue_id=None`` the program carries the slate: one keyframe encoded when the process's
+first program feed is made (:mod:`media.slate`) and repeated five times a second.
 """
 
 from __future__ import annotations
@@ -269,13 +269,14 @@ class ProgramPlane:
         registry: SourceRegistry,
         *,
         codec: str,
-        slate: Slate,
+        slate: Callable[[], Slate],
         cut_timeout: float,
         tasks: TaskGroup | None = None,
     ) -> None:
         self.registry = registry
         self.codec = codec
-        self.slate = slate
+        self._encode_slate = slate  # called by the first switcher: PyAV is not loaded before one is needed
+        self._slate: Slate | None = None
         self.cut_timeout = cut_timeout
         self.programs: dict[str, Switcher] = {}
         self.previews: dict[str, Switcher] = {}
@@ -294,8 +295,10 @@ class ProgramPlane:
         table = self.programs if name == "program" else self.previews
         found = table.get(room_id)
         if found is None:
+            if self._slate is None:
+                self._slate = self._encode_slate()
             found = table[room_id] = Switcher(
-                self.registry, room_id, name, self.codec, self.slate, self.cut_timeout
+                self.registry, room_id, name, self.codec, self._slate, self.cut_timeout
             )
             self._busy_at[room_id] = time.monotonic()
         return found

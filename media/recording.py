@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 from sqlalchemy import select
 
 from media.bitstream import vp8_dimensions
@@ -32,6 +32,9 @@ from media.source import EncodedFrame, FrameReader, ReaderClosed
 from server.cluster import TaskGroup
 from server.db import Database, now
 from server.errors import Conflict, NotFound, StorageFull, disk_full
+
+if TYPE_CHECKING:  # PyAV is imported by the writer thread of the first recording, not at start-up
+    import av
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +128,8 @@ class Recorder:
 
     # ---- writer thread -------------------------------------------------------------------------
     def _write(self) -> None:
+        import av
+
         out: av.container.OutputContainer | None = None
         streams: dict[str, av.stream.Stream] = {}
         video_start: tuple[int, float] | None = None  # (pts, arrival) of the first keyframe
@@ -184,6 +189,8 @@ class Recorder:
             self._on_failure(exc)
 
     def _open(self, keyframe: bytes) -> tuple[av.container.OutputContainer, dict[str, av.stream.Stream]]:
+        import av
+
         width, height = vp8_dimensions(keyframe) or (0, 0)
         out = av.open(
             str(self.path),
@@ -202,6 +209,8 @@ class Recorder:
 
 def probe(path: Path) -> tuple[float, int]:
     """Duration (seconds) and video frame count of a possibly unfinished file, by demuxing it."""
+    import av
+
     last = 0.0
     frames = 0
     try:

@@ -13,17 +13,21 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from aiortc import RTCSessionDescription
-
-from media import aiortc_hooks
 from media.ice import IceServers, announce_address, parse_announced_address, parse_port_range
 from media.layers import TOP
-from media.peers import Peer, PublisherPeer, ViewerPeer, parse_offer
 from media.registry import MediaSource, SourceRegistry
 from server.cluster import TaskGroup
 from server.config import Settings
 from server.errors import Conflict, NotFound, Unavailable
+
+# aiortc and PyAV (about 26 MB resident) are imported by the first publication or subscription: an idle
+# process, or one that only chats and co-edits, never loads them (tests/server/test_app.py checks it).
+if TYPE_CHECKING:
+    from aiortc import RTCSessionDescription
+
+    from media.peers import Peer, PublisherPeer, ViewerPeer
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +90,24 @@ class MediaService:
         self.rates_out: dict[tuple[str, str], Rate] = {}
         self.room_layer_pins: dict[str, int] = {}  # a moderator's temporal layer for a whole room
         self._sampler: asyncio.Task[None] | None = None
+        self._hooked = False  # the process-wide aioice hooks are installed (by the first peer)
         self.stopped = False
 
     # ---- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
+        self._sampler = self.tasks.spawn(self._sample_forever(), name="media-sampler")
+
+    def _hook_aioice(self) -> None:
+        """Before the first peer connection: loopback candidates and the UDP port range, process-wide."""
+        if self._hooked:
+            return
+        from media import aiortc_hooks
+
         if self.settings.media_ice_loopback:
             aiortc_hooks.use_loopback_candidates(True)
         if self.udp_ports is not None:
             aiortc_hooks.use_port_range(self.udp_ports)
-        self._sampler = self.tasks.spawn(self._sample_forever(), name="media-sampler")
+        self._hooked = True
 
     async def stop(self) -> None:
         """Close every peer connection (viewers first, so none waits on a closing publisher)."""
@@ -106,7 +119,9 @@ class MediaService:
         await asyncio.gather(*(p.close("server shutdown") for p in peers), return_exceptions=True)
         self.registry.close()
         await self.tasks.close()
-        if self.udp_ports is not None:
+        if self._hooked and self.udp_ports is not None:
+            from media import aiortc_hooks
+
             aiortc_hooks.use_port_range(None)
         log.info("media stopped: closed %d peer connections", len(peers))
 
@@ -126,10 +141,13 @@ class MediaService:
 
         ``still_allowed`` is re-checked every few seconds (a seat revoked ends the publication)."""
         self._check_running()
+        self._hook_aioice()
+        from media.peers import PublisherPeer, parse_offer
+
         offer = parse_offer(sdp, type_)
         source = self.registry.ensure(room_id, name)
-        current = source.owner
-        if isinstance(current, PublisherPeer) and not current.closed and current.user_id != user_id:
+        current = _publisher(source.owner)
+        if current is not None and not current.closed and current.user_id != user_id:
             raise Conflict(f"{name} is already being published by someone else", code="already_published")
         peer = PublisherPeer(
             source,
@@ -143,7 +161,7 @@ class MediaService:
         if still_allowed is not None:
             self.rechecks[peer.id] = still_allowed
         source.owner = peer  # before closing the old one: viewers stay, no "ended" in between
-        if isinstance(current, PublisherPeer):
+        if current is not None:
             await current.close("replaced by a new publication")
         self.publishers[peer.id] = peer
         self.sid_of[peer.id] = sid
@@ -163,6 +181,9 @@ class MediaService:
         source = self.registry.get(room_id, name)
         if source is None:
             raise NotFound(f"no media source {name!r} in this room", code="source_not_found")
+        self._hook_aioice()
+        from media.peers import ViewerPeer, parse_offer
+
         offer = parse_offer(sdp, type_)
         if len(self.viewers) >= self.settings.media_max_viewers:
             raise Unavailable("this server has reached its viewer limit", code="viewer_limit")
@@ -180,6 +201,8 @@ class MediaService:
         """The answer as clients must see it: the public address in place of ours behind a 1:1 NAT."""
         if self.announced_address is None:
             return answer
+        from aiortc import RTCSessionDescription
+
         return RTCSessionDescription(
             sdp=announce_address(answer.sdp, self.announced_address), type=answer.type
         )
@@ -224,6 +247,8 @@ class MediaService:
 
     async def _peer_ended(self, peer: Peer, reason: str) -> None:
         totals = self.totals.setdefault(peer.source.room_id, RoomTotals())
+        from media.peers import PublisherPeer, ViewerPeer  # a peer ended: loaded by its creation
+
         sid = self.sid_of.pop(peer.id, None)
         if isinstance(peer, ViewerPeer):
             self.viewers.pop(peer.id, None)
@@ -291,7 +316,7 @@ class MediaService:
     def source_status(self, src: MediaSource) -> dict[str, object]:
         key = (src.room_id, src.name)
         viewers = [v for v in self.viewers.values() if v.source is src]
-        owner = src.owner if isinstance(src.owner, PublisherPeer) else None
+        owner = _publisher(src.owner)
         return {
             "source": src.name,
             "live": src.live,
@@ -349,3 +374,12 @@ class MediaService:
             "layer_switches": sum(t.layers.switches for v in live_viewers for t in v.tracks),
             "sources": sources,
         }
+
+
+def _publisher(owner: object | None) -> PublisherPeer | None:
+    """A source's publisher peer. Only a publisher peer sets ``owner``, so aiortc is loaded when it is set."""
+    if owner is None:
+        return None
+    from media.peers import PublisherPeer
+
+    return owner if isinstance(owner, PublisherPeer) else None

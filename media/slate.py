@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-
-import av
-from PIL import Image, ImageDraw
+from typing import TYPE_CHECKING
 
 from server import fonts
+
+if TYPE_CHECKING:  # PyAV and Pillow are imported when the first program feed needs its slate, not at start-up
+    from PIL import Image
 
 TITLE = "主会场信号中断"
 SUBTITLE = "请稍候，信号恢复后将继续直播"
@@ -41,6 +42,8 @@ class Slate:
 
 def render(width: int = 640, height: int = 360) -> Image.Image:
     """The slate image (RGB), in the CJK font of :mod:`server.fonts` (Pillow's own when none is installed)."""
+    from PIL import Image, ImageDraw
+
     img = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(img)
     for text, size, y in ((TITLE, height // 9, height * 0.38), (SUBTITLE, height // 18, height * 0.6)):
@@ -53,6 +56,8 @@ def render(width: int = 640, height: int = 360) -> Image.Image:
 
 def encode(codec: str, width: int = 640, height: int = 360) -> Slate:
     """Encode the slate image into one keyframe in ``codec`` (``video/VP8`` or ``video/H264``)."""
+    import av
+
     name = ENCODERS.get(codec.lower())
     if name is None:
         raise ValueError(f"no slate encoder for {codec}")
@@ -74,6 +79,8 @@ def encode(codec: str, width: int = 640, height: int = 360) -> Slate:
 
 def encode_silence() -> bytes:
     """20 ms of silence as one Opus packet (the encoder's steady state, past its look-ahead)."""
+    import av
+
     ctx = av.CodecContext.create("libopus", "w")
     assert isinstance(ctx, av.AudioCodecContext)
     ctx.sample_rate, ctx.layout, ctx.format = AUDIO_RATE, "stereo", "s16"

@@ -39,11 +39,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Protocol
-
-import av
+from typing import TYPE_CHECKING, Protocol
 
 from server.cluster import TaskGroup
+
+if TYPE_CHECKING:  # PyAV (about 16 MB resident) is imported by the first packet made, not at start-up
+    import av
 
 log = logging.getLogger(__name__)
 
@@ -305,6 +306,8 @@ async def _no_request() -> None:
 
 def make_packet(data: bytes, pts: int, time_base: Fraction) -> av.Packet:
     """An ``av.Packet`` carrying one encoded frame."""
+    import av
+
     packet = av.Packet(data)
     packet.pts = pts
     packet.dts = pts

@@ -13,8 +13,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import av
-
 from server.errors import RateLimited, StorageFull, TooLarge, UnsupportedMediaType, ValidationError, disk_full
 from server.workers import BoundedPool
 
@@ -100,6 +98,8 @@ def probe_duration(data: bytes, demuxer: str, time_limit: float) -> float:
 
     The container's own duration is not trusted (a header can claim anything): the packets are
     walked and their timestamps summed."""
+    import av  # PyAV (about 16 MB resident) only once a voice note is checked, not at start-up
+
     deadline = time.monotonic() + time_limit
     try:
         with av.open(_DeadlineReader(data, deadline), mode="r", format=demuxer) as container:

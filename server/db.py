@@ -1,31 +1,39 @@
 """Relational storage: one async engine per process, SQLite (embedded default) or PostgreSQL.
 
 Migrations (Alembic, in ``server/migrations``) run at start-up under a lock, so several
-processes starting at once on one database do not race each other.
+processes starting at once on one database do not race each other. A database already at the head
+revision is not migrated at all: Alembic (with Mako, about 11 MB resident) is imported only when a
+migration is due, and ``moke serve`` runs a due migration in a child ``moke migrate`` so that the serving
+process never holds it (issue #18: idle RSS).
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import fcntl
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
 
 MIGRATION_LOCK_KEY = 0x6D6F6B65  # "moke": PostgreSQL advisory lock id for migrations
+VERSIONS = Path(__file__).resolve().parent / "migrations" / "versions"
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
 
 
 class Base(DeclarativeBase):
@@ -107,7 +115,16 @@ class Database:
         if migrate:
             await self.migrate()
 
+    async def pending_migrations(self) -> bool:
+        """True unless the database is exactly at the head revision(s) of ``server/migrations``."""
+        async with self.engine.connect() as conn:
+            current = await conn.run_sync(_current_revisions)
+        return current != migration_heads()
+
     async def migrate(self) -> None:
+        if not await self.pending_migrations():
+            log.info("database at head url=%s", _safe_url(self.url))
+            return
         started = time.monotonic()
         if is_sqlite(self.url):
             path = self.url.split(":///", 1)[-1]
@@ -163,13 +180,38 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def migration_heads() -> set[str]:
+    """The head revisions of ``server/migrations``, read from the version files' ``revision`` and
+    ``down_revision`` lines without importing Alembic (``tests/server/test_db.py`` compares it with Alembic's)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in VERSIONS.glob("*.py"):
+        found = {k: ast.literal_eval(v.strip()) for k, v in _REVISION_LINE.findall(path.read_text("utf-8"))}
+        if "revision" not in found:
+            continue
+        revisions.add(found["revision"])
+        down = found.get("down_revision")
+        parents.update(down if isinstance(down, tuple | list) else [down] if down else [])
+    return revisions - parents
+
+
+def _current_revisions(conn: Connection) -> set[str]:
+    if not inspect(conn).has_table("alembic_version"):
+        return set()
+    return {str(v) for v in conn.execute(text("SELECT version_num FROM alembic_version")).scalars()}
+
+
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", "server:migrations")
     return cfg
 
 
 def _upgrade(conn: Connection) -> None:
+    from alembic import command
+
     cfg = alembic_config()
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")

@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import ImageFont
+if TYPE_CHECKING:  # Pillow is imported by the first drawing (a chart, the slate), not at start-up
+    from PIL import ImageFont
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ class FontFace:
 
 
 def _faces(path: str) -> list[FontFace]:
+    from PIL import ImageFont
+
     faces = []
     for index in range(MAX_FACES):
         try:
@@ -84,6 +88,8 @@ def cjk_font() -> FontFace | None:
 
 def truetype(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """The CJK face at ``size`` pixels, or Pillow's built-in font when none is installed."""
+    from PIL import ImageFont
+
     face = cjk_font()
     if face is None:
         return ImageFont.load_default(size)

@@ -45,7 +45,7 @@ async def test_cut_waits_for_the_keyframe_forwarding_the_old_venue_and_switches_
     vp8_slate: slate.Slate,
 ) -> None:
     registry = SourceRegistry(keyframe_interval=0.0)
-    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=2.0)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=lambda: vp8_slate, cut_timeout=2.0)
     a, b = venue(registry, "a"), venue(registry, "b")
     requests: list[str] = []
 
@@ -88,7 +88,7 @@ async def test_cut_waits_for_the_keyframe_forwarding_the_old_venue_and_switches_
 async def test_a_shared_screen_is_cut_to_at_its_keyframe_like_a_venue(vp8_slate: slate.Slate) -> None:
     """A program target ``screen:<user_id>`` names the source itself (a venue id names ``venue:<id>``)."""
     registry = SourceRegistry(keyframe_interval=0.0)
-    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=2.0)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=lambda: vp8_slate, cut_timeout=2.0)
     heard: list[tuple[str, str, bool]] = []
 
     async def listener(room_id: str, target: str, live: bool) -> None:
@@ -123,7 +123,7 @@ async def test_a_shared_screen_is_cut_to_at_its_keyframe_like_a_venue(vp8_slate:
 
 async def test_a_cut_without_a_keyframe_in_time_keeps_the_old_venue(vp8_slate: slate.Slate) -> None:
     registry = SourceRegistry(keyframe_interval=0.0)
-    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=0.2)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=lambda: vp8_slate, cut_timeout=0.2)
     a, b = venue(registry, "a"), venue(registry, "b")
     video = plane.switcher("r1").output.video.subscribe()
     cut_a = asyncio.ensure_future(plane.cut("r1", "a", epoch=1))
@@ -143,7 +143,7 @@ async def test_a_first_cut_that_times_out_still_goes_on_air_at_the_venues_first_
 ) -> None:
     """Nothing was on air to keep: the program must not stay empty until the next command."""
     registry = SourceRegistry(keyframe_interval=0.0)
-    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=0.2)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=lambda: vp8_slate, cut_timeout=0.2)
     a = venue(registry, "a")
     video = plane.switcher("r1").output.video.subscribe()
     push(a, b"a0", 0)  # live, but only delta frames: the keyframe is late
@@ -157,7 +157,7 @@ async def test_a_first_cut_that_times_out_still_goes_on_air_at_the_venues_first_
 
 async def test_superseded_and_stale_cuts(vp8_slate: slate.Slate) -> None:
     registry = SourceRegistry(keyframe_interval=0.0)
-    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=2.0)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=lambda: vp8_slate, cut_timeout=2.0)
     a, b = venue(registry, "a"), venue(registry, "b")
     video = plane.switcher("r1").output.video.subscribe()
     first = asyncio.ensure_future(plane.cut("r1", "a", epoch=3))
@@ -178,7 +178,7 @@ async def test_slate_repeats_one_encoded_keyframe_and_codec_mismatch_is_reported
     vp8_slate: slate.Slate,
 ) -> None:
     registry = SourceRegistry(keyframe_interval=0.0)
-    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=2.0)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=lambda: vp8_slate, cut_timeout=2.0)
     venue(registry, "h", codec="video/H264")
     assert plane.venue_is_live("r1", "h")
     assert "video/H264" in (plane.unfit_reason("r1", "h") or "")
@@ -195,7 +195,7 @@ async def test_the_slate_keeps_the_audio_flowing_with_one_encoded_silent_opus_pa
     vp8_slate: slate.Slate,
 ) -> None:
     registry = SourceRegistry(keyframe_interval=0.0)
-    plane = ProgramPlane(registry, codec="video/VP8", slate=vp8_slate, cut_timeout=2.0)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=lambda: vp8_slate, cut_timeout=2.0)
     a = venue(registry, "a")
     program = plane.switcher("r1").output
     audio = program.audio.subscribe()

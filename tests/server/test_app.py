@@ -62,19 +62,26 @@ def test_a_plugin_set_up_before_what_it_needs_fails_loudly(
 
 
 # Word exports import python-docx when one is made; matplotlib and numpy are no longer dependencies at all, and
-# WeasyPrint runs only in the PDF child process (evaluation/report_pdf.py)
-REPORT_ONLY = ("matplotlib", "numpy", "docx", "weasyprint")
+# WeasyPrint runs only in the PDF child process (evaluation/report_pdf.py). openpyxl is imported by a records
+# export; aiortc and PyAV (with aioice, pylibsrtp, pyOpenSSL: about 26 MB resident) by the first peer connection,
+# recording, voice note or program slate; Pillow by the first chart or slate (issue #18: idle RSS).
+NOT_AT_START_UP = (
+    "matplotlib", "numpy", "docx", "weasyprint", "openpyxl", "aiortc", "av", "aioice", "pylibsrtp", "OpenSSL", "PIL",
+)  # fmt: skip
 
 
-def test_start_up_imports_nothing_only_a_report_or_export_needs(tmp_path: Path) -> None:
-    """A fresh interpreter that imports server.app and builds the app has not loaded the report libraries."""
+def test_start_up_imports_nothing_only_a_report_export_or_peer_connection_needs(tmp_path: Path) -> None:
+    """A fresh interpreter that imports the CLI entry and server.app and builds the app has not loaded the
+    report, export or media libraries."""
     script = (
         "import json, sys\n"
+        "import server.cli\n"
+        "server.cli.build_parser()\n"
         "from server.app import build_app\n"
         "from server.config import load_settings\n"
-        f"before = sorted(m for m in {REPORT_ONLY!r} if m in sys.modules)\n"
+        f"before = sorted(m for m in {NOT_AT_START_UP!r} if m in sys.modules)\n"
         f"build_app(load_settings(environ={{}}, cli={{'data_dir': {str(tmp_path / 'var')!r}, 'port': '0'}}))\n"
-        f"after = sorted(m for m in {REPORT_ONLY!r} if m in sys.modules)\n"
+        f"after = sorted(m for m in {NOT_AT_START_UP!r} if m in sys.modules)\n"
         "print(json.dumps({'import': before, 'build_app': after}))\n"
     )
     root = Path(__file__).resolve().parents[2]

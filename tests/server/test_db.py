@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -11,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from rooms.invites import create_invite, redeem
 from rooms.models import Invite, Member, Room
 from rooms.permissions import Role
-from server.db import Database, now
+from server.db import Database, alembic_config, migration_heads, now
 from server.errors import NotFound
 from server.models import User
 
@@ -23,6 +28,44 @@ async def test_migrations_apply_and_are_idempotent(db_url: str) -> None:
     async with Database(db_url) as db, db.session() as s:
         again = (await s.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
     assert version == again and version.isdigit()
+
+
+def test_the_heads_read_from_the_version_files_are_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert migration_heads() == set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    assert len(migration_heads()) == 1  # linear history
+
+
+async def test_a_database_at_head_starts_without_loading_alembic(db_url: str) -> None:
+    """Only a due migration imports Alembic (about 11 MB resident): a restart on a migrated database does not."""
+    fresh = Database(db_url)
+    await fresh.start(migrate=False)
+    assert await fresh.pending_migrations()
+    await fresh.migrate()
+    assert not await fresh.pending_migrations()
+    await fresh.stop()
+    script = (
+        "import asyncio, json, sys\n"
+        "from server.db import Database\n"
+        "async def main():\n"
+        f"    async with Database({db_url!r}) as db:\n"
+        "        return await db.pending_migrations()\n"
+        "pending = asyncio.run(main())\n"
+        "print(json.dumps({'pending': pending, 'alembic': 'alembic' in sys.modules}))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOKE_")} | {"PYTHONPATH": str(root)}
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(out.stdout.splitlines()[-1]) == {"pending": False, "alembic": False}
 
 
 async def test_concurrent_start_up_migrates_once(db_url: str) -> None:
