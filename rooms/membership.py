@@ -24,18 +24,33 @@ from server.errors import Forbidden, NotFound
 DefaultRoleProvider = Callable[[AsyncSession, str, int], Awaitable[Role | None]]
 # (session, room_id) -> everyone with a default role there: (user_id, role, since)
 DefaultMembersProvider = Callable[[AsyncSession, str], Awaitable[list[tuple[int, Role, float]]]]
+# (session, user_id) -> every room where that user has a default role: (room_id, role)
+DefaultRoomsProvider = Callable[[AsyncSession, int], Awaitable[list[tuple[str, Role]]]]
 _DEFAULT_ROLES: weakref.WeakKeyDictionary[Database, DefaultRoleProvider] = weakref.WeakKeyDictionary()
 _DEFAULT_MEMBERS: weakref.WeakKeyDictionary[Database, DefaultMembersProvider] = weakref.WeakKeyDictionary()
+_DEFAULT_ROOMS: weakref.WeakKeyDictionary[Database, DefaultRoomsProvider] = weakref.WeakKeyDictionary()
 
 
 def register_default_role(
-    db: Database, provider: DefaultRoleProvider, members: DefaultMembersProvider | None = None
+    db: Database,
+    provider: DefaultRoleProvider,
+    members: DefaultMembersProvider | None = None,
+    rooms: DefaultRoomsProvider | None = None,
 ) -> None:
-    """Ask ``provider`` for the role of someone who is not a member of a room, and ``members`` for the list of
-    them (the room's member list shows them; one provider per database)."""
+    """Ask ``provider`` for the role of someone who is not a member of a room, ``members`` for the list of
+    them (the room's member list shows them) and ``rooms`` for the rooms of one of them ("my rooms" lists
+    them); one provider of each per database."""
     _DEFAULT_ROLES[db] = provider
     if members is not None:
         _DEFAULT_MEMBERS[db] = members
+    if rooms is not None:
+        _DEFAULT_ROOMS[db] = rooms
+
+
+async def default_rooms(db: Database, session: AsyncSession, user_id: int) -> list[tuple[str, Role]]:
+    """Every room where ``user_id`` has a default role (a ``Member`` row there, if any, wins)."""
+    provider = _DEFAULT_ROOMS.get(db)
+    return [] if provider is None else await provider(session, user_id)
 
 
 async def default_members(db: Database, session: AsyncSession, room_id: str) -> list[tuple[int, Role, float]]:

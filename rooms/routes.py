@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, TypeVarTuple
 
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.invites import new_id
-from rooms.membership import authorize, default_members, default_role
+from rooms.membership import authorize, default_members, default_role, default_rooms
 from rooms.models import Member, Room
 from rooms.notify import to_room
 from rooms.permissions import Action, Role
 from rooms.schemas import MemberOut, MemberPatch, RoomIn, RoomOut, RoomPatch
 from rooms.views import room_out
 from server.api import ApiRoutes, Query, json_response, read_json
+from server.auth.tokens import Principal
 from server.bus import Bus
 from server.context import ctx_of
 from server.db import Database, now
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.http import existing_principal, principal_of
 from server.models import User
+
+Cols = TypeVarTuple("Cols")
 
 routes = ApiRoutes("rooms")
 ROLE_CHANNEL = "rooms:role"
@@ -63,7 +66,33 @@ async def list_rooms(request: web.Request) -> web.Response:
     scope = request.query.get("scope", "mine")
     if scope not in ("mine", "upcoming"):
         raise ValidationError("scope: must be mine or upcoming")
-    q = select(Room, Member.role).join(Member, (Member.room_id == Room.id) & (Member.user_id == p.user_id))
+    async with ctx.db.session() as session:
+        member_rows = select(Room, Member.role).join(
+            Member, (Member.room_id == Room.id) & (Member.user_id == p.user_id)
+        )
+        rows = [
+            (room, role) for room, role in (await session.execute(_listed(member_rows, request, p))).all()
+        ]
+        if not p.room_scope:  # the rooms of the user's studios, where no Member row says otherwise
+            listed = {room.id for room, _ in rows}
+            extra = {
+                rid: role
+                for rid, role in await default_rooms(ctx.db, session, p.user_id)
+                if rid not in listed
+            }
+            if extra:
+                more = await session.scalars(_listed(select(Room).where(Room.id.in_(extra)), request, p))
+                rows += [(room, extra[room.id].value) for room in more]
+    if scope == "upcoming":
+        rows.sort(key=lambda r: r[0].starts_at if r[0].starts_at is not None else r[0].created_at)
+    else:
+        rows.sort(key=lambda r: r[0].created_at, reverse=True)
+    return json_response([room_out(r, ctx.settings.rooms_default_seats, role) for r, role in rows[:500]])
+
+
+def _listed(q: Select[*Cols], request: web.Request, p: Principal) -> Select[*Cols]:
+    """``q`` narrowed to what "my rooms" (or "upcoming") lists for ``p``."""
+    scope = request.query.get("scope", "mine")
     if p.room_scope:
         q = q.where(Room.id == p.room_scope)
     if request.query.get("archived") != "1" or scope == "upcoming":
@@ -75,9 +104,7 @@ async def list_rooms(request: web.Request) -> web.Response:
         )
     else:
         q = q.order_by(Room.created_at.desc())
-    async with ctx.db.session() as session:
-        rows = (await session.execute(q.limit(500))).all()
-    return json_response([room_out(r, ctx.settings.rooms_default_seats, role) for r, role in rows])
+    return q.limit(500)
 
 
 async def _room(request: web.Request, action: Action) -> tuple[Room, Role]:

@@ -56,6 +56,18 @@ async def room_default_members(session: AsyncSession, room_id: str) -> list[tupl
     ]
 
 
+async def room_default_rooms(session: AsyncSession, user_id: int) -> list[tuple[str, Role]]:
+    """Every studio room ``user_id`` reaches by their studio role: (room id, room role)."""
+    rows = await session.execute(
+        select(StudioRoom.room_id, StudioMember.role, StudioRoom.host_role, StudioRoom.core_role,
+               StudioRoom.participant_role)
+        .join(StudioMember, StudioMember.studio_id == StudioRoom.studio_id)
+        .join(Studio, Studio.id == StudioRoom.studio_id)
+        .where(StudioMember.user_id == user_id, Studio.archived_at.is_(None))
+    )  # fmt: skip
+    return [(r.room_id, mapped_role(r.role, r.host_role, r.core_role, r.participant_role)) for r in rows]
+
+
 async def studio_role(db: Database, principal: Principal, studio_id: str) -> StudioRole | None:
     """The caller's studio role; ``None`` for a non-member or a room-scoped (guest) token."""
     if principal.room_scope or principal.is_guest:

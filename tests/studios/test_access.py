@@ -4,12 +4,14 @@ override the default, and leaving the studio takes the access away, live connect
 
 from __future__ import annotations
 
+import time
+
 import aiohttp
 import pytest
 
 from tests.support.api import Api
 from tests.support.collab import handshake
-from tests.support.rooms import Client, guest, invite
+from tests.support.rooms import Client, create_room, guest, invite
 from tests.support.server import RunningServer
 from tests.support.studios import studio_of, studio_room, teacher
 
@@ -188,3 +190,43 @@ async def test_the_room_member_list_shows_the_studio_members(
         assert {m["user_id"] for m in state["members"]} == set(by_id)
     finally:
         await client.close()
+
+
+async def test_my_rooms_and_upcoming_list_the_studio_rooms_once_with_my_role(
+    studio_server: RunningServer, studio_api: Api
+) -> None:
+    # The home page's "my rooms" and "upcoming" listed only rooms with a Member row: a studio member saw
+    # none of the studio's activities there.
+    api = studio_api
+    studio = await studio_of(studio_server, api, core=0, participants=2)
+    first, second = studio.participants
+    t = time.time()
+    later = (await studio_room(api, studio.host.token, studio.id, title="第二次试讲", starts_at=t + 7200))[
+        "room"
+    ]
+    soon = (await studio_room(api, studio.host.token, studio.id, title="集体备课", starts_at=t + 600))["room"]
+    done = (await studio_room(api, studio.host.token, studio.id, title="启动会",
+                              starts_at=t - 7200, ends_at=t - 3600))["room"]  # fmt: skip
+    own = await create_room(api, first.token)  # a room of first's own, outside the studio
+    status, upcoming = await api.call("GET", "/api/rooms?scope=upcoming", token=first.token)
+    assert status == 200
+    # by start time; a room without one counts from its creation (own: now, before the others start)
+    assert [r["id"] for r in upcoming] == [own["id"], soon["id"], later["id"]], upcoming
+    assert [r["my_role"] for r in upcoming] == ["host", "observer", "observer"]
+    status, mine = await api.call("GET", "/api/rooms", token=first.token)
+    assert {r["id"] for r in mine} == {own["id"], soon["id"], later["id"], done["id"]}
+    assert [r["id"] for r in mine] == sorted((r["id"] for r in mine), key=lambda i: -next(
+        r["created_at"] for r in mine if r["id"] == i))  # fmt: skip
+    # a Member row wins over the studio's default, and the room is listed once
+    status, got = await api.call("PATCH", f"/api/rooms/{soon['id']}/members/{second.user_id}",
+                                 token=studio.host.token, json={"role": "presenter"})  # fmt: skip
+    assert status == 200, got
+    status, upcoming = await api.call("GET", "/api/rooms?scope=upcoming", token=second.token)
+    assert [(r["id"], r["my_role"]) for r in upcoming] == [
+        (soon["id"], "presenter"),
+        (later["id"], "observer"),
+    ]
+    # an archived studio's rooms leave the lists (its members no longer reach them)
+    assert (await api.call("POST", f"/api/studios/{studio.id}/archive", token=studio.host.token))[0] == 200
+    status, upcoming = await api.call("GET", "/api/rooms?scope=upcoming", token=first.token)
+    assert [r["id"] for r in upcoming] == [own["id"]]
