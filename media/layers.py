@@ -10,11 +10,13 @@ a third of the bits, keeping only layer 0 about half. Pure logic, no I/O (times 
   target) or a layer-sync frame (Y bit) of the next layer.
 * :class:`Adapter` picks the target from the viewer's receiver reports and REMB, conservatively like
   a loss-based congestion controller: a report with more than :data:`LOSS_DOWN` loss steps down one
-  layer; a REMB below what the current layers need (less :data:`REMB_MARGIN`) steps down to the
-  highest layer it covers; climbing one layer needs :data:`CLIMB_AFTER` seconds of clean reports
-  and no step down. REMB never holds a climb back: a receiver's estimator (libwebrtc's, and aiortc's
-  port of it) settles at about 1.5 times what it receives, so it says little about a layer not yet
-  sent, and only a *drop* below the current rate means congestion.
+  layer; a *falling* REMB below what the current layers need (less :data:`REMB_MARGIN`) steps down to
+  the highest layer it covers; climbing one layer needs :data:`CLIMB_AFTER` seconds of clean reports
+  and no step down. Only a falling REMB counts: a receiver's estimator (libwebrtc's, and aiortc's port
+  of it) starts low and climbs about 8 % a second towards 1.5 times what it receives, so a REMB under
+  the rate is, as often as not, one still catching up (at the start, after a climb); the estimator
+  backing off (to ~0.85 of what got through) is what congestion looks like. REMB never holds a
+  climb back.
 
 Cost: one comparison per forwarded frame; the adapter runs once per RTCP report (about one a second).
 """
@@ -27,6 +29,7 @@ LOSS_CLEAN = 0.02  # at most this much loss counts as a clean report
 CLIMB_AFTER = 5.0  # seconds of clean reports before climbing a layer
 METER_SECONDS = 2.0  # the window of a source's layer rates
 REMB_MARGIN = 0.9  # a REMB below this share of the current layers' rate steps down (overuse: ~0.85)
+REMB_FALL = 0.95  # a REMB below this share of the previous one: the viewer's estimator backed off
 
 
 class LayerSelector:
@@ -88,8 +91,9 @@ class Adapter:
     def receiver_estimate(self, bitrate: int, now: float, rates: list[float]) -> int:
         """A REMB: step down to the highest layer it covers (``rates``: the source's cumulative
         rates of layers 0, 0–1, 0–2; a layer above the source's top needs the top's)."""
+        falling = self.remb is not None and bitrate < self.remb * REMB_FALL
         self.remb = bitrate
-        while rates and bitrate < rates[min(self.layer, len(rates) - 1)] * REMB_MARGIN:
+        while falling and rates and bitrate < rates[min(self.layer, len(rates) - 1)] * REMB_MARGIN:
             self.clean_since = now  # congested: no climbing for a while, even from layer 0
             if self.layer == 0:
                 break

@@ -60,18 +60,21 @@ def test_adapter_steps_down_on_loss_and_climbs_only_after_clean_seconds() -> Non
     assert (adapter.loss, adapter.rtt) == (0.0, 0.05)
 
 
-def test_adapter_steps_down_to_the_layer_a_remb_covers_and_remb_never_holds_a_climb_back() -> None:
+def test_a_falling_remb_steps_down_to_the_layer_it_covers_and_never_holds_a_climb_back() -> None:
     rates = [500_000.0, 800_000.0, 1_200_000.0]  # cumulative: layer 0, 0-1, 0-2
     adapter = Adapter(now=0.0)
+    assert adapter.receiver_estimate(300_000, 0.5, rates) == 2  # an estimator still climbing from its start
     assert adapter.receiver_estimate(1_800_000, 1.0, rates) == 2  # steady state: ~1.5 x what it receives
-    assert adapter.receiver_estimate(1_100_000, 1.5, rates) == 2  # within the margin
-    assert adapter.receiver_estimate(700_000, 2.0, rates) == 0  # overuse: 0-1 needs 800 k too
+    assert adapter.receiver_estimate(1_750_000, 1.2, rates) == 2  # a small wobble, above the rate
+    assert adapter.receiver_estimate(700_000, 2.0, rates) == 0  # backed off: 0-1 needs 800 k too
     assert adapter.steps_down == 2
-    assert adapter.receiver_estimate(100_000, 3.0, rates) == 0  # nothing below layer 0
-    assert adapter.report(0.0, None, 3.0 + CLIMB_AFTER - 0.1, rates) == 0  # the REMB's drop was a step down
+    assert adapter.receiver_estimate(100_000, 3.0, rates) == 0  # nothing below layer 0; not clean either
+    assert adapter.report(0.0, None, 3.0 + CLIMB_AFTER - 0.1, rates) == 0
     assert adapter.report(0.0, None, 3.0 + CLIMB_AFTER, rates) == 1  # a low REMB does not hold it back
-    assert adapter.receiver_estimate(5_000_000, 9.0, [800_000.0]) == 1  # a one-layer stretch: no step
-    assert adapter.remb == 5_000_000
+    assert adapter.receiver_estimate(110_000, 9.0, rates) == 1  # below the rate, but rising: catching up
+    assert adapter.receiver_estimate(1_000_000, 9.5, rates) == 1
+    assert adapter.receiver_estimate(900_000, 10.0, rates) == 1  # falling, but 0-1 still fits
+    assert adapter.remb == 900_000 and adapter.steps_down == 2
 
 
 def test_meter_gives_cumulative_layer_rates() -> None:

@@ -144,6 +144,11 @@ class UdpImpairer:
         self._sides: dict[str, _Side] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
 
+    def change(self, forward: Impairment, backward: Impairment | None = None) -> None:
+        """Impair from now on as given (a throttle that lifts); what is queued or in flight stays."""
+        self._directions["a->b"].impairment = forward
+        self._directions["b->a"].impairment = backward or forward
+
     @property
     def stats(self) -> dict[str, DirectionStats]:
         """Per direction (``"a->b"``, ``"b->a"``): received, delivered and dropped datagrams."""

@@ -12,9 +12,17 @@ which parsed the layers from the payload descriptors (the same path a live venue
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 import struct
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from media.peers import PublisherPeer
+    from media.registry import MediaSource
 
 FIXTURE = Path(__file__).parent / "fixtures" / "chromium_l1t3.bin"
 _HEADER = struct.Struct("!IBBBxI")
@@ -46,22 +54,31 @@ def dump(frames: list[LayeredFrame], path: Path = FIXTURE) -> None:
     )
 
 
-# the canvas shows draw_counter's pattern: 12 bits as 16-pixel squares on grey, a shade row below
-_PAGE = """async ([seconds, kbps]) => {
-  const c = document.createElement('canvas'); c.width = 320; c.height = 240; document.body.appendChild(c);
+# the canvas shows draw_counter's pattern: 12 bits as 16-pixel squares on grey, a shade row below, and with
+# ``noise`` a moving band of random pixels under it (costly to encode: the encoder uses its whole bit rate)
+_PAGE = """async ([width, height, kbps, noise]) => {
+  const c = document.createElement('canvas'); c.width = width; c.height = height; document.body.appendChild(c);
   const g = c.getContext('2d'); let n = 0;
+  const grain = document.createElement('canvas'); grain.width = width * 2; grain.height = height;
+  const pixels = grain.getContext('2d').createImageData(width * 2, height);
+  for (let i = 0; i < pixels.data.length; i++) pixels.data[i] = (i % 4 === 3) ? 255 : Math.random() * 255;
+  grain.getContext('2d').putImageData(pixels, 0, 0);
   const draw = () => {
-    g.fillStyle = 'rgb(128,128,128)'; g.fillRect(0, 0, 320, 240);
+    g.fillStyle = 'rgb(128,128,128)'; g.fillRect(0, 0, width, height);
+    if (noise) g.drawImage(grain, (n * 37) % width, 0, width / 2, height / 2, 0, 64, width / 2, height / 2);
     for (let bit = 0; bit < 12; bit++) {
       const v = (n >> bit) & 1 ? 235 : 16; g.fillStyle = `rgb(${v},${v},${v})`; g.fillRect(bit * 16, 0, 16, 16);
     }
-    const s = (n * 7) % 256; g.fillStyle = `rgb(${s},${s},${s})`; g.fillRect(0, 32, 320, 16);
+    const s = (n * 7) % 256; g.fillStyle = `rgb(${s},${s},${s})`; g.fillRect(0, 32, width, 16);
     n++;
   };
   draw(); setInterval(draw, 1000 / 30);
   const pc = new RTCPeerConnection(); window.pc = pc;
   const t = pc.addTransceiver(c.captureStream(30).getVideoTracks()[0],
     { direction: 'sendonly', sendEncodings: [{ scalabilityMode: 'L1T3', maxBitrate: kbps * 1000 }] });
+  // a busy machine must not make the encoder scale the picture down: the counter is read at fixed pixels
+  const params = t.sender.getParameters(); params.degradationPreference = 'maintain-resolution';
+  await t.sender.setParameters(params);
   t.setCodecPreferences(RTCRtpSender.getCapabilities('video').codecs.filter((x) => /VP8|rtx/.test(x.mimeType)));
   await pc.setLocalDescription(await pc.createOffer());
   await new Promise((r) => { pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); setTimeout(r, 3000); });
@@ -69,15 +86,52 @@ _PAGE = """async ([seconds, kbps]) => {
 }"""
 
 
-async def record(seconds: float = 3.0, kbps: int = 200) -> list[LayeredFrame]:
-    """``seconds`` of Chromium's L1T3 stream from its first keyframe, as the relay received it."""
+def _start_at(sdp: str, kbps: int) -> str:
+    """The answer with VP8's start and minimum bit rate for Chromium (x-google-*): without them it starts at
+    300 kbit/s and climbs on the relay's REMB for many seconds."""
+    match = re.search(r"a=rtpmap:(\d+) VP8/90000", sdp)
+    if match is None:
+        return sdp
+    line = f"a=fmtp:{match[1]} x-google-start-bitrate={kbps};x-google-min-bitrate={kbps * 3 // 4}\r\n"
+    at = sdp.index("\r\n", match.end()) + 2
+    return sdp[:at] + line + sdp[at:]
+
+
+@contextlib.asynccontextmanager
+async def chromium_publisher(
+    source: MediaSource, *, width: int = 320, height: int = 240, kbps: int = 200, noise: bool = False
+) -> AsyncIterator[PublisherPeer]:
+    """Headless Chromium publishing a canvas (the counter pattern) as VP8 L1T3 to ``source`` through the
+    relay's :class:`PublisherPeer` (skips the test without Chromium); needs loopback ICE candidates."""
+    from aiortc import RTCSessionDescription
     from playwright.async_api import async_playwright
 
-    from media import aiortc_hooks
     from media.peers import PublisherPeer
-    from media.registry import SourceRegistry
     from tests.support.media_clients import no_ice
+    from tests.support.services import require_chromium
     from tests.support.web import CHROMIUM_ARGS
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            offer = await page.evaluate(_PAGE, [width, height, kbps, noise])
+            peer = PublisherPeer(source, no_ice(), None, user_id=1)
+            answer = await peer.answer(RTCSessionDescription(sdp=offer, type="offer"))
+            sdp = _start_at(answer.sdp, kbps)
+            await page.evaluate("async (sdp) => pc.setRemoteDescription({type: 'answer', sdp})", sdp)
+            try:
+                yield peer
+            finally:
+                await peer.close()
+        finally:
+            await browser.close()
+
+
+async def record(seconds: float = 3.0, kbps: int = 200) -> list[LayeredFrame]:
+    """``seconds`` of Chromium's L1T3 stream from its first keyframe, as the relay received it."""
+    from media import aiortc_hooks
+    from media.registry import SourceRegistry
 
     aiortc_hooks.use_loopback_candidates(True)
     source = SourceRegistry().ensure("r1", "venue:chromium")
@@ -90,19 +144,9 @@ async def record(seconds: float = 3.0, kbps: int = 200) -> list[LayeredFrame]:
         push(packet, keyframe, tid, sync)
 
     source.video.push = recording  # type: ignore[method-assign]
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = await browser.new_page()
-        from aiortc import RTCSessionDescription
-
-        offer = await page.evaluate(_PAGE, [seconds, kbps])
-        peer = PublisherPeer(source, no_ice(), None, user_id=1)
-        answer = await peer.answer(RTCSessionDescription(sdp=offer, type="offer"))
-        await page.evaluate("async (sdp) => pc.setRemoteDescription({type: 'answer', sdp})", answer.sdp)
+    async with chromium_publisher(source, kbps=kbps):
         while not frames or frames[-1].timestamp - frames[0].timestamp < seconds * 90000:
             await asyncio.sleep(0.1)
-        await peer.close()
-        await browser.close()
     return frames
 
 

@@ -100,6 +100,26 @@ async def test_a_rate_cap_queues_then_tail_drops() -> None:
     assert len(got) == forward.delivered == 400 - forward.dropped_queue >= 25
 
 
+async def test_a_throttle_lifts_when_the_impairment_changes() -> None:
+    client, server = await endpoint(), await endpoint()
+    relay = await UdpImpairer(Impairment(loss=1.0), seed=0, target=server.address).start()
+    assert client.transport is not None
+    client.transport.sendto(b"lost", relay.a_address)
+    await settle(relay, 1)
+    relay.change(Impairment())
+    client.transport.sendto(b"kept", relay.a_address)
+    await settle(relay, 2)
+    for _ in range(100):
+        if server.got:
+            break
+        await asyncio.sleep(0.01)
+    assert server.got == [b"kept"] and relay.stats["a->b"].dropped_loss == 1
+    relay.close()
+    for ep in (client, server):
+        assert ep.transport is not None
+        ep.transport.close()
+
+
 def test_departures_follow_the_rate_and_arrivals_the_delay() -> None:
     """The schedule itself, on a synthetic clock: 1000-byte datagrams on a 1 Mbit/s link, 50 ± 20 ms."""
     import random
