@@ -18,7 +18,7 @@ from rooms.permissions import Role
 from server.config import Settings
 from tests.support.api import Api
 from tests.support.impair import Impairment, UdpImpairer
-from tests.support.layered_vp8 import chromium_publisher
+from tests.support.layered_vp8 import chromium_publisher, chromium_viewer
 from tests.support.layered_vp8 import load as load_layered
 from tests.support.media import Link, make_venue, person, publish, room_with_host, wait_for, watch
 from tests.support.media_clients import Viewer, no_ice, read_counter
@@ -216,3 +216,34 @@ async def test_a_throttled_viewer_settles_on_a_lower_layer_and_climbs_back_when_
         await viewer.close()
         await peer.close()
     link.relay.close()
+
+
+async def test_chromium_plays_on_through_layer_switches_without_asking_for_a_keyframe() -> None:
+    """libwebrtc's VP8 receiver follows TL0PICIDX (and picture ids): the relay's rewritten descriptors must let
+    it decode on when a viewer drops to layer 0 and climbs back, with no keyframe and no PLI (a gap in
+    TL0PICIDX stalls it here)."""
+    source = SourceRegistry().ensure("r1", "venue:v1")
+    async with chromium_publisher(source), chromium_viewer(source) as viewer:
+        [track] = viewer.peer.tracks
+        track.set_pins(2, None)  # the test decides, not this busy machine's RTCP
+
+        async def decoded() -> int:
+            return int((await viewer.inbound()).get("framesDecoded", 0))
+
+        deadline = time.monotonic() + 30
+        while await decoded() < 30:
+            assert time.monotonic() < deadline, await viewer.inbound()
+            await asyncio.sleep(0.2)
+        before = await viewer.inbound()
+        for layer in (0, 2, 1, 2):
+            track.set_pins(layer, None)
+            at = await decoded()
+            await wait_for(lambda layer=layer: track.layers.current == layer, timeout=10)  # type: ignore[misc]
+            deadline = time.monotonic() + 15
+            while await decoded() < at + 15:  # decoding on at this layer
+                assert time.monotonic() < deadline, (layer, await viewer.inbound())
+                await asyncio.sleep(0.2)
+        after = await viewer.inbound()
+    assert track.skipped > 0 and track.layers.switches >= 4
+    assert after["keyFramesDecoded"] == before["keyFramesDecoded"], (before, after)
+    assert after["pliCount"] == before["pliCount"], (before, after)

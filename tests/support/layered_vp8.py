@@ -1,4 +1,5 @@
-"""A temporally layered VP8 stream recorded from Chromium, for tests that need L1T3 without a browser.
+"""Temporally layered VP8 from Chromium: a recorded stream for tests without a browser, and live publishers
+and viewers in headless Chromium for tests with one.
 
 aiortc's VP8 encoder sends one layer, so tests of the relay's layer dropping replay frames Chromium sent:
 ``tests/support/fixtures/chromium_l1t3.bin`` holds one frame after another as a 12-byte header
@@ -18,10 +19,10 @@ import struct
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from media.peers import PublisherPeer
+    from media.peers import PublisherPeer, ViewerPeer
     from media.registry import MediaSource
 
 FIXTURE = Path(__file__).parent / "fixtures" / "chromium_l1t3.bin"
@@ -122,6 +123,60 @@ async def chromium_publisher(
             await page.evaluate("async (sdp) => pc.setRemoteDescription({type: 'answer', sdp})", sdp)
             try:
                 yield peer
+            finally:
+                await peer.close()
+        finally:
+            await browser.close()
+
+
+_VIEWER = """async () => {
+  const pc = new RTCPeerConnection(); window.pc = pc;
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  const video = document.createElement('video'); video.muted = true; document.body.appendChild(video);
+  pc.ontrack = (e) => { video.srcObject = new MediaStream([e.track]); video.play(); };
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise((r) => { pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); setTimeout(r, 3000); });
+  return pc.localDescription.sdp;
+}"""
+_INBOUND = """async () => {
+  for (const s of (await pc.getStats()).values()) if (s.type === 'inbound-rtp' && s.kind === 'video') return s;
+  return null;
+}"""
+
+
+class ChromiumViewer:
+    """A headless Chromium page watching through a :class:`ViewerPeer`; ``inbound()`` is its video
+    ``inbound-rtp`` stats (framesDecoded, keyFramesDecoded, pliCount, nackCount, freezeCount...)."""
+
+    def __init__(self, page: Any, peer: ViewerPeer) -> None:
+        self.page = page
+        self.peer = peer
+
+    async def inbound(self) -> dict[str, Any]:
+        return dict(await self.page.evaluate(_INBOUND) or {})
+
+
+@contextlib.asynccontextmanager
+async def chromium_viewer(source: MediaSource) -> AsyncIterator[ChromiumViewer]:
+    """Headless Chromium (libwebrtc's VP8 receiver: it checks picture ids and TL0PICIDX) watching ``source``."""
+    from aiortc import RTCSessionDescription
+    from playwright.async_api import async_playwright
+
+    from media.peers import ViewerPeer, parse_offer
+    from tests.support.media_clients import no_ice
+    from tests.support.services import require_chromium
+    from tests.support.web import CHROMIUM_ARGS
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            offer = await page.evaluate(_VIEWER)
+            peer = ViewerPeer(source, no_ice(), None, user_id=2)
+            answer: RTCSessionDescription = await peer.answer(parse_offer(offer, "offer"))
+            await page.evaluate("async (sdp) => pc.setRemoteDescription({type: 'answer', sdp})", answer.sdp)
+            try:
+                yield ChromiumViewer(page, peer)
             finally:
                 await peer.close()
         finally:
