@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from fractions import Fraction
 
 import av
 import pytest
+from aiortc import RTCPeerConnection
 
 from media import slate
+from media.forward import ForwardTrack
 from media.program import ProgramPlane
 from media.registry import MediaSource, SourceRegistry
 from media.source import EncodedFrame, FrameReader, make_packet
+from tests.support.layered_vp8 import LayeredFrame
+from tests.support.layered_vp8 import load as load_layered
 
 VIDEO_TB = Fraction(1, 90000)
 AUDIO_TB = Fraction(1, 48000)
@@ -224,3 +229,52 @@ def test_slate_decodes_to_the_dark_background() -> None:
         assert frames and frames[0].width == 640
         r, g, b = frames[0].to_image().getpixel((5, 5))
         assert abs(r - 24) < 8 and abs(g - 32) < 8 and abs(b - 48) < 8
+
+
+async def test_a_hand_off_between_layered_venues_keeps_each_observers_layer(vp8_slate: slate.Slate) -> None:
+    """Two venues publishing VP8 L1T3 (Chromium's recorded frames); one observer pinned to layer 0, one on the
+    top layer. The program carries each frame's layer, so across the cut each observer keeps its own."""
+    frames = load_layered()
+    registry = SourceRegistry(keyframe_interval=0.0)
+    plane = ProgramPlane(registry, codec="video/VP8", slate=lambda: vp8_slate, cut_timeout=2.0)
+    a, b = venue(registry, "a"), venue(registry, "b")
+    program = plane.switcher("r1").output
+    pc = RTCPeerConnection()
+    observers = []
+    for layer in (0, 2):
+        track = ForwardTrack(program.video.subscribe(maxsize=len(frames) * 2))  # read after the feed
+        track.bind(pc.addTransceiver(track, direction="sendonly").sender)
+        track.set_pins(layer, None)
+        observers.append(track)
+
+    def feed(src: MediaSource, part: list[LayeredFrame], offset: int) -> None:
+        for f in part:
+            src.video.push(make_packet(f.data, f.timestamp + offset, VIDEO_TB), f.keyframe, f.tid, f.sync)
+
+    cut = asyncio.ensure_future(plane.cut("r1", "a", epoch=1))
+    await asyncio.sleep(0)
+    feed(a, frames[:40], 0)
+    assert (await cut).switched
+    cut = asyncio.ensure_future(plane.cut("r1", "b", epoch=2))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    feed(b, frames, 900_000)  # b's first frame is its keyframe: the cut
+    assert (await cut).switched
+
+    async def sent(track: ForwardTrack) -> list[tuple[int | None, bool]]:
+        got = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                frame = await asyncio.wait_for(track.recv(), 0.2)
+                got.append((frame.tid, frame.keyframe))
+        return got
+
+    thin, top = await sent(observers[0]), await sent(observers[1])
+    layer0 = [f for f in frames if f.tid == 0]
+    assert thin == [(0, f.keyframe) for f in layer0[: len([f for f in frames[:40] if f.tid == 0])] + layer0]
+    assert top == [(f.tid, f.keyframe) for f in frames[:40] + frames]  # every layer, both venues
+    assert [(t.layers.current, t.layers.switches) for t in observers] == [
+        (0, 1),
+        (2, 0),
+    ]  # no switch at the cut
+    await pc.close()
