@@ -26,8 +26,8 @@ fails loudly when an upgrade moves any of these:
    (:meth:`Packer.pack` on a :class:`Shareable` frame; VP8 without descriptors, each viewer writes
    its own picture ids and TL0PICIDX, :class:`media.vp8.Numbering`), its own history for NACKs (via
    RTX when negotiated), and the private counters aiortc's RTCP sender reports read. It also wraps
-   ``_handle_rtcp_packet`` to hand the viewer's receiver reports (loss, aiortc's private ``__rtt``)
-   and REMB to a :class:`Feedback` (the viewer's layer choice, :mod:`media.layers`).
+   ``_handle_rtcp_packet`` to hand the viewer's receiver reports (loss, aiortc's private ``__rtt``),
+   NACKs and REMB to a :class:`Feedback` (the viewer's layer choice, :mod:`media.layers`).
 5. **Receive statistics** (:func:`receive_counts`): packets received and lost per media SSRC, and
    the publisher leg's retransmissions (:class:`NackCounter`): aiortc's video receiver NACKs every
    gap (``_send_rtcp_nack``, sequence numbers it still misses), and retransmissions arrive as RTX on
@@ -68,10 +68,12 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpsender import random_sequence_number
 from aiortc.rtp import (
     RTCP_PSFB_APP,
+    RTCP_RTPFB_NACK,
     RTP_HISTORY_SIZE,
     HeaderExtensions,
     RtcpPsfbPacket,
     RtcpRrPacket,
+    RtcpRtpfbPacket,
     RtcpSrPacket,
     RtpPacket,
     unpack_remb_fci,
@@ -112,6 +114,7 @@ class Feedback(Protocol):
 
     def report(self, fraction_lost: float, rtt: float | None) -> None: ...
     def receiver_estimate(self, bitrate: int) -> None: ...
+    def nacks(self, count: int, packets_sent: int) -> None: ...  # one NACK for ``count`` sequence numbers
 
 
 class Packer(Encoder):
@@ -465,6 +468,8 @@ class RtpForwarder:
             for report in packet.reports:
                 if report.ssrc == ssrc:
                     feedback.report(report.fraction_lost / 256, self._get("rtt"))
+        elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            feedback.nacks(len(packet.lost), self._get("packet_count"))
         elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
             try:
                 bitrate, ssrcs = unpack_remb_fci(packet.fci)

@@ -72,6 +72,11 @@ class ForwardTrack(MediaStreamTrack):
         self.adapter.receiver_estimate(bitrate, now, self.meter.sample(self.reader.source.layer_bytes, now))
         self._retarget()
 
+    def nacks(self, count: int, packets_sent: int) -> None:
+        """A NACK from the viewer (:class:`aiortc_hooks.Feedback`)."""
+        self.adapter.nacks(count, packets_sent, time.monotonic())
+        self._retarget()
+
     def set_pins(self, viewer: int | None, room: int | None) -> None:
         """A moderator's layer for this viewer and for its room (None: the viewer's own estimate)."""
         self.pin, self.room_pin = viewer, room

@@ -10,7 +10,9 @@ a third of the bits, keeping only layer 0 about half. Pure logic, no I/O (times 
   target) or a layer-sync frame (Y bit) of the next layer.
 * :class:`Adapter` picks the target from the viewer's receiver reports and REMB, conservatively like
   a loss-based congestion controller: a report with more than :data:`LOSS_DOWN` loss steps down one
-  layer; a *falling* REMB below what the current layers need (less :data:`REMB_MARGIN`) steps down to
+  layer, and so do NACKs for more than that share of the packets sent within :data:`NACK_WINDOW` (they
+  come within a round trip of the loss, a report only about once a second: a link that suddenly
+  narrows loses less before the viewer steps down); a *falling* REMB below what the current layers need (less :data:`REMB_MARGIN`) steps down to
   the highest layer it covers; climbing one layer needs :data:`CLIMB_AFTER` seconds of clean reports
   and no step down. Only a falling REMB counts: a receiver's estimator (libwebrtc's, and aiortc's port
   of it) starts low and climbs about 8 % a second towards 1.5 times what it receives, so a REMB under
@@ -28,6 +30,7 @@ LOSS_DOWN = 0.10  # loss fraction in one receiver report that steps a viewer dow
 LOSS_CLEAN = 0.02  # at most this much loss counts as a clean report
 CLIMB_AFTER = 5.0  # seconds of clean reports before climbing a layer
 METER_SECONDS = 2.0  # the window of a source's layer rates
+NACK_WINDOW = 0.5  # seconds of NACKs weighed against the packets sent meanwhile
 REMB_MARGIN = 0.9  # a REMB below this share of the current layers' rate steps down (overuse: ~0.85)
 REMB_FALL = 0.95  # a REMB below this share of the previous one: the viewer's estimator backed off
 
@@ -73,6 +76,8 @@ class Adapter:
         self.clean_since = now
         self.steps_down = 0
         self.steps_up = 0
+        self._nack_window: tuple[float, int] | None = None  # (start, packets sent by then)
+        self._nacked = 0  # sequence numbers NACKed since the window started
 
     def report(self, fraction_lost: float, rtt: float | None, now: float, rates: list[float]) -> int:
         """A receiver report; ``rates`` are the source's cumulative bit rates of layers 0, 1, 2."""
@@ -98,6 +103,19 @@ class Adapter:
             if self.layer == 0:
                 break
             self._down(now)
+        return self.layer
+
+    def nacks(self, count: int, packets_sent: int, now: float) -> int:
+        """A NACK for ``count`` sequence numbers; ``packets_sent``: the viewer's packets so far."""
+        window = self._nack_window
+        if window is not None and now - window[0] < NACK_WINDOW:
+            self._nacked += count
+            return self.layer
+        if window is not None:  # weigh the window that ended: NACKed against sent
+            sent = packets_sent - window[1]
+            if sent > 0 and self._nacked / sent > LOSS_DOWN:
+                self._down(now)
+        self._nack_window, self._nacked = (now, packets_sent), count
         return self.layer
 
     def _down(self, now: float) -> None:

@@ -441,6 +441,7 @@ class Heard:
     def __init__(self) -> None:
         self.reports: list[tuple[float, float | None]] = []
         self.rembs: list[int] = []
+        self.nacked: list[tuple[int, int]] = []
 
     def report(self, fraction_lost: float, rtt: float | None) -> None:
         self.reports.append((fraction_lost, rtt))
@@ -448,8 +449,11 @@ class Heard:
     def receiver_estimate(self, bitrate: int) -> None:
         self.rembs.append(bitrate)
 
+    def nacks(self, count: int, packets_sent: int) -> None:
+        self.nacked.append((count, packets_sent))
 
-async def test_forwarder_hears_the_viewers_loss_rtt_and_remb_after_aiortc_handles_them() -> None:
+
+async def test_forwarder_hears_the_viewers_loss_rtt_nacks_and_remb_after_aiortc_handles_them() -> None:
     pc = RTCPeerConnection()
     sender = pc.addTransceiver("video", direction="sendonly").sender
     forwarder = aiortc_hooks.install_forwarder(sender, "video/VP8")
@@ -471,6 +475,11 @@ async def test_forwarder_hears_the_viewers_loss_rtt_and_remb_after_aiortc_handle
                                          fci=aiortc.rtp.pack_remb_fci(1, [sender._ssrc + 1]))  # fmt: skip
     await sender._handle_rtcp_packet(not_ours)
     assert heard.rembs == [750_000]
+    sender._RTCRtpSender__packet_count = 1234  # type: ignore[attr-defined]  # what the forwarder sent so far
+    nack = aiortc.rtp.RtcpRtpfbPacket(fmt=aiortc.rtp.RTCP_RTPFB_NACK, ssrc=1, media_ssrc=sender._ssrc)
+    nack.lost = [7, 8, 9]
+    await sender._handle_rtcp_packet(nack)
+    assert heard.nacked == [(3, 1234)] and forwarder.nacked == 3  # aiortc still hands each to retransmit
     await pc.close()
 
 

@@ -77,6 +77,17 @@ def test_a_falling_remb_steps_down_to_the_layer_it_covers_and_never_holds_a_clim
     assert adapter.remb == 900_000 and adapter.steps_down == 2
 
 
+def test_nacks_for_over_a_tenth_of_the_packets_sent_in_half_a_second_step_down() -> None:
+    adapter = Adapter(now=0.0)
+    assert adapter.nacks(3, 1000, 10.0) == 2  # the window starts
+    assert adapter.nacks(4, 1040, 10.3) == 2  # 7 so far
+    assert adapter.nacks(1, 1100, 10.5) == 2  # 7 of 100 sent: a few losses, repaired by retransmission
+    assert adapter.nacks(20, 1150, 10.6) == 2
+    assert adapter.nacks(2, 1200, 11.1) == 1  # 21 of 100: congestion
+    assert adapter.clean_since == 11.1 and adapter.steps_down == 1
+    assert adapter.nacks(1, 1500, 13.0) == 1  # a window of 2 NACKs over 300 packets: nothing
+
+
 def test_meter_gives_cumulative_layer_rates() -> None:
     meter = LayerMeter()
     assert meter.sample([0, 0, 0, 0], 10.0) == []
