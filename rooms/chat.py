@@ -11,6 +11,7 @@ two processes cannot both slip a message into one interval.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -109,14 +110,18 @@ async def existing_or_open(
     open — an archived room is read-only: its history stays, nothing new is said in it — and its chat mode
     (for :func:`admit`). One session."""
     async with db.session() as session:
-        found = await _find_in(session, room_id, user_id, client_id)
-        row = (
-            await session.execute(
-                select(Room.archived_at, Room.chat_slow_seconds, Room.chat_moderated).where(
-                    Room.id == room_id
-                )
-            )
-        ).first()
+        return await _existing_or_open_in(session, room_id, user_id, client_id)
+
+
+async def _existing_or_open_in(
+    session: AsyncSession, room_id: str, user_id: int, client_id: str
+) -> tuple[MessageOut | None, ChatMode]:
+    found = await _find_in(session, room_id, user_id, client_id)
+    row = (
+        await session.execute(
+            select(Room.archived_at, Room.chat_slow_seconds, Room.chat_moderated).where(Room.id == room_id)
+        )
+    ).first()
     mode = (
         ChatMode(slow_seconds=row.chat_slow_seconds or 0, moderated=bool(row.chat_moderated))
         if row
@@ -125,6 +130,42 @@ async def existing_or_open(
     if found is None and row is not None and row.archived_at is not None:
         raise Conflict("the room is archived", code="room_archived")
     return found, mode
+
+
+async def post_text(
+    db: Database,
+    check: Callable[[ChatMode], Awaitable[None]],
+    *,
+    room_id: str,
+    user_id: int,
+    author_name: str,
+    client_id: str,
+    text: str,
+) -> tuple[MessageOut, bool]:
+    """A text message in one transaction: the retry lookup and the room's mode (as :func:`existing_or_open`),
+    ``check(mode)`` (the mode and rate refusals, which raise), the insert and the commit. Returns the
+    message and whether it is new. Committed before it returns: a message acknowledged survives a crash.
+
+    One connection checkout and one commit per send: in a crowd every round trip of a send delays the
+    broadcast of the messages behind it (``bench/room_fanout.py``)."""
+    msg = ChatMessage(
+        room_id=room_id, user_id=user_id, author_name=author_name[:64], client_id=client_id, kind="text",
+        text=text, created_at=now(),
+    )  # fmt: skip
+    try:
+        async with db.transaction() as session:
+            found, mode = await _existing_or_open_in(session, room_id, user_id, client_id)
+            if found is not None:
+                return found, False
+            await check(mode)
+            session.add(msg)
+    except IntegrityError:
+        # The same client_id raced in on another connection or process: return the winner.
+        winner = await _find(db, room_id, user_id, client_id)
+        if winner is None:
+            raise
+        return winner, False
+    return message_out(msg), True
 
 
 async def store(

@@ -74,33 +74,45 @@ async def member_role(db: Database, principal: Principal, room_id: str) -> Role 
     if not principal.can_enter(room_id):
         return None
     async with db.session() as session:
-        row = await session.execute(
-            select(Room.id, Member.role)
-            .select_from(Room)
-            .outerjoin(Member, (Member.room_id == Room.id) & (Member.user_id == principal.user_id))
-            .where(Room.id == room_id)
-        )
-        found = row.first()
-        if found is None:
-            return None
-        if found.role is not None:
-            return Role(found.role)
-        if principal.is_admin:
-            return Role.HOST
-        if principal.is_guest:
-            return None
-        return await default_role(db, session, room_id, principal.user_id)
+        return await _member_role_in(session, db, principal, room_id)
+
+
+async def _member_role_in(
+    session: AsyncSession, db: Database, principal: Principal, room_id: str
+) -> Role | None:
+    row = await session.execute(
+        select(Room.id, Member.role)
+        .select_from(Room)
+        .outerjoin(Member, (Member.room_id == Room.id) & (Member.user_id == principal.user_id))
+        .where(Room.id == room_id)
+    )
+    found = row.first()
+    if found is None:
+        return None
+    if found.role is not None:
+        return Role(found.role)
+    if principal.is_admin:
+        return Role.HOST
+    if principal.is_guest:
+        return None
+    return await default_role(db, session, room_id, principal.user_id)
 
 
 async def authorize(db: Database, principal: Principal, room_id: str, action: Action) -> Role:
     """Return the caller's role if it allows ``action`` in ``room_id``; else 404 (unknown) or 403."""
+    async with db.session() as session:
+        return await authorize_in(session, db, principal, room_id, action)
+
+
+async def authorize_in(
+    session: AsyncSession, db: Database, principal: Principal, room_id: str, action: Action
+) -> Role:
+    """:func:`authorize` inside a session the caller already holds (a join reads its state in the same one)."""
     if not principal.can_enter(room_id):
         raise Forbidden("this token is for another room", code="wrong_room")
-    role = await member_role(db, principal, room_id)
+    role = await _member_role_in(session, db, principal, room_id)
     if role is None:
-        async with db.session() as session:
-            exists = await session.get(Room, room_id)
-        if exists is None:
+        if await session.get(Room, room_id) is None:
             raise NotFound(f"room {room_id} not found", code="room_not_found")
         raise Forbidden("you are not a member of this room", code="not_member")
     require(role, action)

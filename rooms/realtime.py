@@ -22,7 +22,7 @@ from rooms import chat
 from rooms.floor import FloorService
 from rooms.joined import joined_role as joined_role
 from rooms.joined import joined_rooms, set_joined
-from rooms.membership import authorize
+from rooms.membership import authorize, authorize_in
 from rooms.models import Venue
 from rooms.notify import mod_channel, room_channel
 from rooms.permissions import Action, Role, allowed, require
@@ -107,22 +107,25 @@ class RoomEvents:
         @realtime.event("room:join", RoomRef)
         async def join(sid: str, p: RoomRef) -> Reply:
             principal = await principal_of_sid(sio, sid)
-            role = await authorize(self.db, principal, p.room_id, Action.ROOM_VIEW)  # unknown room: NotFound
-            await set_joined(sio, sid, p.room_id, role)
-            await sio.enter_room(sid, room_channel(p.room_id))
-            if allowed(role, Action.SEAT_GRANT):
-                await sio.enter_room(sid, mod_channel(p.room_id))
-            async with self.db.session() as session:  # the school groups a crowd on the live page
+            # One database session for the whole join (one pool checkout and its ping, not three)
+            async with self.db.session() as session:
+                role = await authorize_in(session, self.db, principal, p.room_id, Action.ROOM_VIEW)
+                # the school groups a crowd on the live page
                 school = await session.scalar(select(User.school).where(User.id == principal.user_id))
-            entry = {"user_id": principal.user_id, "name": principal.name, "school": school or "",
-                     "role": role.value, "venue_id": None, "mic": False, "camera": False,
-                     "at": time.time()}  # fmt: skip
-            await self.presence.put(p.room_id, sid, entry)
-            log.info("room join room=%s user=%s role=%s sid=%s", p.room_id, principal.user_id, role, sid)
-            state = await room_state(
-                self.parts, self.db, self.presence, self.floor, self.settings.rooms_default_seats,
-                principal, p.room_id, role.value,
-            )  # fmt: skip
+                # in the room's channel before its chat is read: a message stored later is broadcast to us
+                await set_joined(sio, sid, p.room_id, role)
+                await sio.enter_room(sid, room_channel(p.room_id))
+                if allowed(role, Action.SEAT_GRANT):
+                    await sio.enter_room(sid, mod_channel(p.room_id))
+                entry = {"user_id": principal.user_id, "name": principal.name, "school": school or "",
+                         "role": role.value, "venue_id": None, "mic": False, "camera": False,
+                         "at": time.time()}  # fmt: skip
+                await self.presence.put(p.room_id, sid, entry)
+                log.info("room join room=%s user=%s role=%s sid=%s", p.room_id, principal.user_id, role, sid)
+                state = await room_state(
+                    self.parts, session, self.db, self.presence, self.floor, self.settings.rooms_default_seats,
+                    principal, p.room_id, role.value,
+                )  # fmt: skip
             return {"state": state}
 
         @realtime.event("room:leave", RoomRef)
@@ -161,14 +164,14 @@ class RoomEvents:
                 )
             if not p.text.strip():
                 raise ValidationError("text: must not be blank")
-            again, mode = await chat.existing_or_open(self.db, p.room_id, principal.user_id, p.client_id)
-            if again is not None:
-                return {"message": again.model_dump(), "duplicate": True}
-            await chat.admit(self.limits, mode, role, p.room_id, principal.user_id)
-            await self.check_chat_rate(principal.user_id)
-            msg, new = await chat.store(
-                self.db, room_id=p.room_id, user_id=principal.user_id, author_name=principal.name,
-                client_id=p.client_id, text=p.text, looked_up=True,
+
+            async def check(mode: chat.ChatMode) -> None:
+                await chat.admit(self.limits, mode, role, p.room_id, principal.user_id)
+                await self.check_chat_rate(principal.user_id)
+
+            msg, new = await chat.post_text(
+                self.db, check, room_id=p.room_id, user_id=principal.user_id, author_name=principal.name,
+                client_id=p.client_id, text=p.text,
             )  # fmt: skip
             if new:
                 await sio.emit("chat:message", msg.model_dump(), room=room_channel(p.room_id))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from rooms import chat
 from rooms.floor import FloorService
 from rooms.models import Room
@@ -42,6 +44,7 @@ class JoinState:
 
 async def room_state(
     parts: JoinState,
+    session: AsyncSession,
     db: Database,
     presence: PresenceService,
     floor: FloorService,
@@ -50,16 +53,17 @@ async def room_state(
     room_id: str,
     role: str,
 ) -> dict[str, Any]:
-    """Everything a joining client needs: one database session, one presence reading (a crowd joins at once,
-    so each join should cost as few round trips as possible)."""
-    async with db.session() as session:
-        room = await session.get(Room, room_id)
-        if room is None:
-            raise NotFound(f"room {room_id} not found", code="room_not_found")
-        members = await member_dicts(session, room_id, db)
-        venues = await list_venues(session, room_id)
-        agenda = await list_agenda(session, room_id)
-        messages, more = await chat.page_in(session, room_id, before=None, limit=chat.TAIL)
+    """Everything a joining client needs, read in the join's one database session (``session``; its
+    connection is released by the caller) and one presence reading: a crowd joins at once, and in a crowd
+    every round trip of a join waits behind everything else the process has to do."""
+    room = await session.get(Room, room_id)
+    if room is None:
+        raise NotFound(f"room {room_id} not found", code="room_not_found")
+    members = await member_dicts(session, room_id, db)
+    venues = await list_venues(session, room_id)
+    agenda = await list_agenda(session, room_id)
+    messages, more = await chat.page_in(session, room_id, before=None, limit=chat.TAIL)
+    await session.close()  # the connection goes back to the pool before the parts and presence are read
     added = await parts.read(room_id)
     snap, online = await presence.online(room_id)
     floor_state = {

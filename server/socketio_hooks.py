@@ -29,18 +29,28 @@ fails loudly when an upgrade moves any of these:
    to close it), so each stop waited 20 s with a browser connected. :func:`close_all` also puts the
    private queue's ``None`` sentinel on each socket's ``queue``, on which ``AsyncSocket.poll`` returns no
    packets and the writer closes the WebSocket at once; the browser reconnects (to another process).
+6. **Waiting for the next packet without a task per wait.** Each connection's WebSocket writer waits for its
+   next packet in ``AsyncSocket.poll``, with ``asyncio.wait_for``, which on Python 3.11 wraps every wait in
+   a new task (and a timer): in a room of 500 that is 500 tasks per chat message, about a fifth of the
+   server's CPU per delivery after the send itself (``bench/room_fanout.py``, py-spy). :class:`AckAwareServer`
+   gives each new Engine.IO socket :func:`poll`, the same method with ``asyncio.timeout`` (no task), from
+   ``_handle_eio_connect(eio_sid, environ)``, which runs before the socket's writer starts. The hook test
+   pins the source of the ``poll`` it replaces.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import types
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
 import socketio
+from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
+from engineio.async_socket import AsyncSocket
 from socketio import packet
 
 log = logging.getLogger(__name__)
@@ -61,6 +71,35 @@ class AckAwareServer(socketio.AsyncServer):
     ):
         _ACK_REQUESTED.set(id is not None)
         return await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+
+    async def _handle_eio_connect(self, eio_sid, environ):  # type: ignore[no-untyped-def]
+        sock = self.eio.sockets.get(eio_sid)
+        if isinstance(sock, AsyncSocket):
+            sock.poll = types.MethodType(poll, sock)
+        return await super()._handle_eio_connect(eio_sid, environ)
+
+
+async def poll(self: AsyncSocket) -> list[eio_packet.Packet]:
+    """python-engineio 4.15's ``AsyncSocket.poll`` with ``asyncio.timeout`` in place of ``asyncio.wait_for``."""
+    try:
+        async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+            packets = [await self.queue.get()]
+        self.queue.task_done()
+    except (TimeoutError, asyncio.CancelledError):
+        raise eio_exceptions.QueueEmpty() from None
+    if packets == [None]:
+        return []
+    while True:
+        try:
+            pkt = self.queue.get_nowait()
+            self.queue.task_done()
+            if pkt is None:
+                self.queue.put_nowait(None)
+                break
+            packets.append(pkt)
+        except asyncio.QueueEmpty:
+            break
+    return packets
 
 
 class DirectEmit(socketio.AsyncManager):

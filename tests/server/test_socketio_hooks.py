@@ -5,6 +5,7 @@ never; several arguments; acks still work. In-process and with the Redis manager
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 from collections import defaultdict
 from importlib.metadata import version
@@ -17,6 +18,7 @@ import socketio
 from engineio.async_socket import AsyncSocket
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
+from server import socketio_hooks
 from server.socketio_hooks import AckAwareServer, DirectEmit, RedisManager
 from tests.support.api import Api
 from tests.support.server import make_settings, running_server
@@ -31,7 +33,19 @@ def test_pinned_version() -> None:
     assert version("python-socketio").startswith("5.18."), "re-check server/socketio_hooks.py against it"
 
 
+# python-engineio 4.15.1's AsyncSocket.poll, which hook 6 replaces with a copy that waits without a task
+POLL_SHA256 = "826f58a9f3606db208e5d1266f075ad655b6eeda47b0a5616748624899ca5954"
+
+
 def test_the_private_names_the_hooks_use_are_there() -> None:
+    # 6. the poll without a task: the copy stands for this very method, given to each socket on connect
+    source = inspect.getsource(AsyncSocket.poll)
+    assert hashlib.sha256(source.encode()).hexdigest() == POLL_SHA256, (
+        "python-engineio changed AsyncSocket.poll: bring server/socketio_hooks.poll in line, then the hash"
+    )
+    assert params(AsyncSocket.poll) == params(socketio_hooks.poll) == ["self"]
+    assert params(socketio.AsyncServer._handle_eio_connect) == ["self", "eio_sid", "environ"]
+    assert "self.poll()" in inspect.getsource(AsyncSocket._websocket_handler)
     # 5. closing at shutdown: a None on a socket's queue makes poll() return no packets, and the WebSocket
     # writer closes the WebSocket on an empty packet list
     assert version("python-engineio").startswith("4.15."), "re-check server/socketio_hooks.py, hook 5"
@@ -92,6 +106,8 @@ async def test_a_broadcast_reaches_each_member_of_the_room_once(tmp_path: Path, 
             clients.append(c)
             got.append(seen)
         try:
+            socks = list(sio.eio.sockets.values())
+            assert len(socks) == 4 and all(s.poll.__func__ is socketio_hooks.poll for s in socks)  # hook 6
             sids = [c.get_sid() for c in clients]
             for sid in sids[:3]:
                 await sio.enter_room(sid, "r")
