@@ -1,4 +1,4 @@
-"""Signed, expiring bearer tokens (JWT, HS256) and the principal they carry."""
+"""Signed, expiring bearer tokens (JWT, HS256: `server.auth.hs256`) and the principal they carry."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import secrets
 import time
 from dataclasses import dataclass
 
-import jwt
-
+from server.auth import hs256
 from server.errors import Unauthorized
 
-ALGORITHM = "HS256"
 ISSUER = "moke"
 URL_PURPOSE = "media"
 URL_TTL = 300
@@ -40,6 +38,9 @@ class TokenService:
         self.ttl = ttl_seconds
 
     def issue(self, principal: Principal, *, ttl_seconds: int | None = None) -> str:
+        return hs256.encode(self._claims(principal, ttl_seconds), self._secret)
+
+    def _claims(self, principal: Principal, ttl_seconds: int | None) -> dict[str, object]:
         issued = int(time.time())
         claims: dict[str, object] = {
             "iss": ISSUER,
@@ -56,14 +57,12 @@ class TokenService:
             claims["gst"] = True
         if principal.room_scope:
             claims["room"] = principal.room_scope
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return claims
 
     def issue_url(self, principal: Principal, path: str) -> str:
         """A short-lived token for ``GET path`` only (see ``URL_PURPOSE``)."""
-        token = self.issue(principal, ttl_seconds=URL_TTL)
-        claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], issuer=ISSUER)
-        claims.update({"pur": URL_PURPOSE, "path": path})
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        claims = {**self._claims(principal, URL_TTL), "pur": URL_PURPOSE, "path": path}
+        return hs256.encode(claims, self._secret)
 
     def verify_url(self, token: str, path: str) -> Principal:
         """The principal of a URL token issued for exactly ``path``; 401 ``url_token_scope`` otherwise."""
@@ -83,16 +82,10 @@ class TokenService:
         if not token:
             raise Unauthorized("missing bearer token", code="token_missing")
         try:
-            claims = jwt.decode(
-                token,
-                self._secret,
-                algorithms=[ALGORITHM],
-                issuer=ISSUER,
-                options={"require": ["exp", "sub"]},
-            )
-        except jwt.ExpiredSignatureError:
+            claims = hs256.decode(token, self._secret, issuer=ISSUER, require=("exp", "sub"))
+        except hs256.ExpiredToken:
             raise Unauthorized("token expired; log in again", code="token_expired") from None
-        except jwt.PyJWTError:
+        except hs256.InvalidToken:
             raise Unauthorized("invalid token", code="token_invalid") from None
         try:
             principal = Principal(

@@ -64,9 +64,11 @@ def test_a_plugin_set_up_before_what_it_needs_fails_loudly(
 # Word exports import python-docx when one is made; matplotlib and numpy are no longer dependencies at all, and
 # WeasyPrint runs only in the PDF child process (evaluation/report_pdf.py). openpyxl is imported by a records
 # export; aiortc and PyAV (with aioice, pylibsrtp, pyOpenSSL: about 26 MB resident) by the first peer connection,
-# recording, voice note or program slate; Pillow by the first chart or slate (issue #18: idle RSS).
+# recording, voice note or program slate; Pillow by the first chart or slate; PyJWT (with cryptography's
+# asymmetric algorithms, 8.7 MB) not at all: tokens are server.auth.hs256 (issue #18: idle RSS).
 NOT_AT_START_UP = (
     "matplotlib", "numpy", "docx", "weasyprint", "openpyxl", "aiortc", "av", "aioice", "pylibsrtp", "OpenSSL", "PIL",
+    "jwt",
 )  # fmt: skip
 
 
