@@ -12,9 +12,12 @@ a third of the bits, keeping only layer 0 about half. Pure logic, no I/O (times 
   a loss-based congestion controller: a report with more than :data:`LOSS_DOWN` loss steps down one
   layer, and so do NACKs for more than that share of the packets sent within :data:`NACK_WINDOW` (they
   come within a round trip of the loss, a report only about once a second: a link that suddenly
-  narrows loses less before the viewer steps down); a *falling* REMB below what the current layers need (less :data:`REMB_MARGIN`) steps down to
-  the highest layer it covers; climbing one layer needs :data:`CLIMB_AFTER` seconds of clean reports
-  and no step down. Only a falling REMB counts: a receiver's estimator (libwebrtc's, and aiortc's port
+  narrows loses less before the viewer steps down); a *falling* REMB below what the current layers
+  need (less :data:`REMB_MARGIN`) steps down to the highest layer it covers; climbing one layer needs
+  :data:`CLIMB_AFTER` seconds of clean reports and no step down, twice as long (up to
+  :data:`MAX_CLIMB_AFTER`) after each climb to that layer that failed within :data:`CLIMB_AFTER` (a
+  link just short of a layer would otherwise lose a burst every few seconds), back to
+  :data:`CLIMB_AFTER` once a climb to it holds that long. Only a falling REMB counts: a receiver's estimator (libwebrtc's, and aiortc's port
   of it) starts low and climbs about 8 % a second towards 1.5 times what it receives, so a REMB under
   the rate is, as often as not, one still catching up (at the start, after a climb); the estimator
   backing off (to ~0.85 of what got through) is what congestion looks like. REMB never holds a
@@ -29,6 +32,7 @@ TOP = 2  # VP8 L1T3's highest temporal layer
 LOSS_DOWN = 0.10  # loss fraction in one receiver report that steps a viewer down a layer
 LOSS_CLEAN = 0.02  # at most this much loss counts as a clean report
 CLIMB_AFTER = 5.0  # seconds of clean reports before climbing a layer
+MAX_CLIMB_AFTER = 40.0  # the longest wait after failed climbs
 METER_SECONDS = 2.0  # the window of a source's layer rates
 NACK_WINDOW = 0.5  # seconds of NACKs weighed against the packets sent meanwhile
 REMB_MARGIN = 0.9  # a REMB below this share of the current layers' rate steps down (overuse: ~0.85)
@@ -76,6 +80,8 @@ class Adapter:
         self.clean_since = now
         self.steps_down = 0
         self.steps_up = 0
+        self.climb_after = [CLIMB_AFTER] * (top + 1)  # per layer climbed to
+        self.climbed_at: float | None = None  # the last climb, until it holds or fails
         self._nack_window: tuple[float, int] | None = None  # (start, packets sent by then)
         self._nacked = 0  # sequence numbers NACKed since the window started
 
@@ -87,10 +93,14 @@ class Adapter:
             self._down(now)
         elif fraction_lost > LOSS_CLEAN:
             self.clean_since = now
-        elif now - self.clean_since >= CLIMB_AFTER and self.layer < self.top:
-            self.layer += 1
-            self.steps_up += 1
-            self.clean_since = now
+        else:
+            if self.climbed_at is not None and now - self.climbed_at >= CLIMB_AFTER:  # it held
+                self.climb_after[self.layer] = CLIMB_AFTER
+                self.climbed_at = None
+            if self.layer < self.top and now - self.clean_since >= self.climb_after[self.layer + 1]:
+                self.layer += 1
+                self.steps_up += 1
+                self.clean_since = self.climbed_at = now
         return self.layer
 
     def receiver_estimate(self, bitrate: int, now: float, rates: list[float]) -> int:
@@ -120,6 +130,10 @@ class Adapter:
 
     def _down(self, now: float) -> None:
         self.clean_since = now
+        if self.climbed_at is not None:  # the last climb failed: wait longer before the next to that layer
+            if now - self.climbed_at < CLIMB_AFTER:
+                self.climb_after[self.layer] = min(self.climb_after[self.layer] * 2, MAX_CLIMB_AFTER)
+            self.climbed_at = None
         if self.layer > 0:
             self.layer -= 1
             self.steps_down += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from media.layers import CLIMB_AFTER, Adapter, LayerMeter, LayerSelector
+from media.layers import CLIMB_AFTER, MAX_CLIMB_AFTER, Adapter, LayerMeter, LayerSelector
 
 # one L1T3 group of four frames: TID pattern 0 2 1 2; the first layer-1 and layer-2 frames are syncs
 L1T3 = [(0, False), (2, True), (1, True), (2, False), (0, False), (2, False), (1, False), (2, False)]
@@ -58,6 +58,33 @@ def test_adapter_steps_down_on_loss_and_climbs_only_after_clean_seconds() -> Non
     assert adapter.report(0.0, 0.05, 4.0 + 3 * CLIMB_AFTER, []) == 2
     assert adapter.report(0.0, 0.05, 4.0 + 9 * CLIMB_AFTER, []) == 2 and adapter.steps_up == 2
     assert (adapter.loss, adapter.rtt) == (0.0, 0.05)
+
+
+def test_a_climb_that_fails_at_once_doubles_the_wait_for_that_layer_until_one_holds() -> None:
+    adapter = Adapter(now=0.0)
+    adapter.report(0.3, None, 0.0, [])  # down to layer 1
+    t = CLIMB_AFTER
+    assert adapter.report(0.0, None, t, []) == 2  # climbs...
+    assert adapter.report(0.2, None, t + 1, []) == 1  # ...and fails within CLIMB_AFTER
+    assert adapter.climb_after == [CLIMB_AFTER, CLIMB_AFTER, 2 * CLIMB_AFTER]
+    assert adapter.report(0.0, None, t + 1 + CLIMB_AFTER, []) == 1  # not yet: twice as long now
+    t += 1 + 2 * CLIMB_AFTER
+    assert adapter.report(0.0, None, t, []) == 2
+    assert adapter.report(0.3, None, t + 2, []) == 1  # fails again: four times
+    assert adapter.climb_after[2] == 4 * CLIMB_AFTER
+    t += 2 + 4 * CLIMB_AFTER
+    assert adapter.report(0.0, None, t, []) == 2
+    assert adapter.report(0.0, None, t + CLIMB_AFTER, []) == 2  # this one holds: back to the short wait
+    assert adapter.climb_after[2] == CLIMB_AFTER
+    assert (
+        adapter.report(0.3, None, t + 3 * CLIMB_AFTER, []) == 1
+    )  # a later drop is congestion, not a failed climb
+    assert adapter.climb_after[2] == CLIMB_AFTER
+    for _ in range(10):
+        adapter.report(0.0, None, t + 100, [])  # climbs
+        adapter.report(0.3, None, t + 101, [])  # fails
+        t += 200
+    assert adapter.climb_after[2] == MAX_CLIMB_AFTER
 
 
 def test_a_falling_remb_steps_down_to_the_layer_it_covers_and_never_holds_a_climb_back() -> None:
