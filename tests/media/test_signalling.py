@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+from fractions import Fraction
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from media.api import SOURCES
+from media.source import make_packet
 from rooms.api import FLOOR
 from rooms.permissions import Role
 from server.config import Settings
 from tests.support.api import Api
+from tests.support.layered_vp8 import load as load_layered
 from tests.support.media import make_venue, person, publish, room_with_host, wait_for, watch
 from tests.support.server import RunningServer, make_settings, running_server
 
@@ -186,6 +190,45 @@ async def test_moderators_pin_a_viewer_or_the_whole_room_to_a_temporal_layer(
     assert f'moke_media_layer_switches_total{{room="{room_id}"}}' in text.decode()
     await pub.pc.close()
     for viewer, _ in watched:
+        await viewer.close()
+
+
+async def test_viewers_of_a_layered_source_are_counted_per_layer_in_status_and_metrics(
+    server: RunningServer, api: Api
+) -> None:
+    """Chromium's recorded L1T3 frames fed into a venue source of the running server; an aiortc viewer watches
+    through media:watch; the host pins the room to layer 0."""
+    room_id, host = await room_with_host(server, api)
+    observer = await person(server, api, room_id, Role.OBSERVER)
+    venue = await make_venue(server, room_id, host.user_id)
+    source = server.app[SOURCES].ensure(room_id, f"venue:{venue}")
+    source.video.attach("video/VP8", None)
+    frames = load_layered()
+    viewer, _ = await watch(observer, room_id, f"venue:{venue}", audio=False)
+
+    async def feed() -> None:
+        for f in itertools.cycle(frames):  # the first is the keyframe the viewer waits for
+            source.video.push(make_packet(f.data, f.timestamp, Fraction(1, 90000)), f.keyframe, f.tid, f.sync)
+            await asyncio.sleep(1 / 30)
+
+    feeding = asyncio.ensure_future(feed())
+    try:
+
+        async def per_layer() -> dict[str, int]:
+            _, body = await api.call("GET", f"/api/rooms/{room_id}/media", token=host.token)
+            [src] = [s for s in body["sources"] if s["source"] == f"venue:{venue}"]
+            assert src["temporal_layers"] == 3
+            return dict(body["viewers_per_layer"])
+
+        await asyncio.sleep(0.5)
+        assert await per_layer() == {"0": 0, "1": 0, "2": 1}
+        assert (await host.call("media:layer", {"room_id": room_id, "layer": 0}))["ok"]
+        assert await per_layer() == {"0": 1, "1": 0, "2": 0}
+        _, text = await api.call("GET", "/metrics")
+        assert f'moke_media_viewer_layer{{layer="0",room="{room_id}"}} 1.0' in text.decode()
+        assert f'moke_media_layer_switches_total{{room="{room_id}"}} 1.0' in text.decode()
+    finally:
+        feeding.cancel()
         await viewer.close()
 
 
