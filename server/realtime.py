@@ -49,7 +49,7 @@ from server.db import unreachable
 from server.errors import MokeError, RateLimited, ValidationError, db_unavailable, sio_error
 from server.logs import request_id
 from server.ratelimit import ConnectionCaps, Limit, RateLimits, TokenBucket
-from server.socketio_hooks import AckAwareServer, DirectEmit, RedisManager, expects_ack
+from server.socketio_hooks import AckAwareServer, DirectEmit, QuickCheckPacket, RedisManager, expects_ack
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
     return AckAwareServer(
         async_mode="aiohttp",
         client_manager=manager,
+        serializer=QuickCheckPacket,
         cors_allowed_origins="*",
         ping_interval=settings.sio_ping_interval,
         ping_timeout=settings.sio_ping_timeout,

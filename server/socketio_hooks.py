@@ -36,6 +36,12 @@ fails loudly when an upgrade moves any of these:
    gives each new Engine.IO socket :func:`poll`, the same method with ``asyncio.timeout`` (no task), from
    ``_handle_eio_connect(eio_sid, environ)``, which runs before the socket's writer starts. The hook test
    pins the source of the ``poll`` it replaces.
+7. **The binary check of every packet.** ``Packet.__init__`` walks the whole payload with the classmethod
+   ``Packet.data_is_binary`` (recursion, a list and a ``functools.reduce`` per level, no early exit) to decide
+   whether it needs binary attachments. A join's answer to a room of 500 holds about a thousand small dicts,
+   and the walk cost more than encoding it as JSON (3 ms a join, py-spy). :class:`QuickCheckPacket`, given to
+   the server as its ``serializer`` (a public argument), answers the same with one loop over a stack; the hook
+   test pins the method it replaces and compares both on the same payloads.
 """
 
 from __future__ import annotations
@@ -100,6 +106,24 @@ async def poll(self: AsyncSocket) -> list[eio_packet.Packet]:
         except asyncio.QueueEmpty:
             break
     return packets
+
+
+class QuickCheckPacket(packet.Packet):
+    """python-socketio's packet whose binary check (bytes or bytearray anywhere in lists and dict values)
+    loops over a stack instead of recursing (hook 7)."""
+
+    @classmethod
+    def data_is_binary(cls, data: Any) -> bool:
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, bytes | bytearray):
+                return True
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                stack.extend(item.values())
+        return False
 
 
 class DirectEmit(socketio.AsyncManager):

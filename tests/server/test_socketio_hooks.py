@@ -19,7 +19,8 @@ from engineio.async_socket import AsyncSocket
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from server import socketio_hooks
-from server.socketio_hooks import AckAwareServer, DirectEmit, RedisManager
+from server.realtime import create_sio
+from server.socketio_hooks import AckAwareServer, DirectEmit, QuickCheckPacket, RedisManager
 from tests.support.api import Api
 from tests.support.server import make_settings, running_server
 from tests.support.services import require_redis, unique_prefix
@@ -35,6 +36,8 @@ def test_pinned_version() -> None:
 
 # python-engineio 4.15.1's AsyncSocket.poll, which hook 6 replaces with a copy that waits without a task
 POLL_SHA256 = "826f58a9f3606db208e5d1266f075ad655b6eeda47b0a5616748624899ca5954"
+# python-socketio 5.18.1's Packet.data_is_binary, which hook 7 answers for with a loop
+DATA_IS_BINARY_SHA256 = "464dded7ae952a646d637b6502757918dc9785e94d7c92f18b23000ad0c56f99"
 
 
 def test_the_private_names_the_hooks_use_are_there() -> None:
@@ -46,6 +49,34 @@ def test_the_private_names_the_hooks_use_are_there() -> None:
     assert params(AsyncSocket.poll) == params(socketio_hooks.poll) == ["self"]
     assert params(socketio.AsyncServer._handle_eio_connect) == ["self", "eio_sid", "environ"]
     assert "self.poll()" in inspect.getsource(AsyncSocket._websocket_handler)
+    # 7. the binary check: the method it overrides, called by Packet.__init__, and the server built with it
+    source = inspect.getsource(socketio.packet.Packet.data_is_binary)
+    assert hashlib.sha256(source.encode()).hexdigest() == DATA_IS_BINARY_SHA256, (
+        "python-socketio changed Packet.data_is_binary: bring QuickCheckPacket in line, then the hash"
+    )
+    assert "self.data_is_binary(" in inspect.getsource(socketio.packet.Packet.__init__)
+    assert create_sio(make_settings(Path("var"))).packet_class is QuickCheckPacket
+
+
+LINE = {"user_id": 1, "name": "胡", "mic": False, "venue_id": None, "at": 1.5}
+PAYLOADS = [
+    None, "text", 3, [], {}, [LINE] * 3, {"state": {"online": [LINE, dict(LINE)], "chat": {"more": False}}},
+    b"raw", bytearray(b"x"), [LINE, {"deep": [[{"clip": b"ogg"}]]}], {"a": {"b": bytearray(2)}},
+    (b"in a tuple",), {b"key": 1}, [{"t": (1, b"x")}],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_the_quick_binary_check_answers_as_the_librarys(payload: Any) -> None:
+    assert QuickCheckPacket.data_is_binary(payload) == socketio.packet.Packet.data_is_binary(payload)
+    assert encoded(QuickCheckPacket, payload) == encoded(socketio.packet.Packet, payload)
+
+
+def encoded(cls: type[socketio.packet.Packet], payload: Any) -> object:
+    try:
+        return cls(socketio.packet.ACK, data=[payload], id=1).encode()
+    except TypeError as exc:  # bytes where no attachment can be made (a tuple, a key): both refuse alike
+        return str(exc)
     # 5. closing at shutdown: a None on a socket's queue makes poll() return no packets, and the WebSocket
     # writer closes the WebSocket on an empty packet list
     assert version("python-engineio").startswith("4.15."), "re-check server/socketio_hooks.py, hook 5"
