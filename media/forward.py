@@ -24,7 +24,7 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
 from media import aiortc_hooks
-from media.layers import Adapter, LayerMeter, LayerSelector
+from media.layers import Adapter, LayerSelector
 from media.source import EncodedFrame, FrameReader, ReaderClosed
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,6 @@ class ForwardTrack(MediaStreamTrack):
         self.codec: str | None = None
         self.layers = LayerSelector()
         self.adapter = Adapter(time.monotonic())
-        self.meter = LayerMeter()
         self.pin: int | None = None  # a moderator's choice for this viewer
         self.room_pin: int | None = None  # a moderator's choice for the whole room
         self.skipped = 0  # frames of layers above this viewer's
@@ -62,15 +61,12 @@ class ForwardTrack(MediaStreamTrack):
     # ---- layers ----------------------------------------------------------------------------------
     def report(self, fraction_lost: float, rtt: float | None) -> None:
         """The viewer's receiver report (:class:`aiortc_hooks.Feedback`)."""
-        now = time.monotonic()
-        self.adapter.report(fraction_lost, rtt, now, self.meter.sample(self.reader.source.layer_bytes, now))
+        self.adapter.report(fraction_lost, rtt, time.monotonic())
         self._retarget()
 
     def receiver_estimate(self, bitrate: int) -> None:
-        """The viewer's REMB (:class:`aiortc_hooks.Feedback`)."""
-        now = time.monotonic()
-        self.adapter.receiver_estimate(bitrate, now, self.meter.sample(self.reader.source.layer_bytes, now))
-        self._retarget()
+        """The viewer's REMB (:class:`aiortc_hooks.Feedback`): shown in the status only."""
+        self.adapter.receiver_estimate(bitrate)
 
     def nacks(self, count: int, packets_sent: int) -> None:
         """A NACK from the viewer (:class:`aiortc_hooks.Feedback`)."""

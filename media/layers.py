@@ -8,20 +8,19 @@ a third of the bits, keeping only layer 0 about half. Pure logic, no I/O (times 
   layer are dropped; the current layer goes *down* at once (any frame boundary: nothing below refers
   to a dropped frame) and *up* only where the higher layer can start: a keyframe (straight to the
   target) or a layer-sync frame (Y bit) of the next layer.
-* :class:`Adapter` picks the target from the viewer's receiver reports and REMB, conservatively like
-  a loss-based congestion controller: a report with more than :data:`LOSS_DOWN` loss steps down one
+* :class:`Adapter` picks the target from the viewer's RTCP, conservatively like a loss-based
+  congestion controller: a receiver report with more than :data:`LOSS_DOWN` loss steps down one
   layer, and so do NACKs for more than that share of the packets sent within :data:`NACK_WINDOW` (they
   come within a round trip of the loss, a report only about once a second: a link that suddenly
-  narrows loses less before the viewer steps down); a *falling* REMB below what the current layers
-  need (less :data:`REMB_MARGIN`) steps down to the highest layer it covers; climbing one layer needs
-  :data:`CLIMB_AFTER` seconds of clean reports and no step down, twice as long (up to
-  :data:`MAX_CLIMB_AFTER`) after each climb to that layer that failed within :data:`CLIMB_AFTER` (a
-  link just short of a layer would otherwise lose a burst every few seconds), back to
-  :data:`CLIMB_AFTER` once a climb to it holds that long. Only a falling REMB counts: a receiver's estimator (libwebrtc's, and aiortc's port
-  of it) starts low and climbs about 8 % a second towards 1.5 times what it receives, so a REMB under
-  the rate is, as often as not, one still catching up (at the start, after a climb); the estimator
-  backing off (to ~0.85 of what got through) is what congestion looks like. REMB never holds a
-  climb back.
+  narrows loses less before the viewer steps down); climbing one layer needs :data:`CLIMB_AFTER`
+  seconds of clean reports and no step down, twice as long (up to :data:`MAX_CLIMB_AFTER`) after each
+  climb to that layer that failed within :data:`CLIMB_AFTER` (a link just short of a layer would
+  otherwise lose a burst every few seconds), back to :data:`CLIMB_AFTER` once a climb to it holds.
+  A REMB is kept and shown, not acted on: behind this relay both receivers' delay-based estimators
+  mislead — aiortc's starts low and climbs for tens of seconds whatever the link, and Chromium's fell
+  to about 100 kbit/s on an 800 kbit/s cap and stayed there after the cap lifted (the relay neither
+  paces its bursts nor refreshes abs-send-time on retransmissions, both of which that estimator
+  reads). Loss is what they agree on.
 
 Cost: one comparison per forwarded frame; the adapter runs once per RTCP report (about one a second).
 """
@@ -33,10 +32,7 @@ LOSS_DOWN = 0.10  # loss fraction in one receiver report that steps a viewer dow
 LOSS_CLEAN = 0.02  # at most this much loss counts as a clean report
 CLIMB_AFTER = 5.0  # seconds of clean reports before climbing a layer
 MAX_CLIMB_AFTER = 40.0  # the longest wait after failed climbs
-METER_SECONDS = 2.0  # the window of a source's layer rates
 NACK_WINDOW = 0.5  # seconds of NACKs weighed against the packets sent meanwhile
-REMB_MARGIN = 0.9  # a REMB below this share of the current layers' rate steps down (overuse: ~0.85)
-REMB_FALL = 0.95  # a REMB below this share of the previous one: the viewer's estimator backed off
 
 
 class LayerSelector:
@@ -69,7 +65,7 @@ class LayerSelector:
 
 
 class Adapter:
-    """A viewer's bandwidth-driven target layer from its RTCP (receiver reports, REMB)."""
+    """A viewer's bandwidth-driven target layer from its RTCP (receiver reports, NACKs; REMB shown)."""
 
     def __init__(self, now: float, top: int = TOP) -> None:
         self.top = top
@@ -85,8 +81,8 @@ class Adapter:
         self._nack_window: tuple[float, int] | None = None  # (start, packets sent by then)
         self._nacked = 0  # sequence numbers NACKed since the window started
 
-    def report(self, fraction_lost: float, rtt: float | None, now: float, rates: list[float]) -> int:
-        """A receiver report; ``rates`` are the source's cumulative bit rates of layers 0, 1, 2."""
+    def report(self, fraction_lost: float, rtt: float | None, now: float) -> int:
+        """A receiver report: its loss fraction and aiortc's round-trip time from it."""
         self.loss = fraction_lost
         self.rtt = rtt
         if fraction_lost > LOSS_DOWN:
@@ -103,17 +99,9 @@ class Adapter:
                 self.clean_since = self.climbed_at = now
         return self.layer
 
-    def receiver_estimate(self, bitrate: int, now: float, rates: list[float]) -> int:
-        """A REMB: step down to the highest layer it covers (``rates``: the source's cumulative
-        rates of layers 0, 0–1, 0–2; a layer above the source's top needs the top's)."""
-        falling = self.remb is not None and bitrate < self.remb * REMB_FALL
+    def receiver_estimate(self, bitrate: int) -> None:
+        """A REMB: kept for the status, not acted on (see the module doc)."""
         self.remb = bitrate
-        while falling and rates and bitrate < rates[min(self.layer, len(rates) - 1)] * REMB_MARGIN:
-            self.clean_since = now  # congested: no climbing for a while, even from layer 0
-            if self.layer == 0:
-                break
-            self._down(now)
-        return self.layer
 
     def nacks(self, count: int, packets_sent: int, now: float) -> int:
         """A NACK for ``count`` sequence numbers; ``packets_sent``: the viewer's packets so far."""
@@ -137,24 +125,3 @@ class Adapter:
         if self.layer > 0:
             self.layer -= 1
             self.steps_down += 1
-
-
-class LayerMeter:
-    """Cumulative bit rates of a source's layers 0, 0–1, 0–2 from its per-layer byte counters."""
-
-    def __init__(self) -> None:
-        self._last: tuple[float, list[int]] | None = None
-        self.rates: list[float] = []
-
-    def sample(self, layer_bytes: list[int], now: float) -> list[float]:
-        """Rates since the previous sample (kept while less than :data:`METER_SECONDS` passed:
-        a window long enough that a keyframe does not look like a rise)."""
-        last = self._last
-        if last is None or now - last[0] >= METER_SECONDS:
-            if last is not None:
-                seconds = now - last[0]
-                per_layer = [(b - a) * 8 / seconds for a, b in zip(last[1], layer_bytes, strict=True)]
-                layers = max((i for i, r in enumerate(per_layer) if r > 0), default=-1) + 1
-                self.rates = [sum(per_layer[: i + 1]) for i in range(layers)]
-            self._last = (now, list(layer_bytes))
-        return self.rates

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from media.layers import CLIMB_AFTER, MAX_CLIMB_AFTER, Adapter, LayerMeter, LayerSelector
+from media.layers import CLIMB_AFTER, MAX_CLIMB_AFTER, Adapter, LayerSelector
 
 # one L1T3 group of four frames: TID pattern 0 2 1 2; the first layer-1 and layer-2 frames are syncs
 L1T3 = [(0, False), (2, True), (1, True), (2, False), (0, False), (2, False), (1, False), (2, False)]
@@ -47,61 +47,51 @@ def test_frames_of_a_single_layer_source_always_pass() -> None:
 
 def test_adapter_steps_down_on_loss_and_climbs_only_after_clean_seconds() -> None:
     adapter = Adapter(now=0.0)
-    assert adapter.report(0.15, 0.05, 1.0, []) == 1
-    assert adapter.report(0.2, 0.05, 2.0, []) == 0
-    assert adapter.report(0.3, 0.05, 3.0, []) == 0 and adapter.steps_down == 2
-    assert adapter.report(0.0, 0.05, 4.0, []) == 0
-    assert adapter.report(0.05, 0.05, 4.0 + CLIMB_AFTER, []) == 0  # some loss: the clean time restarts
-    assert adapter.report(0.0, 0.05, 4.0 + 2 * CLIMB_AFTER - 0.1, []) == 0
-    assert adapter.report(0.0, 0.05, 4.0 + 2 * CLIMB_AFTER, []) == 1
-    assert adapter.report(0.0, 0.05, 4.0 + 2.5 * CLIMB_AFTER, []) == 1  # each layer earns its own time
-    assert adapter.report(0.0, 0.05, 4.0 + 3 * CLIMB_AFTER, []) == 2
-    assert adapter.report(0.0, 0.05, 4.0 + 9 * CLIMB_AFTER, []) == 2 and adapter.steps_up == 2
+    assert adapter.report(0.15, 0.05, 1.0) == 1
+    assert adapter.report(0.2, 0.05, 2.0) == 0
+    assert adapter.report(0.3, 0.05, 3.0) == 0 and adapter.steps_down == 2
+    assert adapter.report(0.0, 0.05, 4.0) == 0
+    assert adapter.report(0.05, 0.05, 4.0 + CLIMB_AFTER) == 0  # some loss: the clean time restarts
+    assert adapter.report(0.0, 0.05, 4.0 + 2 * CLIMB_AFTER - 0.1) == 0
+    assert adapter.report(0.0, 0.05, 4.0 + 2 * CLIMB_AFTER) == 1
+    assert adapter.report(0.0, 0.05, 4.0 + 2.5 * CLIMB_AFTER) == 1  # each layer earns its own time
+    assert adapter.report(0.0, 0.05, 4.0 + 3 * CLIMB_AFTER) == 2
+    assert adapter.report(0.0, 0.05, 4.0 + 9 * CLIMB_AFTER) == 2 and adapter.steps_up == 2
     assert (adapter.loss, adapter.rtt) == (0.0, 0.05)
 
 
 def test_a_climb_that_fails_at_once_doubles_the_wait_for_that_layer_until_one_holds() -> None:
     adapter = Adapter(now=0.0)
-    adapter.report(0.3, None, 0.0, [])  # down to layer 1
+    adapter.report(0.3, None, 0.0)  # down to layer 1
     t = CLIMB_AFTER
-    assert adapter.report(0.0, None, t, []) == 2  # climbs...
-    assert adapter.report(0.2, None, t + 1, []) == 1  # ...and fails within CLIMB_AFTER
+    assert adapter.report(0.0, None, t) == 2  # climbs...
+    assert adapter.report(0.2, None, t + 1) == 1  # ...and fails within CLIMB_AFTER
     assert adapter.climb_after == [CLIMB_AFTER, CLIMB_AFTER, 2 * CLIMB_AFTER]
-    assert adapter.report(0.0, None, t + 1 + CLIMB_AFTER, []) == 1  # not yet: twice as long now
+    assert adapter.report(0.0, None, t + 1 + CLIMB_AFTER) == 1  # not yet: twice as long now
     t += 1 + 2 * CLIMB_AFTER
-    assert adapter.report(0.0, None, t, []) == 2
-    assert adapter.report(0.3, None, t + 2, []) == 1  # fails again: four times
+    assert adapter.report(0.0, None, t) == 2
+    assert adapter.report(0.3, None, t + 2) == 1  # fails again: four times
     assert adapter.climb_after[2] == 4 * CLIMB_AFTER
     t += 2 + 4 * CLIMB_AFTER
-    assert adapter.report(0.0, None, t, []) == 2
-    assert adapter.report(0.0, None, t + CLIMB_AFTER, []) == 2  # this one holds: back to the short wait
+    assert adapter.report(0.0, None, t) == 2
+    assert adapter.report(0.0, None, t + CLIMB_AFTER) == 2  # this one holds: back to the short wait
     assert adapter.climb_after[2] == CLIMB_AFTER
     assert (
-        adapter.report(0.3, None, t + 3 * CLIMB_AFTER, []) == 1
+        adapter.report(0.3, None, t + 3 * CLIMB_AFTER) == 1
     )  # a later drop is congestion, not a failed climb
     assert adapter.climb_after[2] == CLIMB_AFTER
     for _ in range(10):
-        adapter.report(0.0, None, t + 100, [])  # climbs
-        adapter.report(0.3, None, t + 101, [])  # fails
+        adapter.report(0.0, None, t + 100)  # climbs
+        adapter.report(0.3, None, t + 101)  # fails
         t += 200
     assert adapter.climb_after[2] == MAX_CLIMB_AFTER
 
 
-def test_a_falling_remb_steps_down_to_the_layer_it_covers_and_never_holds_a_climb_back() -> None:
-    rates = [500_000.0, 800_000.0, 1_200_000.0]  # cumulative: layer 0, 0-1, 0-2
+def test_a_remb_is_kept_for_the_status_and_never_moves_the_layer() -> None:
     adapter = Adapter(now=0.0)
-    assert adapter.receiver_estimate(300_000, 0.5, rates) == 2  # an estimator still climbing from its start
-    assert adapter.receiver_estimate(1_800_000, 1.0, rates) == 2  # steady state: ~1.5 x what it receives
-    assert adapter.receiver_estimate(1_750_000, 1.2, rates) == 2  # a small wobble, above the rate
-    assert adapter.receiver_estimate(700_000, 2.0, rates) == 0  # backed off: 0-1 needs 800 k too
-    assert adapter.steps_down == 2
-    assert adapter.receiver_estimate(100_000, 3.0, rates) == 0  # nothing below layer 0; not clean either
-    assert adapter.report(0.0, None, 3.0 + CLIMB_AFTER - 0.1, rates) == 0
-    assert adapter.report(0.0, None, 3.0 + CLIMB_AFTER, rates) == 1  # a low REMB does not hold it back
-    assert adapter.receiver_estimate(110_000, 9.0, rates) == 1  # below the rate, but rising: catching up
-    assert adapter.receiver_estimate(1_000_000, 9.5, rates) == 1
-    assert adapter.receiver_estimate(900_000, 10.0, rates) == 1  # falling, but 0-1 still fits
-    assert adapter.remb == 900_000 and adapter.steps_down == 2
+    adapter.receiver_estimate(1_800_000)
+    adapter.receiver_estimate(100_000)  # Chromium's estimate behind this relay on an 800 kbit/s cap
+    assert (adapter.layer, adapter.remb, adapter.steps_down) == (2, 100_000, 0)
 
 
 def test_nacks_for_over_a_tenth_of_the_packets_sent_in_half_a_second_step_down() -> None:
@@ -113,11 +103,3 @@ def test_nacks_for_over_a_tenth_of_the_packets_sent_in_half_a_second_step_down()
     assert adapter.nacks(2, 1200, 11.1) == 1  # 21 of 100: congestion
     assert adapter.clean_since == 11.1 and adapter.steps_down == 1
     assert adapter.nacks(1, 1500, 13.0) == 1  # a window of 2 NACKs over 300 packets: nothing
-
-
-def test_meter_gives_cumulative_layer_rates() -> None:
-    meter = LayerMeter()
-    assert meter.sample([0, 0, 0, 0], 10.0) == []
-    assert meter.sample([100, 0, 0, 0], 11.0) == []  # too soon: the last rates
-    assert meter.sample([2000, 1000, 500, 0], 12.0) == [8000.0, 12000.0, 14000.0]
-    assert meter.sample([4000, 1000, 500, 0], 14.0) == [8000.0]  # only layer 0 now: a single-layer stretch

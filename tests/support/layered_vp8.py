@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from media.peers import PublisherPeer, ViewerPeer
     from media.registry import MediaSource
+    from tests.support.media import Link
 
 FIXTURE = Path(__file__).parent / "fixtures" / "chromium_l1t3.bin"
 _HEADER = struct.Struct("!IBBBxI")
@@ -157,8 +158,9 @@ class ChromiumViewer:
 
 
 @contextlib.asynccontextmanager
-async def chromium_viewer(source: MediaSource) -> AsyncIterator[ChromiumViewer]:
-    """Headless Chromium (libwebrtc's VP8 receiver: it checks picture ids and TL0PICIDX) watching ``source``."""
+async def chromium_viewer(source: MediaSource, link: Link | None = None) -> AsyncIterator[ChromiumViewer]:
+    """Headless Chromium (libwebrtc's VP8 receiver: it checks picture ids and TL0PICIDX) watching ``source``,
+    through ``link`` (an impaired relay) when given."""
     from aiortc import RTCSessionDescription
     from playwright.async_api import async_playwright
 
@@ -172,9 +174,12 @@ async def chromium_viewer(source: MediaSource) -> AsyncIterator[ChromiumViewer]:
         try:
             page = await browser.new_page()
             offer = await page.evaluate(_VIEWER)
+            if link is not None:
+                offer = await link.offer(offer)
             peer = ViewerPeer(source, no_ice(), None, user_id=2)
             answer: RTCSessionDescription = await peer.answer(parse_offer(offer, "offer"))
-            await page.evaluate("async (sdp) => pc.setRemoteDescription({type: 'answer', sdp})", answer.sdp)
+            sdp = answer.sdp if link is None else link.answer(answer.sdp)
+            await page.evaluate("async (sdp) => pc.setRemoteDescription({type: 'answer', sdp})", sdp)
             try:
                 yield ChromiumViewer(page, peer)
             finally:
