@@ -47,7 +47,7 @@ def _sign(secret: str, signing_input: bytes) -> bytes:
 
 def encode(claims: dict[str, Any], secret: str) -> str:
     """``claims`` signed with ``secret`` as a compact JWS."""
-    payload = _b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
     signing_input = _HEADER + b"." + payload
     return (signing_input + b"." + _b64(_sign(secret, signing_input))).decode()
 

@@ -40,6 +40,7 @@ def ours(token: str) -> dict[str, Any]:
 
 def test_what_one_signs_the_other_reads() -> None:
     c = claims(room="r1", adm=True)
+    assert hs256.encode(c, SECRET) == jwt.encode(c, SECRET, algorithm="HS256")  # byte for byte
     assert pyjwt_decode(hs256.encode(c, SECRET)) == c
     assert ours(jwt.encode(c, SECRET, algorithm="HS256")) == c
 
