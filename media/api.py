@@ -21,6 +21,7 @@ from media.models import Recording
 from media.routing import MediaRouter
 
 if TYPE_CHECKING:  # the implementations import this module; only their types are needed here
+    from media.hls import HlsService
     from media.recording import RecordingService
     from media.registry import SourceRegistry
     from media.service import MediaService
@@ -93,8 +94,10 @@ ROUTER: web.AppKey[MediaRouter] = web.AppKey("moke_media_router", MediaRouter)
 SOURCES: web.AppKey[SourceRegistry] = web.AppKey("moke_media_sources")
 MEDIA: web.AppKey[MediaService] = web.AppKey("moke_media")
 RECORDINGS: web.AppKey[RecordingService] = web.AppKey("moke_media_recordings")
+HLS: web.AppKey[HlsService] = web.AppKey("moke_media_hls")
 
 __all__ = [
+    "HLS",
     "MEDIA",
     "PROGRAM_MEDIA",
     "RECORDINGS",

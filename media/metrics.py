@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from media.hls import HlsService
 from media.service import MediaService
 
 
@@ -71,8 +72,44 @@ class MediaCollector(Collector):
         yield switches
 
 
-def register(registry: CollectorRegistry, service: MediaService) -> None:
+class HlsCollector(Collector):
+    """HLS packagers per room: segments, bytes and frames written, transcoding CPU, requests served here
+    (behind a cache, requests per segment show how much of the audience the cache absorbs)."""
+
+    def __init__(self, hls: HlsService) -> None:
+        self.hls = hls
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["room", "source"]
+        families = {
+            "segments": CounterMetricFamily("moke_hls_segments", "HLS segments written", labels=labels),
+            "bytes": CounterMetricFamily("moke_hls_bytes", "HLS segment bytes written", labels=labels),
+            "frames": CounterMetricFamily("moke_hls_frames", "video frames packaged", labels=labels),
+            "dropped": CounterMetricFamily("moke_hls_dropped_frames", "frames the packager fell behind on",
+                                           labels=labels),
+            "cpu_seconds": CounterMetricFamily(
+                "moke_hls_cpu_seconds", "CPU of the packager's writer (decode and encode when transcoding)",
+                labels=labels),
+        }  # fmt: skip
+        for (room_id, source), packager in sorted(self.hls.active.items()):
+            for key, family in families.items():
+                family.add_metric([room_id, source], _number(getattr(packager.stats, key)))
+        requests = CounterMetricFamily(
+            "moke_hls_requests",
+            "HLS playlist and segment requests served by this process",
+            labels=["room", "kind"],
+        )
+        for room_id, counts in sorted(self.hls.requests.items()):
+            for kind, count in counts.items():
+                requests.add_metric([room_id, kind], count)
+        yield from families.values()
+        yield requests
+
+
+def register(registry: CollectorRegistry, service: MediaService, hls: HlsService | None = None) -> None:
     registry.register(MediaCollector(service))
+    if hls is not None:
+        registry.register(HlsCollector(hls))
 
 
 def _number(value: object) -> float:

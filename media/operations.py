@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from media.hls import HlsService
 from media.recording import RecordingService
 from media.routing import MediaRouter
 from media.service import MediaService
@@ -16,8 +17,9 @@ from rooms.api import FloorService
 
 
 def register(
-    router: MediaRouter, service: MediaService, recordings: RecordingService, floor: FloorService
-) -> None:
+    router: MediaRouter, service: MediaService, recordings: RecordingService, floor: FloorService,
+    hls: HlsService,
+) -> None:  # fmt: skip
     """Register every operation on ``router``; the caller has checked permissions."""
 
     async def publish(
@@ -58,6 +60,17 @@ def register(
     async def recording_stop(recording_id: str) -> dict[str, Any]:
         return {"id": (await recordings.stop(recording_id)).id}
 
+    async def hls_start(room_id: str, source: str) -> dict[str, Any]:
+        packager = await hls.start(room_id, source)
+        return {"running": True, "transcoded": packager.transcode}
+
+    async def hls_stop(room_id: str, source: str) -> dict[str, Any]:
+        return {"stopped": await hls.stop(room_id, source)}
+
+    async def hls_status(room_id: str, source: str) -> dict[str, Any]:
+        packager = hls.get(room_id, source)
+        return {"running": packager is not None, "transcoded": packager is not None and packager.transcode}
+
     async def disconnect(sid: str) -> dict[str, Any]:
         await service.disconnect(sid)
         return {}
@@ -65,5 +78,6 @@ def register(
     for name, op in (("publish", publish), ("watch", watch), ("unpublish", unpublish),
                      ("unwatch", unwatch), ("sources", sources), ("status", status), ("layer", layer),
                      ("recording_start", recording_start), ("recording_stop", recording_stop),
+                     ("hls_start", hls_start), ("hls_stop", hls_stop), ("hls_status", hls_status),
                      ("disconnect", disconnect)):  # fmt: skip
         router.register(name, op)

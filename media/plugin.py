@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from media import metrics, operations, signalling, slate
-from media.api import MEDIA, PROGRAM_MEDIA, RECORDINGS, ROUTER, SOURCES
+from media.api import HLS, MEDIA, PROGRAM_MEDIA, RECORDINGS, ROUTER, SOURCES
+from media.hls import HlsService
+from media.hls_routes import routes as hls_routes
 from media.program import ProgramPlane
 from media.recording import RecordingService
 from media.recording_routes import routes as recording_routes
@@ -35,6 +37,13 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
 
     service = MediaService(settings, registry, notify, tasks.child("service"))
     recordings = RecordingService(ctx.db, registry, settings.data_dir, tasks.child("recordings"))
+    hls = HlsService(
+        registry,
+        settings.data_dir,
+        segment_seconds=settings.media_hls_segment_seconds,
+        window_seconds=settings.media_hls_window,
+        tasks=tasks.child("hls"),
+    )
     codec = settings.media_program_codec
     plane = ProgramPlane(
         registry,
@@ -46,12 +55,13 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
     app[SOURCES] = registry
     app[MEDIA] = service
     app[RECORDINGS] = recordings
+    app[HLS] = hls
     router = MediaRouter(ctx.bus, ctx.cluster, tasks=tasks.child("rpc"))
     app[ROUTER] = router
     app[PROGRAM_MEDIA] = plane
     signalling.install(ctx, service, router, floor)
-    operations.register(router, service, recordings, floor)
-    metrics.register(ctx.metrics, service)
+    operations.register(router, service, recordings, floor, hls)
+    metrics.register(ctx.metrics, service, hls)
 
     async def media_service(app: web.Application) -> AsyncIterator[None]:
         await service.start()
@@ -59,10 +69,11 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
         await recordings.recover(router.held_elsewhere)
         yield
         plane.close()
+        await hls.stop_all()
         await recordings.stop_all()
         await router.stop()
         await service.stop()
         await tasks.close()
 
     app.cleanup_ctx.append(media_service)
-    return [routes, recording_routes]
+    return [routes, recording_routes, hls_routes]

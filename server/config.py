@@ -180,6 +180,13 @@ class Settings:
         False, "gather only 127.0.0.1 ICE candidates (tests and single-machine demos; never in deployments)"
     )
     media_max_viewers: int = _opt(500, "most viewer connections one server process accepts")
+    media_hls_segment_seconds: float = _opt(1.0, "target length of an HLS segment (大规模直播)")
+    media_hls_window: float = _opt(
+        30.0, "seconds of HLS segments a live playlist lists and the disk keeps (older ones are deleted)"
+    )
+    media_hls_grant_ttl: int = _opt(
+        3600, "seconds an HLS link stays valid (one to two of these: all viewers share one link per window)"
+    )
     # evaluation: notes, scores, reports
     evaluation_note_max_chars: int = _opt(2000, "longest observation note")
     evaluation_comment_max_chars: int = _opt(2000, "longest comment on a score or an evaluation")
@@ -335,6 +342,9 @@ def _validate(s: Settings) -> None:
         "rooms_voice_check_seconds",
         "rooms_invite_attempts",
         "media_turn_ttl",
+        "media_hls_segment_seconds",
+        "media_hls_window",
+        "media_hls_grant_ttl",
         "evaluation_note_max_chars",
         "evaluation_comment_max_chars",
         "evaluation_moment_seconds",

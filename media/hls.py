@@ -1,0 +1,345 @@
+"""HLS for the mass audience (大规模直播): one packager per room and source, CMAF (fMP4) segments.
+
+A :class:`Packager` subscribes to a source like any viewer (the program feed, or a venue on request);
+a writer thread owns a PyAV ``hls`` muxer. The video is always H.264, which every player plays
+(Safari and iOS natively, WeChat's browser, hls.js through MSE in Chromium and Firefox):
+
+* an H.264 source is remuxed, never transcoded; the packager asks the source for a keyframe once
+  per segment so that segments stay short;
+* a VP8 source (the program's default codec) is decoded and encoded ONCE per packager with libx264
+  (one thread, ``veryfast``/``zerolatency``), whatever the number of viewers; an IDR is forced at
+  every segment boundary, so each segment starts with one. Its CPU is counted in
+  :attr:`PackagerStats.cpu_seconds`.
+
+Timestamps come from the source: the program output is one continuous timeline across hand-offs
+(:mod:`media.continuity`), so the playlist needs no discontinuity tag. A segment file is written under
+a temporary name and renamed when complete (ffmpeg's ``temp_file``), so a segment URL never serves
+a partial or changing file; segments older than the retention window are deleted by the muxer.
+Audio is not packaged yet (video only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from av.video.frame import PictureType
+
+from media.registry import MediaSource, SourceRegistry
+from media.source import EncodedFrame, FrameReader, ReaderClosed
+from server.cluster import TaskGroup
+from server.errors import Conflict
+
+log = logging.getLogger(__name__)
+
+PLAYLIST = "playlist.m3u8"
+INIT = "init.mp4"
+TIME_BASE = Fraction(1, 90000)
+QUEUE_FRAMES = 120  # the writer is this far behind: drop to the next keyframe rather than grow
+ENCODER_OPTIONS = {"preset": "veryfast", "tune": "zerolatency", "forced-idr": "1", "crf": "25",
+                   "threads": "1", "x264-params": "scenecut=0:keyint=600"}  # fmt: skip
+CODECS = ("video/vp8", "video/h264")
+
+
+@dataclass
+class PackagerStats:
+    segments: int = 0  # segments written
+    frames: int = 0  # video frames muxed
+    bytes: int = 0  # bytes of segments written
+    dropped: int = 0  # frames dropped because the writer fell behind
+    cpu_seconds: float = 0.0  # the writer thread's CPU (decode + encode when transcoding)
+
+
+class Packager:
+    """Writes one source's video as an HLS playlist with fMP4 segments in ``directory``."""
+
+    def __init__(
+        self,
+        source: MediaSource,
+        directory: Path,
+        *,
+        segment_seconds: float,
+        window_seconds: float,
+        on_end: Callable[[Packager], None] | None = None,
+        tasks: TaskGroup | None = None,
+    ) -> None:
+        codec = (source.video.codec or "").lower()
+        if codec not in CODECS:
+            raise Conflict(f"{source.name} has no video HLS can carry", code="hls_unsupported")
+        self.source = source
+        self.directory = directory
+        self.session = directory.name
+        self.transcode = codec == "video/vp8"
+        self.segment_seconds = segment_seconds
+        self.list_size = max(3, round(window_seconds / segment_seconds))
+        self.stats = PackagerStats()
+        self.started_at = time.time()
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[EncodedFrame | None] = queue.Queue(QUEUE_FRAMES)
+        self._reader: FrameReader | None = None
+        self._on_end = on_end
+        self.tasks = tasks if tasks is not None else TaskGroup("media/hls")
+        self._thread = threading.Thread(target=self._write, name=f"hls-{self.session}", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def backlog(self) -> int:
+        """Frames waiting for the writer thread."""
+        return self._queue.qsize()
+
+    @property
+    def playlist(self) -> Path:
+        return self.directory / PLAYLIST
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._thread.start()
+        self._reader = self.source.video.subscribe(maxsize=QUEUE_FRAMES)
+        self.tasks.spawn(self._pump(self._reader), name=f"hls-pump:{self.session}")
+        if not self.transcode:
+            self.tasks.spawn(self._ask_keyframes(), name=f"hls-keyframes:{self.session}")
+
+    async def _pump(self, reader: FrameReader) -> None:
+        skipping = False
+        with contextlib.suppress(ReaderClosed):
+            while True:
+                frame = await reader.get()
+                if skipping and not frame.keyframe:
+                    self.stats.dropped += 1
+                    continue
+                try:
+                    self._queue.put_nowait(frame)
+                    skipping = False
+                except queue.Full:  # the writer is behind (CPU): resume at a keyframe
+                    self.stats.dropped += 1
+                    skipping = True
+                    self.source.video.request_keyframe()
+        # the source ended (the program feed was freed): finish the playlist
+        if self._on_end is not None:
+            self._on_end(self)
+
+    async def _ask_keyframes(self) -> None:
+        """A remuxed stream can only be cut at the publisher's keyframes: ask for one per segment."""
+        while True:
+            await asyncio.sleep(self.segment_seconds)
+            self.source.video.request_keyframe()
+
+    async def stop(self) -> None:
+        """Stop reading and let the writer end the playlist (``#EXT-X-ENDLIST``)."""
+        if self._reader is not None:
+            self._reader.close()
+        await self.tasks.close()
+        await asyncio.to_thread(self._enqueue_end)
+        await asyncio.to_thread(self._thread.join)
+
+    def _enqueue_end(self) -> None:
+        while self._thread.is_alive():
+            try:
+                self._queue.put(None, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    # ---- writer thread -------------------------------------------------------------------------
+    def _write(self) -> None:
+        out: av.container.OutputContainer | None = None
+        stream: av.video.stream.VideoStream | None = None
+        decoder = av.CodecContext.create("vp8", "r") if self.transcode else None
+        start: int | None = None  # source pts of the first keyframe
+        last = -1
+        next_idr = 0
+        try:
+            while (frame := self._queue.get()) is not None:
+                src = frame.packet
+                assert src.pts is not None and src.time_base is not None
+                if start is None:
+                    if not frame.keyframe:
+                        continue
+                    start = src.pts
+                pts = round((src.pts - start) * src.time_base / TIME_BASE)
+                if pts <= last:
+                    continue  # never backwards: the muxer and the encoder refuse it
+                last = pts
+                if decoder is None:
+                    if out is None:
+                        out, stream = self._open(_h264_picture(bytes(src)))
+                    assert stream is not None
+                    self._mux_copy(out, stream, bytes(src), pts, frame.keyframe)
+                    continue
+                for picture in decoder.decode(src):
+                    if out is None:
+                        out, stream = self._open(picture)
+                    assert stream is not None
+                    if (picture.width, picture.height) != (stream.width, stream.height):
+                        picture = picture.reformat(stream.width, stream.height, "yuv420p")
+                    picture.pts, picture.time_base = pts, TIME_BASE
+                    picture.pict_type = PictureType.I if pts >= next_idr else PictureType.NONE
+                    if pts >= next_idr:
+                        next_idr = pts + round(self.segment_seconds / TIME_BASE)
+                    for packet in stream.encode(picture):
+                        self._mux(out, packet)
+                self.stats.cpu_seconds = time.thread_time()
+            if out is not None and stream is not None and decoder is not None:
+                for packet in stream.encode(None):
+                    self._mux(out, packet)
+        except Exception as exc:
+            self.error = exc
+            log.exception("hls %s failed", self.session)
+        finally:
+            self.stats.cpu_seconds = time.thread_time()
+            if out is not None:
+                with contextlib.suppress(Exception):
+                    out.close()
+        if self.error is not None and self._loop is not None and self._reader is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the process is going away
+                self._loop.call_soon_threadsafe(self._reader.close)  # the pump ends, the service cleans up
+
+    def _open(self, first: av.VideoFrame) -> tuple[av.container.OutputContainer, av.video.stream.VideoStream]:
+        """The muxer and its H.264 stream: remuxed (``first`` decoded only for its size) or encoded."""
+        out = av.open(
+            str(self.playlist),
+            "w",
+            format="hls",
+            options={
+                "hls_time": str(self.segment_seconds),
+                "hls_segment_type": "fmp4",
+                "hls_list_size": str(self.list_size),
+                "hls_delete_threshold": "2",
+                "hls_flags": "delete_segments+independent_segments+temp_file+program_date_time",
+                "hls_fmp4_init_filename": INIT,
+                "hls_segment_filename": str(self.directory / "s%06d.m4s"),
+            },
+        )
+        if not self.transcode:
+            stream: av.video.stream.VideoStream = out.add_mux_stream(  # type: ignore[assignment]
+                "h264", width=first.width, height=first.height
+            )
+        else:
+            stream = out.add_stream("libx264", rate=30, options=ENCODER_OPTIONS)
+            stream.width, stream.height = first.width // 2 * 2, first.height // 2 * 2
+            stream.pix_fmt = "yuv420p"
+            stream.codec_context.time_base = TIME_BASE
+        stream.time_base = TIME_BASE
+        return out, stream
+
+    def _mux_copy(
+        self, out: av.container.OutputContainer, stream: av.video.stream.VideoStream, data: bytes,
+        pts: int, keyframe: bool,
+    ) -> None:  # fmt: skip
+        packet = av.Packet(data)
+        packet.time_base = TIME_BASE
+        packet.pts = packet.dts = pts
+        packet.is_keyframe = keyframe
+        packet.stream = stream
+        self._mux(out, packet)
+
+    def _mux(self, out: av.container.OutputContainer, packet: av.Packet) -> None:
+        if packet.is_keyframe and self.stats.frames:
+            self.stats.segments += 1  # approximately: the muxer cuts at the first keyframe past hls_time
+        out.mux(packet)
+        self.stats.frames += 1
+        self.stats.bytes += packet.size
+
+
+def _h264_picture(keyframe: bytes) -> av.VideoFrame:
+    """The first keyframe decoded (its size is the stream's; the muxer needs it before any packet)."""
+    decoder = av.CodecContext.create("h264", "r")
+    pictures = [*decoder.decode(av.Packet(keyframe)), *decoder.decode(None)]
+    if not pictures:
+        raise ValueError("the first H.264 keyframe does not decode")
+    picture = pictures[0]
+    assert isinstance(picture, av.VideoFrame)
+    return picture
+
+
+class HlsService:
+    """The packagers of this process: one per room and source, started on request, ended with the source."""
+
+    def __init__(
+        self,
+        registry: SourceRegistry,
+        data_dir: Path,
+        *,
+        segment_seconds: float,
+        window_seconds: float,
+        tasks: TaskGroup | None = None,
+    ) -> None:
+        self.registry = registry
+        self.root = data_dir / "hls"
+        self.segment_seconds = segment_seconds
+        self.window_seconds = window_seconds
+        self.tasks = tasks if tasks is not None else TaskGroup("media/hls")
+        self.active: dict[tuple[str, str], Packager] = {}
+        self.requests: dict[str, dict[str, int]] = {}  # room -> {"playlist": n, "segment": n}
+        self._lock = asyncio.Lock()
+
+    async def start(self, room_id: str, source_name: str) -> Packager:
+        """The source's packager, started now if it is not running (idempotent)."""
+        async with self._lock:
+            found = self.active.get((room_id, source_name))
+            if found is not None:
+                return found
+            source = self.registry.get(room_id, source_name)
+            if source is None or not source.video.live:
+                raise Conflict(f"{source_name} is not live", code="not_live")
+            directory = self.root / room_id / source_name.replace(":", "-") / uuid.uuid4().hex[:12]
+            await asyncio.to_thread(_clear, directory.parent)
+            packager = Packager(
+                source,
+                directory,
+                segment_seconds=self.segment_seconds,
+                window_seconds=self.window_seconds,
+                on_end=self._ended,
+                tasks=self.tasks.child("packager"),
+            )
+            await packager.start()
+            self.active[(room_id, source_name)] = packager
+        log.info("hls started room=%s source=%s transcode=%s", room_id, source_name, packager.transcode)
+        return packager
+
+    def get(self, room_id: str, source_name: str) -> Packager | None:
+        return self.active.get((room_id, source_name))
+
+    def _ended(self, packager: Packager) -> None:
+        key = (packager.source.room_id, packager.source.name)
+        if self.active.get(key) is packager:
+            self.tasks.spawn(self.stop(*key), name=f"hls-end:{packager.session}")
+
+    async def stop(self, room_id: str, source_name: str) -> bool:
+        """End the packager and remove its files; False when none was running."""
+        packager = self.active.pop((room_id, source_name), None)
+        if packager is None:
+            return False
+        await packager.stop()
+        await asyncio.to_thread(_clear, packager.directory.parent)
+        log.info(
+            "hls stopped room=%s source=%s: %d frames, %d bytes, %.2fs CPU",
+            room_id, source_name, packager.stats.frames, packager.stats.bytes, packager.stats.cpu_seconds,
+        )  # fmt: skip
+        return True
+
+    def counted(self, room_id: str, kind: str) -> None:
+        """One playlist or segment request served (``/metrics``)."""
+        counts = self.requests.setdefault(room_id, {"playlist": 0, "segment": 0})
+        counts[kind] += 1
+
+    async def stop_all(self) -> None:
+        for key in list(self.active):
+            await self.stop(*key)
+        await self.tasks.close()
+
+
+def _clear(directory: Path) -> None:
+    shutil.rmtree(directory, ignore_errors=True)
