@@ -32,14 +32,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-
-import av
-from av.video.frame import PictureType
+from typing import TYPE_CHECKING
 
 from media.registry import MediaSource, SourceRegistry
 from media.source import EncodedFrame, FrameReader, ReaderClosed
 from server.cluster import TaskGroup
 from server.errors import Conflict
+
+if TYPE_CHECKING:  # PyAV is imported by the writer thread of the first packager, not at start-up (issue #18)
+    import av
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,9 @@ class Packager:
 
     # ---- writer thread -------------------------------------------------------------------------
     def _write(self) -> None:
+        import av
+        from av.video.frame import PictureType
+
         out: av.container.OutputContainer | None = None
         stream: av.video.stream.VideoStream | None = None
         decoder = av.CodecContext.create("vp8", "r") if self.transcode else None
@@ -208,6 +212,8 @@ class Packager:
 
     def _open(self, first: av.VideoFrame) -> tuple[av.container.OutputContainer, av.video.stream.VideoStream]:
         """The muxer and its H.264 stream: remuxed (``first`` decoded only for its size) or encoded."""
+        import av
+
         out = av.open(
             str(self.playlist),
             "w",
@@ -238,6 +244,8 @@ class Packager:
         self, out: av.container.OutputContainer, stream: av.video.stream.VideoStream, data: bytes,
         pts: int, keyframe: bool,
     ) -> None:  # fmt: skip
+        import av
+
         packet = av.Packet(data)
         packet.time_base = TIME_BASE
         packet.pts = packet.dts = pts
@@ -255,6 +263,8 @@ class Packager:
 
 def _h264_picture(keyframe: bytes) -> av.VideoFrame:
     """The first keyframe decoded (its size is the stream's; the muxer needs it before any packet)."""
+    import av
+
     decoder = av.CodecContext.create("h264", "r")
     pictures = [*decoder.decode(av.Packet(keyframe)), *decoder.decode(None)]
     if not pictures:
