@@ -3,10 +3,6 @@ and a package set up before a package it depends on fails loudly instead of runn
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +15,7 @@ import rooms.api
 import server.app
 import venues.api
 from server.app import PLUGINS, build_app
+from tests.support.fresh import fresh_python
 from tests.support.server import make_settings
 
 API_MODULES = (rooms.api, collab.api, media.api, venues.api)
@@ -86,15 +83,4 @@ def test_start_up_imports_nothing_only_a_report_export_or_peer_connection_needs(
         f"after = sorted(m for m in {NOT_AT_START_UP!r} if m in sys.modules)\n"
         "print(json.dumps({'import': before, 'build_app': after}))\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOKE_")} | {"PYTHONPATH": str(root)}
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert json.loads(out.stdout.splitlines()[-1]) == {"import": [], "build_app": []}
+    assert fresh_python(script) == {"import": [], "build_app": []}

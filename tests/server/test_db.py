@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -19,6 +14,7 @@ from rooms.permissions import Role
 from server.db import Database, alembic_config, migration_heads, now
 from server.errors import NotFound
 from server.models import User
+from tests.support.fresh import fresh_python
 
 
 async def test_migrations_apply_and_are_idempotent(db_url: str) -> None:
@@ -54,18 +50,7 @@ async def test_a_database_at_head_starts_without_loading_alembic(db_url: str) ->
         "pending = asyncio.run(main())\n"
         "print(json.dumps({'pending': pending, 'alembic': 'alembic' in sys.modules}))\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOKE_")} | {"PYTHONPATH": str(root)}
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert json.loads(out.stdout.splitlines()[-1]) == {"pending": False, "alembic": False}
+    assert fresh_python(script) == {"pending": False, "alembic": False}
 
 
 async def test_concurrent_start_up_migrates_once(db_url: str) -> None:
