@@ -15,7 +15,7 @@ Timestamps come from the source: the program output is one continuous timeline a
 (:mod:`media.continuity`), so the playlist needs no discontinuity tag. A segment file is written under
 a temporary name and renamed when complete (ffmpeg's ``temp_file``), so a segment URL never serves
 a partial or changing file; segments older than the retention window are deleted by the muxer.
-Audio is not packaged yet (video only).
+The audio (Opus from WebRTC) is encoded once as AAC (:mod:`media.hls_audio`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from media.hls_audio import AacTrack
 from media.registry import MediaSource, SourceRegistry
 from media.source import EncodedFrame, FrameReader, ReaderClosed
 from server.cluster import TaskGroup
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 PLAYLIST = "playlist.m3u8"
 INIT = "init.mp4"
 TIME_BASE = Fraction(1, 90000)
-QUEUE_FRAMES = 120  # the writer is this far behind: drop to the next keyframe rather than grow
+QUEUE_FRAMES = 400  # the writer is this far behind: drop to the next keyframe rather than grow
 ENCODER_OPTIONS = {"preset": "veryfast", "tune": "zerolatency", "forced-idr": "1", "crf": "25",
                    "threads": "1", "x264-params": "scenecut=0:keyint=600"}  # fmt: skip
 CODECS = ("video/vp8", "video/h264")
@@ -87,8 +88,10 @@ class Packager:
         self.stats = PackagerStats()
         self.started_at = time.time()
         self.error: BaseException | None = None
-        self._queue: queue.Queue[EncodedFrame | None] = queue.Queue(QUEUE_FRAMES)
+        self._queue: queue.Queue[tuple[str, EncodedFrame] | None] = queue.Queue(QUEUE_FRAMES)
         self._reader: FrameReader | None = None
+        self._audio_reader: FrameReader | None = None
+        self.with_audio = (source.audio.codec or "").lower() == "audio/opus"
         self._on_end = on_end
         self.tasks = tasks if tasks is not None else TaskGroup("media/hls")
         self._thread = threading.Thread(target=self._write, name=f"hls-{self.session}", daemon=True)
@@ -109,6 +112,9 @@ class Packager:
         self._thread.start()
         self._reader = self.source.video.subscribe(maxsize=QUEUE_FRAMES)
         self.tasks.spawn(self._pump(self._reader), name=f"hls-pump:{self.session}")
+        if self.with_audio:
+            self._audio_reader = self.source.audio.subscribe(maxsize=QUEUE_FRAMES)
+            self.tasks.spawn(self._pump_audio(self._audio_reader), name=f"hls-audio:{self.session}")
         if not self.transcode:
             self.tasks.spawn(self._ask_keyframes(), name=f"hls-keyframes:{self.session}")
 
@@ -121,7 +127,7 @@ class Packager:
                     self.stats.dropped += 1
                     continue
                 try:
-                    self._queue.put_nowait(frame)
+                    self._queue.put_nowait(("video", frame))
                     skipping = False
                 except queue.Full:  # the writer is behind (CPU): resume at a keyframe
                     self.stats.dropped += 1
@@ -131,6 +137,15 @@ class Packager:
         if self._on_end is not None:
             self._on_end(self)
 
+    async def _pump_audio(self, reader: FrameReader) -> None:
+        with contextlib.suppress(ReaderClosed):
+            while True:
+                frame = await reader.get()
+                try:
+                    self._queue.put_nowait(("audio", frame))
+                except queue.Full:
+                    pass  # the video's drop already counts the writer falling behind
+
     async def _ask_keyframes(self) -> None:
         """A remuxed stream can only be cut at the publisher's keyframes: ask for one per segment."""
         while True:
@@ -139,8 +154,9 @@ class Packager:
 
     async def stop(self) -> None:
         """Stop reading and let the writer end the playlist (``#EXT-X-ENDLIST``)."""
-        if self._reader is not None:
-            self._reader.close()
+        for reader in (self._reader, self._audio_reader):
+            if reader is not None:
+                reader.close()
         await self.tasks.close()
         await asyncio.to_thread(self._enqueue_end)
         await asyncio.to_thread(self._thread.join)
@@ -161,11 +177,17 @@ class Packager:
         out: av.container.OutputContainer | None = None
         stream: av.video.stream.VideoStream | None = None
         decoder = av.CodecContext.create("vp8", "r") if self.transcode else None
+        audio: AacTrack | None = None
         start: int | None = None  # source pts of the first keyframe
         last = -1
         next_idr = 0
         try:
-            while (frame := self._queue.get()) is not None:
+            while (item := self._queue.get()) is not None:
+                kind, frame = item
+                if kind == "audio":
+                    if audio is not None:
+                        self.stats.bytes += audio.mux(frame)
+                    continue
                 src = frame.packet
                 assert src.pts is not None and src.time_base is not None
                 if start is None:
@@ -179,12 +201,14 @@ class Packager:
                 if decoder is None:
                     if out is None:
                         out, stream = self._open(_h264_picture(bytes(src)))
+                        audio = AacTrack(out, frame.received_at) if self.with_audio else None
                     assert stream is not None
                     self._mux_copy(out, stream, bytes(src), pts, frame.keyframe)
                     continue
                 for picture in decoder.decode(src):
                     if out is None:
                         out, stream = self._open(picture)
+                        audio = AacTrack(out, frame.received_at) if self.with_audio else None
                     assert stream is not None
                     if (picture.width, picture.height) != (stream.width, stream.height):
                         picture = picture.reformat(stream.width, stream.height, "yuv420p")
@@ -198,6 +222,8 @@ class Packager:
             if out is not None and stream is not None and decoder is not None:
                 for packet in stream.encode(None):
                     self._mux(out, packet)
+            if audio is not None:
+                audio.flush()
         except Exception as exc:
             self.error = exc
             log.exception("hls %s failed", self.session)
@@ -227,6 +253,8 @@ class Packager:
                 "hls_fmp4_init_filename": INIT,
                 "hls_segment_filename": str(self.directory / "s%06d.m4s"),
             },
+            # a source whose audio stops must not hold the video back in the interleaver (10 s by default)
+            container_options={"max_interleave_delta": "500000"},
         )
         if not self.transcode:
             stream: av.video.stream.VideoStream = out.add_mux_stream(  # type: ignore[assignment]

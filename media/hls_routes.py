@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 
 from media.api import HLS, ROUTER
 from media.hls import INIT, PLAYLIST, HlsService, Packager
-from rooms.api import Action, authorize
+from rooms.api import Action, authorize, room_channel
 from server.api import ApiRoutes, json_response, read_json
 from server.context import ctx_of
 from server.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
@@ -104,6 +104,7 @@ async def start_hls(request: web.Request) -> web.Response:
     await authorize(ctx_of(request).db, principal_of(request), room_id, Action.VENUE_CONTROL)
     source = _source_of((await read_json(request, HlsStart)).source)
     _, state = await request.app[ROUTER].call(room_id, "hls_start", room_id=room_id, source=source)
+    await _announce(request, room_id, source, on=True)
     return json_response(_out(request, room_id, source, state))
 
 
@@ -114,7 +115,14 @@ async def stop_hls(request: web.Request) -> web.Response:
     await authorize(ctx_of(request).db, principal_of(request), room_id, Action.VENUE_CONTROL)
     source = _source_of(request.match_info["source"])
     await request.app[ROUTER].call(room_id, "hls_stop", room_id=room_id, source=source)
+    await _announce(request, room_id, source, on=False)
     return web.Response(status=204)
+
+
+async def _announce(request: web.Request, room_id: str, source: str, *, on: bool) -> None:
+    """``media:hls`` to the room: clients switch to (or back from) the HLS path of 大规模直播 mode."""
+    payload = {"room_id": room_id, "source": source, "on": on}
+    await ctx_of(request).sio.emit("media:hls", payload, room=room_channel(room_id))
 
 
 @routes.route("GET", "/api/rooms/{room_id}/hls/{source}", summary="A playlist URL with a fresh grant",

@@ -68,8 +68,8 @@ def setup(app: web.Application, ctx: AppContext) -> list[ApiRoutes]:
         await router.start()
         await recordings.recover(router.held_elsewhere)
         yield
-        plane.close()
         await hls.stop_all()
+        plane.close()
         await recordings.stop_all()
         await router.stop()
         await service.stop()

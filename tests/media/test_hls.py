@@ -52,6 +52,14 @@ def decode_colours(path: Path) -> list[tuple[float, str]]:
         return [(seconds(f), classify(f)) for f in container.decode(stream)]
 
 
+def audio_seconds(path: Path) -> tuple[str, float]:
+    """The audio codec of an fMP4 file and the seconds of sound it decodes to."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        samples = sum(f.samples for f in container.decode(stream))
+        return stream.codec_context.name, samples / 48000
+
+
 def decode_playlist(url: str, frames: int) -> list[tuple[float, str]]:
     """The first ``frames`` frames PyAV (ffmpeg's HLS demuxer) plays from the live playlist's start."""
     out: list[tuple[float, str]] = []
@@ -78,6 +86,8 @@ async def test_the_program_is_published_as_hls_across_a_hand_off(
 
     status, hls = await api.call("POST", base, token=show.host["token"], json={"source": "program"})
     assert status == 200, hls
+    told = await moderator.wait_for("media:hls", lambda d: d["on"])  # clients switch to the HLS path
+    assert told == {"room_id": show.room_id, "source": "program", "on": True}
     assert hls["transcoded"] and hls["url"].endswith(
         "/program/playlist.m3u8"
     )  # VP8 program: one H.264 encode
@@ -123,6 +133,8 @@ async def test_the_program_is_published_as_hls_across_a_hand_off(
     cut = colours.index("green")
     assert times[cut] - times[cut - 1] <= 3 / FPS, "a jump at the hand-off"
     assert max(gaps) < 0.5, max(gaps)  # a loaded machine may drop a frame, never seconds
+    codec, sound = await asyncio.to_thread(audio_seconds, stream_file)
+    assert codec == "aac" and abs(sound - (times[-1] - times[0])) < 1.0, sound  # the venues' tone follows
 
     # ffmpeg's own HLS client plays the live playlist from its first segment
     played = await asyncio.to_thread(decode_playlist, server.url + hls["url"], len(frames) - FPS)
