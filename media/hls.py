@@ -34,7 +34,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from media.hls_audio import AacTrack
 from media.registry import MediaSource, SourceRegistry
 from media.source import EncodedFrame, FrameReader, ReaderClosed
 from server.cluster import TaskGroup
@@ -42,6 +41,8 @@ from server.errors import Conflict
 
 if TYPE_CHECKING:  # PyAV is imported by the writer thread of the first packager, not at start-up (issue #18)
     import av
+
+    from media.hls_audio import AacTrack
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,8 @@ class Packager:
     def _write(self) -> None:
         import av
         from av.video.frame import PictureType
+
+        from media.hls_audio import AacTrack
 
         out: av.container.OutputContainer | None = None
         stream: av.video.stream.VideoStream | None = None
