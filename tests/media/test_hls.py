@@ -140,6 +140,15 @@ async def test_the_program_is_published_as_hls_across_a_hand_off(
     played = await asyncio.to_thread(decode_playlist, server.url + hls["url"], len(frames) - FPS)
     assert [c for i, (_, c) in enumerate(played) if i == 0 or played[i - 1][1] != c] == ["red", "green"]
 
+    _, metrics = await api.call("GET", "/metrics")
+    text = metrics.decode()
+    room = f'room="{show.room_id}"'
+    served = re.search(rf'moke_hls_requests_total{{kind="segment",{room}}} (\S+)', text)
+    assert served is not None and float(served[1]) >= len(segments_of(playlist)) + 1, text
+    written = re.search(rf'moke_hls_segments_total{{{room},source="program"}} (\S+)', text)
+    assert written is not None and float(written[1]) >= len(segments_of(playlist)), text
+    assert f'moke_hls_cpu_seconds_total{{{room},source="program"}}' in text
+
     status, _ = await api.call("DELETE", f"{base}/program", token=show.host["token"])
     assert status == 204
     status, body = await api.call("GET", hls["url"])
