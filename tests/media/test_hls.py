@@ -14,7 +14,7 @@ import aiohttp
 import av
 import pytest
 
-from media.api import HLS
+from media.api import HLS, PROGRAM_MEDIA
 from media.hls import INIT, PLAYLIST, Packager
 from media.hls_routes import SEGMENT_CACHE, sign
 from media.registry import SourceRegistry
@@ -22,7 +22,7 @@ from server.config import Settings
 from tests.support.api import Api
 from tests.support.media import wait_for
 from tests.support.program_clients import classify
-from tests.support.server import RunningServer, make_settings
+from tests.support.server import RunningServer, make_settings, running_server
 from tests.support.venues import command, showcase
 from tests.support.venues import person as venue_person
 from tests.support.venues import publish as publish_venue
@@ -71,12 +71,18 @@ def decode_playlist(url: str, frames: int) -> list[tuple[float, str]]:
     return out
 
 
-async def test_the_program_is_published_as_hls_across_a_hand_off(
-    server: RunningServer, api: Api, settings: Settings
-) -> None:
+@pytest.mark.parametrize("codec", ["video/VP8", "video/H264"])
+async def test_the_program_is_published_as_hls_across_a_hand_off(tmp_path: Path, codec: str) -> None:
+    """A VP8 program (the default) is encoded once as H.264; an H.264 program is remuxed as it is."""
+    settings = make_settings(tmp_path / "var", media_ice_loopback=True, media_program_codec=codec)
+    async with running_server(settings) as server, aiohttp.ClientSession() as session:
+        await hand_off_over_hls(server, Api(session, server.url), settings, codec)
+
+
+async def hand_off_over_hls(server: RunningServer, api: Api, settings: Settings, codec: str) -> None:
     show = await showcase(api, server.url, ("red", "green"))
-    await publish_venue(show, "red", fps=FPS)
-    await publish_venue(show, "green", fps=FPS)
+    await publish_venue(show, "red", fps=FPS, codec=codec)
+    await publish_venue(show, "green", fps=FPS, codec=codec)
     moderator = await venue_person(api, server.url, show, "moderator")
     r = await command(moderator, "venue:switch", show.room_id, venue_id=show.venues["red"], epoch=0)
     assert r["ok"], r
@@ -88,9 +94,8 @@ async def test_the_program_is_published_as_hls_across_a_hand_off(
     assert status == 200, hls
     told = await moderator.wait_for("media:hls", lambda d: d["on"])  # clients switch to the HLS path
     assert told == {"room_id": show.room_id, "source": "program", "on": True}
-    assert hls["transcoded"] and hls["url"].endswith(
-        "/program/playlist.m3u8"
-    )  # VP8 program: one H.264 encode
+    assert hls["url"].endswith("/program/playlist.m3u8")
+    assert hls["transcoded"] == (codec == "video/VP8")  # VP8: encoded once as H.264; H.264: remuxed
     packager = server.app[HLS].get(show.room_id, "program")
     assert packager is not None
     await wait_for(lambda: packager.stats.frames >= 2 * FPS, timeout=30)  # red for two seconds
@@ -190,6 +195,17 @@ async def test_hls_is_authorised_per_room_by_a_grant_in_the_path(server: Running
     expired = url.replace(f"{expires}.{signature}", f"{past}.{sign(secret, show.room_id, 'program', past)}")
     status, body = await api.call("GET", expired)
     assert status == 401 and body["error"]["code"] == "hls_grant_expired", body
+
+    # the program feed freed (the room is over): its packager ends and its files go
+    packager = server.app[HLS].get(show.room_id, "program")
+    assert packager is not None
+    await wait_for(lambda: packager.playlist.exists(), timeout=30)
+    await server.app[PROGRAM_MEDIA].release(show.room_id)
+    await wait_for(
+        lambda: server.app[HLS].get(show.room_id, "program") is None and not packager.directory.exists()
+    )
+    status, body = await api.call("GET", url)
+    assert status == 404 and body["error"]["code"] == "hls_off", body
     for pc in show.pcs.values():
         await pc.close()
 

@@ -58,10 +58,13 @@ async def showcase(
     return Showcase(rid, host, venues, client, api)
 
 
-async def publish(show: Showcase, colour: str, timeout: float = 30, fps: int = 15) -> None:
-    """The host publishes the venue of ``colour`` (hosts may publish any venue of their room); returns
-    once the server reports the venue live (``GET …/program`` lists it), so it can be taken at once."""
-    pc = await publisher_offer(ColourTrack(colour, fps=fps), ToneTrack())
+async def publish(
+    show: Showcase, colour: str, timeout: float = 30, fps: int = 15, codec: str | None = None
+) -> None:
+    """The host publishes the venue of ``colour`` (hosts may publish any venue of their room; ``codec``:
+    the video codec to send, e.g. ``"video/H264"``); returns once the server reports the venue live
+    (``GET …/program`` lists it), so it can be taken at once."""
+    pc = await publisher_offer(ColourTrack(colour, fps=fps), ToneTrack(), codec=codec)
     reply = await show.host_client.call("media:publish", {
         "room_id": show.room_id, "venue_id": show.venues[colour],
         "sdp": pc.localDescription.sdp, "type": "offer"})  # fmt: skip
