@@ -21,7 +21,7 @@ from media.models import Recording
 from media.routing import MediaRouter
 
 if TYPE_CHECKING:  # the implementations import this module; only their types are needed here
-    from media.hls import HlsService
+    from media.hls_service import HlsService
     from media.recording import RecordingService
     from media.registry import SourceRegistry
     from media.service import MediaService

@@ -28,7 +28,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from media.api import HLS, ROUTER
-from media.hls import INIT, PLAYLIST, HlsService, Packager
+from media.hls import INIT, PLAYLIST, Packager
+from media.hls_service import HlsService
 from rooms.api import Action, authorize, room_channel
 from server.api import ApiRoutes, json_response, read_json
 from server.context import ctx_of

@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from media.hls import HlsService
+from media.hls_service import HlsService
 from media.service import MediaService
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from media.hls import HlsService
+from media.hls_service import HlsService
 from media.recording import RecordingService
 from media.routing import MediaRouter
 from media.service import MediaService

@@ -9,8 +9,8 @@ from aiohttp import web
 
 from media import metrics, operations, signalling, slate
 from media.api import HLS, MEDIA, PROGRAM_MEDIA, RECORDINGS, ROUTER, SOURCES
-from media.hls import HlsService
 from media.hls_routes import routes as hls_routes
+from media.hls_service import HlsService
 from media.program import ProgramPlane
 from media.recording import RecordingService
 from media.recording_routes import routes as recording_routes
