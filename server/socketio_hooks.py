@@ -42,6 +42,13 @@ fails loudly when an upgrade moves any of these:
    and the walk cost more than encoding it as JSON (3 ms a join, py-spy). :class:`QuickCheckPacket`, given to
    the server as its ``serializer`` (a public argument), answers the same with one loop over a stack; the hook
    test pins the method it replaces and compares both on the same payloads.
+8. **No per-message compression.** python-engineio's aiohttp driver makes each WebSocket with aiohttp's
+   default ``compress=True``, so a browser that offers permessage-deflate (all of them do) gets every message
+   compressed for it alone, with a zlib compressor kept per connection: about 100 KB more per connection
+   (300 connections: 135 KB each against 35 KB) and a compression per recipient of every broadcast. The
+   reference server, Node's engine.io, has had ``perMessageDeflate: false`` by default since v4 for the same
+   reasons. :class:`AckAwareServer` puts :class:`PlainWebSocket` (the driver's ``WebSocket`` with
+   ``compress=False``) in the Engine.IO server's private driver table ``_async["websocket"]``.
 """
 
 from __future__ import annotations
@@ -54,8 +61,10 @@ from contextvars import ContextVar
 from typing import Any
 
 import socketio
+from aiohttp.web import WebSocketResponse
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as eio_aiohttp
 from engineio.async_socket import AsyncSocket
 from socketio import packet
 
@@ -69,8 +78,25 @@ def expects_ack() -> bool:
     return _ACK_REQUESTED.get()
 
 
+class PlainWebSocket(eio_aiohttp.WebSocket):
+    """The aiohttp driver's WebSocket without permessage-deflate (hook 8)."""
+
+    async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
+        request = environ["aiohttp.request"]
+        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
+        await self._sock.prepare(request)
+        self.environ = environ
+        await self.handler(self)
+        return self._sock
+
+
 class AckAwareServer(socketio.AsyncServer):
-    """``AsyncServer`` that tells handlers whether the client asked for an ack (see :func:`expects_ack`)."""
+    """``AsyncServer`` that tells handlers whether the client asked for an ack (see :func:`expects_ack`),
+    with the hooks 6 and 8 on its Engine.IO server."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.eio._async = {**self.eio._async, "websocket": PlainWebSocket}
 
     async def _handle_event_internal(  # type: ignore[no-untyped-def]
         self, server, sid, eio_sid, data, namespace, id

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import inspect
+import json
 from collections import defaultdict
 from importlib.metadata import version
 from pathlib import Path
@@ -15,12 +16,13 @@ from typing import Any
 import aiohttp
 import pytest
 import socketio
+from engineio.async_drivers import aiohttp as eio_aiohttp
 from engineio.async_socket import AsyncSocket
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from server import socketio_hooks
 from server.realtime import create_sio
-from server.socketio_hooks import AckAwareServer, DirectEmit, QuickCheckPacket, RedisManager
+from server.socketio_hooks import AckAwareServer, DirectEmit, PlainWebSocket, QuickCheckPacket, RedisManager
 from tests.support.api import Api
 from tests.support.server import make_settings, running_server
 from tests.support.services import require_redis, unique_prefix
@@ -56,6 +58,26 @@ def test_the_private_names_the_hooks_use_are_there() -> None:
     )
     assert "self.data_is_binary(" in inspect.getsource(socketio.packet.Packet.__init__)
     assert create_sio(make_settings(Path("var"))).packet_class is QuickCheckPacket
+    # 8. the WebSocket without compression: the driver's class it copies, found in the driver table
+    call = inspect.getsource(eio_aiohttp.WebSocket.__call__)
+    assert "WebSocketResponse(\n            max_msg_size=self.server.max_http_buffer_size)" in call, call
+    assert eio_aiohttp._async["websocket"] is eio_aiohttp.WebSocket
+    assert "self.server._async['websocket'](" in inspect.getsource(AsyncSocket._upgrade_websocket)
+    assert create_sio(make_settings(Path("var"))).eio._async["websocket"] is PlainWebSocket
+
+
+async def test_a_browser_offering_permessage_deflate_gets_plain_websocket_frames(tmp_path: Path) -> None:
+    async with (
+        running_server(make_settings(tmp_path / "var")) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        token = (await Api(http, server.url).register())["token"]
+        url = server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+        async with http.ws_connect(url, compress=15) as ws:  # as every browser offers it
+            assert (await ws.receive_str()).startswith("0{")  # Engine.IO open
+            await ws.send_str("40" + json.dumps({"token": token}))
+            assert (await ws.receive_str()).startswith("40{")  # Socket.IO connect
+            assert ws.compress == 0  # the server did not take the offer
 
 
 LINE = {"user_id": 1, "name": "胡", "mic": False, "venue_id": None, "at": 1.5}
