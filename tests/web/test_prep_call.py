@@ -31,6 +31,16 @@ def _member(rest: Rest, host: dict[str, Any], room_id: str, name: str, role: str
     return user
 
 
+def _prep_room(rest: Rest) -> tuple[dict[str, Any], str]:
+    """A host and her room with a lesson plan (集体备课): (the host's session, the room id)."""
+    rest.require("/api/rooms/{room_id}/docs")
+    host = rest.register("王老师", "教育中心")
+    room_id, _ = room_with_invite(rest, host, "observer")
+    rest.ok("POST", f"/api/rooms/{room_id}/docs", {"title": "《秋天的雨》教案", "template": "lesson_plan"},
+            host["token"])  # fmt: skip
+    return host, room_id
+
+
 def _open(web: Browser, session: dict[str, Any], url: str, label: str, phone: bool = False) -> Any:
     page = web.page(session, label=label, phone=phone)
     spy_peer_connections(page)
@@ -52,11 +62,7 @@ def _take_seat(page: Any, host: Any, name: str) -> None:
 
 
 def test_two_editors_talk_on_seats_while_editing_and_collapsing_keeps_audio(web: Browser, rest: Rest) -> None:
-    rest.require("/api/rooms/{room_id}/docs")
-    host = rest.register("王老师", "教育中心")
-    room_id, _ = room_with_invite(rest, host, "observer")
-    rest.ok("POST", f"/api/rooms/{room_id}/docs", {"title": "《秋天的雨》教案", "template": "lesson_plan"},
-            host["token"])  # fmt: skip
+    host, room_id = _prep_room(rest)
     li = _member(rest, host, room_id, "李老师", "presenter")  # the lead teacher (主备教师), at her venue
     rest.ok("POST", f"/api/rooms/{room_id}/venues", {"name": "三小", "presenter_id": li["user"]["id"]},
             host["token"])  # fmt: skip
@@ -122,11 +128,7 @@ def test_two_editors_talk_on_seats_while_editing_and_collapsing_keeps_audio(web:
 
 
 def test_phone_widths_show_a_strip_of_tiles_without_sideways_scroll(web: Browser, rest: Rest) -> None:
-    rest.require("/api/rooms/{room_id}/docs")
-    host = rest.register("王老师", "教育中心")
-    room_id, _ = room_with_invite(rest, host, "observer")
-    rest.ok("POST", f"/api/rooms/{room_id}/docs", {"title": "《秋天的雨》教案", "template": "lesson_plan"},
-            host["token"])  # fmt: skip
+    host, room_id = _prep_room(rest)
     li = _member(rest, host, room_id, "李老师", "editor")
     url = f"{web.base}/rooms/{room_id}/prep"
     boss = _open(web, host, url, "host")
@@ -162,11 +164,7 @@ def test_phone_widths_show_a_strip_of_tiles_without_sideways_scroll(web: Browser
 def test_a_host_on_a_phone_sees_the_seat_queue_as_one_line_until_a_hand_goes_up(
     web: Browser, rest: Rest
 ) -> None:
-    rest.require("/api/rooms/{room_id}/docs")
-    host = rest.register("王老师", "教育中心")
-    room_id, _ = room_with_invite(rest, host, "observer")
-    rest.ok("POST", f"/api/rooms/{room_id}/docs", {"title": "《秋天的雨》教案", "template": "lesson_plan"},
-            host["token"])  # fmt: skip
+    host, room_id = _prep_room(rest)
     li = _member(rest, host, room_id, "李老师", "editor")
     url = f"{web.base}/rooms/{room_id}/prep"
     boss = _open(web, host, url, "host-phone", phone=True)
